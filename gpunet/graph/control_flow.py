@@ -52,15 +52,15 @@ class ControlFlowContext:
     def describe(self) -> str:
         return f"the {'branch of cond' if self.kind == 'cond' else 'while loop'} {self.name!r}"
 
-    def external_inputs(self) -> list:
-        """Tensors made outside this context that its ops read, in first-use order (its captures)."""
+    def captures(self, outputs=()) -> list:
+        """Tensors made outside this context that its ops read or that it returns as they are, in
+        first-use order: the values the construct's op supplies to its sub-plans."""
         inside = set(self.ops)
         seen, result = set(), []
-        for op in self.ops:
-            for t in op.inputs:
-                if t.op not in inside and t not in seen:
-                    seen.add(t)
-                    result.append(t)
+        for t in [t for op in self.ops for t in op.inputs] + list(outputs):
+            if t.op not in inside and t not in seen:
+                seen.add(t)
+                result.append(t)
         return result
 
     def take_external_control_inputs(self) -> list:

@@ -186,7 +186,8 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
     for op in ops:
         if op.type == "Placeholder":
             raise errors.InvalidArgumentError(None, op, placeholder_message(op))
-        if getattr(op, "_control_flow_context", None) is not None:  # made inside a cond branch / loop body
+    for op in reversed(ops):  # made inside a cond branch or loop body (gpunet/graph/control_flow.py)
+        if getattr(op, "_control_flow_context", None) is not None:
             raise errors.InvalidArgumentError(None, op, op._control_flow_context.escape_message(op))
     placement = placer.place(ops, graph)
     builder = _StepBuilder(placement, state, feeds)

@@ -215,7 +215,7 @@ def _build_cond(graph, scope, pred, fns, strict, resolve=None):
         if t.dtype != f.dtype:
             raise ValueError(f"Outputs of true_fn and false_fn must have the same type: {t.dtype.name}, "
                              f"{f.dtype.name} (output {i}: {t.name} from true_fn, {f.name} from false_fn)")
-    captures = _union(ctx_t.external_inputs(), ctx_f.external_inputs())
+    captures = _union(ctx_t.captures(out_t), ctx_f.captures(out_f))
     spec = _CondSpec([_Branch(ctx_f, out_f), _Branch(ctx_t, out_t)], captures, len(out_t))
     outputs = [(t.dtype, _most_specific(t._shape, f._shape)) for t, f in zip(out_t, out_f)]
     sources = [resolve(t) if resolve else t for t in captures]
@@ -319,7 +319,11 @@ def _at_least_as_specific(shape, invariant) -> bool:
 
 
 def _limit(maximum_iterations) -> Tensor:
-    limit = convert_to_tensor(maximum_iterations, name="maximum_iterations", preferred_dtype=int32)
+    if isinstance(maximum_iterations, Tensor) or hasattr(maximum_iterations, "_as_tensor"):
+        limit = convert_to_tensor(maximum_iterations)
+    else:
+        limit = constant(maximum_iterations, int32 if np.asarray(maximum_iterations).dtype.kind in "iu" else None,
+                         name="maximum_iterations")
     if not limit.dtype.is_integer or limit._shape not in (None, ()):
         raise ValueError(f"maximum_iterations must be an integer scalar, got {limit.name} of dtype "
                          f"{limit.dtype.name} and shape {limit.shape}")
@@ -337,7 +341,7 @@ def _build_while(graph, scope, cond_fn, body_fn, structure, flat, invariants, li
         body_outputs = _body_outputs(structure, body_fn(*args), loop_vars)
     if resolve is None:  # a gradient loop's shapes follow the forward loop's; static ones may be vaguer
         _check_body_outputs(flat, invariants, body_outputs)
-    captures = context.external_inputs()
+    captures = context.captures(body_outputs + ([pred] if pred is not None else []))
     sources = [resolve(t) if resolve else (t, False) for t in captures]
     spec = _LoopSpec(context, loop_vars, pred, body_outputs, captures, limit is not None,
                      {j for j, (_, stacked) in enumerate(sources) if stacked}, back_prop)
