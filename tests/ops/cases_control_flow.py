@@ -1,6 +1,5 @@
 """Cases for gn.cond (If) and gn.while_loop (While): forward against NumPy on every device and
 gradients by finite differences (semantics in tests/ops/test_control_flow*.py)."""
-import numpy as np
 
 import gpunet as gn
 from tests.ops.opcases import OpCase, rand

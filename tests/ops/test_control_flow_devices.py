@@ -24,7 +24,7 @@ def _loop_on_cpu_with_body_on_gpu1():
 
 
 def test_a_body_placed_on_another_device_runs_there_with_copies_each_iteration(vgpus):
-    i, y = _loop_on_cpu_with_body_on_gpu1()
+    _, y = _loop_on_cpu_with_body_on_gpu1()
     with gn.Session() as sess:
         report = sess.placement_report(y)
         copy_stats.reset()
@@ -87,9 +87,9 @@ def test_gradient_loop_runs_next_to_the_forward_body(vgpus):
 
 def test_the_placement_log_lists_the_ops_inside_as_tf1(vgpus, caplog):
     _, y = _loop_on_cpu_with_body_on_gpu1()
-    with caplog.at_level(logging.INFO, logger="gpunet.placement"):
-        with gn.Session(config=gn.ConfigProto(log_device_placement=True)) as sess:
-            sess.run(y)
+    with caplog.at_level(logging.INFO, logger="gpunet.placement"), \
+            gn.Session(config=gn.ConfigProto(log_device_placement=True)) as sess:
+        sess.run(y)
     lines = [r.getMessage() for r in caplog.records if r.name == "gpunet.placement"]
     assert f"while: (While): {CPU}" in lines
     assert f"while/mul: (Mul): {GPU1}" in lines and f"while/Less: (Less): {CPU}" in lines

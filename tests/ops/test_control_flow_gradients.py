@@ -111,7 +111,7 @@ def test_while_inside_while_gradient():
 def test_while_inside_cond_gradient():
     x = gn.placeholder(gn.float64, [2])
     p = gn.placeholder(gn.bool, [])
-    loop = lambda: gn.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [0, x])[1]  # noqa: E731
+    loop = lambda: gn.while_loop(lambda i, y: i < 3, lambda i, y: (i + 1, y * x), [0, x])[1]
     r = gn.cond(p, loop, lambda: x * 2.0)
     for pred in (True, False):
         _check(gn.reduce_sum(r), x, _x(2), {p: pred})
@@ -135,3 +135,29 @@ def test_back_prop_false_stops_gradients():
     x = gn.placeholder(gn.float64, [])
     y = gn.while_loop(lambda y: y < 10.0, lambda y: y * x, [x], back_prop=False)
     assert gn.gradients(y, [x]) == [None]
+
+
+def test_cond_gradients_reach_variables_read_in_the_taken_branch_only():
+    w = gn.Variable(np.float32(2.0), name="w")
+    u = gn.Variable(np.float32(3.0), name="u")
+    p = gn.placeholder(gn.bool, [])
+    x = gn.constant(5.0)
+    loss = gn.cond(p, lambda: w * w * x, lambda: u * x)
+    dw, du = gn.gradients(loss, [w, u])
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        assert sess.run([dw, du], {p: True}) == [20.0, 0.0]
+        assert sess.run([dw, du], {p: False}) == [0.0, 5.0]
+
+
+def test_gradient_descent_through_a_cond_trains_the_taken_branch():
+    w = gn.Variable(np.float32(4.0), name="w")
+    p = gn.placeholder(gn.bool, [])
+    loss = gn.cond(p, lambda: gn.square(w - 1.0), lambda: gn.square(w + 1.0))
+    step = gn.train.GradientDescentOptimizer(0.25).minimize(loss)
+    with gn.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(step, {p: True})
+        assert sess.run(w) == 4.0 - 0.25 * 2 * 3.0
+        sess.run(step, {p: False})
+        assert sess.run(w) == 2.5 - 0.25 * 2 * 3.5

@@ -28,7 +28,7 @@ def _lstm(x, kernel, bias):
 
 
 def _numpy_lstm(x, kernel, bias):
-    sigmoid = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    sigmoid = lambda v: 1 / (1 + np.exp(-v))
     h, c, outputs = np.zeros((B, H)), np.zeros((B, H)), []
     for x_t in x:
         i, f, o, g = np.split(np.concatenate([x_t, h], 1) @ kernel + bias, 4, axis=1)
