@@ -14,6 +14,7 @@ import contextlib
 
 from .. import errors
 from .plan import Plan, _StepBuilder, prune, with_nested_plans
+from .variables import GraphKeys, Variable
 
 
 class ControlFlowContext:
@@ -37,8 +38,10 @@ class ControlFlowContext:
             yield self
         finally:
             graph._control_stack = saved
-            for op in graph._ops[start:]:
-                if getattr(op, "_control_flow_context", None) is None:
+            new = [op for op in graph._ops[start:] if getattr(op, "_control_flow_context", None) is None]
+            lifted = _variable_ops(graph, new)
+            for op in new:
+                if op not in lifted:
                     op._control_flow_context = self
                     self.ops.append(op)
             self._reject_variables()
@@ -46,8 +49,8 @@ class ControlFlowContext:
     def _reject_variables(self):
         for op in self.ops:
             if op.type == "VariableV2":
-                raise ValueError(f"Variable {op.name} was created inside {self.describe()}; create variables "
-                                 f"outside control flow and use them inside.")
+                raise ValueError(f"Variable {op.name} was created inside {self.describe()} and is in no "
+                                 f"collection, so it cannot be lifted out; create it outside control flow.")
 
     def describe(self) -> str:
         return f"the {'branch of cond' if self.kind == 'cond' else 'while loop'} {self.name!r}"
@@ -77,6 +80,31 @@ class ControlFlowContext:
         return (f"{op.name} was created inside {self.describe()} and cannot be run or fetched from outside "
                 f"it: only the outputs of gn.cond / gn.while_loop leave it. Return the value from the "
                 f"branch or loop body instead.")
+
+
+def _variable_ops(graph, new_ops) -> set:
+    """The ops of variables created while tracing (variable, initializer, read, initial value): as in
+    TF1 (its init_scope), a variable made by a branch or loop body, say a layer's weights on its
+    first call, lives outside the construct and is initialized once, not at every iteration."""
+    new, lifted = set(new_ops), set()
+    collected = [v for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES)
+                 for v in graph.get_collection(key) if isinstance(v, Variable)]
+    for variable in collected:
+        if variable.op not in new:
+            continue
+        lifted |= {variable.op, variable.initializer, variable.value().op}
+        stack = [variable.initial_value.op]
+        while stack:
+            op = stack.pop()
+            if op in lifted or op not in new:
+                continue
+            if op.type == "LoopVar":
+                raise ValueError(f"Initializer for variable {variable.op.name} is from inside a control-flow "
+                                 f"construct, such as a loop or conditional. When creating a variable inside a "
+                                 f"loop or conditional, use a lambda as the initializer.")
+            lifted.add(op)
+            stack.extend(t.op for t in op.inputs)
+    return lifted
 
 
 def context_of(tensor_or_op):

@@ -180,9 +180,14 @@ def test_a_tensor_made_inside_a_branch_cannot_be_fetched_from_outside():
         _run(inside[0] + 1.0, {x: 1.0})
 
 
-def test_variables_cannot_be_created_inside_a_branch():
-    with pytest.raises(ValueError, match="Variable cond/v was created inside the branch of cond 'cond'"):
-        gn.cond(gn.constant(True), lambda: gn.Variable(1.0, name="v").value(), lambda: gn.constant(0.0))
+def test_a_variable_created_inside_a_branch_lives_outside_it_as_in_tf1():
+    p = gn.placeholder(gn.bool, [])
+    r = gn.cond(p, lambda: gn.Variable(7.0, name="v").value() * 2.0, lambda: gn.constant(0.0))
+    (v,) = gn.global_variables()
+    assert v.name == "cond/v:0" and not hasattr(v.op, "_control_flow_context")
+    with gn.Session() as sess:
+        sess.run(v.initializer)  # runnable from outside: it is not part of the branch
+        assert sess.run(r, {p: True}) == 14.0 and sess.run(r, {p: False}) == 0.0
 
 
 # -- while_loop: values -----------------------------------------------------------------------------
@@ -299,6 +304,30 @@ def test_while_loop_argument_errors():
         gn.while_loop(lambda: True, list, [])
     with pytest.raises(ValueError, match="maximum_iterations must be an integer scalar"):
         gn.while_loop(lambda v: v < 2.0, lambda v: v, [x], maximum_iterations=2.5)
+
+
+def test_layer_weights_made_on_the_first_call_inside_a_body_are_created_once_and_train():
+    x = gn.placeholder(gn.float32, [4, 2, 3])
+
+    def body(t, h):
+        with gn.variable_scope("cell", reuse=gn.AUTO_REUSE):
+            w = gn.get_variable("w", [8, 5], initializer=gn.glorot_uniform_initializer(seed=1))
+        return t + 1, gn.tanh(gn.matmul(gn.concat([gn.gather(x, t), h], 1), w))
+
+    _, h = gn.while_loop(lambda t, h: t < 4, body, [0, gn.zeros([2, 5])])
+    loss = gn.reduce_mean(gn.square(h - 0.5))
+    train = gn.train.GradientDescentOptimizer(0.5).minimize(loss)
+    assert [v.name for v in gn.global_variables()] == ["cell/w:0"]
+    value = np.random.default_rng(0).normal(size=(4, 2, 3))
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        losses = [sess.run([train, loss], {x: value})[1] for _ in range(5)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_a_variable_initialized_from_a_loop_variable_is_refused_as_in_tf1():
+    with pytest.raises(ValueError, match="Initializer for variable while/v is from inside a control-flow construct"):
+        gn.while_loop(lambda v: v < 3.0, lambda v: gn.Variable(v * 2.0, name="v").value(), [gn.constant(1.0)])
 
 
 def test_a_tensor_made_inside_a_loop_cannot_be_used_outside():
