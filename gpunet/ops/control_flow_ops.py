@@ -4,12 +4,8 @@ Each construct is one op in the main plan (``If`` named ``cond``, ``While`` name
 kernel runs sub-plans compiled once with the plan (gpunet/graph/control_flow.py): only the taken
 branch runs; a loop body's ops run on the devices they were placed on, with planned copies.
 
-Gradients are built as control flow too. The gradient of an ``If`` is a cond on the same
-predicate whose branches differentiate the forward branches; the forward values they need leave
-the forward ``If`` as extra outputs (the untaken branch gives an empty array, never read). The
-gradient of a ``While`` is a loop running the same number of iterations backwards; the forward
-loop records, per iteration, each body value the gradient body reads (its extra outputs are those
-stacks and the iteration count), and the gradient loop feeds iteration ``k``'s values back.
+Their gradients (gpunet/ops/control_flow_grad.py) are control flow too; the forward ops export
+the values a gradient needs as extra outputs (``_CondSpec.export``, ``_LoopSpec.export_stack``).
 """
 from __future__ import annotations
 
@@ -20,11 +16,9 @@ from ..graph.control_flow import ControlFlowContext, compile_subplan, context_of
 from ..graph.core_ops import constant, convert_to_tensor
 from ..graph.dtypes import bool_, int32
 from ..graph.graph import Operation, Tensor, get_default_graph
-from ..graph.registry import apply_op, define_op, register_gradient
+from ..graph.registry import apply_op, define_op
 from ..graph.shape import TensorShape, as_shape
 from . import _nest
-from .creation_ops import zeros_like
-from .gradients_impl import gradients
 
 __all__ = ["cond", "while_loop"]
 
@@ -385,71 +379,3 @@ def _check_body_outputs(flat, invariants, outputs):
                              f"shape {out.shape} after one iteration. To allow the shape to vary across "
                              f"iterations, use the `shape_invariants` argument of tf.while_loop to specify a "
                              f"less-specific shape.")
-
-
-# -- gradients --------------------------------------------------------------------------------------
-def _differentiable(capture) -> bool:
-    """Float values; not a variable's handle (an assign inside reads it; gradients go to its reads)."""
-    return capture.dtype.is_floating and capture.op.type != "VariableV2"
-
-
-@register_gradient("If")
-def _if_grad(op, *grads):
-    spec = op.attrs["spec"]
-    floats = [i for i in range(spec.n_outputs) if op.outputs[i].dtype.is_floating]
-    wrt = [j for j, c in enumerate(spec.captures) if _differentiable(c)]
-    result = [None] * len(op.inputs)
-    if not wrt:
-        return result
-    grad_ys = [grads[i] for i in floats]
-    contexts = {b.context for b in spec.branches}
-
-    def branch_grad(branch):
-        def differentiate():
-            xs = [spec.captures[j] for j in wrt]
-            gs = gradients([branch.outputs[i] for i in floats], xs, grad_ys=grad_ys) if floats else [None] * len(xs)
-            return [zeros_like(x) if g is None else g for g, x in zip(gs, xs)]
-        return differentiate
-
-    graph = op.graph
-    with graph.name_scope("cond") as scope:
-        outs = _build_cond(graph, scope, op.inputs[0], [branch_grad(b) for b in spec.branches], True,
-                           resolve=lambda t: spec.export(op, t) if context_of(t) in contexts else t)
-    for j, g in zip(wrt, outs):
-        result[1 + j] = g
-    return result
-
-
-@register_gradient("While")
-def _while_grad(op, *grads):
-    spec = op.attrs["spec"]
-    result = [None] * len(op.inputs)
-    if spec.cond_output is None:
-        raise LookupError(f"Second-order gradients of while loops are not supported ({op.name})")
-    first = spec.n_vars + spec.has_limit
-    var_ids = [i for i, t in enumerate(spec.loop_vars) if t.dtype.is_floating]
-    cap_ids = [j for j, t in enumerate(spec.captures) if _differentiable(t)]
-    if not spec.back_prop or not (var_ids or cap_ids):
-        return result
-    init = [grads[i] for i in var_ids] + [zeros_like(op.inputs[first + j]) for j in cap_ids]
-    invariants = [spec.loop_vars[i]._shape for i in var_ids] + [spec.captures[j]._shape for j in cap_ids]
-    n = len(var_ids)
-
-    def body(*gs):
-        xs = [spec.loop_vars[i] for i in var_ids] + [spec.captures[j] for j in cap_ids]
-        ds = gradients([spec.body_outputs[i] for i in var_ids], xs, grad_ys=list(gs[:n])) if n else [None] * len(xs)
-        return ([zeros_like(g) if d is None else d for g, d in zip(gs[:n], ds[:n])] +
-                [acc if d is None else acc + d for acc, d in zip(gs[n:], ds[n:])])
-
-    def resolve(t):
-        return (spec.export_stack(op, t), True) if context_of(t) is spec.context else (t, False)
-
-    graph = op.graph
-    with graph.name_scope("while") as scope:
-        outs = _build_while(graph, scope, None, body, list(init), init, invariants, spec.export_count(op),
-                            True, resolve)
-    for k, i in enumerate(var_ids):
-        result[i] = outs[k]
-    for k, j in enumerate(cap_ids):
-        result[first + j] = outs[n + k]
-    return result
