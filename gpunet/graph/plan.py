@@ -186,13 +186,29 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
     for op in ops:
         if op.type == "Placeholder":
             raise errors.InvalidArgumentError(None, op, placeholder_message(op))
+    for op in reversed(ops):  # made inside a cond branch or loop body (gpunet/graph/control_flow.py)
+        if getattr(op, "_control_flow_context", None) is not None:
+            raise errors.InvalidArgumentError(None, op, op._control_flow_context.escape_message(op))
     placement = placer.place(ops, graph)
     builder = _StepBuilder(placement, state, feeds)
     for op in ops:
         builder.add_op(op)
     fetch_steps = [builder.fetch(item) for item in fetches]
+    ops, placement = with_nested_plans(ops, placement, builder)
     return Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
                 fetch_steps, builder.n_slots)
+
+
+def with_nested_plans(ops, placement, builder):
+    """Ops and placement including those of control-flow sub-plans (a branch, a loop body) that
+    kernels compiled while this plan was built: logs and reports describe them with the plan."""
+    if not builder.nested:
+        return ops, placement
+    placement = dict(placement)
+    for sub in builder.nested:
+        placement.update(sub.placement)
+        builder.copies.extend(sub.copies)
+    return sorted(placement, key=lambda op: op._id), placement
 
 
 class _StepBuilder:
@@ -208,6 +224,7 @@ class _StepBuilder:
         self.n_slots = 0
         self.fetched = set()
         self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
+        self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
 
     def _new_slot(self) -> int:
         self.n_slots += 1
@@ -249,7 +266,10 @@ class _StepBuilder:
         except Exception as exc:  # a builder rejecting its attributes: say which op and device
             raise _op_error((None, None, None, None, op, device), exc) from exc
         out = outs[0] if len(outs) == 1 else (tuple(outs) or None)
-        self.steps.append((device.backend.wrap_kernel(kernel), ins, out, None, op, device))
+        self.nested.extend(getattr(kernel, "nested_plans", ()))
+        # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
+        fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
+        self.steps.append((fn, ins, out, None, op, device))
 
     def fetch(self, item):
         if isinstance(item, Operation):

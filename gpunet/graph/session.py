@@ -91,6 +91,7 @@ class Session:
             _log_device_mapping(self._devices)
         self._placer = Placer(self._devices, self._config.allow_soft_placement)
         self._state = _SessionState(self.graph)
+        self._state.placer = self._placer  # control-flow kernels place their sub-plans with it
         self._plans = {}
         self._closed = False
         self._lock = threading.Lock()

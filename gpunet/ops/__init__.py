@@ -5,3 +5,4 @@ from . import (conv_ops, dropout_ops, loss_ops, nn_composites, normalization_ops
                softmax_ops)
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
 from . import training_ops  # noqa: F401  (optimizer update ops)
+from . import control_flow_grad, control_flow_ops  # noqa: F401  (cond, while_loop and their gradients)
