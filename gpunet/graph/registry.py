@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .checks import ValueCheck
 from .dtypes import string
 from .graph import get_default_graph
 
@@ -104,6 +105,11 @@ class KernelContext:
 
     def out_dtype(self, index=0):
         return self.op.outputs[index].dtype.np
+
+    def value_check(self) -> ValueCheck:
+        """The run-time check of this op's input values (see graph/checks.py): raises at once on
+        host devices, deferred to the end of the run on GPUs."""
+        return ValueCheck(self.op, self.device)
 
 
 def elementwise(name: str):

@@ -7,12 +7,15 @@ Names that moved to the modules this one builds on stay importable from here.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype
 from ..graph.registry import define_op, elementwise
 from ..graph.shape import broadcast, compatible
 from ._elementwise import define_binary, define_unary, floats, numbers, public_binary
 from ._helpers import binary_args, dims_text, op_scope, out
+from ._value_checks import check_nonzero_divisor
 from .broadcast_ops import broadcast_to_like, sum_to_shape_of  # noqa: F401
 from .creation_ops import ones_like, zeros_like  # noqa: F401
 from .linalg_ops import matmul  # noqa: F401
@@ -85,9 +88,32 @@ define_binary("AddV2", elementwise("add"), _add_grad)
 define_binary("Sub", elementwise("subtract"), _sub_grad)
 define_binary("Mul", elementwise("multiply"), _mul_grad)
 define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats)
-define_binary("FloorDiv", elementwise("floor_divide"))
-define_binary("FloorMod", elementwise("remainder"), _floormod_grad)
-define_binary("Pow", elementwise("power"), _pow_grad)
+def _integer_checked(name, check_values):
+    """``xp.<name>``, with ``check_values(check, y)`` run first when the inputs are integers: a
+    zero divisor or a negative exponent would otherwise give 0 (NumPy, with a warning) or a wrapped
+    value (CuPy), never an error."""
+    def build(ctx):
+        fn = getattr(ctx.xp, name)
+        if not ctx.op.inputs[1].dtype.is_integer:
+            return fn
+        check = ctx.value_check()
+
+        def checked(x, y):
+            check_values(check, y)
+            with np.errstate(divide="ignore"):  # a deferred check raises at the end of the run
+                return fn(x, y)
+        return checked
+    return build
+
+
+def _check_exponent(check, y):
+    if y.size:
+        check(y.min() < 0, lambda: "Integers to negative integer powers are not allowed")
+
+
+define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor))
+define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad)
+define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad)
 define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
 define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
 define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)
