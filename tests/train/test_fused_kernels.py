@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from gpunet.graph.registry import get_op_def
+from gpunet.ops import training_ops
 from gpunet.ops._cuda import FUSED_OPTIONS
 from gpunet.ops.training_ops import FORM_OF, FORMS, UpdateForm
 from tests.conftest import HAS_GPU
