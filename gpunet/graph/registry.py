@@ -28,6 +28,7 @@ class OpDef:
     stateful: bool = False               # never cached or folded; runs when fetched
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
+    host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
