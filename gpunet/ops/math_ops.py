@@ -22,10 +22,10 @@ from .linalg_ops import matmul  # noqa: F401
 from .logic_ops import greater, greater_equal, less, less_equal, logical_not, logical_or, select
 from .reduction_ops import reduce_sum  # noqa: F401
 
-__all__ = ["abs", "add", "add_n", "cast", "ceil", "clip_by_value", "cos", "divide", "exp", "expm1", "floor",
+__all__ = ["abs", "add", "add_n", "cast", "ceil", "clip_by_value", "cos", "div", "divide", "exp", "expm1", "floor",
            "floordiv", "floormod", "log", "log1p", "maximum", "minimum", "mod", "multiply", "negative", "pow",
            "realdiv", "reciprocal", "round", "rsqrt", "sign", "sin", "sqrt", "square", "squared_difference",
-           "subtract", "to_double", "to_float", "to_int32", "to_int64", "truediv"]
+           "subtract", "to_double", "to_float", "to_int32", "to_int64", "truediv", "truncatediv", "truncatemod"]
 
 
 # -- binary elementwise -------------------------------------------------------------------------
@@ -114,6 +114,23 @@ def _check_exponent(check, y):
 define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor))
 define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad)
 define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad)
+
+
+def _truncate_divide_kernel(ctx):
+    xp = ctx.xp
+    if ctx.op.inputs[0].dtype.is_floating:
+        return lambda x, y: xp.trunc(xp.true_divide(x, y))
+    floor_divide = _integer_checked("floor_divide", check_nonzero_divisor)(ctx)
+
+    def truncate_divide(x, y):  # the floor quotient, one up where it rounded a negative fraction down
+        quotient = floor_divide(x, y)
+        rounded_down = xp.not_equal(xp.remainder(x, xp.where(y == 0, 1, y)), 0) & xp.not_equal(x < 0, y < 0)
+        return quotient + rounded_down.astype(quotient.dtype)
+    return truncate_divide
+
+
+define_binary("TruncateDiv", _truncate_divide_kernel)
+define_binary("TruncateMod", _integer_checked("fmod", check_nonzero_divisor))
 define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
 define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
 define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)
@@ -129,6 +146,15 @@ pow = public_binary("Pow", "Pow", "x ** y.")  # noqa: A001 (TF1's name)
 maximum = public_binary("Maximum", "Maximum", "Elementwise max; the gradient goes to x on ties.")
 minimum = public_binary("Minimum", "Minimum", "Elementwise min; the gradient goes to x on ties.")
 squared_difference = public_binary("SquaredDifference", "SquaredDifference", "(x - y) ** 2.")
+truncatediv = public_binary("TruncateDiv", "TruncateDiv", "x / y rounded towards zero (C's integer division).")
+truncatemod = public_binary("TruncateMod", "TruncateMod", "The remainder of truncatediv: the sign of x, as C's %.")
+
+
+def div(x, y, name=None):
+    """TF1's Python-2 division: x // y for integers (floordiv), x / y for floats (realdiv)."""
+    with op_scope(name, "div", [x, y]) as scope:
+        x, y = binary_args("Div", x, y, names=("x", "y"))
+        return out("RealDiv" if x.dtype.is_floating else "FloorDiv", [x, y], name=scope)
 
 
 def divide(x, y, name=None):

@@ -139,6 +139,9 @@ INT_OPS = [
     pytest.param(lambda x, y: gn.floordiv(x, y, name="op"), "Integer division by zero", id="floordiv"),
     pytest.param(lambda x, y: gn.floormod(x, y, name="op"), "Integer division by zero", id="floormod"),
     pytest.param(lambda x, y: gn.mod(x, y, name="op"), "Integer division by zero", id="mod"),
+    pytest.param(lambda x, y: gn.truncatediv(x, y, name="op"), "Integer division by zero", id="truncatediv"),
+    pytest.param(lambda x, y: gn.truncatemod(x, y, name="op"), "Integer division by zero", id="truncatemod"),
+    pytest.param(lambda x, y: gn.div(x, y, name="op"), "Integer division by zero", id="div"),
     pytest.param(lambda x, y: gn.identity(x // y, name="op"), "Integer division by zero", id="operator-floordiv"),
     pytest.param(lambda x, y: gn.identity(x % y, name="op"), "Integer division by zero", id="operator-mod"),
 ]
@@ -166,10 +169,12 @@ def test_integer_division_without_zero_matches_numpy(device, dtype):
         xs[0], ys[1] = -7, -4
     with gn.device(device):
         x, y = _int_pair(dtype)
-        fetches = [gn.floordiv(x, y), gn.floormod(x, y), gn.pow(x, gn.abs(y) if dtype != "uint8" else y)]
+        fetches = [gn.floordiv(x, y), gn.floormod(x, y), gn.pow(x, gn.abs(y) if dtype != "uint8" else y),
+                   gn.truncatediv(x, y), gn.truncatemod(x, y), gn.div(x, y)]
     with gn.Session() as sess:
         got = sess.run(fetches, {x: xs, y: ys})
-    expected = [xs // ys, xs % ys, xs ** np.abs(ys) if dtype != "uint8" else xs ** ys]
+    expected = [xs // ys, xs % ys, xs ** np.abs(ys) if dtype != "uint8" else xs ** ys,
+                np.trunc(xs / ys).astype(dtype), np.fmod(xs, ys), xs // ys]
     for g, e in zip(got, expected):
         assert g.dtype == np.dtype(dtype)
         np.testing.assert_array_equal(g, e)
