@@ -53,11 +53,11 @@ class XpRandom:
 
     def truncated_normal(self, shape, dtype):
         """Standard normal values redrawn until all lie within two standard deviations, as TF1."""
-        values = self.normal(shape, dtype)
-        bad = abs(values) > 2
+        xp, values = self.xp, self.normal(shape, dtype)
+        bad = xp.abs(values) > 2
         while bool(bad.any()):  # a few rounds (4.6% redrawn each); each one waits for the device
-            values = self.xp.where(bad, self.normal(shape, dtype), values)
-            bad = abs(values) > 2
+            values = xp.where(bad, self.normal(shape, dtype), values)
+            bad = xp.abs(values) > 2
         return values
 
 
