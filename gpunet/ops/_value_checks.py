@@ -23,8 +23,9 @@ def check_indices(check, xp, indices, limit, what="indices"):
 
 def _index_message(host, limit, what):
     bad = (host < 0) | (host >= limit)
-    at = np.unravel_index(int(np.argmax(bad)), host.shape) if host.ndim else ()
-    return f"{what}[{','.join(map(str, at))}] = {host[at]} is not in [0, {limit})"
+    at = np.unravel_index(int(np.argmax(bad)), host.shape)
+    where = f"[{','.join(map(str, at))}]" if host.ndim else ""
+    return f"{what}{where} = {host[at]} is not in [0, {limit})"
 
 
 def check_nonzero_divisor(check, divisor):

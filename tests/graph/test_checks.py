@@ -1,6 +1,9 @@
 """Run-time value checks: immediate on host devices, deferred on GPUs (a device-side flag read once
 per device at the end of Session.run), with the same error either way. Virtual GPUs are GPUs,
 so the deferred path runs here; DEFERRED_DEVICE_TYPES forces either path on any device."""
+import contextlib
+import threading
+
 import numpy as np
 import pytest
 
@@ -97,6 +100,25 @@ def test_a_deferred_failure_explains_a_later_crash(vgpus):
     with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError) as info:
         sess.run(y, {i: [9]})
     assert str(info.value).startswith("indices[0] = 9 is not in [0, 2)\n\t [[node g (GatherV2)")
+
+
+def test_each_thread_collects_its_own_run_checks(vgpus):
+    y, i = _checked_graph("/gpu:0", 2)
+    outcomes = {}
+
+    def run(k):
+        with pytest.raises(gn.errors.InvalidArgumentError) if k % 2 else contextlib.nullcontext():
+            for _ in range(20):
+                sess.run(y, {i: [k % 4, 5] if k % 2 else [k % 4]})
+        outcomes[k] = True
+
+    with gn.Session() as sess:
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert sorted(outcomes) == list(range(6))  # good runs never saw another thread's failed flag
 
 
 def test_checks_outside_a_run_are_immediate(vgpus):

@@ -80,6 +80,7 @@ INDEX_CASES = [
     pytest.param(_gather(), {0: [3]}, "indices[0] = 3 is not in [0, 3)", id="gather-at-size"),
     pytest.param(_gather(axis=1), {0: [1, 4]}, "indices[1] = 4 is not in [0, 4)", id="gather-axis1"),
     pytest.param(_gather(rank=2), {0: [[0, 1], [7, 0]]}, "indices[1,0] = 7 is not in [0, 3)", id="gather-2d"),
+    pytest.param(_gather(rank=0), {0: -4}, "indices = -4 is not in [0, 3)", id="gather-scalar"),
     pytest.param(_gather_grad, {0: [0, 3], 1: np.ones((2, 2), np.float32)}, "indices[1] = 3 is not in [0, 3)",
                  id="gather-grad"),
     pytest.param(_gather_grad, {0: [-2], 1: np.ones((1, 2), np.float32)}, "indices[0] = -2 is not in [0, 3)",
