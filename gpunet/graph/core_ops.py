@@ -204,7 +204,8 @@ for _type, _ufunc in (("Assign", None), ("AssignAdd", "add"), ("AssignSub", "sub
 
 
 def _is_initialized_kernel(ctx):
-    return lambda slot: np.asarray(slot.value is not None)
+    xp = ctx.xp  # a device array on its device, as every kernel output (a GPU consumer refuses host arrays)
+    return lambda slot: xp.asarray(slot.value is not None)
 
 
 define_op("IsVariableInitialized", lambda i, a: [(as_dtype("bool"), ())],

@@ -14,6 +14,7 @@ import numpy as np
 from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
+from . import checks
 from .core_ops import placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -72,6 +73,12 @@ class Plan:
         self._n_slots = n_slots
 
     def run(self, feed_values):
+        with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
+            vals = self._execute(feed_values, pending)
+        return [None if convert is None else convert(feed_values[s] if from_feed else vals[s])
+                for s, from_feed, convert in self._fetch_steps]
+
+    def _execute(self, feed_values, pending):
         vals = [None] * self._n_slots
         for index, from_host, slot in self._feed_steps:
             vals[slot] = from_host(feed_values[index])
@@ -88,10 +95,12 @@ class Plan:
                         vals[slot] = value
                 for i in frees:
                     vals[i] = None
-        except Exception as exc:
-            raise _op_error(step, exc) from exc
-        return [None if convert is None else convert(feed_values[s] if from_feed else vals[s])
-                for s, from_feed, convert in self._fetch_steps]
+        except Exception as exc:  # a value a deferred check flagged earlier is the likelier cause
+            raise _op_error(*(pending.failure() or (step, exc))) from exc
+        failure = pending.failure()
+        if failure is not None:
+            raise _op_error(*failure)
+        return vals
 
     def run_traced(self, feed_values, step_stats):
         """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .checks import ValueCheck
 from .dtypes import string
 from .graph import get_default_graph
 
@@ -27,6 +28,7 @@ class OpDef:
     stateful: bool = False               # never cached or folded; runs when fetched
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
+    host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -104,6 +106,11 @@ class KernelContext:
 
     def out_dtype(self, index=0):
         return self.op.outputs[index].dtype.np
+
+    def value_check(self) -> ValueCheck:
+        """The run-time check of this op's input values (see graph/checks.py): raises at once on
+        host devices, deferred to the end of the run on GPUs."""
+        return ValueCheck(self.op, self.device)
 
 
 def elementwise(name: str):

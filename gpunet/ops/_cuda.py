@@ -1,9 +1,18 @@
 """Fused CUDA kernels, shared by gn.nn (nn_fused.py) and the optimizer updates (training_ops.py):
 when a GPU kernel builder may use one, and the ``cupy.ElementwiseKernel`` itself, built on first use.
+
+Every fused kernel is compiled with ``--fmad=false``: each ``*`` and ``+`` rounds separately, as in
+the generic kernel's chain of CuPy ufuncs (NumPy on the CPU), instead of being contracted into an
+FMA (``max(x,0) - x*z`` would otherwise differ from the generic kernel in the last bits). CuPy
+compiles *every* kernel, fused or generic, with ``-ftz=true``: float32 subnormals (below about
+1.2e-38) are flushed to zero on a GPU where NumPy keeps them, e.g. the sigmoid of x < -87 or a
+decayed accumulator; nothing in CuPy switches that off per kernel, so results agree with the CPU
+only outside the subnormal range (and the tests stay out of it).
 """
 from __future__ import annotations
 
 FUSED_DTYPES = ("float32", "float64")  # the types T the hand-written bodies are checked for
+FUSED_OPTIONS = ("--fmad=false",)  # NVRTC option: round every * and + separately, as NumPy
 
 _KERNELS: dict = {}
 
@@ -14,12 +23,13 @@ def runs_fused(ctx) -> bool:
     return getattr(ctx.device.backend, "kind", "") == "cupy" and ctx.out_dtype().name in FUSED_DTYPES
 
 
-def elementwise_kernel(name, in_params, out_params, body, options=()):
-    """The ``cupy.ElementwiseKernel`` named ``gpunet_<name>``, built once (CuPy compiles it per dtype
-    on first call); CuPy is imported only here, so the module loads without it."""
+def elementwise_kernel(name, in_params, out_params, body):
+    """The ``cupy.ElementwiseKernel`` named ``gpunet_<name>`` (built with FUSED_OPTIONS), built once
+    (CuPy compiles it per dtype on first call); CuPy is imported only here, so the module loads
+    without it."""
     kernel = _KERNELS.get(name)
     if kernel is None:
         import cupy
         kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, body, name=f"gpunet_{name}",
-                                                         options=options)
+                                                         options=FUSED_OPTIONS)
     return kernel

@@ -14,6 +14,7 @@ from ..graph.dtypes import as_dtype, int32
 from ..graph.registry import define_op
 from ._helpers import (constant_value, dims_text, int_list_arg, out, rank_of, same_as_input, shape_from_tensor,
                        single_axis)
+from ._host_shapes import host_args
 from .creation_ops import holds_tensors, ones_like, shape_arg, zeros_like  # noqa: F401  (importable from here)
 
 __all__ = ["expand_dims", "rank", "reshape", "shape", "size", "squeeze", "stop_gradient", "tile", "transpose"]
@@ -45,10 +46,18 @@ def _reshape_infer(inputs, attrs):
 
 
 def _reshape_kernel(ctx):
-    if len(ctx.op.inputs) == 2:  # the target shape is a tensor computed at run time
-        return lambda x, shape: x.reshape(tuple(int(d) for d in shape.tolist()))
+    host = ctx.attrs.get("host_args")
+    if host is not None:  # the target shape is computed on the host from the shapes of the other inputs
+        target = host.program(ctx.state)
+        return lambda x, *sources: x.reshape(_dims(target(*sources)[0]))
+    if len(ctx.op.inputs) == 2:  # the target shape is a device tensor: read back each step
+        return lambda x, shape: x.reshape(_dims(shape.tolist()))
     shape = tuple(ctx.attrs["shape"])
     return lambda x: x.reshape(shape)
+
+
+def _dims(values):
+    return tuple(int(d) for d in values)
 
 
 define_op("Reshape", _reshape_infer, {"any": _reshape_kernel},
@@ -83,6 +92,10 @@ def reshape(tensor, shape, name=None):
         return out("Reshape", [x], {"shape": tuple(int(d) for d in known)}, name=name, default_name="Reshape")
     if shape.op.type == "Shape":
         return out("ReshapeLike", [x, shape.op.inputs[0]], name=name, default_name="Reshape")
+    host = host_args([shape])
+    if host is not None:  # [gn.shape(x)[0], -1]: computed on the host, never on a device (TF1's HostMemory)
+        return out("Reshape", [x, *host.sources], {"shape": shape_from_tensor(shape), "host_args": host},
+                   name=name, default_name="Reshape")
     return out("Reshape", [x, shape], {"shape": shape_from_tensor(shape)}, name=name, default_name="Reshape")
 
 
@@ -102,9 +115,11 @@ def _rank_kernel(ctx):
     return lambda x: xp.asarray(x.ndim, dtype=dtype)
 
 
-define_op("Shape", lambda i, a: [(a["out_type"], (rank_of(i[0]),))], {"any": _shape_kernel}, differentiable=False)
-define_op("Size", lambda i, a: [(a["out_type"], ())], {"any": _size_kernel}, differentiable=False)
-define_op("Rank", lambda i, a: [(int32, ())], {"any": _rank_kernel}, differentiable=False)
+# host_memory: a consumer taking a shape argument computes these on the host (ops/_host_shapes.py)
+define_op("Shape", lambda i, a: [(a["out_type"], (rank_of(i[0]),))], {"any": _shape_kernel}, differentiable=False,
+          host_memory=True)
+define_op("Size", lambda i, a: [(a["out_type"], ())], {"any": _size_kernel}, differentiable=False, host_memory=True)
+define_op("Rank", lambda i, a: [(int32, ())], {"any": _rank_kernel}, differentiable=False, host_memory=True)
 
 
 def shape(input, name=None, out_type=int32):

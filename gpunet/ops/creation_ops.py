@@ -1,12 +1,17 @@
 """Tensor creation: fill, zeros, ones, zeros_like, ones_like, range."""
 from __future__ import annotations
 
+import builtins
 import math
+
+import numpy as np
 
 from ..graph.core_ops import constant, convert_to_tensor
 from ..graph.dtypes import as_dtype, float32, int32
+from ..graph.graph import Tensor
 from ..graph.registry import define_op
 from ._helpers import constant_value, dims_text, op_scope, out, shape_from_tensor, tensor_arg
+from ._host_shapes import HostShape, host_args
 from .concat_ops import stack
 
 __all__ = ["fill", "ones", "ones_like", "range", "zeros", "zeros_like"]
@@ -28,7 +33,8 @@ def shape_arg(dims, name="shape"):
 
 
 def _fill_infer(inputs, attrs):
-    dims, value = inputs
+    host = attrs.get("host_args")
+    dims, value = (host.args[0].value, inputs[0]) if host is not None else inputs
     if not dims.dtype.is_integer:
         raise TypeError(f"Fill: dims must be int32 or int64, got {dims.dtype.name}")
     if value._shape not in (None, ()):
@@ -37,19 +43,32 @@ def _fill_infer(inputs, attrs):
 
 
 def _fill_kernel(ctx):
-    xp, dtype = ctx.xp, ctx.out_dtype()
-    static = constant_value(ctx.op.inputs[0])
-    static = None if static is None else tuple(int(d) for d in static)
+    xp, dtype, host = ctx.xp, ctx.out_dtype(), ctx.attrs.get("host_args")
 
-    def fill_value(dims, value):
-        result = xp.empty(static if static is not None else tuple(int(d) for d in dims.tolist()), dtype=dtype)
+    def filled(dims, value):
+        result = xp.empty(dims, dtype=dtype)
         result[...] = value
         return result
-    return fill_value
+    if host is not None:  # dims computed on the host from the shapes of the other inputs
+        dims_of = host.program(ctx.state)
+        return lambda value, *sources: filled(_dims(dims_of(*sources)[0]), value)
+    static = constant_value(ctx.op.inputs[0])
+    if static is not None:
+        static = _dims(static)
+        return lambda dims, value: filled(static, value)
+    return lambda dims, value: filled(_dims(dims.tolist()), value)  # a device tensor: read back each step
 
 
-define_op("Fill", _fill_infer, {"any": _fill_kernel},
-          grad=lambda op, g: [None, _sum_all(g)])
+def _dims(values):
+    return tuple(int(d) for d in values)
+
+
+def _fill_grad(op, g):
+    value_index = 0 if "host_args" in op.attrs else 1
+    return [_sum_all(g) if i == value_index else None for i in builtins.range(len(op.inputs))]
+
+
+define_op("Fill", _fill_infer, {"any": _fill_kernel}, grad=_fill_grad)
 
 
 def _sum_all(g):
@@ -57,16 +76,24 @@ def _sum_all(g):
     return reduce_sum(g)
 
 
+def _fill_op(dims, value, name):
+    """Fill with ``dims`` (a 1-D int tensor): on the host when it is a function of shapes."""
+    host = host_args([dims]) if constant_value(dims) is None else None
+    if host is not None:
+        return out("Fill", [value, *host.sources], {"host_args": host}, name=name)
+    return out("Fill", [dims, value], name=name)
+
+
 def fill(dims, value, name=None):
     """A tensor of shape ``dims`` (ints, or a 1-D int tensor) filled with the scalar ``value``."""
     with op_scope(name, "Fill", [dims, value]) as scope:
-        return out("Fill", [shape_arg(dims, "dims"), tensor_arg(value, "value")], name=scope)
+        return _fill_op(shape_arg(dims, "dims"), tensor_arg(value, "value"), scope)
 
 
 def _filled(value, shape, dtype, name, default_name):
     dtype = as_dtype(dtype)
     with op_scope(name, default_name) as scope:
-        return out("Fill", [shape_arg(shape), constant(value, dtype)], name=scope)
+        return _fill_op(shape_arg(shape), constant(value, dtype), scope)
 
 
 def zeros(shape, dtype=float32, name=None):
@@ -103,21 +130,27 @@ def zeros_like(tensor, dtype=None, name=None, optimize=True):
 
 
 def _range_infer(inputs, attrs):
-    for t in inputs:
-        if t._shape not in (None, ()):
+    host = attrs.get("host_args")
+    args = [a.value if isinstance(a, HostShape) else a for a in host.args] if host is not None else inputs
+    for t in args:
+        if isinstance(t, Tensor) and t._shape not in (None, ()):
             raise ValueError(f"Range: start, limit and delta must be scalars, got {t.name} of shape "
                              f"{dims_text(t._shape)}")
-    values = [constant_value(t) for t in inputs]
+    values = [constant_value(t) if isinstance(t, Tensor) else t for t in args]
+    dtype = attrs["dtype"] if host is not None else inputs[0].dtype
     if any(v is None for v in values):
-        return [(inputs[0].dtype, (None,))]
-    start, limit, delta = (v.item() for v in values)
+        return [(dtype, (None,))]
+    start, limit, delta = (np.asarray(v).item() for v in values)
     if delta == 0:
         raise ValueError("Range: requires delta != 0")
-    return [(inputs[0].dtype, (max(0, math.ceil((limit - start) / delta)),))]
+    return [(dtype, (max(0, math.ceil((limit - start) / delta)),))]
 
 
 def _range_kernel(ctx):
-    arange, dtype = ctx.xp.arange, ctx.out_dtype()
+    arange, dtype, host = ctx.xp.arange, ctx.out_dtype(), ctx.attrs.get("host_args")
+    if host is not None:  # start, limit and delta computed on the host from the inputs' shapes
+        args_of = host.program(ctx.state)
+        return lambda *sources: arange(*[np.asarray(a).item() for a in args_of(*sources)], dtype=dtype)
     return lambda start, limit, delta: arange(start.item(), limit.item(), delta.item(), dtype=dtype)
 
 
@@ -126,14 +159,19 @@ define_op("Range", _range_infer, {"any": _range_kernel}, differentiable=False)
 
 def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 (TF1's name)
     """``[start, limit)`` in steps of ``delta``; ``range(n)`` counts from 0. Ints give int32,
-    any float argument float32, unless ``dtype`` says otherwise."""
+    any float argument float32, unless ``dtype`` says otherwise. Arguments computed from shapes
+    (``gn.range(gn.shape(x)[0])``) are evaluated on the host."""
     if limit is None:
         start, limit = 0, start
     with op_scope(name, "range") as scope:
         args = [tensor_arg(v, n) for v, n in zip((start, limit, delta), ("start", "limit", "delta"))]
         target = as_dtype(dtype) if dtype is not None else max((a.dtype for a in args), key=_range_rank)
         from .math_ops import cast  # late import: math_ops builds on this module
-        return out("Range", [cast(a, target) for a in args], name=scope)
+        args = [cast(a, target) for a in args]
+        host = host_args(args) if target.is_integer else None
+        if host is not None:
+            return out("Range", list(host.sources), {"host_args": host, "dtype": target}, name=scope)
+        return out("Range", args, name=scope)
 
 
 _RANGE_TYPES = ("int32", "int64", "float32", "float64")  # TF1 picks the widest argument type

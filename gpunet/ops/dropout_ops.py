@@ -1,7 +1,8 @@
 """gn.nn.dropout: one random op that returns the kept-and-scaled values and the mask it drew.
 
-The mask is drawn on the host by the session's per-op generator (TF1 seeds: graph seed + op seed),
-so every device gets the same masks for the same seeds, as with the other random ops.
+The mask is drawn on the op's device (random_ops.XpRandom; TF1 seeds: graph seed + op seed): the
+CPU and virtual GPUs give the same masks for the same seeds, a CuPy GPU draws its own stream with
+cupy.random, so no mask crosses to the device per step.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..graph.registry import define_op
 from . import math_ops
 from ._helpers import out
 from .nn_ops import require_float
-from .random_ops import get_seed
+from .random_ops import get_seed, xp_random
 
 __all__ = ["dropout"]
 
@@ -29,12 +30,11 @@ def _dropout_infer(inputs, attrs):
 
 
 def _dropout_kernel(ctx):
-    rng, xp, dtype, noise = ctx.state.rng(ctx.op), ctx.xp, ctx.out_dtype(), ctx.attrs["noise_shape"]
-    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float32  # Generator.random draws these only
+    rng, dtype, noise = xp_random(ctx), ctx.out_dtype(), ctx.attrs["noise_shape"]
 
     def dropout_(x, rate):
         shape = x.shape if noise is None else tuple(x_d if d is None else d for d, x_d in zip(noise, x.shape))
-        mask = (xp.asarray(rng.random(shape, dtype=draw_dtype)) >= rate).astype(dtype)
+        mask = (rng.uniform(0.0, 1.0, shape, dtype) >= rate).astype(dtype)
         mask *= 1 / (1 - rate)  # kept entries scaled by 1 / (1 - rate)
         return x * mask, mask
     return dropout_

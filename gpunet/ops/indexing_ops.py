@@ -11,10 +11,12 @@ import builtins
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, float32
 from ..graph.registry import define_op
 from ._helpers import constant_value, dims_text, int_list_arg, op_scope, out, rank_of, single_axis
+from ._value_checks import check_indices
 
 __all__ = ["gather", "newaxis", "one_hot", "pad", "slice", "strided_slice"]
 
@@ -88,8 +90,40 @@ def _sliced_shape(shape, key):
 
 
 def _slice_kernel(ctx):
-    key = ctx.attrs["key"]
-    return lambda x: x[key]
+    key, static = ctx.attrs["key"], ctx.op.inputs[0]._shape
+    if static is not None and None not in static:
+        return lambda x: x[key]  # the bounds were checked when the graph was built
+    bounds = _slice_bounds_check(ctx.attrs) if ctx.op.type == "Slice" else _index_bounds_check(key)
+
+    def slice_fn(x):
+        bounds(x.shape)  # shapes live on the host: no device round trip
+        return x[key]
+    return slice_fn
+
+
+def _index_bounds_check(key):
+    def check(shape):
+        try:
+            _sliced_shape(shape, key)
+        except ValueError as exc:  # an int index outside its dimension
+            raise errors.InvalidArgumentError(None, None, str(exc)) from None
+    return check
+
+
+def _slice_bounds_check(attrs):
+    """TF1's run-time check of ``slice(x, begin, size)``: begin within and begin + size not past each dim."""
+    begin, size = attrs["begin"], attrs["size"]
+
+    def check(shape):
+        if len(shape) != len(begin):
+            raise errors.InvalidArgumentError(None, None, f"Expected begin and size arguments to be 1-D tensors of "
+                                                          f"size {len(shape)}, but got {len(begin)}")
+        for i, (b, s, d) in enumerate(zip(begin, size, shape)):
+            if b > d:
+                raise errors.InvalidArgumentError(None, None, f"Expected begin[{i}] in [0, {d}], but got {b}")
+            if s != -1 and b + s > d:
+                raise errors.InvalidArgumentError(None, None, f"Expected size[{i}] in [0, {d - b}], but got {s}")
+    return check
 
 
 def _slice_grad(op, g):
@@ -188,8 +222,12 @@ def _gather_infer(inputs, attrs):
 
 
 def _gather_kernel(ctx):
-    axis, take = ctx.attrs["axis"], ctx.xp.take
-    return lambda params, indices: take(params, indices, axis=axis)
+    xp, axis, check = ctx.xp, ctx.attrs["axis"], ctx.value_check()
+
+    def gather_fn(params, indices):
+        check_indices(check, xp, indices, params.shape[axis])  # CuPy's take wraps, NumPy's takes negatives
+        return xp.take(params, indices, axis=axis)
+    return gather_fn
 
 
 define_op("GatherV2", _gather_infer, {"any": _gather_kernel},
@@ -197,12 +235,12 @@ define_op("GatherV2", _gather_infer, {"any": _gather_kernel},
 
 
 def _gather_grad_kernel(ctx):
-    xp, axis, dtype = ctx.xp, ctx.attrs["axis"], ctx.out_dtype()
+    xp, axis, dtype, check = ctx.xp, ctx.attrs["axis"], ctx.out_dtype(), ctx.value_check()
     lead = (_py_slice(None),) * axis
-
     add_at = _scatter_add(xp)
 
     def scatter_add(g, indices, params):
+        check_indices(check, xp, indices, params.shape[axis])  # CuPy's scatter wraps
         result = xp.zeros(params.shape, dtype=dtype)
         add_at(result, lead + (indices,), g)  # repeated indices add up
         return result
@@ -282,6 +320,8 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         raise ValueError("one_hot: an axis other than -1 needs indices of known rank")
     axis = rank if axis == -1 or rank is None else single_axis(axis, rank, "OneHot", extra=1)
     depth = int_list_arg(depth, "depth", "OneHot")[0] if hasattr(depth, "op") else int(depth)
+    if depth < 0:
+        raise ValueError(f"OneHot: depth must be non-negative, got {depth}")
     attrs = {"depth": depth, "axis": axis, "dtype": dtype,
              "on_value": _scalar_value(on_value, 1, "on_value"), "off_value": _scalar_value(off_value, 0, "off_value")}
     return out("OneHot", [indices], attrs, name=name, default_name="one_hot")

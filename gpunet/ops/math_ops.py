@@ -7,22 +7,25 @@ Names that moved to the modules this one builds on stay importable from here.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype
 from ..graph.registry import define_op, elementwise
 from ..graph.shape import broadcast, compatible
 from ._elementwise import define_binary, define_unary, floats, numbers, public_binary
 from ._helpers import binary_args, dims_text, op_scope, out
+from ._value_checks import check_nonzero_divisor
 from .broadcast_ops import broadcast_to_like, sum_to_shape_of  # noqa: F401
 from .creation_ops import ones_like, zeros_like  # noqa: F401
 from .linalg_ops import matmul  # noqa: F401
 from .logic_ops import greater, greater_equal, less, less_equal, logical_not, logical_or, select
 from .reduction_ops import reduce_sum  # noqa: F401
 
-__all__ = ["abs", "add", "add_n", "cast", "ceil", "clip_by_value", "cos", "divide", "exp", "expm1", "floor",
+__all__ = ["abs", "add", "add_n", "cast", "ceil", "clip_by_value", "cos", "div", "divide", "exp", "expm1", "floor",
            "floordiv", "floormod", "log", "log1p", "maximum", "minimum", "mod", "multiply", "negative", "pow",
            "realdiv", "reciprocal", "round", "rsqrt", "sign", "sin", "sqrt", "square", "squared_difference",
-           "subtract", "to_double", "to_float", "to_int32", "to_int64", "truediv"]
+           "subtract", "to_double", "to_float", "to_int32", "to_int64", "truediv", "truncatediv", "truncatemod"]
 
 
 # -- binary elementwise -------------------------------------------------------------------------
@@ -85,9 +88,49 @@ define_binary("AddV2", elementwise("add"), _add_grad)
 define_binary("Sub", elementwise("subtract"), _sub_grad)
 define_binary("Mul", elementwise("multiply"), _mul_grad)
 define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats)
-define_binary("FloorDiv", elementwise("floor_divide"))
-define_binary("FloorMod", elementwise("remainder"), _floormod_grad)
-define_binary("Pow", elementwise("power"), _pow_grad)
+def _integer_checked(name, check_values):
+    """``xp.<name>``, with ``check_values(check, y)`` run first when the inputs are integers: a
+    zero divisor or a negative exponent would otherwise give 0 (NumPy, with a warning) or a wrapped
+    value (CuPy), never an error."""
+    def build(ctx):
+        fn = getattr(ctx.xp, name)
+        if not ctx.op.inputs[1].dtype.is_integer:
+            return fn
+        check = ctx.value_check()
+
+        def checked(x, y):
+            check_values(check, y)
+            with np.errstate(divide="ignore"):  # a deferred check raises at the end of the run
+                return fn(x, y)
+        return checked
+    return build
+
+
+def _check_exponent(check, y):
+    if y.size:
+        check(y.min() < 0, lambda: "Integers to negative integer powers are not allowed")
+
+
+define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor))
+define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad)
+define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad)
+
+
+def _truncate_divide_kernel(ctx):
+    xp = ctx.xp
+    if ctx.op.inputs[0].dtype.is_floating:
+        return lambda x, y: xp.trunc(xp.true_divide(x, y))
+    floor_divide = _integer_checked("floor_divide", check_nonzero_divisor)(ctx)
+
+    def truncate_divide(x, y):  # the floor quotient, one up where it rounded a negative fraction down
+        quotient = floor_divide(x, y)
+        rounded_down = xp.not_equal(xp.remainder(x, xp.where(y == 0, 1, y)), 0) & xp.not_equal(x < 0, y < 0)
+        return quotient + rounded_down.astype(quotient.dtype)
+    return truncate_divide
+
+
+define_binary("TruncateDiv", _truncate_divide_kernel)
+define_binary("TruncateMod", _integer_checked("fmod", check_nonzero_divisor))
 define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
 define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
 define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)
@@ -103,6 +146,15 @@ pow = public_binary("Pow", "Pow", "x ** y.")  # noqa: A001 (TF1's name)
 maximum = public_binary("Maximum", "Maximum", "Elementwise max; the gradient goes to x on ties.")
 minimum = public_binary("Minimum", "Minimum", "Elementwise min; the gradient goes to x on ties.")
 squared_difference = public_binary("SquaredDifference", "SquaredDifference", "(x - y) ** 2.")
+truncatediv = public_binary("TruncateDiv", "TruncateDiv", "x / y rounded towards zero (C's integer division).")
+truncatemod = public_binary("TruncateMod", "TruncateMod", "The remainder of truncatediv: the sign of x, as C's %.")
+
+
+def div(x, y, name=None):
+    """TF1's Python-2 division: x // y for integers (floordiv), x / y for floats (realdiv)."""
+    with op_scope(name, "div", [x, y]) as scope:
+        x, y = binary_args("Div", x, y, names=("x", "y"))
+        return out("RealDiv" if x.dtype.is_floating else "FloorDiv", [x, y], name=scope)
 
 
 def divide(x, y, name=None):

@@ -3,7 +3,10 @@ makes several, e.g. the overflow-free sigmoid), registered under 'GPU' beside th
 
 Each form is the body of a ``cupy.ElementwiseKernel`` on type T (float or double). On devices
 without CuPy (CPU, virtual GPUs) and for other dtypes the generic kernel runs; on a real GPU the
-fused one must match it (tests/ops/test_nn_fused_kernels.py; nvcc compile-checks every body).
+fused one must match it (tests/ops/test_nn_fused_kernels.py; nvcc compile-checks every body, and
+tests/ops/test_fused_host_math.py compiles each for the host with g++ and compares it with the
+generic kernel). Compiled with ``--fmad=false`` and, as every CuPy kernel, flushing float32
+subnormals to zero (see _cuda.py).
 """
 from __future__ import annotations
 

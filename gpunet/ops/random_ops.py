@@ -1,7 +1,14 @@
 """Random ops. Seeds follow TF1: a graph seed (gn.set_random_seed) plus an op seed make a run
-reproducible; values are drawn on the host by a per-session generator, so every device gets
-the same numbers for the same seeds."""
+reproducible. Values are drawn on the op's device by :class:`XpRandom`, written once against the
+device's array module: on the CPU and on virtual GPUs by the session's NumPy generator of the op
+(so both give the same numbers for the same seeds), on a CuPy GPU by a ``cupy.random`` generator
+seeded from it, so nothing is copied to the device per step. A CuPy GPU's stream therefore differs
+from the CPU's for the same seeds (each is reproducible on its own)."""
 from __future__ import annotations
+
+import weakref
+
+import numpy as np
 
 from ..graph.dtypes import as_dtype
 from ..graph.graph import get_default_graph
@@ -22,27 +29,69 @@ def get_seed(op_seed):
     return None, None
 
 
+# -- drawing on the device --------------------------------------------------------------------------
+class XpRandom:
+    """Draws of one op on one device, as arrays of that device (NumPy and CuPy generators share the
+    methods used here)."""
+
+    __slots__ = ("generator", "xp")
+
+    def __init__(self, generator, xp):
+        self.generator = generator
+        self.xp = xp
+
+    def uniform(self, low, high, shape, dtype):
+        """Uniform in [low, high): integers for an integer ``dtype``."""
+        dtype = np.dtype(dtype)
+        if dtype.kind in "iu":
+            return self.generator.integers(low, high, shape, dtype=dtype)
+        values = self.generator.random(shape, dtype=_draw_dtype(dtype))
+        return (values * (high - low) + low).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype):
+        return self.generator.standard_normal(shape, dtype=_draw_dtype(np.dtype(dtype))).astype(dtype, copy=False)
+
+    def truncated_normal(self, shape, dtype):
+        """Standard normal values redrawn until all lie within two standard deviations, as TF1."""
+        xp, values = self.xp, self.normal(shape, dtype)
+        bad = xp.abs(values) > 2
+        while bool(bad.any()):  # a few rounds (4.6% redrawn each); each one waits for the device
+            values = xp.where(bad, self.normal(shape, dtype), values)
+            bad = xp.abs(values) > 2
+        return values
+
+
+def _draw_dtype(dtype):
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)  # what generators draw
+
+
+_DEVICE_GENERATORS = weakref.WeakKeyDictionary()  # session state -> {(op, device name): generator}
+
+
+def xp_random(ctx) -> XpRandom:
+    """The generator the random op of ``ctx`` draws from on its device (one per session, op and device)."""
+    host = ctx.state.rng(ctx.op)
+    if ctx.xp is np:  # host memory: the session's generator itself
+        return XpRandom(host, np)
+    generators = _DEVICE_GENERATORS.setdefault(ctx.state, {})
+    key = (ctx.op, ctx.device.name)
+    if key not in generators:  # created under the device's context by the plan builder
+        generators[key] = ctx.xp.random.default_rng(int(host.integers(2 ** 63)))
+    return XpRandom(generators[key], ctx.xp)
+
+
+# -- the ops ---------------------------------------------------------------------------------------
 def _random_kernel(draw):
     def build(ctx):
-        rng, xp, dtype = ctx.state.rng(ctx.op), ctx.xp, ctx.out_dtype()
-        shape, attrs = ctx.attrs["shape"], ctx.attrs
-        return lambda: xp.asarray(draw(rng, shape, attrs).astype(dtype, copy=False))
+        rng, dtype, shape, attrs = xp_random(ctx), ctx.out_dtype(), ctx.attrs["shape"], ctx.attrs
+        return lambda: draw(rng, shape, dtype, attrs)
     return build
 
 
-def _truncated(rng, shape, attrs):
-    values = rng.standard_normal(shape)
-    bad = abs(values) > 2
-    while bad.any():  # redraw outside two standard deviations, as TF1 does
-        values[bad] = rng.standard_normal(int(bad.sum()))
-        bad = abs(values) > 2
-    return values * attrs["stddev"] + attrs["mean"]
-
-
 _DRAWS = {
-    "RandomStandardNormal": lambda rng, shape, a: rng.standard_normal(shape) * a["stddev"] + a["mean"],
-    "RandomUniform": lambda rng, shape, a: rng.uniform(a["minval"], a["maxval"], shape),
-    "TruncatedNormal": _truncated,
+    "RandomStandardNormal": lambda rng, shape, dtype, a: rng.normal(shape, dtype) * a["stddev"] + a["mean"],
+    "RandomUniform": lambda rng, shape, dtype, a: rng.uniform(a["minval"], a["maxval"], shape, dtype),
+    "TruncatedNormal": lambda rng, shape, dtype, a: rng.truncated_normal(shape, dtype) * a["stddev"] + a["mean"],
 }
 for _type, _draw in _DRAWS.items():
     define_op(_type, lambda i, a: [(a["dtype"], a["shape"])], {"any": _random_kernel(_draw)},

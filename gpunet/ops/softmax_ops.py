@@ -6,7 +6,6 @@ forward pass computes the gradient wrt the logits once and the gradient function
 """
 from __future__ import annotations
 
-from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ..graph.shape import compatible
@@ -212,23 +211,25 @@ def _sparse_xent_infer(inputs, attrs):
     return [(logits.dtype, batch), (logits.dtype, full)]
 
 
-def _label_range_error(labels, classes):
+def _label_range_message(labels, classes):
     values = labels.ravel().tolist()
     bad = next(v for v in values if not 0 <= v < classes)
-    return errors.InvalidArgumentError(
-        None, None, f"Received a label value of {bad} which is outside the valid range of [0, {classes}).  "
-                    f"Label values: {' '.join(str(v) for v in values)}")
+    return (f"Received a label value of {bad} which is outside the valid range of [0, {classes}).  "
+            f"Label values: {' '.join(str(v) for v in values)}")
 
 
 def _sparse_xent_kernel(ctx):
-    xp = ctx.xp
+    xp, check = ctx.xp, ctx.value_check()
 
     def sparse_xent(logits, labels):
         classes = logits.shape[-1]
         flat_logits, flat_labels = logits.reshape(-1, classes), labels.reshape(-1)
-        # checked on every device (TF1's GPU kernel gives NaN instead); on a GPU this costs one sync
-        if flat_labels.size and bool(((flat_labels < 0) | (flat_labels >= classes)).any()):
-            raise _label_range_error(labels, classes)
+        # checked on every device (TF1's GPU kernel gives NaN instead); deferred to the end of the run on GPUs
+        if flat_labels.size:
+            describe = lambda host: _label_range_message(host, classes)  # noqa: E731
+            if not classes:
+                raise check.error(describe, (labels,))
+            check(xp.logical_or(flat_labels.min() < 0, flat_labels.max() >= classes), describe, labels)
         rows = xp.arange(flat_labels.shape[0])
         shifted, exp, total = _stable_exp(xp, flat_logits, -1)
         loss = xp.log(total[:, 0]) - shifted[rows, flat_labels]

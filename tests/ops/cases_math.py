@@ -18,6 +18,8 @@ def bools(*shape, seed=0):
 _MOD_X = np.array([[2.3, -1.7, 0.4], [5.5, -3.2, 1.1]], np.float32)
 _MOD_Y = np.array([0.7, 1.3, -0.9], np.float32)
 
+_NONZERO = np.array([3, -2, 4], np.int32)  # divisors of both signs for the C-style (truncating) ops
+
 _BINARY = [
     OpCase("AddV2", gn.add, [rand(2, 3), rand(3, seed=1)], lambda a, b: a + b),
     OpCase("AddV2", lambda x: x + 1.5, [rand(2, 3)], lambda x: x + 1.5, id="AddV2-scalar-operator"),
@@ -35,6 +37,12 @@ _BINARY = [
            id="FloorDiv-int32"),
     OpCase("FloorMod", lambda a, b: a % b, [_MOD_X, _MOD_Y], np.mod, atol=1e-5),
     OpCase("FloorMod", gn.floormod, [ints(2, 3), -ints(3, low=1, seed=1)], np.mod, grad=False, id="FloorMod-int32"),
+    OpCase("TruncateDiv", gn.truncatediv, [ints(2, 3), _NONZERO], lambda a, b: np.trunc(a / b).astype(a.dtype),
+           grad=False),
+    OpCase("TruncateDiv", gn.truncatediv, [_MOD_X, _MOD_Y], lambda a, b: np.trunc(a / b), grad=False,
+           id="TruncateDiv-float"),
+    OpCase("TruncateMod", gn.truncatemod, [ints(2, 3), _NONZERO], np.fmod, grad=False),
+    OpCase("TruncateMod", gn.truncatemod, [_MOD_X, _MOD_Y], np.fmod, grad=False, id="TruncateMod-float"),
     OpCase("Pow", gn.pow, [positive(2, 3), rand(2, 3, seed=1)], np.power),
     OpCase("Pow", lambda x: x ** 2, [ints(2, 3)], lambda x: x ** 2, grad=False, id="Pow-int32"),
     OpCase("Maximum", gn.maximum, [rand(2, 3), rand(3, seed=1)], np.maximum),

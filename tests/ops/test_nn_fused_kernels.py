@@ -1,12 +1,18 @@
 """The fused CUDA kernels of gn.nn (gpunet/ops/nn_fused.py): every body compiles with nvcc,
 declared as cupy.ElementwiseKernel declares its parameters; elsewhere than a CuPy GPU the generic
 kernel runs; on a real GPU each fused kernel equals the generic one."""
+import sys
+import types
+
 import numpy as np
 import pytest
 
 import gpunet as gn
 from gpunet.graph.registry import get_op_def
-from gpunet.ops.nn_fused import FORMS, FusedForm
+from gpunet.ops import _cuda
+from gpunet.ops.nn_fused import FORMS, FusedForm, compiled
+from gpunet.ops.training_ops import FORMS as UPDATE_FORMS
+from gpunet.ops.training_ops import fused_kernel
 from tests.conftest import HAS_GPU
 from tests.cuda_compile import declared, kernel_source, needs_nvcc, nvcc_compile
 
@@ -18,7 +24,7 @@ def form_source(name, form: FusedForm) -> str:
 @needs_nvcc
 def test_every_fused_body_compiles_with_nvcc(tmp_path):
     source = "\n".join(form_source(name, form) for name, form in FORMS.items())
-    result = nvcc_compile(source, tmp_path)
+    result = nvcc_compile(source, tmp_path, _cuda.FUSED_OPTIONS)
     assert result.returncode == 0, f"nvcc rejected a fused body:\n{result.stderr}\n--- source ---\n{source}"
 
 
@@ -27,6 +33,24 @@ def test_the_compile_check_catches_a_broken_body(tmp_path):
     broken = FusedForm("T g, T y", "T dx", "dx = y > T(0) ? g : slope;")
     result = nvcc_compile(form_source("broken", broken), tmp_path)
     assert result.returncode != 0 and 'identifier "slope" is undefined' in result.stderr
+
+
+def test_every_fused_kernel_is_built_without_fma_contraction(monkeypatch):
+    """D5: CuPy is asked for each nn and update kernel with --fmad=false (a recording stand-in for
+    cupy.ElementwiseKernel: no GPU needed to see the options)."""
+    built = {}
+
+    def elementwise_kernel(in_params, out_params, body, name, options=()):
+        built[name] = options
+        return name
+    monkeypatch.setitem(sys.modules, "cupy", types.SimpleNamespace(ElementwiseKernel=elementwise_kernel))
+    monkeypatch.setattr(_cuda, "_KERNELS", {})
+    for op_type in FORMS:
+        compiled(op_type)
+    for form in UPDATE_FORMS.values():
+        fused_kernel(form)
+    assert len(built) == len(FORMS) + len(UPDATE_FORMS)
+    assert all(options == ("--fmad=false",) for options in built.values()), built
 
 
 def test_each_fused_op_keeps_its_generic_kernel_and_virtual_gpus_use_it(vgpus):

@@ -1,8 +1,10 @@
-"""Random ops: distributions, dtypes, and TF1 seeding (graph seed + op seed), the same on every device."""
+"""Random ops: distributions, dtypes, and TF1 seeding (graph seed + op seed): reproducible on every
+device; the same numbers on the CPU and virtual GPUs, a CuPy GPU's own stream (cupy.random)."""
 import numpy as np
 import pytest
 
 import gpunet as gn
+from gpunet.device import find
 
 
 def _draw(device, build, seed_graph=None):
@@ -33,10 +35,15 @@ def test_graph_seed_makes_runs_reproducible_across_sessions_and_devices(vgpus):
     cpu_a, cpu_b = _draw("/cpu:0", build, seed_graph=42)
     again_a, _ = _draw("/cpu:0", build, seed_graph=42)
     gpu_a, gpu_b = _draw("/gpu:1", build, seed_graph=42)
+    gpu_again, _ = _draw("/gpu:1", build, seed_graph=42)
     np.testing.assert_array_equal(cpu_a, again_a)   # same seed, new session: same sequence
-    np.testing.assert_array_equal(cpu_a, gpu_a)     # the same numbers on every device
-    np.testing.assert_array_equal(cpu_b, gpu_b)
+    np.testing.assert_array_equal(gpu_a, gpu_again)
     assert not np.array_equal(cpu_a, cpu_b)         # successive runs differ
+    assert not np.array_equal(gpu_a, gpu_b)
+    # host-memory GPUs draw with the session's NumPy generator: the CPU's numbers; a CuPy GPU draws
+    # its own stream on the device, seeded from the same seeds (documented in random_ops)
+    same_stream = find("GPU", 1).backend.xp is np
+    assert np.array_equal(cpu_a, gpu_a) == same_stream and np.array_equal(cpu_b, gpu_b) == same_stream
 
 
 def test_op_seed_alone_is_reproducible_and_distinct_seeds_differ():

@@ -6,6 +6,7 @@ import pytest
 
 from gpunet.graph.registry import get_op_def
 from gpunet.ops import training_ops
+from gpunet.ops._cuda import FUSED_OPTIONS
 from gpunet.ops.training_ops import FORM_OF, FORMS, UpdateForm
 from tests.conftest import HAS_GPU
 from tests.cuda_compile import kernel_source, needs_nvcc, nvcc_compile
@@ -19,7 +20,7 @@ def check_kernel_source(form: UpdateForm) -> str:
 
 def compile_with_fused_options(source: str, tmp_path):
     """as CuPy compiles the fused updates: without FMA contraction"""
-    return nvcc_compile(source, tmp_path, training_ops.FUSED_OPTIONS)
+    return nvcc_compile(source, tmp_path, FUSED_OPTIONS)
 
 
 @needs_nvcc
