@@ -5,7 +5,7 @@
 from . import config, errors
 from .graph import timeline
 from .device import DeviceSpec
-from .graph import (ConfigProto, assign, assign_add, assign_sub, GPUOptions, Graph, GraphKeys, InteractiveSession, Operation, RunMetadata,
+from .graph import (ConfigProto, Dimension, dimension_value, assign, assign_add, assign_sub, GPUOptions, Graph, GraphKeys, InteractiveSession, Operation, RunMetadata,
                     RunOptions, Session, Tensor, TensorShape, Variable, add_to_collection, add_to_collections,
                     colocate_with, constant, control_dependencies, convert_to_tensor, device, get_collection,
                     get_collection_ref, get_default_graph, get_default_session, global_variables,
