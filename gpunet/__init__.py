@@ -32,6 +32,9 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
-from . import datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
+from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
+from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 
 __version__ = "0.1.0"

@@ -12,6 +12,7 @@ from .shape import TensorShape, compatible
 
 class GraphKeys:
     GLOBAL_VARIABLES = "variables"
+    VARIABLES = GLOBAL_VARIABLES  # TF 0.x's name
     LOCAL_VARIABLES = "local_variables"
     TRAINABLE_VARIABLES = "trainable_variables"
     MODEL_VARIABLES = "model_variables"
@@ -51,7 +52,8 @@ class Variable:
                 self._snapshot = apply_op("ReadVariable", [self._ref], {}, "read").outputs[0]
         self._initial_value = initial
         self._trainable = trainable
-        collections = list(collections or [GraphKeys.GLOBAL_VARIABLES])
+        # collections=[]: in no collection but TRAINABLE_VARIABLES when trainable (as TF1)
+        collections = [GraphKeys.GLOBAL_VARIABLES] if collections is None else list(collections)
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         for key in collections:
@@ -203,6 +205,27 @@ def local_variables_initializer():
     return variables_initializer(local_variables(), name="init")
 
 
+def is_variable_initialized(variable):
+    """A bool scalar: whether ``variable`` holds a value in the session that runs it."""
+    return variable.is_variable_initialized()
+
+
+def assert_variables_initialized(var_list=None):
+    """TF1's: a tensor of the variables' ranks (a scalar for one variable, None for none), whose
+    run raises ``FailedPreconditionError`` naming the first variable not initialized. Default:
+    the global and local variables."""
+    var_list = global_variables() + local_variables() if var_list is None else list(var_list)
+    if not var_list:
+        return None
+    ranks = []
+    for v in var_list:
+        with v.graph.colocate_with(v.op):
+            ranks.append(apply_op("VariableRank", [v._ref], {}, "Rank").outputs[0])
+    if len(ranks) == 1:
+        return ranks[0]
+    return apply_op("AssertVariablesInitialized", ranks, {}, "assert_variables_initialized").outputs[0]
+
+
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
     """A string tensor with the names of the variables not yet initialized."""
     var_list = global_variables() if var_list is None else var_list
@@ -218,5 +241,18 @@ def _report_kernel(ctx):
         return np.array([n.encode() for n, f in zip(names, flags) if not bool(f)], dtype=object)
     return report
 
+def _rank_kernel(ctx):
+    xp = ctx.xp
+    return lambda slot: xp.asarray(slot.get().ndim, dtype=np.int32)  # reading it checks it is initialized
+
+
+def _stack_kernel(ctx):
+    return lambda *ranks: ctx.xp.stack(ranks)
+
+
+_int32 = as_dtype("int32")
+define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False)
+define_op("AssertVariablesInitialized", lambda i, a: [(_int32, (len(i),))], {"any": _stack_kernel},
+          differentiable=False)
 define_op("ReportUninitialized", lambda i, a: [(as_dtype("string"), (None,))],
           {"CPU": _report_kernel}, stateful=True, differentiable=False)
