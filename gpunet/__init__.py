@@ -16,6 +16,7 @@ from .graph.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, flo
                            string, uint8)
 from .ops.array_ops import *  # noqa: F401,F403
 from .ops.broadcast_ops import *  # noqa: F401,F403
+from .ops.clip_ops import *  # noqa: F401,F403
 from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.creation_ops import *  # noqa: F401,F403
@@ -25,6 +26,7 @@ from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glor
                            truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import *  # noqa: F401,F403
+from .ops.nd_indexing_ops import *  # noqa: F401,F403
 from .ops.logic_ops import *  # noqa: F401,F403
 from .ops.math_ops import *  # noqa: F401,F403
 from .ops.nn_ops import sigmoid, tanh  # TF1 has them at the top level too
