@@ -152,6 +152,21 @@ class VarSlot:
         return self.value
 
 
+class FedVariable(VarSlot):
+    """A variable's tensor fed in one run: its reads see the fed value; nothing may update it."""
+
+    __slots__ = ()
+
+    def __init__(self, name, value):
+        super().__init__(name)
+        self.value = value
+
+
+# The ops that only read the VariableV2 tensor they take: feeding that tensor overrides them.
+# Every other consumer (Assign, AssignAdd, the optimizer updates) writes to the variable.
+REF_READERS = frozenset({"ReadVariable", "IsVariableInitialized", "InitializedValue", "VariableRank"})
+
+
 def _variable_kernel(ctx):
     slot = ctx.state.slot(ctx.op)
     return lambda: slot

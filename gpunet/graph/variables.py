@@ -107,7 +107,9 @@ class Variable:
         return self._snapshot
 
     def _as_graph_element(self):
-        return self._snapshot
+        """The variable's own tensor ``'<name>:0'``, as in TF1: fetching it gives the value,
+        feeding it overrides every read of the variable in that run."""
+        return self._ref
 
     def value(self):
         return self._snapshot

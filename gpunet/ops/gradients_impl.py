@@ -84,6 +84,8 @@ def _ops_between(ys, xs, stops):
 
 
 def _as_x(x):
+    """A variable stands for its own tensor, whose gradient sums those of all its reads
+    (``read_value()``, ``value()``, ``v + 0``, ``identity(v)``) as in TF1."""
     element = getattr(x, "_as_graph_element", lambda: x)()
     if not isinstance(element, Tensor):
         raise TypeError(f"gradients: expected Tensors or Variables, got {type(x).__name__}: {x!r}")
