@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import errors
 from .dtypes import as_bytes_array, as_dtype, infer_dtype, string
-from .graph import Tensor, get_default_graph
+from .graph import Tensor, _as_op, assert_same_graph, get_default_graph
 from .registry import apply_op, define_op
 from .shape import as_shape, compatible
 
@@ -100,8 +100,8 @@ def no_op(name=None):
 
 def group(*inputs, name=None):
     """An op that runs all ``inputs`` (ops or tensors) and outputs nothing."""
-    from .graph import _as_op
     ops = [_as_op(i) for i in _flatten(inputs)]
+    assert_same_graph(ops)
     graph = ops[0].graph if ops else get_default_graph()
     with graph.control_dependencies(ops):
         return apply_op("NoOp", [], {}, name or "group_deps", graph=graph)
