@@ -1,6 +1,8 @@
 """The ops the graph layer itself needs: constants, placeholders, identity, no_op and variables."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .. import errors
@@ -137,13 +139,15 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
 
 # -- variables ----------------------------------------------------------------------------------
 class VarSlot:
-    """A variable's value in one session, on the variable's device (None until initialized)."""
+    """A variable's value in one session, on the variable's device (None until initialized).
+    ``lock`` serialises the updates built with ``use_locking=True``; others do not take it."""
 
-    __slots__ = ("value", "name")
+    __slots__ = ("value", "name", "lock")
 
     def __init__(self, name):
         self.value = None
         self.name = name
+        self.lock = threading.Lock()
 
     def get(self):
         if self.value is None:
@@ -165,6 +169,18 @@ class FedVariable(VarSlot):
 # The ops that only read the VariableV2 tensor they take: feeding that tensor overrides them.
 # Every other consumer (Assign, AssignAdd, the optimizer updates) writes to the variable.
 REF_READERS = frozenset({"ReadVariable", "IsVariableInitialized", "InitializedValue", "VariableRank"})
+
+
+def locking(ctx, update):
+    """``update(slot, ...)`` holding the variable's lock when the op was built with
+    ``use_locking=True``; as is otherwise (lock-free "Hogwild" updates, TF1's default)."""
+    if not ctx.attrs.get("use_locking"):
+        return update
+
+    def locked(slot, *args):
+        with slot.lock:
+            return update(slot, *args)
+    return locked
 
 
 def _variable_kernel(ctx):
@@ -191,7 +207,7 @@ def _assign_kernel(ctx):
         else:
             slot.value = xp.array(value, dtype=dtype, copy=True)
         return slot.value
-    return assign
+    return locking(ctx, assign)
 
 
 def _update_kernel(ufunc_name):
@@ -202,7 +218,7 @@ def _update_kernel(ufunc_name):
             value = slot.get()
             ufunc(value, delta, out=value)
             return value
-        return update
+        return locking(ctx, update)
     return build
 
 

@@ -136,16 +136,22 @@ class Variable:
             raise ValueError(f"Shapes {self.shape} and {value.shape} are incompatible for {op_type} "
                              f"to variable {self._variable.name}")
         with self.graph.colocate_with(self._variable):
-            op = apply_op(op_type, [self._ref, value], {"validate_shape": True}, name or op_type)
+            attrs = {"validate_shape": True, "use_locking": bool(use_locking)}
+            op = apply_op(op_type, [self._ref, value], attrs, name or op_type)
         return op.outputs[0] if read_value else op
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
+        """Set the variable to ``value``; returns its new value (the op with ``read_value=False``).
+        ``use_locking=True`` serialises this update with the variable's other locked updates
+        across threads running the session; by default updates are lock-free (TF1's Hogwild)."""
         return self._update("Assign", value, name, use_locking, read_value)
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        """Add ``delta`` in place; ``use_locking`` as for ``assign``."""
         return self._update("AssignAdd", delta, name, use_locking, read_value)
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        """Subtract ``delta`` in place; ``use_locking`` as for ``assign``."""
         return self._update("AssignSub", delta, name, use_locking, read_value)
 
     def eval(self, session=None):
@@ -163,15 +169,18 @@ class Variable:
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
-    """TF1's ``gn.assign(variable, value)``: the variable's value after the assignment."""
-    return _as_variable(ref, "assign").assign(value, use_locking, name)
+    """TF1's ``gn.assign(variable, value)``: the variable's value after the assignment. As TF1's
+    Assign op, it locks by default (``use_locking=None`` means True)."""
+    return _as_variable(ref, "assign").assign(value, True if use_locking is None else use_locking, name)
 
 
 def assign_add(ref, value, use_locking=None, name=None):
+    """TF1's ``gn.assign_add(variable, delta)``: lock-free unless ``use_locking=True``."""
     return _as_variable(ref, "assign_add").assign_add(value, use_locking, name)
 
 
 def assign_sub(ref, value, use_locking=None, name=None):
+    """TF1's ``gn.assign_sub(variable, delta)``: lock-free unless ``use_locking=True``."""
     return _as_variable(ref, "assign_sub").assign_sub(value, use_locking, name)
 
 
