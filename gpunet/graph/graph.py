@@ -269,7 +269,7 @@ def assert_same_graph(items):
     ``ValueError: <b> must be from the same graph as <a> (graphs are ... and ...)``."""
     first = None
     for item in items:
-        element = getattr(item, "_as_graph_element", lambda: item)()
+        element = item._as_graph_element() if hasattr(item, "_as_graph_element") else item
         graph = getattr(element, "graph", None)
         if graph is None:
             continue

@@ -165,7 +165,7 @@ class TensorShape:
             raise ValueError(f"Shapes {self} and {other} are not compatible")
         if self._dims is None or other._dims is None:
             return self if other._dims is None else other
-        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
+        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims, strict=True)])
 
     def concatenate(self, other) -> TensorShape:
         other = as_tensor_shape(other)

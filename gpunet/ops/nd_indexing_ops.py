@@ -96,7 +96,7 @@ def _mask_infer(inputs, attrs):
     if axis + k > len(tensor._shape):
         raise ValueError(f"boolean_mask: a mask of rank {k} at axis {axis} does not fit a tensor of shape "
                          f"{dims_text(tensor._shape)}")
-    for t, m in zip(tensor._shape[axis:axis + k], mask._shape):
+    for t, m in zip(tensor._shape[axis:axis + k], mask._shape, strict=True):
         if t is not None and m is not None and t != m:
             raise ValueError(f"Shapes {dims_text(tensor._shape[axis:axis + k])} and {dims_text(mask._shape)} are "
                              f"incompatible (boolean_mask of a tensor of shape {dims_text(tensor._shape)})")

@@ -1,6 +1,12 @@
 """The TF 0.x / early 1.x names of the variable functions, kept so old scripts run unchanged."""
-from ..graph.variables import (assert_variables_initialized, global_variables, global_variables_initializer,
-                               is_variable_initialized, local_variables_initializer, variables_initializer)
+from ..graph.variables import (
+    assert_variables_initialized,
+    global_variables,
+    global_variables_initializer,
+    is_variable_initialized,
+    local_variables_initializer,
+    variables_initializer,
+)
 
 __all__ = ["all_variables", "assert_variables_initialized", "initialize_all_variables",
            "initialize_local_variables", "initialize_variables", "is_variable_initialized"]

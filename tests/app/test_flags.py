@@ -54,7 +54,7 @@ def test_definitions_are_checked(fv):
     with pytest.raises(flags.Error, match="default 1.5 is not a valid int"):
         flags.DEFINE_integer("steps", 1.5, "a float", flag_values=fv)
     with pytest.raises(AttributeError, match="Unknown flag 'nope'"):
-        fv.nope
+        _ = fv.nope
     fv.max_steps = 3  # assigning a flag works, as in absl
     assert fv.max_steps == 3 and fv.flag_values_dict()["max_steps"] == 3
 

@@ -55,9 +55,9 @@ def test_clip_by_global_norm_trains_an_optimizer():
     w = gn.Variable([3.0, 4.0])
     loss = gn.reduce_sum(w * w) / 2.0  # gradient = w, norm 5
     opt = gn.train.GradientDescentOptimizer(1.0)
-    grads, variables = zip(*opt.compute_gradients(loss))
+    grads, variables = zip(*opt.compute_gradients(loss), strict=True)
     clipped, _ = gn.clip_by_global_norm(grads, 1.0)
-    train = opt.apply_gradients(zip(clipped, variables))
+    train = opt.apply_gradients(zip(clipped, variables, strict=True))
     with gn.Session() as sess:
         sess.run(w.initializer)
         sess.run(train)

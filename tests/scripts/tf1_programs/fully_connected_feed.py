@@ -8,10 +8,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import gpunet.compat.v1 as tf  # noqa: E402  (was: import tensorflow as tf)
-
 import input_data  # noqa: E402
 import mnist  # noqa: E402
+
+import gpunet.compat.v1 as tf  # noqa: E402  (was: import tensorflow as tf)
 
 # Basic model parameters as external flags.
 flags = tf.app.flags
@@ -44,7 +44,7 @@ def do_eval(sess, eval_correct, images_placeholder, labels_placeholder, data_set
     true_count = 0  # Counts the number of correct predictions.
     steps_per_epoch = data_set.num_examples // FLAGS.batch_size
     num_examples = steps_per_epoch * FLAGS.batch_size
-    for step in range(steps_per_epoch):
+    for step in range(steps_per_epoch):  # noqa: B007  (the tutorial's loop, unchanged)
         feed_dict = fill_feed_dict(data_set, images_placeholder, labels_placeholder)
         true_count += sess.run(eval_correct, feed_dict=feed_dict)
     precision = float(true_count) / num_examples
