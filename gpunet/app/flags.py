@@ -69,9 +69,11 @@ class FlagValues:
         return result
 
     def is_parsed(self) -> bool:
+        """Whether a command line has been parsed into these flags."""
         return self._parsed
 
     def flag_values_dict(self) -> dict:
+        """``{flag name: current value}``."""
         return dict(self._values)
 
     def __getattr__(self, name):

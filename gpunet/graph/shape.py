@@ -25,6 +25,7 @@ class Dimension:
 
     @property
     def value(self):
+        """The size as an int, or None when unknown."""
         return self._value
 
     def __repr__(self):
@@ -47,10 +48,12 @@ class Dimension:
         return hash(self._value)
 
     def is_compatible_with(self, other) -> bool:
+        """Whether both could be the same size (equal, or either unknown)."""
         other = as_dimension(other)
         return self._value is None or other.value is None or self._value == other.value
 
     def merge_with(self, other) -> Dimension:
+        """The known one of two compatible dimensions; ValueError if they differ."""
         other = as_dimension(other)
         if not self.is_compatible_with(other):
             raise ValueError(f"Dimensions {self} and {other} are not compatible")
@@ -116,6 +119,7 @@ Dimension.__rtruediv__ = lambda self, other: _true_divide(other, self)
 
 
 def as_dimension(value) -> Dimension:
+    """``value`` (int, None or Dimension) as a Dimension."""
     return value if isinstance(value, Dimension) else Dimension(value)
 
 
@@ -144,22 +148,27 @@ class TensorShape:
 
     @property
     def ndims(self):
+        """The rank, or None when unknown."""
         return None if self._dims is None else len(self._dims)
 
     rank = ndims
 
     def as_list(self):
+        """The dims as Python ints and None; ValueError for an unknown rank."""
         if self._dims is None:
             raise ValueError("as_list() is not defined on an unknown TensorShape.")
         return list(self._dims)
 
     def is_fully_defined(self) -> bool:
+        """Whether the rank and every dim are known."""
         return self._dims is not None and None not in self._dims
 
     def is_compatible_with(self, other) -> bool:
+        """Whether both could describe the same value's shape."""
         return compatible(self._dims, as_tensor_shape(other)._dims)
 
     def merge_with(self, other) -> TensorShape:
+        """The shape with every dim known in either; ValueError if they are incompatible."""
         other = as_tensor_shape(other)
         if not self.is_compatible_with(other):
             raise ValueError(f"Shapes {self} and {other} are not compatible")
@@ -168,21 +177,25 @@ class TensorShape:
         return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims, strict=True)])
 
     def concatenate(self, other) -> TensorShape:
+        """This shape's dims followed by ``other``'s."""
         other = as_tensor_shape(other)
         if self._dims is None or other._dims is None:
             return TensorShape(None)
         return TensorShape(self._dims + other._dims)
 
     def with_rank(self, rank) -> TensorShape:
+        """This shape if it has rank ``rank`` (unknown dims if its rank is unknown); else ValueError."""
         if self._dims is not None and len(self._dims) != rank:
             raise ValueError(f"Shape {self} must have rank {rank}")
         return self if self._dims is not None else TensorShape([None] * rank)
 
     def assert_is_compatible_with(self, other):
+        """ValueError unless compatible with ``other``."""
         if not self.is_compatible_with(other):
             raise ValueError(f"Shapes {self} and {as_tensor_shape(other)} are incompatible")
 
     def num_elements(self):
+        """The product of the dims, or None unless fully defined."""
         if not self.is_fully_defined():
             return None
         n = 1
@@ -237,6 +250,7 @@ class TensorShape:
 
 
 def as_tensor_shape(value) -> TensorShape:
+    """``value`` (list, tuple, int, None or TensorShape) as a TensorShape."""
     return value if isinstance(value, TensorShape) else TensorShape(value)
 
 

@@ -112,9 +112,11 @@ class Variable:
         return self._ref
 
     def value(self):
+        """The variable's value tensor (``<name>/read:0``); gradients flow through it to the variable."""
         return self._snapshot
 
     def read_value(self):
+        """A new read of the variable (ordered by the ops it depends on); differentiable like ``value()``."""
         with self.graph.colocate_with(self._variable):
             return apply_op("ReadVariable", [self._ref], {}, "read").outputs[0]
 

@@ -30,6 +30,7 @@ class ExponentialMovingAverage:
 
     @property
     def name(self):
+        """The name of the shadow variables' suffix and of the apply op's scope."""
         return self._name
 
     def apply(self, var_list=None):
