@@ -49,7 +49,12 @@ def _coordinates(xp, indices, shape):
 
 def _gather_nd_kernel(ctx):
     xp = ctx.xp
-    return lambda params, indices: params[_coordinates(xp, indices, params.shape)]
+
+    def gather_nd_fn(params, indices):
+        if indices.shape[-1] == 0:  # empty coordinates pick the whole of params, once per index row
+            return xp.broadcast_to(params, indices.shape[:-1] + params.shape).copy()
+        return params[_coordinates(xp, indices, params.shape)]
+    return gather_nd_fn
 
 
 def _gather_nd_grad_kernel(ctx):
@@ -57,6 +62,8 @@ def _gather_nd_grad_kernel(ctx):
     add_at = _scatter_add(xp)
 
     def scatter(g, indices, params):
+        if indices.shape[-1] == 0:
+            return g.sum(axis=tuple(range(indices.ndim - 1))).astype(dtype, copy=False)
         result = xp.zeros(params.shape, dtype=dtype)
         add_at(result, _coordinates(xp, indices, params.shape), g)
         return result

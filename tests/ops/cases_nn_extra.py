@@ -37,7 +37,10 @@ def _distinct(*shape, seed=0):
 
 
 def _gather_nd(params, indices):
-    return params[tuple(np.moveaxis(indices, -1, 0))]
+    """TF1's definition, row by row: out[i] = params[tuple(indices[i])] (the whole params for empty rows)."""
+    rows = indices.reshape(-1, indices.shape[-1])
+    picked = [params[tuple(row)] for row in rows]
+    return np.array(picked, dtype=params.dtype).reshape(indices.shape[:-1] + params.shape[indices.shape[-1]:])
 
 
 def _gather_nd_grad(g, indices, shape):
@@ -58,6 +61,9 @@ CASES = [
            lambda x: _lrn(x, 2, 2.0, 0.5, 0.75), rtol=1e-5, id="LRN-args"),
     OpCase("LRN", lambda x: gn.nn.lrn(x, depth_radius=0), [rand(1, 1, 2, 3)], lambda x: _lrn(x, 0),
            id="LRN-radius0"),
+    OpCase("LRN", gn.nn.lrn, [rand(1, 2, 2, 7, dtype=np.float16)], _lrn, grad=False, rtol=2e-3, atol=2e-3,
+           id="LRN-float16"),
+    OpCase("LRN", gn.nn.lrn, [rand(0, 2, 2, 3)], _lrn, id="LRN-empty-batch"),
     OpCase("LRNGrad", lambda x, g: gn.gradients(gn.nn.lrn(x, **LRN_ARGS), x, grad_ys=g)[0],
            [rand(1, 2, 2, 6), rand(1, 2, 2, 6, seed=1)], lambda x, g: _lrn_grad(g, x, 2, 2.0, 0.5, 0.75),
            grad=False, rtol=1e-5, atol=1e-6),
@@ -69,6 +75,9 @@ CASES = [
            id="TopKV2-ties-lower-index-first"),
     OpCase("TopKV2", lambda x: list(gn.nn.top_k(x, 2)), [np.array([[5, -2, 7], [0, 9, 9]], np.int32)],
            lambda x: _top_k(x, 2), grad=False, id="TopKV2-int32"),
+    OpCase("TopKV2", lambda x: list(gn.nn.top_k(x, 2)), [_distinct(3, 4).astype(np.float64)], lambda x: _top_k(x, 2),
+           id="TopKV2-float64"),
+    OpCase("TopKV2", lambda x: list(gn.nn.top_k(x, 2)), [_distinct(0, 4)], lambda x: _top_k(x, 2), id="TopKV2-empty"),
     OpCase("TopKV2", lambda x: list(gn.nn.top_k(x, 0)), [_distinct(2, 3)], lambda x: _top_k(x, 0), grad=False,
            id="TopKV2-k0"),
     OpCase("TopKGrad", lambda x, g: gn.gradients(gn.nn.top_k(x, 2)[0], x, grad_ys=g)[0],
@@ -77,6 +86,9 @@ CASES = [
     OpCase("GatherNd", gn.gather_nd, [rand(3, 4), POINTS], _gather_nd),
     OpCase("GatherNd", gn.gather_nd, [rand(3, 4, 2), ROWS], _gather_nd, id="GatherNd-slices"),
     OpCase("GatherNd", gn.gather_nd, [rand(3, 4), np.zeros((0, 2), np.int32)], _gather_nd, id="GatherNd-empty"),
+    OpCase("GatherNd", gn.gather_nd, [np.arange(6, dtype=np.int64).reshape(2, 3), np.array([[1, 2], [0, 0]], np.int32)], _gather_nd,
+           grad=False, id="GatherNd-int64-params"),
+    OpCase("GatherNd", gn.gather_nd, [rand(2, 3), np.zeros((2, 0), np.int32)], _gather_nd, id="GatherNd-whole"),
     OpCase("GatherNdGrad", lambda p, i, g: gn.gradients(gn.gather_nd(p, i), p, grad_ys=g)[0],
            [rand(3, 4), POINTS, rand(3, seed=1)], lambda p, i, g: _gather_nd_grad(g, i, p.shape), grad_inputs=[2]),
     OpCase("BooleanMask", lambda x, m: gn.boolean_mask(x, m), [rand(4, 3), MASK], lambda x, m: x[m]),
@@ -86,6 +98,8 @@ CASES = [
            id="BooleanMask-2d-mask"),
     OpCase("BooleanMask", lambda x, m: gn.boolean_mask(x, m), [rand(4), np.zeros(4, bool)], lambda x, m: x[m],
            id="BooleanMask-none-true"),
+    OpCase("BooleanMask", lambda x, m: gn.boolean_mask(x, m), [rand(0, 2), np.zeros(0, bool)], lambda x, m: x[m],
+           id="BooleanMask-empty"),
     OpCase("BooleanMaskGrad", lambda x, m, g: gn.gradients(gn.boolean_mask(x, m), x, grad_ys=g)[0],
            [rand(4, 3), MASK, rand(3, 3, seed=1)], lambda x, m, g: _unmask(g, m, x.shape), grad_inputs=[2]),
 ]
