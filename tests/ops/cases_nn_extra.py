@@ -38,7 +38,7 @@ def _distinct(*shape, seed=0):
 
 def _gather_nd(params, indices):
     """TF1's definition, row by row: out[i] = params[tuple(indices[i])] (the whole params for empty rows)."""
-    rows = indices.reshape(-1, indices.shape[-1])
+    rows = indices.reshape(int(np.prod(indices.shape[:-1])), indices.shape[-1])
     picked = [params[tuple(row)] for row in rows]
     return np.array(picked, dtype=params.dtype).reshape(indices.shape[:-1] + params.shape[indices.shape[-1]:])
 
