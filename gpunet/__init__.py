@@ -36,6 +36,7 @@ from .ops.script_ops import py_func
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
 from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
 from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 

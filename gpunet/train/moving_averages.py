@@ -85,7 +85,8 @@ class ExponentialMovingAverage:
                                          Variable(0.0, name=f"{shadow.op.name}/local_step", trainable=False,
                                                   dtype=var.dtype))
         self._averages[var] = shadow
-        graph.add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, var)
+        if isinstance(var, Variable):  # as TF1: averaged tensors stay out of the collection
+            graph.add_to_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, var)
 
     def _current_decay(self):
         decay = convert_to_tensor(self._decay, dtype=float32 if not isinstance(self._decay, Tensor) else None,

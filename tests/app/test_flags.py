@@ -20,6 +20,10 @@ def fv():
     return values
 
 
+def test_flags_module_has_both_tf1_paths():
+    assert gn.flags is gn.app.flags is flags and gn.compat.v1.app.flags.FLAGS is flags.FLAGS
+
+
 def test_defaults_before_any_command_line(fv):
     assert (fv.data_dir, fv.max_steps, fv.learning_rate, fv.fake_data, fv.mode) == ("/tmp/data", 2000, 0.01, False,
                                                                                     "train")

@@ -60,6 +60,9 @@ def test_zero_debias_of_a_tensor():
             expected = biased / (1 - 0.5 ** t)
             np.testing.assert_allclose(sess.run(ema.average(x)), expected, rtol=1e-6)
     assert ema.average(x).op.name == "x/ExponentialMovingAverage"
+    assert gn.get_collection(gn.GraphKeys.MOVING_AVERAGE_VARIABLES) == []  # tensors are not collected, as TF1
+    assert sorted(ema.variables_to_restore()) == ["x/ExponentialMovingAverage", "x/ExponentialMovingAverage/biased",
+                                                   "x/ExponentialMovingAverage/local_step"]
 
 
 def test_variables_to_restore_maps_shadow_names_to_variables():
