@@ -5,7 +5,7 @@
 from . import config, errors
 from .graph import timeline
 from .device import DeviceSpec
-from .graph import (ConfigProto, assign, assign_add, assign_sub, GPUOptions, Graph, GraphKeys, InteractiveSession, Operation, RunMetadata,
+from .graph import (ConfigProto, Dimension, dimension_value, assign, assign_add, assign_sub, GPUOptions, Graph, GraphKeys, InteractiveSession, Operation, RunMetadata,
                     RunOptions, Session, Tensor, TensorShape, Variable, add_to_collection, add_to_collections,
                     colocate_with, constant, control_dependencies, convert_to_tensor, device, get_collection,
                     get_collection_ref, get_default_graph, get_default_session, global_variables,
@@ -16,6 +16,7 @@ from .graph.dtypes import (DType, as_dtype, bool_ as bool, float16, float32, flo
                            string, uint8)
 from .ops.array_ops import *  # noqa: F401,F403
 from .ops.broadcast_ops import *  # noqa: F401,F403
+from .ops.clip_ops import *  # noqa: F401,F403
 from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
@@ -26,6 +27,7 @@ from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glor
                            truncated_normal_initializer, variance_scaling_initializer, zeros_initializer)
 from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import *  # noqa: F401,F403
+from .ops.nd_indexing_ops import *  # noqa: F401,F403
 from .ops.logic_ops import *  # noqa: F401,F403
 from .ops.math_ops import *  # noqa: F401,F403
 from .ops.nn_ops import sigmoid, tanh  # TF1 has them at the top level too
@@ -33,6 +35,10 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
-from . import datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
+from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
+from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
+from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ from .registry import apply_op, define_op, get_op_def, register_gradient, regist
 from .scopes import (add_to_collection, add_to_collections, colocate_with, control_dependencies, device,
                      get_collection, get_collection_ref, name_scope, set_random_seed)
 from .session import ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions, Session, get_default_session
-from .shape import TensorShape
+from .shape import Dimension, TensorShape, dimension_value
 from .variables import (GraphKeys, Variable, assign, assign_add, assign_sub, global_variables, global_variables_initializer, local_variables,
                         local_variables_initializer, report_uninitialized_variables, trainable_variables,
                         variables_initializer)

@@ -1,11 +1,13 @@
 """The ops the graph layer itself needs: constants, placeholders, identity, no_op and variables."""
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .. import errors
 from .dtypes import as_bytes_array, as_dtype, infer_dtype, string
-from .graph import Tensor, get_default_graph
+from .graph import Tensor, _as_op, assert_same_graph, get_default_graph
 from .registry import apply_op, define_op
 from .shape import as_shape, compatible
 
@@ -100,8 +102,8 @@ def no_op(name=None):
 
 def group(*inputs, name=None):
     """An op that runs all ``inputs`` (ops or tensors) and outputs nothing."""
-    from .graph import _as_op
     ops = [_as_op(i) for i in _flatten(inputs)]
+    assert_same_graph(ops)
     graph = ops[0].graph if ops else get_default_graph()
     with graph.control_dependencies(ops):
         return apply_op("NoOp", [], {}, name or "group_deps", graph=graph)
@@ -137,19 +139,48 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
 
 # -- variables ----------------------------------------------------------------------------------
 class VarSlot:
-    """A variable's value in one session, on the variable's device (None until initialized)."""
+    """A variable's value in one session, on the variable's device (None until initialized).
+    ``lock`` serialises the updates built with ``use_locking=True``; others do not take it."""
 
-    __slots__ = ("value", "name")
+    __slots__ = ("value", "name", "lock")
 
     def __init__(self, name):
         self.value = None
         self.name = name
+        self.lock = threading.Lock()
 
     def get(self):
         if self.value is None:
             raise errors.FailedPreconditionError(
                 None, None, f"Attempting to use uninitialized value {self.name}")
         return self.value
+
+
+class FedVariable(VarSlot):
+    """A variable's tensor fed in one run: its reads see the fed value; nothing may update it."""
+
+    __slots__ = ()
+
+    def __init__(self, name, value):
+        super().__init__(name)
+        self.value = value
+
+
+# The ops that only read the VariableV2 tensor they take: feeding that tensor overrides them.
+# Every other consumer (Assign, AssignAdd, the optimizer updates) writes to the variable.
+REF_READERS = frozenset({"ReadVariable", "IsVariableInitialized", "InitializedValue", "VariableRank"})
+
+
+def locking(ctx, update):
+    """``update(slot, ...)`` holding the variable's lock when the op was built with
+    ``use_locking=True``; as is otherwise (lock-free "Hogwild" updates, TF1's default)."""
+    if not ctx.attrs.get("use_locking"):
+        return update
+
+    def locked(slot, *args):
+        with slot.lock:
+            return update(slot, *args)
+    return locked
 
 
 def _variable_kernel(ctx):
@@ -176,7 +207,7 @@ def _assign_kernel(ctx):
         else:
             slot.value = xp.array(value, dtype=dtype, copy=True)
         return slot.value
-    return assign
+    return locking(ctx, assign)
 
 
 def _update_kernel(ufunc_name):
@@ -187,7 +218,7 @@ def _update_kernel(ufunc_name):
             value = slot.get()
             ufunc(value, delta, out=value)
             return value
-        return update
+        return locking(ctx, update)
     return build
 
 

@@ -13,6 +13,9 @@ from .nodes import Operation, Tensor, _as_op
 class Graph:
     """Ops, names, scopes and collections. Graphs hold no values: sessions do."""
 
+    def __repr__(self):
+        return f"<gn.Graph at {id(self):#x}>"
+
     def __init__(self):
         self._ops = []
         self._by_name = {}
@@ -34,7 +37,8 @@ class Graph:
             raise RuntimeError("Graph is finalized and cannot be modified.")
         for t in inputs:
             if t.graph is not self:
-                raise ValueError(f"Tensor {t.name} must be from the same graph as the op {name!r} being created.")
+                raise ValueError(f"Tensor {t.name} must be from the same graph as the op {name!r} being created "
+                                 f"(graphs are {t.graph!r} and {self!r}).")
         if not _VALID_OP_NAME.match(name):
             raise ValueError(f"{name!r} is not a valid node name")
         name = name[:-1] if name.endswith("/") else self.unique_name(name)  # 'scope/' names exactly
@@ -132,6 +136,8 @@ class Graph:
     @contextlib.contextmanager
     def control_dependencies(self, control_inputs):
         entry = None if control_inputs is None else [_as_op(c) for c in control_inputs]
+        for op in entry or ():
+            self._check_own(op, "control_dependencies")
         self._control_stack.append(entry)
         try:
             yield
@@ -147,12 +153,21 @@ class Graph:
         saved = self._device_stack, self._colocation_stack
         self._device_stack = []  # colocation overrides device scopes, as in TF1
         self._colocation_stack = [] if ignore_existing else list(self._colocation_stack)
+        if op is not None and not isinstance(op, _PendingOp):
+            op = _as_op(op)
+            self._check_own(op, "colocate_with")
         if op is not None:
-            self._colocation_stack.append(op if isinstance(op, _PendingOp) else _as_op(op))
+            self._colocation_stack.append(op)
         try:
             yield
         finally:
             self._device_stack, self._colocation_stack = saved
+
+    def _check_own(self, op, what):
+        """ValueError unless ``op`` is in this graph (scopes cannot tie ops of two graphs)."""
+        if op.graph is not self:
+            raise ValueError(f"{what}: {op!r} must be from the same graph as the ops created in this scope "
+                             f"(graphs are {op.graph!r} and {self!r}).")
 
     def _colocate_with_future_op(self, name):
         """Colocate with an op named ``name`` that is about to be created (a variable's
@@ -247,6 +262,22 @@ class _PendingOp:
 
     def __init__(self, name):
         self.name = name
+
+
+def assert_same_graph(items):
+    """TF1's check for ops, tensors or variables that one op or one call ties together:
+    ``ValueError: <b> must be from the same graph as <a> (graphs are ... and ...)``."""
+    first = None
+    for item in items:
+        element = item._as_graph_element() if hasattr(item, "_as_graph_element") else item
+        graph = getattr(element, "graph", None)
+        if graph is None:
+            continue
+        if first is None:
+            first = element
+        elif graph is not first.graph:
+            raise ValueError(f"{element!r} must be from the same graph as {first!r} "
+                             f"(graphs are {graph!r} and {first.graph!r}).")
 
 
 def _group_root(op) -> str:

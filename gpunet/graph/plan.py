@@ -15,7 +15,7 @@ from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
 from . import checks
-from .core_ops import placeholder_message
+from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
 from .timeline import TimedStep
@@ -198,6 +198,7 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
     for op in reversed(ops):  # made inside a cond branch or loop body (gpunet/graph/control_flow.py)
         if getattr(op, "_control_flow_context", None) is not None:
             raise errors.InvalidArgumentError(None, op, op._control_flow_context.escape_message(op))
+    _check_fed_variables(ops, feeds)
     placement = placer.place(ops, graph)
     builder = _StepBuilder(placement, state, feeds)
     for op in ops:
@@ -218,6 +219,18 @@ def with_nested_plans(ops, placement, builder):
         placement.update(sub.placement)
         builder.copies.extend(sub.copies)
     return sorted(placement, key=lambda op: op._id), placement
+
+
+def _check_fed_variables(ops, feeds):
+    """A fed variable tensor stands for the variable's value in this run: reads see it, but an
+    update of the variable in the same run has nothing to update."""
+    fed = {t for t in feeds if t.op.type == "VariableV2"}
+    for op in ops:
+        for t in op.inputs:
+            if t in fed and op.type not in REF_READERS:
+                raise errors.InvalidArgumentError(None, op, (
+                    f"Cannot feed variable tensor {t.name} while {op.name} ({op.type}) updates the variable in "
+                    f"the same run; feed {t.name} only to runs that read it"))
 
 
 class _StepBuilder:
@@ -245,6 +258,8 @@ class _StepBuilder:
             return self.slot_of[key]
         slot = self.slot_of[key] = self._new_slot()
         if tensor in self.feed_index:
+            if tensor.op.type == "VariableV2":
+                return self._fed_variable(tensor, device, slot)
             self.feed_steps.append((self.feed_index[tensor], device.backend.from_host, slot))
             return slot
         src = self.home[tensor]
@@ -254,6 +269,14 @@ class _StepBuilder:
         step = CopyStep(tensor, src, device)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
         self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
+        return slot
+
+    def _fed_variable(self, tensor, device, slot) -> int:
+        """A fed variable tensor: the fed array, wrapped as the variable its readers expect."""
+        fed = self._new_slot()
+        self.feed_steps.append((self.feed_index[tensor], device.backend.from_host, fed))
+        wrap = device.backend.wrap_kernel(lambda value: FedVariable(tensor.op.name, value))
+        self.steps.append((wrap, [fed], slot, None, tensor.op, device))
         return slot
 
     def add_op(self, op):
@@ -287,10 +310,18 @@ class _StepBuilder:
             return (self.feed_index[item], True, np.asarray)
         device = self.home[item]
         slot = self.slot_of[(item, device)]
+        aliasing = item in self.aliasing
+        if item.op.type == "VariableV2":  # a variable's own tensor fetches as its value
+            slot, aliasing = self._read_variable(item, device, slot), True
         self.fetched.add(slot)
         # the caller owns what a fetch returns: later steps must not change it in place
-        to_host, copy = device.backend.to_host, item in self.aliasing and device.backend.kind != "cupy"
+        to_host, copy = device.backend.to_host, aliasing and device.backend.kind != "cupy"
         return (slot, False, lambda v: _host_value(to_host(v), copy))
+
+    def _read_variable(self, tensor, device, slot) -> int:
+        value = self._new_slot()
+        self.steps.append((device.backend.wrap_kernel(_read_slot), [slot], value, None, tensor.op, device))
+        return value
 
     def finish(self):
         """Attach to each step the slots whose last reader it is (fetched slots are kept)."""
@@ -306,6 +337,10 @@ class _StepBuilder:
                 frees[k].append(slot)
         return [(fn, ins, out, tuple(frees[k]), op, device)
                 for k, (fn, ins, out, _, op, device) in enumerate(self.steps)]
+
+
+def _read_slot(slot):
+    return slot.get()
 
 
 def _host_value(value, copy):

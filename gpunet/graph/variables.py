@@ -12,6 +12,7 @@ from .shape import TensorShape, compatible
 
 class GraphKeys:
     GLOBAL_VARIABLES = "variables"
+    VARIABLES = GLOBAL_VARIABLES  # TF 0.x's name
     LOCAL_VARIABLES = "local_variables"
     TRAINABLE_VARIABLES = "trainable_variables"
     MODEL_VARIABLES = "model_variables"
@@ -51,7 +52,8 @@ class Variable:
                 self._snapshot = apply_op("ReadVariable", [self._ref], {}, "read").outputs[0]
         self._initial_value = initial
         self._trainable = trainable
-        collections = list(collections or [GraphKeys.GLOBAL_VARIABLES])
+        # collections=[]: in no collection but TRAINABLE_VARIABLES when trainable (as TF1)
+        collections = [GraphKeys.GLOBAL_VARIABLES] if collections is None else list(collections)
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections.append(GraphKeys.TRAINABLE_VARIABLES)
         for key in collections:
@@ -105,12 +107,16 @@ class Variable:
         return self._snapshot
 
     def _as_graph_element(self):
-        return self._snapshot
+        """The variable's own tensor ``'<name>:0'``, as in TF1: fetching it gives the value,
+        feeding it overrides every read of the variable in that run."""
+        return self._ref
 
     def value(self):
+        """The variable's value tensor (``<name>/read:0``); gradients flow through it to the variable."""
         return self._snapshot
 
     def read_value(self):
+        """A new read of the variable (ordered by the ops it depends on); differentiable like ``value()``."""
         with self.graph.colocate_with(self._variable):
             return apply_op("ReadVariable", [self._ref], {}, "read").outputs[0]
 
@@ -132,16 +138,22 @@ class Variable:
             raise ValueError(f"Shapes {self.shape} and {value.shape} are incompatible for {op_type} "
                              f"to variable {self._variable.name}")
         with self.graph.colocate_with(self._variable):
-            op = apply_op(op_type, [self._ref, value], {"validate_shape": True}, name or op_type)
+            attrs = {"validate_shape": True, "use_locking": bool(use_locking)}
+            op = apply_op(op_type, [self._ref, value], attrs, name or op_type)
         return op.outputs[0] if read_value else op
 
     def assign(self, value, use_locking=False, name=None, read_value=True):
+        """Set the variable to ``value``; returns its new value (the op with ``read_value=False``).
+        ``use_locking=True`` serialises this update with the variable's other locked updates
+        across threads running the session; by default updates are lock-free (TF1's Hogwild)."""
         return self._update("Assign", value, name, use_locking, read_value)
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        """Add ``delta`` in place; ``use_locking`` as for ``assign``."""
         return self._update("AssignAdd", delta, name, use_locking, read_value)
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        """Subtract ``delta`` in place; ``use_locking`` as for ``assign``."""
         return self._update("AssignSub", delta, name, use_locking, read_value)
 
     def eval(self, session=None):
@@ -159,15 +171,18 @@ class Variable:
 
 
 def assign(ref, value, validate_shape=None, use_locking=None, name=None):
-    """TF1's ``gn.assign(variable, value)``: the variable's value after the assignment."""
-    return _as_variable(ref, "assign").assign(value, use_locking, name)
+    """TF1's ``gn.assign(variable, value)``: the variable's value after the assignment. As TF1's
+    Assign op, it locks by default (``use_locking=None`` means True)."""
+    return _as_variable(ref, "assign").assign(value, True if use_locking is None else use_locking, name)
 
 
 def assign_add(ref, value, use_locking=None, name=None):
+    """TF1's ``gn.assign_add(variable, delta)``: lock-free unless ``use_locking=True``."""
     return _as_variable(ref, "assign_add").assign_add(value, use_locking, name)
 
 
 def assign_sub(ref, value, use_locking=None, name=None):
+    """TF1's ``gn.assign_sub(variable, delta)``: lock-free unless ``use_locking=True``."""
     return _as_variable(ref, "assign_sub").assign_sub(value, use_locking, name)
 
 
@@ -203,6 +218,27 @@ def local_variables_initializer():
     return variables_initializer(local_variables(), name="init")
 
 
+def is_variable_initialized(variable):
+    """A bool scalar: whether ``variable`` holds a value in the session that runs it."""
+    return variable.is_variable_initialized()
+
+
+def assert_variables_initialized(var_list=None):
+    """TF1's: a tensor of the variables' ranks (a scalar for one variable, None for none), whose
+    run raises ``FailedPreconditionError`` naming the first variable not initialized. Default:
+    the global and local variables."""
+    var_list = global_variables() + local_variables() if var_list is None else list(var_list)
+    if not var_list:
+        return None
+    ranks = []
+    for v in var_list:
+        with v.graph.colocate_with(v.op):
+            ranks.append(apply_op("VariableRank", [v._ref], {}, "Rank").outputs[0])
+    if len(ranks) == 1:
+        return ranks[0]
+    return apply_op("AssertVariablesInitialized", ranks, {}, "assert_variables_initialized").outputs[0]
+
+
 def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
     """A string tensor with the names of the variables not yet initialized."""
     var_list = global_variables() if var_list is None else var_list
@@ -218,5 +254,18 @@ def _report_kernel(ctx):
         return np.array([n.encode() for n, f in zip(names, flags) if not bool(f)], dtype=object)
     return report
 
+def _rank_kernel(ctx):
+    xp = ctx.xp
+    return lambda slot: xp.asarray(slot.get().ndim, dtype=np.int32)  # reading it checks it is initialized
+
+
+def _stack_kernel(ctx):
+    return lambda *ranks: ctx.xp.stack(ranks)
+
+
+_int32 = as_dtype("int32")
+define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False)
+define_op("AssertVariablesInitialized", lambda i, a: [(_int32, (len(i),))], {"any": _stack_kernel},
+          differentiable=False)
 define_op("ReportUninitialized", lambda i, a: [(as_dtype("string"), (None,))],
           {"CPU": _report_kernel}, stateful=True, differentiable=False)

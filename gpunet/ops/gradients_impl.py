@@ -8,7 +8,7 @@ tower's backward pass stays on the tower's device.
 from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
-from ..graph.graph import Tensor, get_default_graph
+from ..graph.graph import Tensor, assert_same_graph, get_default_graph
 from .math_ops import add_n, ones_like, zeros_like
 
 
@@ -17,6 +17,7 @@ def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_op
     ys = [convert_to_tensor(y) for y in ys]
     xs = [_as_x(x) for x in xs]
     grad_ys = _as_list(grad_ys) if grad_ys is not None else [None] * len(ys)
+    assert_same_graph([*ys, *xs, *grad_ys])
     if len(grad_ys) != len(ys):
         raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
     graph = ys[0].graph if ys else get_default_graph()
@@ -84,6 +85,8 @@ def _ops_between(ys, xs, stops):
 
 
 def _as_x(x):
+    """A variable stands for its own tensor, whose gradient sums those of all its reads
+    (``read_value()``, ``value()``, ``v + 0``, ``identity(v)``) as in TF1."""
     element = getattr(x, "_as_graph_element", lambda: x)()
     if not isinstance(element, Tensor):
         raise TypeError(f"gradients: expected Tensors or Variables, got {type(x).__name__}: {x!r}")

@@ -1,6 +1,9 @@
 """Optimizer update ops: ApplyGradientDescent, ApplyMomentum, ApplyAdagrad, ApplyRMSProp,
 ApplyCenteredRMSProp, ApplyAdam. Each updates a variable and its slots in place, in one op.
 
+With the attr ``use_locking`` an update holds its variable's lock (so concurrent runs of
+updates of one variable serialise); without it updates are lock-free, TF1's "Hogwild" default.
+
 Inputs, in order: the refs (the ``VariableV2`` outputs of the variable, then of its slots; their
 kernels receive the VarSlot), the scalar hyperparameters (0-d, the variable's dtype), the
 gradient. The output is the variable's updated buffer, as for AssignAdd.
@@ -19,6 +22,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..graph.core_ops import locking
 from ..graph.registry import apply_op, define_op
 from ..graph.shape import compatible
 from ._cuda import elementwise_kernel, runs_fused
@@ -191,7 +195,7 @@ def _generic_builder(choose):
                 end = start + block
                 update(xp, one, *[a[start:end] for a in flat], *scalars, grad[start:end])
             return arrays[0]
-        return run
+        return locking(ctx, run)
     return build
 
 
@@ -214,7 +218,7 @@ def _fused_builder(choose, generic):
             _check_shapes(form, arrays, args[-1])
             kernel(args[-1], *args[n_refs:-1], *arrays)  # in params (grad, scalars), then in-out refs
             return arrays[0]
-        return run
+        return locking(ctx, run)
     return build
 
 

@@ -1,12 +1,18 @@
-"""``gn.train``: optimizers, the global step, device setters, Coordinator."""
+"""``gn.train``: optimizers, the global step, learning-rate schedules, moving averages, device setters,
+Coordinator."""
 from .coordinator import Coordinator
 from .device_setter import replica_device_setter
 from .global_step import (assert_global_step, create_global_step, get_global_step, get_or_create_global_step,
                           global_step)
+from .learning_rate_decay import (cosine_decay, exponential_decay, inverse_time_decay, natural_exp_decay,
+                                  piecewise_constant, polynomial_decay)
+from .moving_averages import ExponentialMovingAverage
 from .optimizer import Optimizer
 from .optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                          RMSPropOptimizer)
 
-__all__ = ["AdagradOptimizer", "AdamOptimizer", "Coordinator", "GradientDescentOptimizer", "MomentumOptimizer",
+__all__ = ["AdagradOptimizer", "AdamOptimizer", "Coordinator", "ExponentialMovingAverage", "GradientDescentOptimizer", "MomentumOptimizer",
            "Optimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
-           "get_or_create_global_step", "global_step", "replica_device_setter"]
+           "get_or_create_global_step", "global_step", "replica_device_setter",
+           "cosine_decay", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
+           "polynomial_decay"]

@@ -19,7 +19,11 @@ class Optimizer(ABC):
     """Subclasses implement ``_create_slots(var_list)``, ``_apply_dense(grad, var)`` (one update op,
     built inside ``colocate_with(var.op)``) and may override ``_finish(update_ops, name)``.
     ``gate_gradients`` and ``aggregation_method`` are accepted for TF1 compatibility; gradients
-    are always summed with AddN and each update runs once all its inputs are ready."""
+    are always summed with AddN and each update runs once all its inputs are ready.
+
+    ``use_locking=True`` makes each update op hold its variable's lock, so threads running the
+    training op in one session serialise their updates of a variable; by default (False) the
+    updates are lock-free, TF1's "Hogwild" training, where concurrent updates may interleave."""
 
     GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
 

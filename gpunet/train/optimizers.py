@@ -134,7 +134,8 @@ class AdamOptimizer(Optimizer):
         beta1_power, beta2_power = self._get_beta_accumulators()
         graph = beta1_power.graph
         with graph.control_dependencies(update_ops), graph.colocate_with(beta1_power.op):
-            advance = [power.assign(power * self._hyper(beta, power, name), read_value=False)
+            advance = [power.assign(power * self._hyper(beta, power, name), use_locking=self._use_locking,
+                                    read_value=False)
                        for power, beta, name in ((beta1_power, self._beta1, "beta1"),
                                                  (beta2_power, self._beta2, "beta2"))]
         return super()._finish(update_ops + advance, name_scope)

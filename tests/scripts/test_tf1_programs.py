@@ -1,0 +1,63 @@
+"""TF1 programs run as a user runs them, in their own process, with only the import changed
+(tests/scripts/tf1_programs/): the MNIST tutorial's fully_connected_feed.py + mnist.py and the
+models repo's convolutional MNIST (self-test and a short run on the digits)."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "tf1_programs"
+
+
+def run_program(name, *args, expect=0):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env.pop("GPUNET_VIRTUAL_GPUS", None)
+    result = subprocess.run([sys.executable, "-W", "ignore::DeprecationWarning", str(PROGRAMS / name), *args],
+                            cwd=PROGRAMS, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == expect, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_programs_differ_from_tensorflow_only_in_the_import():
+    for path in PROGRAMS.glob("*.py"):
+        source = path.read_text()
+        assert "import tensorflow" not in source.replace("was: import tensorflow", "")
+        assert "import gpunet.compat.v1 as tf" in source, path.name
+
+
+@pytest.mark.slow
+def test_fully_connected_feed_trains_and_evaluates():
+    out = run_program("fully_connected_feed.py", "--max_steps=600", "--learning_rate=0.3", "--batch_size=50")
+    losses = [float(v) for v in re.findall(r"^Step \d+: loss = ([0-9.]+) \(", out, re.M)]
+    assert len(losses) == 6 and losses[-1] < losses[0] / 4, out
+    evals = re.findall(r"^  Num examples: (\d+)  Num correct: (\d+)  Precision @ 1: ([0-9.]+)$", out, re.M)
+    assert [int(n) for n, _, _ in evals] == [1200, 200, 350]  # train, validation, test (whole batches of 50)
+    assert all(int(correct) / int(n) == pytest.approx(float(p), abs=1e-4) for n, correct, p in evals)
+    assert float(evals[-1][2]) >= 0.9, out  # test precision
+
+
+def test_fully_connected_feed_refuses_an_unknown_flag():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, str(PROGRAMS / "fully_connected_feed.py"), "--max_step=5"],
+                            cwd=PROGRAMS, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Unknown command line flag 'max_step'" in result.stderr
+
+
+def test_convolutional_self_test_reaches_zero_test_error():
+    out = run_program("convolutional.py", "--self_test")
+    assert "Running self-test." in out and "Initialized!" in out
+    assert re.search(r"^test_error 0\.0$", out, re.M), out
+
+
+@pytest.mark.slow
+def test_convolutional_trains_on_the_digits_with_a_decaying_rate():
+    out = run_program("convolutional.py", "--num_epochs=2", "--base_learning_rate=0.05")
+    losses = [float(v) for v in re.findall(r"^Minibatch loss: ([0-9.]+), learning rate: ", out, re.M)]
+    rates = [float(v) for v in re.findall(r"learning rate: ([0-9.]+)$", out, re.M)]
+    assert len(losses) == 2 and losses[-1] < losses[0] / 2, out
+    assert rates == [0.05, pytest.approx(0.05 * 0.95)]  # staircase: one decay per epoch
+    assert float(re.search(r"^Test error: ([0-9.]+)%$", out, re.M).group(1)) < 25.0, out
