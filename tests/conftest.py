@@ -5,6 +5,7 @@ of CuPy on NumPy, NOT CuPy) is installed as ``cupy`` with N fake GPUs before gpu
 GPUs: the suite then runs as on a machine with N GPUs (``HAS_GPU`` true, gpu-marked tests run).
 """
 import os
+import sys
 
 import pytest
 
@@ -16,6 +17,7 @@ if _DOUBLE_GPUS:
 
 import gpunet as gn  # noqa: E402  (after the double is in place)
 from gpunet.device import canonical_name, registry  # noqa: E402
+from gpunet.ops import _cuda  # noqa: E402
 from tests.cupy_double import gpunet_fallbacks  # noqa: E402
 
 USING_DOUBLE = bool(_DOUBLE_GPUS)
@@ -77,6 +79,29 @@ def device(request):
     name, virtual = request.param
     registry._reset_for_tests(virtual)
     return name
+
+
+@pytest.fixture
+def cupy_gpus(monkeypatch):
+    """CuPy for a test of the GPU paths: the real CuPy (or the CuPy double this run installed) where
+    the machine has GPUs; elsewhere the CuPy double — a model of CuPy, not CuPy — with 2 fake GPUs of
+    256 MiB, installed for this test only. The tests using it are marked `gpu`."""
+    if HAS_GPU:
+        return sys.modules["cupy"]
+    monkeypatch.setitem(sys.modules, "cupy", cupy_double)
+    monkeypatch.setitem(sys.modules, "cupyx", cupy_double.cupyx)
+    for key, value in {"devices": 2, "memory": 1 << 28}.items():
+        monkeypatch.setitem(cupy_double.CONFIG, key, value)
+    monkeypatch.setitem(registry._state, "physical", None)   # probe again, finding the double
+    monkeypatch.setattr(_cuda, "_KERNELS", {})
+    gpunet_fallbacks.register_all(cupy_double)
+    registry._reset_for_tests(0)
+    return cupy_double
+
+
+def is_double(cupy) -> bool:
+    """Whether ``cupy`` is the CuPy double (a model) rather than CuPy."""
+    return cupy is cupy_double
 
 
 def device_name(short: str) -> str:
