@@ -81,15 +81,13 @@ class CupyBackend(Backend):
             with self.context():
                 return self._mine(self.xp.asarray(host))
         data = array.data if array.__class__ is VirtualArray else array
-        with src.context():
-            if src.physical_id != self.physical_id:
+        if src.physical_id != self.physical_id:
+            with src.context():
                 data = self.xp.ascontiguousarray(data)  # CuPy copies only contiguous arrays between cards
-            ready = src.stream.record()
+        self.wait_event(src.record_event())
         with self.context():
-            self.stream.wait_event(ready)
             out = data.copy() if src.physical_id == self.physical_id else self.xp.copy(data)
-            done = self.stream.record()
-        src.stream.wait_event(done)  # the source may reuse the buffer only after the copy read it
+        src.wait_event(self.record_event())  # the source may reuse the buffer only after the copy read it
         return self._mine(out)
 
     def _mine(self, array):
@@ -128,8 +126,7 @@ class CupyBackend(Backend):
             return self.stream.record()
 
     def wait_event(self, event):
-        if event is not None:
-            self.stream.wait_event(event)
+        self.stream.wait_event(event)
 
     def memory_info(self) -> MemoryInfo:
         with self._device:

@@ -5,6 +5,7 @@ Marked `gpu`: on a machine with GPUs they run on CuPy; elsewhere on the CuPy dou
 not CuPy; tests/cupy_double), which refuses what CuPy refuses and checks stream order.
 """
 import re
+import types
 
 import numpy as np
 import pytest
@@ -145,9 +146,10 @@ def test_copies_between_streams_wait_for_an_event_of_the_source(cupy_gpus):
     and the source waits for the copy before reusing the buffer (the double records both)."""
     if not is_double(cupy_gpus):
         pytest.skip("stream logs exist only in the CuPy double")
-    for pair in [(CupyBackend("g0", 0, cupy_gpus, shared=True), CupyBackend("g1", 0, cupy_gpus, shared=True)),
-                 (CupyBackend("g0", 0, cupy_gpus), CupyBackend("g1", 1, cupy_gpus))]:
-        src, dst = pair
+    pairs = [(CupyBackend("g0", 0, cupy_gpus, shared=True), CupyBackend("g1", 0, cupy_gpus, shared=True))]
+    if cupy_gpus.cuda.runtime.getDeviceCount() > 1:
+        pairs.append((CupyBackend("g0", 0, cupy_gpus), CupyBackend("g1", 1, cupy_gpus)))
+    for src, dst in pairs:
         produced = src.wrap_kernel(lambda a: a * 2.0)(src.from_host(X))
         moved = dst.copy_from(produced, src)
         np.testing.assert_array_equal(dst.to_host(moved), X * 2.0)
@@ -168,3 +170,24 @@ def test_a_copy_without_the_event_would_be_a_race_the_double_catches(cupy_gpus, 
     monkeypatch.setattr(type(dst.stream), "wait_event", lambda self, event: None)
     with pytest.raises(AssertionError, match="without waiting for an event recorded after it"):
         dst.copy_from(produced, src)
+
+
+def test_ownership_is_per_logical_gpu_on_a_shared_card_and_per_card_otherwise(cupy_gpus):
+    own, other = CupyBackend("g0", 0, cupy_gpus, shared=True), CupyBackend("g1", 0, cupy_gpus, shared=True)
+    mine = own.from_host(X)
+    assert isinstance(mine, VirtualArray) and own.owns(mine) and not other.owns(mine)
+    card = CupyBackend("g0", 0, cupy_gpus)
+    on_card = card.from_host(X)
+    assert card.owns(on_card) and not card.owns(X) and not card.owns(mine)
+    assert not own.owns(on_card)  # an untagged array belongs to no logical GPU of a shared card
+
+
+def test_a_description_survives_a_failing_device_query(cupy_gpus):
+    backend = CupyBackend("g0", 0, cupy_gpus)
+    assert re.fullmatch(r"CUDA device 0 \(.+\), CuPy kernels", backend.description)
+
+    def broken(device):
+        raise RuntimeError("driver gone")
+    backend.xp = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(
+        getDeviceProperties=broken)))
+    assert backend.description == "CUDA device 0 (unknown name), CuPy kernels"

@@ -170,3 +170,35 @@ def test_log_device_placement_on_a_gpu_prints_tf1_lines(cupy_gpus, caplog):
         assert sess.run(c).tolist() == [[11.0]]
     lines = [r.getMessage() for r in caplog.records if r.name == "gpunet.placement"]
     assert lines[:3] == [f"c: (MatMul): {GPU0}", f"a: (Const): {GPU0}", f"b: (Const): {GPU0}"]
+
+
+def test_an_asynchronous_fault_surfacing_at_the_final_wait_is_mapped(cupy_gpus, monkeypatch):
+    """D7: a CUDA error reported when the run waits for its GPU is an InternalError of this run."""
+    x, y = _doubled_feed([2])
+
+    def fault(self):
+        raise RuntimeError("cudaErrorIllegalAddress: an illegal memory access was encountered")
+    monkeypatch.setattr(CupyBackend, "synchronize", fault)
+    with gn.Session() as sess:
+        with pytest.raises(gn.errors.InternalError) as info:
+            sess.run(y.op, {x: [1.0, 2.0]})
+    assert str(info.value) == ("RuntimeError: cudaErrorIllegalAddress: an illegal memory access was encountered"
+                               f"\n\t [[waiting for {GPU0} to finish the run]]")
+
+
+def test_a_copy_to_a_gpu_over_the_pool_limit_names_the_copy(cupy_gpus, monkeypatch):
+    total = cupy_gpus.cuda.runtime.memGetInfo()[1]
+    with gn.device("/cpu:0"):
+        a = gn.ones([1 << 20], gn.float32, name="a")  # 4 MiB on the host
+    with gn.device("/gpu:0"):
+        b = gn.multiply(a, 2.0, name="b")
+
+    def unknown(self):
+        raise RuntimeError("no memory figures")
+    monkeypatch.setattr(CupyBackend, "memory_info", unknown)  # the error report survives that
+    with gn.Session(config=_limited(2 ** 20 / total)) as sess:
+        with pytest.raises(gn.errors.ResourceExhaustedError) as info:
+            sess.run(b)
+    message = str(info.value)
+    assert message.startswith("out of memory: ") and "bytes in use" not in message
+    assert message.endswith(f"[[copy of a:0 from {device_name('/cpu:0')} to {GPU0}]]")
