@@ -8,8 +8,13 @@ stream, and the source waits for the copy before it may reuse the buffer.
 """
 from __future__ import annotations
 
+import threading
+
 from .backend import Backend, Capabilities, MemoryInfo, VirtualArray, refuse
 from .backends import tag
+
+
+_making_streams = threading.Lock()
 
 
 class _Current:
@@ -59,8 +64,9 @@ class CupyBackend(Backend):
 
     def context(self):
         if self._current is None:
-            with self._device:
-                self._current = _Current(self._device, self.xp.cuda.Stream())
+            with _making_streams, self._device:  # one stream per backend, even when threads race here
+                if self._current is None:
+                    self._current = _Current(self._device, self.xp.cuda.Stream())
         return self._current
 
     # -- transfers ------------------------------------------------------------------------------

@@ -28,8 +28,21 @@ import numpy as _np
 from . import cupyx
 from ._array import ndarray
 from ._cuda import CONFIG, STATS, Device, Event, OutOfMemoryError, Stream, get_current_stream, memory, runtime
-from ._functions import (FUNCTIONS, UFUNCS, _function, array, asarray, ascontiguousarray, asnumpy, copy,
-                         get_array_module, get_default_memory_pool, lib, take, ufunc)
+from ._functions import (
+    FUNCTIONS,
+    UFUNCS,
+    _function,
+    array,
+    asarray,
+    ascontiguousarray,
+    asnumpy,
+    copy,
+    get_array_module,
+    get_default_memory_pool,
+    lib,
+    take,
+    ufunc,
+)
 from ._kernels import ElementwiseKernel, register_fallback
 
 __version__ = "14.2.0+double"

@@ -191,3 +191,18 @@ def test_a_description_survives_a_failing_device_query(cupy_gpus):
     backend.xp = types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=types.SimpleNamespace(
         getDeviceProperties=broken)))
     assert backend.description == "CUDA device 0 (unknown name), CuPy kernels"
+
+
+def test_the_per_kernel_ownership_check_reads_the_memory_pointer_only(cupy_gpus, monkeypatch):
+    """D18: no ``Device`` object is built per array per kernel (``a.device``); ``a.data.device_id`` is read."""
+    if not is_double(cupy_gpus):
+        pytest.skip("CuPy's ndarray.device cannot be patched")
+
+    def no_device(array):
+        raise AssertionError("ndarray.device used on the per-kernel path")
+    monkeypatch.setattr(cupy_gpus.ndarray, "device", property(no_device))
+    with gn.device("/gpu:0"):
+        x = gn.placeholder(gn.float32, [3], name="x")
+        y = gn.reduce_sum(x * x + 1.0)
+    with gn.Session() as sess:
+        assert sess.run(y, {x: [1.0, 2.0, 3.0]}) == 17.0
