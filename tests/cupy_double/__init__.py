@@ -1,5 +1,5 @@
 """The CuPy double: a strict model of the CuPy behaviours gpunet's GPU plumbing depends on, written on
-NumPy for machines without a GPU. It is NOT CuPy and proves nothing about CuPy's numerics or speed;
+NumPy for machines without a GPU. It is not CuPy: it proves nothing about CuPy's numerics or speed;
 it proves that gpunet's CuPy-only paths run and respect CuPy's rules (each taken from CuPy 14.2's
 source, see /work/shared/reference/gpu-audit/REPORT.md):
 

@@ -33,10 +33,11 @@ class ndarray:
                         "a NumPy array explicitly.")
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        from . import _functions
-        if method != "__call__" or not hasattr(_functions, ufunc.__name__):
+        import sys
+        double = sys.modules[__package__]
+        if method != "__call__" or not hasattr(double, ufunc.__name__):
             return NotImplemented
-        return getattr(_functions, ufunc.__name__)(*inputs, **kwargs)
+        return getattr(double, ufunc.__name__)(*inputs, **kwargs)  # CuPy runs NumPy's ufuncs as its own
 
     @property
     def __cuda_array_interface__(self):
@@ -51,8 +52,10 @@ class ndarray:
         """Device to host; blocking: waits for the current stream, as ``asnumpy``."""
         read(self)
         STATS["d2h"] += 1
+        stream = get_current_stream()
+        stream.launch(("copy", "device to host"))
         if blocking:
-            get_current_stream().synchronize()
+            stream.synchronize()
         return np.array(self._a, order=order)
 
     def _sync_value(self):
