@@ -182,6 +182,7 @@ def test_a_cupy_whose_first_kernel_fails_means_zero_gpus(monkeypatch, probe):
         "headers. pip install cupy-cuda12x[ctk]); pip install 'gpunet[gpu]' installs CuPy with its CUDA libraries")
 
 
+# cupy_gpus: real CuPy on a GPU machine, elsewhere the CuPy double (a model of CuPy, not CuPy)
 @pytest.mark.gpu
 def test_real_gpus_come_from_cupy(cupy_gpus, probe):
     count = cupy_gpus.cuda.runtime.getDeviceCount()
