@@ -1,7 +1,8 @@
 """The devices this process can use: CPU:0 always, real GPUs from CuPy, virtual GPUs on request.
 
-The device set is fixed once the first session asks for it (``freeze``); asking to change the
-number of virtual GPUs after that is an error, because placed plans and variables depend on it.
+The device set is fixed once the first session asks for it (``freeze``), with that session's GPU
+options (which physical GPUs, the memory cap); asking to change the number of virtual GPUs or the
+GPU options after that is an error, because placed plans and variables depend on them.
 """
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from .backends import CupyBackend, NumpyBackend, VirtualGpuBackend, copy_between, nbytes
+from .backends import NumpyBackend, VirtualGpuBackend, copy_between, nbytes
+from .cupy_backend import CupyBackend
+from .options import GpuSettings
 from .spec import canonical_name
 
 _log = logging.getLogger("gpunet.device")
@@ -43,7 +46,8 @@ class CopyStats:
 
 
 copy_stats = CopyStats()
-_state = {"virtual_gpus": None, "devices": None, "physical": None, "frozen": False}
+_state = {"virtual_gpus": None, "devices": None, "physical": None, "frozen": False, "settings": GpuSettings(),
+          "capped": []}
 
 
 def set_virtual_gpus(n: int) -> None:
@@ -92,10 +96,25 @@ def _probe_cupy():
         if not cupy.is_available():
             _log.info("gpunet: no GPUs: CuPy found no usable CUDA driver or device")
             return None, 0
-        return cupy, cupy.cuda.runtime.getDeviceCount()
+        count = cupy.cuda.runtime.getDeviceCount()
     except Exception as exc:  # a broken driver must not break import or CPU use
         _log.info("gpunet: no GPUs: CuPy could not query devices (%s: %s)", type(exc).__name__, exc)
         return None, 0
+    try:
+        _run_tiny_kernels(cupy)
+    except Exception as exc:  # e.g. no NVRTC or cuBLAS (CuPy without its [ctk] extra or a CUDA toolkit)
+        _log.info("gpunet: no GPUs: a first CuPy kernel failed, so GPUs are unusable (%s: %s); "
+                  "pip install 'gpunet[gpu]' installs CuPy with its CUDA libraries", type(exc).__name__, exc)
+        return None, 0
+    return cupy, count
+
+
+def _run_tiny_kernels(cupy):
+    """An elementwise kernel (compiled by NVRTC) and a matmul (cuBLAS) on GPU 0, read back."""
+    with cupy.cuda.Device(0):
+        a = cupy.ones((2, 2), dtype="float32")
+        if (a @ a + 1).get().tolist() != [[3.0, 3.0], [3.0, 3.0]]:
+            raise RuntimeError("1 @ 1 + 1 did not give 3")
 
 
 def devices() -> list[Device]:
@@ -108,26 +127,43 @@ def devices() -> list[Device]:
 def _build_devices() -> list[Device]:
     cupy, physical = _real_gpus()
     virtual = _virtual_gpu_count()
-    gpus = []
-    if physical and virtual:
-        # logical GPUs sharing the real ones round robin
-        gpus = [Device(canonical_name("GPU", i), "GPU", i,
-                       CupyBackend(canonical_name("GPU", i), i % physical, cupy), virtual=True)
-                for i in range(virtual)]
-    elif physical:
-        gpus = [Device(canonical_name("GPU", i), "GPU", i, CupyBackend(canonical_name("GPU", i), i, cupy))
-                for i in range(physical)]
-    elif virtual:
+    ids = _state["settings"].physical_ids(physical)
+    if ids:
+        gpus = _cupy_gpus(cupy, ids, virtual)
+    else:
         gpus = [Device(canonical_name("GPU", i), "GPU", i, VirtualGpuBackend(canonical_name("GPU", i)),
                        virtual=True) for i in range(virtual)]
-    strict = any(g.backend.kind == "virtual" for g in gpus)
-    cpu = Device(canonical_name("CPU", 0), "CPU", 0, NumpyBackend(canonical_name("CPU", 0), strict=strict))
+    # with any GPU, host arrays and GPU arrays coexist: CPU kernels check what they are handed
+    cpu = Device(canonical_name("CPU", 0), "CPU", 0, NumpyBackend(canonical_name("CPU", 0), strict=bool(gpus)))
     return [cpu] + gpus
 
 
-def freeze() -> list[Device]:
-    """Called by the first session: from now on the device set cannot change."""
-    _state["frozen"] = True
+def _cupy_gpus(cupy, ids, virtual):
+    """One logical GPU per visible physical one, or ``virtual`` logical GPUs sharing them round robin."""
+    count = virtual or len(ids)
+    physical_of = [ids[i % len(ids)] for i in range(count)]
+    gpus = [Device(canonical_name("GPU", i), "GPU", i,
+                   CupyBackend(canonical_name("GPU", i), pid, cupy, shared=physical_of.count(pid) > 1),
+                   virtual=bool(virtual)) for i, pid in enumerate(physical_of)]
+    fraction = _state["settings"].memory_fraction
+    if fraction:
+        for gpu in {g.backend.physical_id: g for g in gpus}.values():
+            gpu.backend.set_memory_limit(fraction)
+            _state["capped"].append(gpu.backend)
+    return gpus
+
+
+def freeze(settings: GpuSettings | None = None) -> list[Device]:
+    """Called by each session: the first one fixes the device set with its GPU ``settings``; a later
+    one asking for other (non-default) settings is an error, since the GPUs are chosen already."""
+    settings = settings or GpuSettings()
+    if not _state["frozen"]:
+        if settings != _state["settings"]:
+            _state.update(settings=settings, devices=None)
+        _state["frozen"] = True
+    elif not settings.is_default and settings != _state["settings"]:
+        raise ValueError(f"GPU options {settings} differ from those the first session fixed "
+                         f"({_state['settings']}); GPU options are process-wide")
     return devices()
 
 
@@ -158,6 +194,8 @@ def copy(array, src: Device, dst: Device):
 
 
 def _reset_for_tests(virtual_gpus=None):
-    """Forget the device set (tests only: a real process fixes it once)."""
-    _state.update(virtual_gpus=virtual_gpus, devices=None, frozen=False)
+    """Forget the device set and GPU options, lifting memory caps (tests only: a process fixes them once)."""
+    for backend in _state["capped"]:
+        backend.set_memory_limit(0)
+    _state.update(virtual_gpus=virtual_gpus, devices=None, frozen=False, settings=GpuSettings(), capped=[])
     copy_stats.reset()

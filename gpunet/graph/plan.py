@@ -60,8 +60,54 @@ class CopyInfo:
         return f"{self.tensor.name}: (Copy): {self.src.name} -> {self.dst.name} ({size} per step)"
 
 
+class FeedStep:
+    """Puts fed value number ``index`` on ``device`` into ``slot``."""
+
+    __slots__ = ("tensor", "device", "index", "slot", "convert")
+
+    def __init__(self, tensor, device, index, slot, convert):
+        self.tensor, self.device, self.index, self.slot, self.convert = tensor, device, index, slot, convert
+
+    def where(self) -> str:
+        return f"feed of {self.tensor.name} to {self.device.name}"
+
+
+class FetchStep:
+    """Reads one fetched value back to the host (``slot`` None: an op, which fetches as None)."""
+
+    __slots__ = ("tensor", "device", "slot", "from_feed", "convert")
+
+    def __init__(self, tensor, device, slot, from_feed, convert):
+        self.tensor, self.device, self.slot, self.from_feed, self.convert = tensor, device, slot, from_feed, convert
+
+    def __call__(self, vals, feed_values):
+        if self.slot is None:
+            return None
+        return self.convert(feed_values[self.slot] if self.from_feed else vals[self.slot])
+
+    def where(self) -> str:
+        return f"fetch of {self.tensor.name} from {self.device.name if self.device else 'its feed'}"
+
+
+class SyncStep:
+    """Waits for a device the plan used (GPU kernels run asynchronously): ``sess.run`` returns
+    only when the work it started is done, so timings and errors belong to this run."""
+
+    __slots__ = ("device",)
+
+    def __init__(self, device):
+        self.device = device
+
+    def __call__(self):
+        self.device.backend.synchronize()
+
+    def where(self) -> str:
+        return f"waiting for {self.device.name} to finish the run"
+
+
 class Plan:
-    def __init__(self, fetches, feeds, ops, placement, copies, steps, feed_steps, fetch_steps, n_slots):
+    def __init__(self, fetches, feeds, ops, placement, copies, steps, feed_steps, fetch_steps, n_slots,
+                 sync_steps=()):
         self.fetches = fetches
         self.feeds = feeds
         self.ops = ops
@@ -71,19 +117,18 @@ class Plan:
         self._feed_steps = feed_steps
         self._fetch_steps = fetch_steps
         self._n_slots = n_slots
+        self._sync_steps = sync_steps
 
     def run(self, feed_values):
         with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
-            vals = self._execute(feed_values, pending)
-        return [None if convert is None else convert(feed_values[s] if from_feed else vals[s])
-                for s, from_feed, convert in self._fetch_steps]
+            return self._execute(feed_values, pending)
 
     def _execute(self, feed_values, pending):
         vals = [None] * self._n_slots
-        for index, from_host, slot in self._feed_steps:
-            vals[slot] = from_host(feed_values[index])
         step = None
         try:
+            for step in self._feed_steps:
+                vals[step.slot] = step.convert(feed_values[step.index])
             for step in self._steps:
                 fn, ins, out, frees = step[0], step[1], step[2], step[3]
                 if out.__class__ is int:
@@ -95,17 +140,27 @@ class Plan:
                         vals[slot] = value
                 for i in frees:
                     vals[i] = None
+            results = []
+            for step in self._fetch_steps:
+                results.append(step(vals, feed_values))
+            for step in self._sync_steps:
+                step()
         except Exception as exc:  # a value a deferred check flagged earlier is the likelier cause
             raise _op_error(*(pending.failure() or (step, exc))) from exc
         failure = pending.failure()
         if failure is not None:
             raise _op_error(*failure)
-        return vals
+        return results
 
     def run_traced(self, feed_values, step_stats):
-        """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched."""
+        """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched. Feeds
+        are recorded as copies, and each device is synchronized after each step so the time
+        recorded for a kernel is its own (not the tail of an asynchronous feed before it)."""
         traced = copy.copy(self)
-        traced._steps = [(TimedStep(s, step_stats, *_trace_name(s)),) + s[1:] for s in self._steps]
+        traced._feed_steps = [FeedStep(f.tensor, f.device, f.index, f.slot,
+                                       TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
+                              for f in self._feed_steps]
+        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5]),) + s[1:] for s in self._steps]
         return traced.run(feed_values)
 
     # -- descriptions (read the same placement data) ----------------------------------------
@@ -146,27 +201,39 @@ def _trace_name(step):
 
 
 def _op_error(step, exc):
+    """The ``gn.errors`` error for ``exc`` raised by ``step``, naming the op or tensor and the device."""
     if step is None:
         return exc
-    op, device = step[4], step[5]
-    fn = step[0].inner if step[0].__class__ is TimedStep else step[0]
-    if fn.__class__ is CopyStep:
-        where = f"\n\t [[copy of {fn.tensor.name} from {fn.src.name} to {device.name}]]"
+    if step.__class__ in (FeedStep, FetchStep, SyncStep):
+        op = None if step.__class__ is SyncStep else step.tensor.op
+        device, where = step.device, f"\n\t [[{step.where()}]]"
     else:
-        where = f"\n\t [[node {op.name} ({op.type}) on {device.name}]]"
+        op, device = step[4], step[5]
+        fn = step[0].inner if step[0].__class__ is TimedStep else step[0]
+        if fn.__class__ is CopyStep:
+            where = f"\n\t [[copy of {fn.tensor.name} from {fn.src.name} to {device.name}]]"
+        else:
+            where = f"\n\t [[node {op.name} ({op.type}) on {device.name}]]"
     if isinstance(exc, errors.OpError):
         error_class, text = type(exc), exc.message
     elif isinstance(exc, DeviceMismatchError):
         error_class, text = errors.InternalError, str(exc)
-    elif isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        used = device.backend.memory_info()["used_bytes"]
-        in_use = "" if used is None else f" ({used} bytes in use on the device)"
-        error_class, text = errors.ResourceExhaustedError, f"out of memory: {exc}{in_use}"
+    elif isinstance(exc, MemoryError):  # CuPy's OutOfMemoryError is a MemoryError
+        error_class, text = errors.ResourceExhaustedError, f"out of memory: {exc}{_memory_of(device)}"
     elif isinstance(exc, (ValueError, TypeError, IndexError, ArithmeticError)):
         error_class, text = errors.InvalidArgumentError, str(exc)
     else:
         error_class, text = errors.InternalError, f"{type(exc).__name__}: {exc}"
     return error_class(None, op, text + where)
+
+
+def _memory_of(device) -> str:
+    if device is None:
+        return ""
+    try:
+        return device.backend.memory_info().describe()
+    except Exception:  # the report of an out-of-memory error must not fail itself
+        return ""
 
 
 # -- the compiler -----------------------------------------------------------------------------
@@ -206,7 +273,7 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
     fetch_steps = [builder.fetch(item) for item in fetches]
     ops, placement = with_nested_plans(ops, placement, builder)
     return Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
-                fetch_steps, builder.n_slots)
+                fetch_steps, builder.n_slots, builder.sync_steps())
 
 
 def with_nested_plans(ops, placement, builder):
@@ -247,6 +314,7 @@ class _StepBuilder:
         self.fetched = set()
         self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
+        self.used = {}           # devices any step runs on or copies to, in first-use order
 
     def _new_slot(self) -> int:
         self.n_slots += 1
@@ -258,9 +326,10 @@ class _StepBuilder:
             return self.slot_of[key]
         slot = self.slot_of[key] = self._new_slot()
         if tensor in self.feed_index:
+            self.used[device] = True
             if tensor.op.type == "VariableV2":
                 return self._fed_variable(tensor, device, slot)
-            self.feed_steps.append((self.feed_index[tensor], device.backend.from_host, slot))
+            self.feed_steps.append(FeedStep(tensor, device, self.feed_index[tensor], slot, device.backend.from_host))
             return slot
         src = self.home[tensor]
         if tensor.dtype.name == "string" and device.device_type == "GPU":
@@ -269,12 +338,13 @@ class _StepBuilder:
         step = CopyStep(tensor, src, device)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
         self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
+        self.used[device] = True
         return slot
 
     def _fed_variable(self, tensor, device, slot) -> int:
         """A fed variable tensor: the fed array, wrapped as the variable its readers expect."""
         fed = self._new_slot()
-        self.feed_steps.append((self.feed_index[tensor], device.backend.from_host, fed))
+        self.feed_steps.append(FeedStep(tensor, device, self.feed_index[tensor], fed, device.backend.from_host))
         wrap = device.backend.wrap_kernel(lambda value: FedVariable(tensor.op.name, value))
         self.steps.append((wrap, [fed], slot, None, tensor.op, device))
         return slot
@@ -302,21 +372,28 @@ class _StepBuilder:
         # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
         fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
         self.steps.append((fn, ins, out, None, op, device))
+        self.used[device] = True
 
     def fetch(self, item):
         if isinstance(item, Operation):
-            return (None, None, None)  # an op fetches as None
+            return FetchStep(None, None, None, False, None)  # an op fetches as None
         if item in self.feed_index:
-            return (self.feed_index[item], True, np.asarray)
+            return FetchStep(item, None, self.feed_index[item], True, np.asarray)
         device = self.home[item]
         slot = self.slot_of[(item, device)]
         aliasing = item in self.aliasing
         if item.op.type == "VariableV2":  # a variable's own tensor fetches as its value
             slot, aliasing = self._read_variable(item, device, slot), True
         self.fetched.add(slot)
-        # the caller owns what a fetch returns: later steps must not change it in place
-        to_host, copy = device.backend.to_host, aliasing and device.backend.kind != "cupy"
-        return (slot, False, lambda v: _host_value(to_host(v), copy))
+        # the caller owns what a fetch returns: later steps must not change it in place (a transfer
+        # from device memory is a fresh host buffer already)
+        to_host = device.backend.to_host
+        copy = aliasing and not device.backend.capabilities.device_memory
+        return FetchStep(item, device, slot, False, lambda v: _host_value(to_host(v), copy))
+
+    def sync_steps(self):
+        """One wait per asynchronous device the plan uses (none on CPUs and virtual GPUs)."""
+        return tuple(SyncStep(d) for d in self.used if d.backend.capabilities.asynchronous)
 
     def _read_variable(self, tensor, device, slot) -> int:
         value = self._new_slot()

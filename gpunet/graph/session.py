@@ -8,7 +8,7 @@ import threading
 import numpy as np
 
 from .. import errors
-from ..device import freeze
+from ..device import GpuSettings, freeze, gpu_count_limit
 from .core_ops import VarSlot
 from .fetches import FetchMapper, feed_tensor, feed_value
 from .graph import Tensor, get_default_graph
@@ -21,6 +21,8 @@ _placement_log = logging.getLogger("gpunet.placement")
 
 
 class GPUOptions:
+    """TF1's GPU options; the first session applies them to the whole process (see gpunet/device/options.py)."""
+
     def __init__(self, allow_growth=False, visible_device_list="", per_process_gpu_memory_fraction=0.0):
         self.allow_growth = allow_growth
         self.visible_device_list = visible_device_list
@@ -86,7 +88,7 @@ class Session:
                                                       "(use gn.parallel.mpi for several processes).")
         self.graph = graph or get_default_graph()
         self._config = config or ConfigProto()
-        self._devices = freeze()
+        self._devices = _session_devices(self._config)
         if self._config.log_device_placement:
             _log_device_mapping(self._devices)
         self._placer = Placer(self._devices, self._config.allow_soft_placement)
@@ -145,8 +147,10 @@ class Session:
 
     # -- lifetime ---------------------------------------------------------------------------
     def close(self):
+        """Frees the session's plans and variable values (their device buffers go back to the pool)."""
         self._closed = True
         self._plans.clear()
+        self._state = _SessionState(self.graph)
 
     def __enter__(self):
         self._default_context = _default_session(self)
@@ -192,6 +196,18 @@ class _default_session:
     def __exit__(self, *exc):
         if self.session in _sessions.stack:
             _sessions.stack.remove(self.session)
+
+
+def _session_devices(config):
+    """The process's devices (fixed by the first session with its GPU options), less the GPUs
+    ``device_count`` hides from this session: with ``{'GPU': 0}`` it places as on a CPU machine."""
+    options = config.gpu_options
+    devices = freeze(GpuSettings.parse(options.visible_device_list, options.per_process_gpu_memory_fraction,
+                                       options.allow_growth))
+    gpus = gpu_count_limit(config.device_count)
+    if gpus is None:
+        return devices
+    return [d for d in devices if d.device_type != "GPU" or d.index < gpus]
 
 
 def _graph_order(item):

@@ -45,13 +45,13 @@ class StepStats:
 
 
 class TimedStep:
-    """Wraps one plan step's function to record its time (traced runs only; devices are
-    synchronized after each step so a GPU kernel's time is its own)."""
+    """Wraps one plan step's function (a kernel, a copy or a feed) to record its time on ``device``
+    (traced runs only; the device is synchronized after the step so a GPU kernel's time is its own)."""
 
     __slots__ = ("inner", "stats", "name", "op_type", "device")
 
-    def __init__(self, step, stats, name, op_type):
-        self.inner, self.stats, self.name, self.op_type, self.device = step[0], stats, name, op_type, step[5]
+    def __init__(self, inner, stats, name, op_type, device):
+        self.inner, self.stats, self.name, self.op_type, self.device = inner, stats, name, op_type, device
 
     def __call__(self, *args):
         start = time.perf_counter()

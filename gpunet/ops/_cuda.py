@@ -20,7 +20,7 @@ _KERNELS: dict = {}
 def runs_fused(ctx) -> bool:
     """Whether the op of kernel context ``ctx`` runs on a real CuPy GPU with an output type a fused
     body is written for; elsewhere (CPU, virtual GPUs, other dtypes) the generic kernel runs."""
-    return getattr(ctx.device.backend, "kind", "") == "cupy" and ctx.out_dtype().name in FUSED_DTYPES
+    return ctx.device.backend.capabilities.fused_kernels and ctx.out_dtype().name in FUSED_DTYPES
 
 
 def elementwise_kernel(name, in_params, out_params, body):

@@ -1,15 +1,18 @@
 """Array backends behind one interface, and the ownership check that makes missing copies fail loudly."""
+import pathlib
 import re
 
 import numpy as np
 import pytest
 
 import gpunet as gn
-from gpunet.device import DeviceMismatchError, VirtualArray
+from gpunet.device import Backend, Capabilities, DeviceMismatchError, MemoryInfo, VirtualArray
 from gpunet.device.backends import NumpyBackend, VirtualGpuBackend, copy_between
+from gpunet.device.cupy_backend import CupyBackend
 from gpunet.graph import core_ops
 from gpunet.graph.plan import CopyStep
 from gpunet.graph.registry import KernelContext, get_op_def
+from tests.conftest import no_gpu_only
 
 HOST = np.arange(6, dtype=np.float32).reshape(2, 3)
 
@@ -23,7 +26,42 @@ def test_every_backend_offers_the_same_interface(backend):
     backend.synchronize()
     with backend.context():
         pass
-    assert set(backend.memory_info()) == {"used_bytes", "total_bytes"}
+    assert isinstance(backend, Backend)
+    assert backend.capabilities == Capabilities(device_memory=False, asynchronous=False, fused_kernels=False)
+    assert backend.memory_info() == MemoryInfo() and backend.memory_info().describe() == ""
+    assert backend.record_event() is None
+    backend.wait_event(None)  # nothing is ever pending in host memory
+
+
+def test_the_cupy_backend_says_what_it_can_do():
+    assert issubclass(CupyBackend, Backend)
+    assert CupyBackend.capabilities == Capabilities(device_memory=True, asynchronous=True, fused_kernels=True)
+
+
+def test_the_backend_interface_cannot_be_left_half_implemented():
+    class Partial(Backend):
+        def from_host(self, array):
+            return array
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()
+
+
+KIND_TEST = (r"backend\.kind|(==|!=)\s*[\"'](cupy|numpy|virtual)[\"']"
+             r"|[\"'](cupy|numpy|virtual)[\"']\s*(==|!=)")
+
+
+def test_no_code_outside_gpunet_device_asks_a_backend_its_kind():
+    """Capabilities and methods, never kind strings (dtype.kind is NumPy's and fine)."""
+    root = pathlib.Path(gn.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        if path.parent.name == "device":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(KIND_TEST, line):
+                offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert offenders == []
 
 
 def test_a_virtual_gpu_owns_a_private_copy_of_host_data():
@@ -93,6 +131,7 @@ def test_cpu_kernels_check_ownership_only_when_virtual_gpus_exist():
     assert relaxed.wrap_kernel(len) is len  # no wrapper at all
 
 
+@no_gpu_only
 def test_a_registered_kernel_on_a_virtual_gpu_refuses_foreign_arrays(vgpus):
     cpu, gpu0, gpu1 = gn.config.list_logical_devices()
     with gn.device("/gpu:1"):
@@ -112,6 +151,7 @@ def test_a_registered_kernel_on_a_virtual_gpu_refuses_foreign_arrays(vgpus):
         cpu_kernel(HOST, own)
 
 
+@no_gpu_only
 def test_a_plan_missing_a_copy_fails_naming_the_op_and_device(vgpus, monkeypatch):
     monkeypatch.setattr(CopyStep, "__call__", lambda self, array: array)  # the copy "forgets" to move
     with gn.device("/cpu:0"):

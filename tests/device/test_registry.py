@@ -14,11 +14,15 @@ import pytest
 
 import gpunet as gn
 from gpunet.device import VirtualArray, copy, copy_stats, registry
+from gpunet.device.backends import VirtualGpuBackend
+from gpunet.device.cupy_backend import CupyBackend
+from tests.conftest import no_gpu_only
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 LOCAL = "/job:localhost/replica:0/task:0"
 
 
+@no_gpu_only
 def test_cpu0_always_exists_and_comes_first():
     devices = gn.config.list_logical_devices()
     assert [(d.name, d.device_type, d.index) for d in devices] == [(f"{LOCAL}/device:CPU:0", "CPU", 0)]
@@ -27,17 +31,19 @@ def test_cpu0_always_exists_and_comes_first():
     assert devices[0].short_name == "/cpu:0"
 
 
+@no_gpu_only
 def test_physical_devices_without_gpus_are_the_host_cpu():
     physical = gn.config.list_physical_devices()
     assert [(d.name, d.device_type) for d in physical] == [("/physical_device:CPU:0", "CPU")]
     assert gn.config.list_physical_devices("GPU") == []
 
 
+@no_gpu_only
 def test_virtual_gpus_exist_after_set_virtual_gpus():
     gn.config.set_virtual_gpus(3)
     gpus = gn.config.list_logical_devices("GPU")
     assert [d.name for d in gpus] == [f"{LOCAL}/device:GPU:{i}" for i in range(3)]
-    assert all(d.virtual and d.backend.kind == "virtual" for d in gpus)
+    assert all(d.virtual and isinstance(d.backend, VirtualGpuBackend) for d in gpus)
     assert [d.short_name for d in gpus] == ["/gpu:0", "/gpu:1", "/gpu:2"]
     assert gn.config.list_physical_devices("GPU") == []  # virtual GPUs are logical only
 
@@ -93,7 +99,7 @@ def probe(monkeypatch, caplog):
     return records
 
 
-def _fake_cupy(available=True, count=2, raises=None):
+def _fake_cupy(available=True, count=2, raises=None, kernel_error=None):
     module = types.ModuleType("cupy")
 
     def is_available():
@@ -111,7 +117,11 @@ def _fake_cupy(available=True, count=2, raises=None):
         def __exit__(self, *exc):
             return False
 
+    def ones(shape, dtype):
+        raise kernel_error
+
     module.is_available = is_available
+    module.ones = ones
     module.ndarray = type("ndarray", (), {})
     module.cuda = types.SimpleNamespace(Device=Device, runtime=types.SimpleNamespace(getDeviceCount=lambda: count))
     return module
@@ -158,22 +168,40 @@ def test_cpu_work_runs_when_cupy_is_broken(monkeypatch, probe):
     assert len(probe()) == 1
 
 
-def test_real_gpus_come_from_cupy(monkeypatch, probe):
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count=2))
-    assert [d.name for d in gn.config.list_physical_devices("GPU")] == ["/physical_device:GPU:0",
-                                                                        "/physical_device:GPU:1"]
+def test_a_cupy_whose_first_kernel_fails_means_zero_gpus(monkeypatch, probe):
+    """D1: a driver but no NVRTC/cuBLAS (CuPy without its [ctk] extra): detection must not say 'GPU'."""
+    error = RuntimeError("Failed to find CUDA headers. pip install cupy-cuda12x[ctk]")
+    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count=1, kernel_error=error))
+    assert gn.config.list_physical_devices("GPU") == []
+    assert [d.device_type for d in gn.config.list_logical_devices()] == ["CPU"]
+    with gn.Session() as sess:
+        assert sess.run(gn.constant(2.0) * 3.0) == 6.0
+    [line] = probe()
+    assert line.getMessage() == (
+        "gpunet: no GPUs: a first CuPy kernel failed, so GPUs are unusable (RuntimeError: Failed to find CUDA "
+        "headers. pip install cupy-cuda12x[ctk]); pip install 'gpunet[gpu]' installs CuPy with its CUDA libraries")
+
+
+# cupy_gpus: real CuPy on a GPU machine, elsewhere the CuPy double (a model of CuPy, not CuPy)
+@pytest.mark.gpu
+def test_real_gpus_come_from_cupy(cupy_gpus, probe):
+    count = cupy_gpus.cuda.runtime.getDeviceCount()
+    assert [d.name for d in gn.config.list_physical_devices("GPU")] == [f"/physical_device:GPU:{i}"
+                                                                        for i in range(count)]
     gpus = gn.config.list_logical_devices("GPU")
-    assert [(d.name, d.virtual, d.backend.kind, d.backend.physical_id) for d in gpus] == [
-        (f"{LOCAL}/device:GPU:0", False, "cupy", 0), (f"{LOCAL}/device:GPU:1", False, "cupy", 1)]
+    assert [(d.name, d.virtual, type(d.backend), d.backend.physical_id, d.backend.shared) for d in gpus] == [
+        (f"{LOCAL}/device:GPU:{i}", False, CupyBackend, i, False) for i in range(count)]
     assert probe() == []  # found GPUs: nothing to report
 
 
-def test_virtual_gpus_with_real_ones_share_them_round_robin(monkeypatch, probe):
-    monkeypatch.setitem(sys.modules, "cupy", _fake_cupy(count=2))
-    gn.config.set_virtual_gpus(3)
+@pytest.mark.gpu
+def test_virtual_gpus_with_real_ones_share_them_round_robin(cupy_gpus):
+    count = cupy_gpus.cuda.runtime.getDeviceCount()
+    gn.config.set_virtual_gpus(2 * count + 1)
     gpus = gn.config.list_logical_devices("GPU")
-    assert [(d.index, d.virtual, d.backend.kind, d.backend.physical_id) for d in gpus] == [
-        (0, True, "cupy", 0), (1, True, "cupy", 1), (2, True, "cupy", 0)]
+    assert [(d.index, d.virtual, d.backend.physical_id, d.backend.shared) for d in gpus] == [
+        (i, True, i % count, True) for i in range(2 * count + 1)]
+    assert len({id(d.backend.stream) for d in gpus}) == len(gpus)  # a stream of its own each
 
 
 def _run_script(code):
@@ -202,6 +230,7 @@ print('built', y.name)
 
 
 # -- copies -------------------------------------------------------------------------------------
+@no_gpu_only
 def test_copies_between_any_two_devices_are_counted(vgpus):
     devices = gn.config.list_logical_devices()
     host = np.arange(6, dtype=np.float32).reshape(2, 3)
@@ -216,6 +245,7 @@ def test_copies_between_any_two_devices_are_counted(vgpus):
     assert (copy_stats.count, copy_stats.bytes) == (pairs, pairs * host.nbytes)
 
 
+@no_gpu_only
 def test_a_copy_to_a_virtual_gpu_is_owned_by_it(vgpus):
     cpu, gpu0, gpu1 = gn.config.list_logical_devices()
     moved = copy(np.ones(3, np.float32), cpu, gpu1)

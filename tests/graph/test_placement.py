@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from tests.conftest import no_gpu_only
 from gpunet.device import copy_stats
 from gpunet.graph import registry, session
 from gpunet.graph.registry import OpDef
@@ -24,6 +25,7 @@ def _rows(report):
 
 
 # -- default placement --------------------------------------------------------------------------
+@no_gpu_only
 def test_without_gpus_everything_lands_on_cpu_by_default():
     x = gn.placeholder(gn.float32, [2], name="x")
     two = gn.constant(2.0, name="two")
@@ -155,6 +157,7 @@ def test_a_missing_device_is_an_error_naming_op_request_devices_and_kernels(vgpu
     assert info.value.op is c.op and info.value.error_code == 3
 
 
+@no_gpu_only
 def test_a_gpu_request_without_any_gpu_says_so():
     with gn.device("/gpu:0"):
         c = gn.constant(1.0, name="c")
@@ -201,6 +204,7 @@ def gpu_only_op(monkeypatch):
     return lambda x, name=None: registry.apply_op("GpuOnly", [gn.convert_to_tensor(x)], {}, name).outputs[0]
 
 
+@no_gpu_only
 def test_an_op_no_device_can_run_is_an_error(gpu_only_op):
     y = gpu_only_op([1.0], name="y")
     with gn.Session(config=gn.ConfigProto(allow_soft_placement=True)) as sess:
@@ -342,6 +346,7 @@ def test_the_order_of_a_feed_dict_does_not_matter(monkeypatch):
     assert len(builds) == 1
 
 
+@no_gpu_only
 def test_placement_is_logged_once_per_plan_never_per_step(caplog):
     caplog.set_level(logging.INFO, logger="gpunet.placement")
     a = gn.constant(1.0, name="a")
@@ -370,6 +375,7 @@ def _plan_lines(caplog):
     return [r.getMessage() for r in caplog.records if r.name == "gpunet.placement"]
 
 
+@no_gpu_only
 def test_session_creation_logs_the_device_mapping_once(caplog, vgpus):
     caplog.set_level(logging.INFO, logger="gpunet.placement")
     with gn.Session(config=gn.ConfigProto(log_device_placement=True)) as sess:

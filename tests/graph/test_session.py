@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from tests.conftest import HAS_GPU, no_gpu_only
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -238,6 +239,7 @@ def test_every_run_time_error_names_the_op_and_its_device(exc, error_class, text
     assert info.value.op is p.op and info.value.__cause__ is exc
 
 
+@no_gpu_only
 def test_a_kernel_builder_error_names_the_op_and_device(monkeypatch):
     from gpunet.graph import registry
 
@@ -335,7 +337,8 @@ def test_config_and_options():
     assert config.gpu_options.allow_growth and config.gpu_options.visible_device_list == "0"
     c = gn.constant(1.0)
     with gn.Session(config=config) as sess:
-        assert [d.name for d in sess.list_devices()] == [CPU]
+        # visible_device_list="0": physical GPU 0 if there is one; on a machine without GPUs, the CPU only
+        assert [d.name for d in sess.list_devices()] == [CPU] + [f"{CPU[:-5]}GPU:0"] * HAS_GPU
         assert sess.run(c, options=gn.RunOptions(), run_metadata=gn.RunMetadata()) == 1.0
     with pytest.raises(gn.errors.UnavailableError, match="gpunet runs in-process; target 'grpc://x:1' is not "
                                                          "supported"):

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from tests.conftest import no_gpu_only
 
 LOCAL = "/job:localhost/replica:0/task:0"
 CPU, GPU0 = f"{LOCAL}/device:CPU:0", f"{LOCAL}/device:GPU:0"
@@ -25,6 +26,7 @@ def _matmul_graph():
 
 
 # -- (a) log_device_placement -------------------------------------------------------------------
+@no_gpu_only
 def test_a_log_device_placement_prints_tf1_lines_matmul_first(placement_log):
     a, b, c = _matmul_graph()
     assert (a.device, c.device, c.name) == (CPU, "", "MatMul:0")
@@ -82,7 +84,7 @@ def test_b_soft_placement_moves_it_to_a_gpu_and_says_why(vgpus, placement_log):
 
 
 # -- (c) a CPU-only op asked onto a GPU ---------------------------------------------------------
-@pytest.mark.parametrize("gpus", [0, 2])
+@pytest.mark.parametrize("gpus", [pytest.param(0, marks=no_gpu_only), 2])
 def test_c_py_func_on_gpu0_runs_on_cpu_only_with_soft_placement(gpus, placement_log):
     gn.config.set_virtual_gpus(gpus)
     with gn.device("/gpu:0"):

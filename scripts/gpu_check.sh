@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The GPU check, one command on a machine with a CUDA GPU (about 5 minutes on one GPU):
+#   1. the gpu-marked tests (copies, logical GPUs, options, OOM, traces, fused kernels, ...) and every
+#      device-parametrized test on CuPy,
+#   2. the benchmarks with the gpunet side on /gpu:0,
+# then a summary. Uses the machine's own python3 when it already has CuPy and pytest (PYTHONPATH=.,
+# nothing installed, e.g. an image that cannot reach a package registry); otherwise .venv with the
+# gpu extra (scripts/setup_venv.sh installs it where nvidia-smi works). Extra arguments go to pytest.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+if python3 -c "import cupy, pytest" >/dev/null 2>&1; then
+    python=python3
+    export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+    how="machine python3 with its own CuPy (no install)"
+else
+    source scripts/setup_venv.sh
+    python=python
+    how=".venv with the gpu extra"
+fi
+
+echo "== gpunet GPU check: $how"
+$python - <<'PY' || { echo "GPU check: CuPy cannot run a kernel here (see above)"; exit 1; }
+import logging, sys
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+import cupy
+import gpunet as gn
+print("CuPy", cupy.__version__, "| CUDA runtime", cupy.cuda.runtime.runtimeGetVersion())
+gpus = gn.config.list_physical_devices("GPU")
+print("gpunet sees", len(gpus), "GPU(s):", ", ".join(d.name for d in gpus) or "none")
+sys.exit(0 if gpus else 1)
+PY
+
+have_benchmark=0
+$python -c "import pytest_benchmark" >/dev/null 2>&1 && have_benchmark=1
+bench_flags=()
+[ "$have_benchmark" = 1 ] && bench_flags=(--benchmark-disable)
+
+echo "== 1/2 gpu-marked and device-parametrized tests"
+# a machine's own python may lack a test-only package (hypothesis): run what can be collected
+timeout 240 $python -m pytest -q -p no:cacheprovider "${bench_flags[@]}" -m "gpu or on_devices" \
+    --continue-on-collection-errors tests "$@" 2>&1 | tee /tmp/gpunet_gpu_tests.log | tail -n 40
+tests_rc=${PIPESTATUS[0]}
+
+bench_rc=skipped
+if [ "$have_benchmark" = 1 ]; then
+    echo "== 2/2 benchmarks, gpunet on /gpu:0"
+    GPUNET_BENCH_DEVICE=/gpu:0 timeout 150 $python -m gpunet.bench --json /tmp/gpunet_gpu_bench.json \
+        --benchmark-max-time=0.2 --benchmark-min-rounds=3 2>&1 | tail -n 25
+    bench_rc=${PIPESTATUS[0]}
+else
+    echo "== 2/2 benchmarks skipped: pytest-benchmark is not installed for $python"
+fi
+
+echo "== summary"
+echo "tests: $(grep -E '(passed|failed|error)' /tmp/gpunet_gpu_tests.log | tail -n 1) (exit $tests_rc)"
+echo "benchmarks: exit $bench_rc"
+[ "$tests_rc" = 0 ] && { [ "$bench_rc" = 0 ] || [ "$bench_rc" = skipped ]; }

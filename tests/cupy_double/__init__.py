@@ -1,0 +1,93 @@
+"""The CuPy double: a strict model of the CuPy behaviours gpunet's GPU plumbing depends on, written on
+NumPy for machines without a GPU. It is not CuPy: it proves nothing about CuPy's numerics or speed;
+it proves that gpunet's CuPy-only paths run and respect CuPy's rules (each taken from CuPy 14.2's
+source, see /work/shared/reference/gpu-audit/REPORT.md):
+
+* N fake devices (``configure(devices=...)``) with a thread-local current device:
+  ``cuda.Device(i)`` as a context manager, ``cuda.runtime.getDeviceCount()``.
+* device arrays that refuse implicit host conversion (``numpy.asarray(a)`` raises TypeError; use
+  ``a.get()`` / ``asnumpy``); kernels that refuse host ndarrays (TypeError 'Unsupported type') and
+  arrays of a device other than the current one (ValueError, no peer access).
+* copies between devices of non-contiguous arrays raise NotImplementedError (ndarray.copy).
+* ``take`` and scatter-add wrap out-of-range indices; reductions return 0-d device arrays.
+* a memory pool per device with a limit (``set_limit``) and a device size (``configure(memory=)``);
+  going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError.
+* streams and events that record what ran on them in order (``Stream.log``), and a race check:
+  work on one stream that reads an array written on another non-blocking stream must have waited
+  on an event recorded after that write (``AssertionError`` otherwise).
+* ``ElementwiseKernel`` built from CUDA source runs a registered NumPy fallback body
+  (``register_fallback``), checking argument count, one type T, and device.
+
+Install it in place of CuPy with ``install()`` (tests/conftest.py does so when the environment
+variable GPUNET_TEST_CUPY_DOUBLE=N asks for N fake GPUs).
+"""
+import sys
+
+import numpy as _np
+
+from . import cupyx
+from ._array import ndarray
+from ._cuda import CONFIG, STATS, Device, Event, OutOfMemoryError, Stream, get_current_stream, memory, runtime
+from ._functions import (
+    FUNCTIONS,
+    UFUNCS,
+    _function,
+    array,
+    asarray,
+    ascontiguousarray,
+    asnumpy,
+    copy,
+    get_array_module,
+    get_default_memory_pool,
+    lib,
+    take,
+    ufunc,
+)
+from ._kernels import ElementwiseKernel, register_fallback
+
+__version__ = "14.2.0+double"
+
+for _name in UFUNCS:
+    globals()[_name] = ufunc(getattr(_np, _name))
+for _name in FUNCTIONS:
+    globals()[_name] = _function(_name)
+for _name in """bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64
+complex128 dtype inf nan pi e newaxis iinfo finfo result_type promote_types can_cast""".split():
+    globals()[_name] = getattr(_np, _name)
+
+
+class cuda:
+    """``cupy.cuda``."""
+
+    Device = Device
+    Stream = Stream
+    Event = Event
+    runtime = runtime
+    memory = memory
+    OutOfMemoryError = OutOfMemoryError
+    get_current_stream = staticmethod(get_current_stream)
+
+
+def is_available():
+    return CONFIG["devices"] > 0
+
+
+def configure(devices=None, memory=None):
+    """Set the number of fake GPUs and the bytes of memory each has."""
+    if devices is not None:
+        CONFIG["devices"] = devices
+    if memory is not None:
+        CONFIG["memory"] = memory
+
+
+def install(devices=2):
+    """Put the double in ``sys.modules`` as ``cupy`` and ``cupyx`` (before gpunet probes for CuPy)."""
+    configure(devices=devices)
+    sys.modules["cupy"] = sys.modules[__name__]
+    sys.modules["cupyx"] = cupyx
+    return sys.modules[__name__]
+
+
+__all__ = ["ElementwiseKernel", "STATS", "array", "asarray", "ascontiguousarray", "asnumpy", "configure", "copy",
+           "cuda", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib", "ndarray",
+           "register_fallback", "take"]
