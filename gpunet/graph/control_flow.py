@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 
 from .. import errors
-from .plan import Plan, _StepBuilder, prune, with_nested_plans
+from .plan import FeedStep, FetchStep, Plan, _StepBuilder, prune, with_nested_plans
 from .variables import GraphKeys, Variable
 
 
@@ -131,9 +131,12 @@ def compile_subplan(feeds, outputs, context, device, state) -> Plan:
     builder.fetched.update(out_slots)
     steps = builder.finish()
     ops, placement = with_nested_plans(ops, placement, builder)
+    # a sub-plan waits for its devices as a plan does: the loop reads its predicate each
+    # iteration anyway, so this adds no host round trip
     return Plan(outputs, feeds, ops, placement, builder.copies, steps,
-                [(i, _same, s) for i, s in enumerate(in_slots)], [(s, False, _same) for s in out_slots],
-                builder.n_slots)
+                [FeedStep(t, device, i, s, _same) for i, (t, s) in enumerate(zip(feeds, in_slots))],
+                [FetchStep(t, device, s, False, _same) for t, s in zip(outputs, out_slots)],
+                builder.n_slots, builder.sync_steps())
 
 
 def _feed_slot(builder, tensor, device) -> int:
