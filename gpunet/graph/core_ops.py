@@ -8,6 +8,7 @@ from .dtypes import as_bytes_array, as_dtype, infer_dtype, string
 from .graph import Tensor, get_default_graph
 from .registry import apply_op, define_op
 from .shape import as_shape, compatible
+from .validation import check_not_none, lossless_array
 
 
 def _same_as_input(inputs, attrs):
@@ -57,11 +58,9 @@ define_op("NoOp", lambda i, a: [], {"any": lambda ctx: lambda *args: None}, diff
 
 def constant(value, dtype=None, shape=None, name="Const"):
     """A constant tensor; Python floats become float32 and ints int32, as in TF1."""
+    check_not_none(value)
     dtype = as_dtype(dtype) if dtype is not None else infer_dtype(value)
-    try:
-        array = as_bytes_array(value) if dtype == string else np.array(value, dtype=dtype.np)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"Cannot convert {value!r} to a constant of dtype {dtype.name}: {exc}") from None
+    array = _constant_array(value, dtype)
     if shape is not None:
         shape = as_shape(shape)
         if array.size == 1 and np.prod(shape) != 1:
@@ -73,6 +72,11 @@ def constant(value, dtype=None, shape=None, name="Const"):
                             f"got {array.size}")
     array.setflags(write=False)  # shared by every run of every plan
     return apply_op("Const", [], {"value": array, "dtype": dtype}, name).outputs[0]
+
+
+def _constant_array(value, dtype):
+    """The constant's value, converted without silent loss (1.5 or 300 to an int8 is an error)."""
+    return as_bytes_array(value) if dtype == string else lossless_array(value, dtype.np)
 
 
 def placeholder(dtype, shape=None, name=None):
@@ -120,6 +124,7 @@ def _flatten(items):
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
     """A Tensor for ``value``: tensors pass through (dtype checked), variables give their value,
     anything array-like becomes a constant."""
+    check_not_none(value)
     if hasattr(value, "_as_tensor"):
         value = value._as_tensor()
     if isinstance(value, Tensor):

@@ -86,12 +86,12 @@ def feed_value(tensor: Tensor, value):
     try:
         array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise errors.InvalidArgumentError(None, tensor.op, f"Cannot feed {value!r} to Tensor {tensor.name} "
+        raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed {value!r} to Tensor {tensor.name} "
                                                            f"of dtype {tensor.dtype.name}: {exc}") from None
     if array.dtype.kind in "iub":
         _check_exact(value, array, tensor)
     if not compatible(tensor._shape, array.shape):
-        raise errors.InvalidArgumentError(None, tensor.op, (
+        raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, "
             f"which has shape {TensorShape(tensor._shape)}"))
     return array
@@ -105,6 +105,6 @@ def _check_exact(value, array, tensor):
         return
     if not np.array_equal(array, source):
         bad = source[array != source].ravel()[0] if source.ndim else source[()]
-        raise errors.InvalidArgumentError(None, tensor.op, (
+        raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of dtype {source.dtype} to Tensor {tensor.name} of dtype "
             f"{tensor.dtype.name}: {bad!r} is not representable as {tensor.dtype.name}"))

@@ -1,6 +1,8 @@
 """Static shapes: a tuple of dims where a dim may be None (unknown); None for unknown rank."""
 from __future__ import annotations
 
+from .validation import static_dim
+
 
 class TensorShape:
     """What ``Tensor.shape`` returns: compares equal to tuples and lists, ``None`` dims unknown."""
@@ -82,8 +84,8 @@ def as_shape(value):
     if isinstance(value, TensorShape):
         return value.dims
     if isinstance(value, int):
-        return (value,)
-    return tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d) for d in value)
+        return (static_dim(value),)
+    return tuple(static_dim(d) for d in value)
 
 
 def broadcast(a, b):
