@@ -16,6 +16,11 @@ def bounded_repr(value, limit: int = REPR_LIMIT) -> str:
         text = repr(value)
     except Exception as exc:  # a broken __repr__ must not hide the real error
         text = f"<{type(value).__name__} with failing repr: {type(exc).__name__}>"
+    return bounded(text, limit)
+
+
+def bounded(text: str, limit: int = REPR_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, saying how many were left out."""
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text) - limit} more characters)"
@@ -26,7 +31,7 @@ def check_type(value, types, argument: str, where: str, allow_none: bool = True)
     """TypeError naming ``argument`` of ``where`` unless ``value`` is one of ``types`` (or None)."""
     if (value is None and allow_none) or (isinstance(value, types) and not _bool_for_int(value, types)):
         return value
-    names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+    names = " or ".join(dict.fromkeys(t.__name__ for t in (types if isinstance(types, tuple) else (types,))))
     raise TypeError(f"{where}: argument `{argument}` must be {names}{' or None' if allow_none else ''}, "
                     f"got {type(value).__name__}: {bounded_repr(value)}")
 
@@ -83,12 +88,13 @@ class StructureGuard:
 
 
 # -- values ----------------------------------------------------------------------------------------
-def lossless_array(value, np_dtype):
-    """``value`` as an array of ``np_dtype``; a TypeError when a float would lose its fraction
-    (1.5 to int32: TF1's message) and a ValueError when a number does not fit (300 to uint8)."""
+def lossless_array(value, np_dtype, copy=True):
+    """``value`` as an array of ``np_dtype`` (a new one unless ``copy=False``); a TypeError when a
+    float would lose its fraction (1.5 to int32: TF1's message), a ValueError when a number does
+    not fit (300 to uint8)."""
     source = value if isinstance(value, np.ndarray) else _source_array(value)
     try:
-        array = np.array(value, dtype=np_dtype)
+        array = np.array(value, dtype=np_dtype) if copy else np.asarray(value, dtype=np_dtype)
     except OverflowError:
         raise ValueError(f"{bounded_repr(value)} does not fit in {np.dtype(np_dtype).name}") from None
     except (TypeError, ValueError) as exc:

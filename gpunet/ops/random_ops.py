@@ -58,21 +58,47 @@ def _random(op_type, shape, dtype, seed, name, default_name, **params):
     return out(op_type, [], attrs, name=name, default_name=default_name)
 
 
+def _float_dtype(dtype, what):
+    """Normal draws exist only in floating point: an integer dtype is a TypeError, as in TF1."""
+    dtype = as_dtype(dtype)
+    if not dtype.is_floating:
+        raise TypeError(f"{what}: dtype must be a floating point type (float16, float32 or float64), "
+                        f"got {dtype.name}")
+    return dtype
+
+
 def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None, name=None):
+    """Samples of a normal distribution with ``mean`` and ``stddev``."""
+    dtype = _float_dtype(dtype, "random_normal")
     return _random("RandomStandardNormal", shape, dtype, seed, name, "random_normal",
                    mean=float(mean), stddev=float(stddev))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None, name=None):
+    """Normal samples redrawn until within two standard deviations of ``mean``."""
+    dtype = _float_dtype(dtype, "truncated_normal")
     return _random("TruncatedNormal", shape, dtype, seed, name, "truncated_normal",
                    mean=float(mean), stddev=float(stddev))
 
 
 def random_uniform(shape, minval=0.0, maxval=None, dtype="float32", seed=None, name=None):
+    """Samples uniform in [minval, maxval); integer dtypes need integral bounds and a maxval."""
     dtype = as_dtype(dtype)
+    if not (dtype.is_floating or dtype.is_integer):
+        raise TypeError(f"random_uniform: dtype must be a floating point or integer type, got {dtype.name}")
     if maxval is None:
         if not dtype.is_floating:
-            raise ValueError(f"random_uniform needs maxval for integer dtype {dtype.name}")
+            raise ValueError(f"Must specify maxval for integer dtype {dtype.name}")
         maxval = 1.0
+    if dtype.is_integer:
+        _check_integral_bounds(minval, maxval, dtype)
     return _random("RandomUniform", shape, dtype, seed, name, "random_uniform",
                    minval=float(minval), maxval=float(maxval))
+
+
+def _check_integral_bounds(minval, maxval, dtype):
+    for name, value in (("minval", minval), ("maxval", maxval)):
+        if not float(value).is_integer():
+            raise TypeError(f"random_uniform: {name} must be an integer for dtype {dtype.name}, got {value!r}")
+    if not minval < maxval:
+        raise ValueError(f"random_uniform: need minval < maxval for dtype {dtype.name}, got {minval} >= {maxval}")
