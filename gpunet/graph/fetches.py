@@ -105,7 +105,7 @@ def feed_value(tensor: Tensor, value):
         array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
     except (TypeError, ValueError, OverflowError) as exc:
         raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed {bounded_repr(value)} to Tensor {tensor.name} "
-                                                           f"of dtype {tensor.dtype.name}: {exc}") from None
+                                                           f"of dtype {tensor.dtype.name}: {bounded(str(exc))}") from None
     if array.dtype.kind in "iub":
         _check_exact(value, array, tensor)
     if not compatible(tensor._shape, array.shape):
@@ -122,7 +122,7 @@ def _check_exact(value, array, tensor):
     if source.dtype == array.dtype or source.dtype.kind not in "iufcb":
         return
     if not np.array_equal(array, source):
-        bad = source[array != source].ravel()[0] if source.ndim else source[()]
+        bad = (source[array != source].ravel()[0] if source.ndim else source[()]).item()
         raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of dtype {source.dtype} to Tensor {tensor.name} of dtype "
             f"{tensor.dtype.name}: {bounded_repr(bad)} is not representable as {tensor.dtype.name}"))

@@ -34,7 +34,7 @@ def _py_func_kernel(ctx):
 
 
 def _func_name(func):
-    return getattr(func, "__qualname__", None) or type(func).__name__
+    return getattr(func, "__name__", None) or type(func).__name__
 
 
 def _call(func, args, where):
