@@ -4,6 +4,7 @@ CPU-only), and every differentiable op a gradient check against central finite d
 float64."""
 import importlib
 import pathlib
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import gpunet as gn
 from gpunet.graph.registry import registered_ops
 from tests.ops.opcases import OpCase
+from tests.ops.shape_classes import CLASSES, SHAPE_CASES, SHAPE_EXEMPT, sample
 
 
 def _load_tables():
@@ -152,3 +154,85 @@ def _numeric_gradient(sess, loss, placeholders, inputs, index, eps):
             values.append(sess.run(loss, feed))
         grad[pos] = (values[0] - values[1]) / (2 * eps)
     return grad
+
+
+# -- shape classes: 0-d, (0,), (0, 3) and (2, 3), forward and gradient, on every device -------------
+SHAPE_PARAMS = [pytest.param(case, cls, id=f"{case}-{cls}",
+                             marks=[pytest.mark.xfail(strict=True, reason=case.xfail[cls])] if cls in case.xfail else [])
+                for case in SHAPE_CASES for cls in CLASSES if cls not in case.skip]
+
+
+def _differentiable(case):
+    op_def = registered_ops()[case.op_type]
+    return case.grad and op_def.differentiable and op_def.grad is not None and \
+        any(k in ("float", "positive", "unit") for k in case.kinds)
+
+
+SHAPE_GRAD_PARAMS = [p for p in SHAPE_PARAMS if _differentiable(p.values[0]) and p.values[1] not in p.values[0].raises]
+
+
+def test_every_registered_op_has_a_shape_class_case_or_a_reason():
+    covered = {c.op_type for c in SHAPE_CASES}
+    assert sorted(set(registered_ops()) - covered - set(SHAPE_EXEMPT)) == []
+    assert sorted(covered & set(SHAPE_EXEMPT)) == [], "an op is either swept or exempt"
+    for case in SHAPE_CASES:
+        assert set(case.skip) | set(case.raises) <= set(CLASSES) and "(2, 3)" not in case.skip, str(case)
+
+
+def _shape_inputs(case, cls, float_dtype=np.float32):
+    shapes = case.input_shapes(CLASSES[cls])
+    values = [sample(kind, shape, seed=i) for i, (kind, shape) in enumerate(zip(case.kinds, shapes))]
+    return [v.astype(float_dtype) if v.dtype == np.float32 else v for v in values]
+
+
+def _as_list(value, output):
+    return list(value) if isinstance(output, (list, tuple)) else [value]
+
+
+@pytest.mark.parametrize("case, cls", SHAPE_PARAMS)
+def test_shape_class_matches_numpy(case, cls, device):
+    inputs = _shape_inputs(case, cls)
+    with gn.device(device):
+        placeholders, output = _build(case, inputs)
+    feed = dict(zip(placeholders, inputs))
+    with gn.Session(config=gn.ConfigProto(allow_soft_placement=case.op_type in CPU_ONLY)) as sess:
+        if cls in case.raises:
+            error, fragment = case.raises[cls]
+            with pytest.raises(error, match=re.escape(fragment)):
+                sess.run(output, feed)
+            return
+        got = sess.run(output, feed)
+        _assert_ran_on(case, sess.placement_report(output, feed), device)
+    expected = case.reference(*[x.astype(np.float64) if x.dtype.kind == "f" else x for x in inputs])
+    for tensor, value, want in zip(_as_list(output, output), _as_list(got, output), _as_list(expected, output)):
+        value = np.asarray(value)
+        assert value.dtype == tensor.dtype.np and value.shape == np.shape(want), \
+            f"{case} {cls}: {value.dtype}{value.shape}, expected {tensor.dtype.name}{np.shape(want)}"
+        assert tensor.shape.is_compatible_with(value.shape)
+        np.testing.assert_allclose(value.astype(np.float64), want, rtol=1e-5, atol=1e-6, err_msg=f"{case} {cls}")
+
+
+@pytest.mark.parametrize("case, cls", SHAPE_GRAD_PARAMS)
+def test_shape_class_gradient_matches_finite_differences(case, cls, device):
+    inputs = _shape_inputs(case, cls, np.float64)
+    with gn.device(device):
+        placeholders, output = _build(case, inputs)
+        outputs = _as_list(output, output)
+        weights = [np.random.default_rng(7).uniform(0.5, 1.5, size=_static(o)) for o in outputs]
+        loss = gn.add_n([gn.reduce_sum(gn.cast(o, gn.float64) * w) for o, w in zip(outputs, weights)])
+        wrt = case.grad_inputs or [i for i, x in enumerate(inputs) if x.dtype.kind == "f"]
+        grads = gn.gradients(loss, [placeholders[i] for i in wrt])
+    assert all(g is not None for g in grads), f"{case} {cls}: no gradient for some inputs"
+    feed = dict(zip(placeholders, inputs))
+    with gn.Session(config=gn.ConfigProto(allow_soft_placement=case.op_type in CPU_ONLY)) as sess:
+        analytic = sess.run(grads, feed)
+        for i, got in zip(wrt, analytic):
+            assert np.shape(got) == inputs[i].shape and np.asarray(got).dtype == np.float64
+            if inputs[i].size:
+                want = _numeric_gradient(sess, loss, placeholders, inputs, i, 1e-6)
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4, err_msg=f"{case} {cls} input {i}")
+
+
+def _static(tensor):
+    assert tensor.shape.is_fully_defined(), f"{tensor.name}: the sweep needs static output shapes"
+    return tuple(tensor.shape.as_list())
