@@ -1,6 +1,8 @@
 """The ops the graph layer itself needs: constants, placeholders, identity, no_op and variables."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import errors
@@ -62,16 +64,25 @@ def constant(value, dtype=None, shape=None, name="Const"):
     dtype = as_dtype(dtype) if dtype is not None else infer_dtype(value)
     array = _constant_array(value, dtype)
     if shape is not None:
-        shape = as_shape(shape)
-        if array.size == 1 and np.prod(shape) != 1:
-            array = np.full(shape, array.reshape(()), dtype=dtype.np)
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
-            raise TypeError(f"Expected {int(np.prod(shape))} values for a constant of shape {shape}, "
-                            f"got {array.size}")
+        array = _shaped(array, as_shape(shape), dtype)
     array.setflags(write=False)  # shared by every run of every plan
     return apply_op("Const", [], {"value": array, "dtype": dtype}, name).outputs[0]
+
+
+def _shaped(array, shape, dtype):
+    """``constant(value, shape=)``: a scalar fills the shape, otherwise the value is reshaped."""
+    if shape is None or None in shape:
+        raise ValueError(f"A constant's shape must be fully defined, got {shape}")
+    count = math.prod(shape)
+    if array.size == 1 and count != 1:
+        try:
+            return np.full(shape, array.reshape(()), dtype=dtype.np)
+        except (MemoryError, ValueError) as exc:  # NumPy: 'array is too big' or cannot allocate
+            raise ValueError(f"A constant of shape {shape} ({count} elements of {dtype.name}) does not fit "
+                             f"in memory: {exc}") from None
+    if array.size != count:
+        raise TypeError(f"Expected {count} values for a constant of shape {shape}, got {array.size}")
+    return array.reshape(shape)
 
 
 def _constant_array(value, dtype):

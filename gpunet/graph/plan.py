@@ -7,6 +7,7 @@ selection, device checks, copy insertion, last-use analysis — happened in ``bu
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from .core_ops import placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
 from .timeline import TimedStep
+from .validation import is_oversized
 
 
 class CopyStep:
@@ -149,7 +151,7 @@ def _op_error(step, exc):
         error_class, text = type(exc), exc.message
     elif isinstance(exc, DeviceMismatchError):
         error_class, text = errors.InternalError, str(exc)
-    elif isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+    elif isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError" or is_oversized(exc):
         used = device.backend.memory_info()["used_bytes"]
         in_use = "" if used is None else f" ({used} bytes in use on the device)"
         error_class, text = errors.ResourceExhaustedError, f"out of memory: {exc}{in_use}"
@@ -293,4 +295,4 @@ def _static_bytes(tensor):
     shape = tensor._shape
     if shape is None or None in shape:
         return None
-    return int(np.prod(shape, dtype=np.int64)) * tensor.dtype.np.itemsize
+    return math.prod(shape) * tensor.dtype.np.itemsize  # Python ints: no int64 overflow

@@ -146,3 +146,11 @@ def static_dim(d):
     if d > MAX_DIM:
         raise ValueError(f"Dimension {d} is absurdly large (more than 2**62 elements)")
     return d
+
+
+def is_oversized(exc) -> bool:
+    """Whether ``exc`` is NumPy refusing an allocation that could never fit (a resource error,
+    not an invalid argument): 'array is too big', 'iterator is too large', 'Maximum allowed size'."""
+    text = str(exc)
+    return isinstance(exc, ValueError) and any(m in text for m in (
+        "array is too big", "iterator is too large", "Maximum allowed size exceeded"))

@@ -94,6 +94,15 @@ SHAPES = [
     (lambda e: gn.zeros([2 ** 40, 2 ** 40]), ValueError, "does not fit in int32"),
     (lambda e: gn.fill([2 ** 31, 2], 1.0), ValueError, "does not fit in int32"),
     (lambda e: e.sess.run(gn.zeros([2 ** 20, 2 ** 20])), gn.errors.ResourceExhaustedError, "out of memory"),
+    (lambda e: e.sess.run(gn.ones([2 ** 31 - 1, 2 ** 31 - 1])), gn.errors.ResourceExhaustedError, "array is too big"),
+    (lambda e: e.sess.run(gn.broadcast_to(gn.zeros([1]), [2 ** 40, 2 ** 40])), gn.errors.ResourceExhaustedError,
+     "out of memory"),
+    (lambda e: e.sess.run(gn.random_normal([2 ** 20, 2 ** 20])), gn.errors.ResourceExhaustedError, "out of memory"),
+    (lambda e: gn.constant(0.0, shape=[2 ** 40, 2 ** 40]), ValueError,
+     "A constant of shape (1099511627776, 1099511627776) (1208925819614629174706176 elements of float32) does not "
+     "fit in memory"),
+    (lambda e: gn.constant(0.0, shape=[2 ** 20, 2 ** 20]), ValueError, "does not fit in memory"),
+    (lambda e: gn.constant(1.0, shape=[None, 2]), ValueError, "A constant's shape must be fully defined"),
     (lambda e: gn.get_variable("w", shape=[2, 3], initializer=np.zeros((3, 2), np.float32)), ValueError,
      "Variable w: the initializer has shape (3, 2), which disagrees with the shape (2, 3)"),
     (lambda e: gn.get_variable("w", shape=[4], initializer=gn.constant([1.0, 2.0])), ValueError,
@@ -288,3 +297,13 @@ def test_a_py_func_result_that_converts_exactly_is_accepted(value, tout, expecte
     with gn.Session() as sess:
         got = sess.run(gn.py_func(lambda: value, [], tout))
     assert np.asarray(got).dtype == tout.np and np.asarray(got).tolist() == expected
+
+
+def test_the_bytes_of_a_huge_static_copy_do_not_overflow(vgpus):
+    with gn.device("/cpu:0"):
+        x = gn.random_normal([2 ** 61, 2 ** 61])
+    with gn.device("/gpu:0"):
+        y = x * 2.0
+    with gn.Session() as sess:
+        report = sess.placement_report(y)  # compiled, never run
+    assert [c.bytes for c in report.copies] == [2 ** 122 * 4]
