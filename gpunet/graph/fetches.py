@@ -70,7 +70,8 @@ def _as_fetch(graph, fetch):
         try:
             return graph.as_graph_element(fetch)
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"Argument `fetch` = {bounded(fetch)} cannot be interpreted as a Tensor. ({exc})") from None
+            raise ValueError(f"Argument `fetch` = {bounded(fetch)} cannot be interpreted as a Tensor. "
+                             f"({exc})") from None
     element = getattr(fetch, "_as_graph_element", lambda: fetch)()
     if not isinstance(element, (Tensor, Operation)):
         raise TypeError(f'Argument `fetch` = {bounded_repr(fetch)} has invalid type "{type(fetch).__name__}" must be a '
@@ -91,7 +92,7 @@ def feed_tensor(graph, key) -> Tensor:
         raise TypeError(f"Cannot interpret feed_dict key as Tensor: Can not convert a "
                         f"{type(key).__name__} into a Tensor.")
     if element.graph is not graph:
-        raise TypeError(f"Cannot interpret feed_dict key as Tensor: Tensor {element!r} is not an element "
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: Tensor {bounded_repr(element)} is not an element "
                         f"of this graph.")
     return element
 
@@ -105,7 +106,7 @@ def feed_value(tensor: Tensor, value):
         array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
     except (TypeError, ValueError, OverflowError) as exc:
         raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed {bounded_repr(value)} to Tensor {tensor.name} "
-                                                           f"of dtype {tensor.dtype.name}: {bounded(str(exc))}") from None
+                                                       f"of dtype {tensor.dtype.name}: {bounded(str(exc))}") from None
     if array.dtype.kind in "iub":
         _check_exact(value, array, tensor)
     if not compatible(tensor._shape, array.shape):

@@ -20,6 +20,7 @@ from .report import PlacementReport
 from .timeline import StepStats
 
 _placement_log = logging.getLogger("gpunet.placement")
+_HOST = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
 class GPUOptions:
@@ -92,7 +93,8 @@ class Session:
     def __init__(self, target="", graph=None, config=None):
         validation.check_session_args(target, graph, config, Graph, ConfigProto)
         if target:
-            raise errors.UnavailableError(None, None, f"gpunet runs in-process; target {target!r} is not supported "
+            raise errors.UnavailableError(None, None, f"gpunet runs in-process; target "
+                                                      f"{validation.bounded_repr(target)} is not supported "
                                                       "(use gn.parallel.mpi for several processes).")
         self.graph = graph or get_default_graph()
         self._config = config or ConfigProto()
@@ -238,7 +240,7 @@ def _fed_placeholder_lines(plan):
         if tensor.op.type not in ("Placeholder", "PlaceholderWithDefault") or tensor.op in plan.placement:
             continue
         consumers = [op for op in plan.ops if tensor in op.inputs]
-        device = plan.placement[consumers[0]].device.name if consumers else "/job:localhost/replica:0/task:0/device:CPU:0"
+        device = plan.placement[consumers[0]].device.name if consumers else _HOST
         lines.append(f"{tensor.op.name}: ({tensor.op.type}): {device}")
     return lines
 

@@ -99,7 +99,8 @@ def lossless_array(value, np_dtype, copy=True):
         raise ValueError(f"{bounded_repr(value)} does not fit in {np.dtype(np_dtype).name}") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"Cannot convert {bounded_repr(value)} to {np.dtype(np_dtype).name}: {exc}") from None
-    if source is None or source.dtype == array.dtype or source.dtype.kind not in "iufb" or array.dtype.kind not in "iub":
+    if source is None or source.dtype == array.dtype or source.dtype.kind not in "iufb" \
+            or array.dtype.kind not in "iub":
         return array
     with np.errstate(invalid="ignore", over="ignore"):
         same = np.array_equal(array, source)

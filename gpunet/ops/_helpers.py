@@ -10,6 +10,7 @@ from ..graph.dtypes import as_dtype
 from ..graph.graph import Tensor, get_default_graph
 from ..graph.registry import apply_op
 from ..graph.shape import broadcast, compatible
+from ..graph.validation import bounded_repr
 
 bool_dtype = as_dtype("bool")
 
@@ -73,7 +74,7 @@ def _check_lossless(value, dtype):
     """``int_tensor + 2.5`` is a TypeError in TF1, not a silent truncation of 2.5."""
     array = np.asarray(value)
     if array.dtype.kind == "f" and (dtype.is_integer or dtype.is_bool) and not np.all(np.mod(array, 1) == 0):
-        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
+        raise TypeError(f"Expected {dtype.name}, got {bounded_repr(value)} of type '{type(value).__name__}' instead.")
 
 
 def _is_tensorish(value):
@@ -200,4 +201,4 @@ def int_list_arg(value, what, op_name):
     try:
         return [int(v) for v in np.reshape(np.asarray(value), -1)]
     except (TypeError, ValueError):
-        raise TypeError(f"{op_name}: {what} must be a list of ints, got {value!r}") from None
+        raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}") from None

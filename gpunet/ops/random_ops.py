@@ -7,6 +7,7 @@ from ..graph.dtypes import as_dtype
 from ..graph.graph import get_default_graph
 from ..graph.registry import define_op
 from ..graph.shape import as_shape
+from ..graph.validation import bounded_repr
 from ._helpers import out
 
 _DEFAULT_GRAPH_SEED = 87654321
@@ -52,7 +53,7 @@ for _type, _draw in _DRAWS.items():
 def _random(op_type, shape, dtype, seed, name, default_name, **params):
     dims = as_shape(shape)
     if dims is None or None in dims:
-        raise ValueError(f"{default_name} needs a fully defined shape, got {shape!r}")
+        raise ValueError(f"{default_name} needs a fully defined shape, got {bounded_repr(shape)}")
     graph_seed, op_seed = get_seed(seed)
     attrs = dict(params, shape=dims, dtype=as_dtype(dtype), seed=graph_seed, seed2=op_seed)
     return out(op_type, [], attrs, name=name, default_name=default_name)
@@ -99,6 +100,7 @@ def random_uniform(shape, minval=0.0, maxval=None, dtype="float32", seed=None, n
 def _check_integral_bounds(minval, maxval, dtype):
     for name, value in (("minval", minval), ("maxval", maxval)):
         if not float(value).is_integer():
-            raise TypeError(f"random_uniform: {name} must be an integer for dtype {dtype.name}, got {value!r}")
+            raise TypeError(f"random_uniform: {name} must be an integer for dtype {dtype.name}, "
+                            f"got {bounded_repr(value)}")
     if not minval < maxval:
         raise ValueError(f"random_uniform: need minval < maxval for dtype {dtype.name}, got {minval} >= {maxval}")

@@ -79,7 +79,8 @@ STRUCTURES = [
     (lambda e: e.sess.run([e.v, _cyclic(e.v)]), ValueError, "The fetch structure contains itself (a cyclic structure)"),
     (lambda e: e.sess.run(_nested(e.v, 5000)), ValueError, "The fetch structure is nested more than 100 levels deep"),
     (lambda e: e.sess.run({"a": _nested(e.v, 200)}), ValueError, "nested more than 100 levels"),
-    (lambda e: e.sess.run(e.y, {e.x: _cyclic(1.0)}), gn.errors.InvalidFeedError, "Cannot feed [1.0, [...]] to Tensor x:0"),
+    (lambda e: e.sess.run(e.y, {e.x: _cyclic(1.0)}), gn.errors.InvalidFeedError,
+     "Cannot feed [1.0, [...]] to Tensor x:0"),
     (lambda e: e.sess.run(e.y, {e.x: _nested(1.0, 5000)}), gn.errors.InvalidFeedError,
      "to Tensor x:0 of dtype float32: setting an array element with a sequence"),
 ]

@@ -96,7 +96,8 @@ def test_kernel_matches_numpy_reference(case, dtype, device):
     values = got if isinstance(output, (list, tuple)) else [got]
     for tensor, value in zip(outputs, values):
         assert np.asarray(value).dtype == tensor.dtype.np, f"{case}: {tensor.name} ran as {np.asarray(value).dtype}"
-        assert tensor.shape.is_compatible_with(np.shape(value)), f"{case}: static shape {tensor.shape} vs {np.shape(value)}"
+        assert tensor.shape.is_compatible_with(np.shape(value)), \
+            f"{case}: static shape {tensor.shape} vs {np.shape(value)}"
         if tensor.dtype.is_floating and dtype != "float32" and str(case) not in FIXED_OUTPUT_DTYPE:
             assert tensor.dtype.name == dtype, f"{case}: {dtype} inputs gave a {tensor.dtype.name} output"
     if case.reference is not None:
@@ -157,8 +158,11 @@ def _numeric_gradient(sess, loss, placeholders, inputs, index, eps):
 
 
 # -- shape classes: 0-d, (0,), (0, 3) and (2, 3), forward and gradient, on every device -------------
-SHAPE_PARAMS = [pytest.param(case, cls, id=f"{case}-{cls}",
-                             marks=[pytest.mark.xfail(strict=True, reason=case.xfail[cls])] if cls in case.xfail else [])
+def _known_defect(case, cls):
+    return [pytest.mark.xfail(strict=True, reason=case.xfail[cls])] if cls in case.xfail else []
+
+
+SHAPE_PARAMS = [pytest.param(case, cls, id=f"{case}-{cls}", marks=_known_defect(case, cls))
                 for case in SHAPE_CASES for cls in CLASSES if cls not in case.skip]
 
 
