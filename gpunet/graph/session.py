@@ -30,6 +30,7 @@ class GPUOptions:
         self.allow_growth = allow_growth
         self.visible_device_list = visible_device_list
         self.per_process_gpu_memory_fraction = per_process_gpu_memory_fraction
+        validation.check_gpu_options_args(self)
 
 
 class ConfigProto:
@@ -53,6 +54,7 @@ class RunOptions:
     NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
 
     def __init__(self, trace_level=0):
+        validation.check_type(trace_level, int, "trace_level", "RunOptions", allow_none=False)
         self.trace_level = trace_level
 
 
@@ -144,6 +146,7 @@ class Session:
 
     def placement_report(self, fetches, feed_dict=None) -> PlacementReport:
         """Where each op of the plan for ``fetches`` runs and why, and what it copies per step."""
+        validation.check_type(feed_dict, dict, "feed_dict", "Session.placement_report")
         mapper = FetchMapper(self.graph, fetches)
         feeds = [feed_tensor(self.graph, k) for k in (feed_dict or {})]
         feeds.sort(key=lambda t: _graph_order((t, None)))

@@ -85,6 +85,9 @@ def as_shape(value):
         return value.dims
     if isinstance(value, int):
         return (static_dim(value),)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"A shape must be a list or tuple of dimensions (ints or None), got "
+                        f"{type(value).__name__}: {value!r:.100}")
     return tuple(static_dim(d) for d in value)
 
 

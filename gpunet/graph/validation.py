@@ -67,6 +67,13 @@ def check_config_args(config, gpu_options_type):
         raise ValueError(f"ConfigProto: plan_cache_size must be >= 1, got {config.plan_cache_size}")
 
 
+def check_gpu_options_args(options):
+    check_type(options.allow_growth, (bool, int, np.bool_), "allow_growth", "GPUOptions", allow_none=False)
+    check_type(options.visible_device_list, str, "visible_device_list", "GPUOptions", allow_none=False)
+    check_type(options.per_process_gpu_memory_fraction, (int, float), "per_process_gpu_memory_fraction",
+               "GPUOptions", allow_none=False)
+
+
 # -- structures ------------------------------------------------------------------------------------
 class StructureGuard:
     """Tracks the containers on the path being flattened: a cycle or a nesting deeper than

@@ -72,6 +72,13 @@ ARGUMENT_TYPES = [
     (lambda e: gn.ConfigProto(device_count=[1]), TypeError, "argument `device_count` must be dict, got list"),
     (lambda e: gn.ConfigProto(plan_cache_size="big"), TypeError, "argument `plan_cache_size` must be int"),
     (lambda e: gn.ConfigProto(plan_cache_size=0), ValueError, "plan_cache_size must be >= 1, got 0"),
+    (lambda e: gn.GPUOptions(allow_growth="no"), TypeError, "GPUOptions: argument `allow_growth` must be bool or int"),
+    (lambda e: gn.GPUOptions(visible_device_list=0), TypeError, "argument `visible_device_list` must be str, got int"),
+    (lambda e: gn.GPUOptions(per_process_gpu_memory_fraction="half"), TypeError,
+     "argument `per_process_gpu_memory_fraction` must be int or float"),
+    (lambda e: gn.RunOptions(trace_level="FULL"), TypeError, "RunOptions: argument `trace_level` must be int"),
+    (lambda e: e.sess.placement_report(e.y, feed_dict=[e.x]), TypeError,
+     "Session.placement_report: argument `feed_dict` must be dict or None, got list"),
 ]
 
 # -- structures (item 8) ----------------------------------------------------------------------------
@@ -90,6 +97,10 @@ SHAPES = [
     (lambda e: gn.placeholder(gn.float32, [1.5]), TypeError, "Dimension value must be integer or None, got 1.5"),
     (lambda e: gn.placeholder(gn.float32, [-5]), ValueError, "Dimension -5 must be >= 0"),
     (lambda e: gn.placeholder(gn.float32, [2, "3"]), TypeError, "Dimension value must be integer or None, got '3'"),
+    (lambda e: gn.placeholder(gn.float32, 5.5), TypeError, "A shape must be a list or tuple of dimensions (ints or "
+                                                            "None), got float: 5.5"),
+    (lambda e: gn.placeholder(gn.float32, "2,3"), TypeError, "A shape must be a list or tuple of dimensions"),
+    (lambda e: gn.zeros(object()), TypeError, "Cannot convert <object object at"),
     (lambda e: gn.placeholder(gn.float32, [10 ** 20]), ValueError, "Dimension 100000000000000000000 is absurdly "
                                                                     "large"),
     (lambda e: gn.zeros([2 ** 40, 2 ** 40]), ValueError, "does not fit in int32"),
