@@ -199,6 +199,10 @@ def int_list_arg(value, what, op_name):
     if hasattr(value, "as_list"):
         value = value.as_list()
     try:
-        return [int(v) for v in np.reshape(np.asarray(value), -1)]
-    except (TypeError, ValueError):
+        values = np.reshape(np.asarray(value), -1)
+        ints = [int(v) for v in values]
+    except (TypeError, ValueError, OverflowError):
         raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}") from None
+    if values.dtype.kind not in "iu" and any(i != v for i, v in zip(ints, values)):  # 0.5 is no axis
+        raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}")
+    return ints
