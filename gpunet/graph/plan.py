@@ -19,7 +19,7 @@ from .core_ops import placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
 from .timeline import TimedStep
-from .validation import is_oversized
+from .validation import MESSAGE_LIMIT, bounded, is_oversized
 
 
 class CopyStep:
@@ -159,7 +159,7 @@ def _op_error(step, exc):
         error_class, text = errors.InvalidArgumentError, str(exc)
     else:
         error_class, text = errors.InternalError, f"{type(exc).__name__}: {exc}"
-    return error_class(None, op, text + where)
+    return error_class(None, op, bounded(text, MESSAGE_LIMIT) + where)
 
 
 # -- the compiler -----------------------------------------------------------------------------

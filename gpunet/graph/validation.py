@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 REPR_LIMIT = 300        # characters of a value's repr kept in an error message
+MESSAGE_LIMIT = 2000    # characters of a kernel's own error text kept in a run-time error
 MAX_NESTING = 100       # levels of list/tuple/dict in a fetch structure
 MAX_DIM = 2 ** 62       # larger static dimensions are certainly a mistake (and overflow int64 math)
 
