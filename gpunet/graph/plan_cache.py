@@ -56,8 +56,10 @@ class PlanCache:
             pass
 
     def info(self) -> PlanCacheInfo:
+        """The counters and the current and maximum size."""
         return PlanCacheInfo(self._hits, self._misses, self._evictions, len(self._plans), self.max_size)
 
     def clear(self):
+        """Drop every plan (the session is closing)."""
         with self._lock:
             self._plans.clear()

@@ -44,12 +44,14 @@ def _bool_for_int(value, types):
 
 
 def check_session_args(target, graph, config, graph_type, config_type):
+    """``Session(target, graph, config)``: a TypeError naming the argument of the wrong type."""
     check_type(target, (str, bytes), "target", "Session")
     check_type(graph, graph_type, "graph", "Session")
     check_type(config, config_type, "config", "Session")
 
 
 def check_run_args(feed_dict, options, run_metadata, options_type, metadata_type):
+    """``Session.run``'s optional arguments (the fetches are checked as they are flattened)."""
     check_type(feed_dict, dict, "feed_dict", "Session.run")
     check_type(options, options_type, "options", "Session.run")
     check_type(run_metadata, metadata_type, "run_metadata", "Session.run")
@@ -63,12 +65,16 @@ def check_config_args(config, gpu_options_type):
         check_type(getattr(config, name), int, name, "ConfigProto", allow_none=False)
     check_type(config.gpu_options, gpu_options_type, "gpu_options", "ConfigProto", allow_none=False)
     check_type(config.device_count, dict, "device_count", "ConfigProto", allow_none=False)
+    for kind, count in config.device_count.items():
+        check_type(kind, str, "device_count key", "ConfigProto", allow_none=False)
+        check_type(count, int, f"device_count[{kind!r}]", "ConfigProto", allow_none=False)
     check_type(config.plan_cache_size, int, "plan_cache_size", "ConfigProto", allow_none=False)
     if config.plan_cache_size < 1:
         raise ValueError(f"ConfigProto: plan_cache_size must be >= 1, got {config.plan_cache_size}")
 
 
 def check_gpu_options_args(options):
+    """Types of GPUOptions' fields."""
     check_type(options.allow_growth, (bool, int, np.bool_), "allow_growth", "GPUOptions", allow_none=False)
     check_type(options.visible_device_list, str, "visible_device_list", "GPUOptions", allow_none=False)
     check_type(options.per_process_gpu_memory_fraction, (int, float), "per_process_gpu_memory_fraction",
@@ -85,6 +91,7 @@ class StructureGuard:
         self._path = []
 
     def enter(self, container):
+        """Step into ``container``; a ValueError when it is already on the path or too deep."""
         if any(c is container for c in self._path):
             raise ValueError(f"{self.what} contains itself (a cyclic structure): {bounded_repr(container, 80)}")
         if len(self._path) >= MAX_NESTING:
@@ -92,6 +99,7 @@ class StructureGuard:
         self._path.append(container)
 
     def leave(self):
+        """Step back out of the innermost container."""
         self._path.pop()
 
 
@@ -136,6 +144,7 @@ def _first_mismatch(source, array):
 
 
 def check_not_none(value):
+    """TF1's error for ``None`` where a tensor is needed."""
     if value is None:
         raise ValueError("None values not supported.")
 

@@ -170,7 +170,7 @@ def _create(graph, full, shape, dtype, initializer, trainable, collections):
                              f"{TensorShape(shape)}.")
         if isinstance(initializer, type):
             initializer = initializer()
-        initial = lambda: initializer(shape, dtype=dtype)  # noqa: E731
+        initial = lambda: _check_initializer_shape(full, shape, initializer(shape, dtype=dtype))  # noqa: E731
     else:
         initial = initializer  # a tensor or array: its shape is the variable's
         _check_initializer_shape(full, shape, initial)
@@ -179,7 +179,8 @@ def _create(graph, full, shape, dtype, initializer, trainable, collections):
 
 
 def _check_initializer_shape(full, shape, initial):
-    """A given shape must agree with a constant initializer's (TF1 refuses any shape there)."""
+    """A given shape must agree with the initializer's value (TF1 refuses any shape with a constant
+    initializer); returns the value."""
     given = getattr(initial, "shape", None)
     if given is None and not hasattr(initial, "_as_tensor"):
         given = np.shape(initial)
@@ -187,3 +188,4 @@ def _check_initializer_shape(full, shape, initial):
         raise ValueError(f"Variable {full}: the initializer has shape {TensorShape(given)}, which disagrees "
                          f"with the shape {TensorShape(shape)} asked for (if initializer is a constant, "
                          f"do not specify shape)")
+    return initial

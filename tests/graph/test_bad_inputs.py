@@ -74,6 +74,9 @@ ARGUMENT_TYPES = [
     (lambda e: gn.ConfigProto(gpu_options={"allow_growth": True}), TypeError,
      "argument `gpu_options` must be GPUOptions, got dict"),
     (lambda e: gn.ConfigProto(device_count=[1]), TypeError, "argument `device_count` must be dict, got list"),
+    (lambda e: gn.ConfigProto(device_count={"GPU": "2"}), TypeError,
+     "ConfigProto: argument `device_count['GPU']` must be int, got str: '2'"),
+    (lambda e: gn.ConfigProto(device_count={0: 1}), TypeError, "argument `device_count key` must be str, got int"),
     (lambda e: gn.ConfigProto(plan_cache_size="big"), TypeError, "argument `plan_cache_size` must be int"),
     (lambda e: gn.ConfigProto(plan_cache_size=0), ValueError, "plan_cache_size must be >= 1, got 0"),
     (lambda e: gn.GPUOptions(allow_growth="no"), TypeError, "GPUOptions: argument `allow_growth` must be bool or int"),
@@ -123,6 +126,8 @@ SHAPES = [
      "Variable w: the initializer has shape (3, 2), which disagrees with the shape (2, 3)"),
     (lambda e: gn.get_variable("w", shape=[4], initializer=gn.constant([1.0, 2.0])), ValueError,
      "the initializer has shape (2,), which disagrees with the shape (4,)"),
+    (lambda e: gn.get_variable("w", shape=[4], initializer=lambda shape, dtype=None, partition_info=None:
+                               gn.zeros([3])), ValueError, "the initializer has shape (3,), which disagrees"),
 ]
 
 # -- values that would be silently changed (item 3) -------------------------------------------------
