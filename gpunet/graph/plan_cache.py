@@ -29,31 +29,36 @@ class PlanCache:
     def __init__(self, max_size: int = DEFAULT_PLAN_CACHE_SIZE):
         self.max_size = max_size
         self._plans = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()          # held while a plan is built
+        self._order_lock = threading.Lock()    # held only to count a hit and reorder (never while building)
         self._hits = self._misses = self._evictions = 0
 
     def get(self, key, build):
         """The plan for ``key``; ``build()`` makes it on a miss (under the lock)."""
         plan = self._plans.get(key)
-        if plan is not None:
-            self._hits += 1
-            self._touch(key)
+        if plan is not None and self._hit(key):
             return plan
         with self._lock:
             plan = self._plans.get(key)  # another thread may have built it meanwhile
-            if plan is None:
+            if plan is not None and self._hit(key):
+                return plan
+            plan = build()
+            with self._order_lock:
                 self._misses += 1
-                plan = self._plans[key] = build()
+                self._plans[key] = plan
                 while len(self._plans) > self.max_size:
                     self._plans.popitem(last=False)
                     self._evictions += 1
             return plan
 
-    def _touch(self, key):
-        try:
+    def _hit(self, key) -> bool:
+        """Count a hit and make ``key`` the most recent; False when it was evicted meanwhile."""
+        with self._order_lock:
+            if key not in self._plans:
+                return False
+            self._hits += 1
             self._plans.move_to_end(key)
-        except KeyError:  # evicted by another thread meanwhile: nothing to reorder
-            pass
+            return True
 
     def info(self) -> PlanCacheInfo:
         """The counters and the current and maximum size."""

@@ -337,3 +337,12 @@ def test_the_bytes_of_a_huge_static_copy_do_not_overflow(vgpus):
     with gn.Session() as sess:
         report = sess.placement_report(y)  # compiled, never run
     assert [c.bytes for c in report.copies] == [2 ** 122 * 4]
+
+
+def test_ordered_dict_and_namedtuple_fetches_keep_their_types():
+    pair = collections.namedtuple("pair", "a b")
+    a, b = gn.constant(1.0), gn.constant(2.0)
+    with gn.Session() as sess:
+        got = sess.run(collections.OrderedDict([("b", b), ("a", pair(a, [b]))]))
+    assert type(got) is collections.OrderedDict and list(got) == ["b", "a"]
+    assert type(got["a"]) is pair and got["a"].a == 1.0 and got["a"].b == [2.0]
