@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import errors
 from ..device import freeze
-from .core_ops import VarSlot
 from . import validation
+from .core_ops import VarSlot
 from .fetches import FetchMapper, feed_tensor, feed_value
 from .graph import Graph, Tensor, get_default_graph
 from .placer import Placer
