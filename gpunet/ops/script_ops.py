@@ -59,7 +59,8 @@ def _result_array(value, index, dtype, where):
     if dtype == string:
         return as_bytes_array(value)
     source = np.asarray(value) if not isinstance(value, np.ndarray) else value
-    if source.dtype.kind == "f" and dtype.is_floating is False or source.dtype.kind not in "iufb":
+    float_to_int = source.dtype.kind == "f" and not dtype.is_floating  # TF1 refuses these, even 1.0
+    if float_to_int or source.dtype.kind not in "iufb":
         raise errors.InvalidArgumentError(None, None, f"{index}-th value returned by {where} is "
                                                       f"{source.dtype.name}, but expects {dtype.name}")
     try:
