@@ -20,6 +20,11 @@ class InvalidArgumentError(OpError):
     error_code = 3
 
 
+class InvalidFeedError(InvalidArgumentError, ValueError):
+    """A fed value whose shape or dtype does not fit its tensor: an ``InvalidArgumentError`` for
+    gpunet code and a ``ValueError`` for TF1 code (TF1 raises ValueError there)."""
+
+
 class NotFoundError(OpError):
     error_code = 5
 
@@ -48,6 +53,6 @@ class InternalError(OpError):
     error_code = 13
 
 
-__all__ = ["OpError", "InvalidArgumentError", "NotFoundError", "FailedPreconditionError",
+__all__ = ["OpError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError", "FailedPreconditionError",
            "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
            "InternalError"]

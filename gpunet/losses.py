@@ -77,7 +77,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
     ``label_smoothing`` s: labels become labels * (1 - s) + s / num_classes."""
     if onehot_labels is None or logits is None:
         raise ValueError("softmax_cross_entropy needs onehot_labels and logits")
-    with name_scope(scope, "softmax_cross_entropy_loss"):
+    with name_scope(scope, "softmax_cross_entropy_loss") as scope:
         logits = convert_to_tensor(logits)
         labels = _float_labels(onehot_labels, logits)
         _check_shapes(logits, labels, "logits and onehot_labels")
@@ -87,7 +87,7 @@ def softmax_cross_entropy(onehot_labels, logits, weights=1.0, label_smoothing=0,
                 raise ValueError(f"label_smoothing needs a known number of classes, got labels {labels.shape}")
             labels = math_ops.add(math_ops.multiply(labels, 1.0 - label_smoothing), label_smoothing / classes)
         losses = softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
 def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
@@ -95,12 +95,12 @@ def sparse_softmax_cross_entropy(labels, logits, weights=1.0, scope=None, loss_c
     """Softmax cross-entropy of integer class labels (shape [batch] or [batch, 1])."""
     if labels is None or logits is None:
         raise ValueError("sparse_softmax_cross_entropy needs labels and logits")
-    with name_scope(scope, "sparse_softmax_cross_entropy_loss"):
+    with name_scope(scope, "sparse_softmax_cross_entropy_loss") as scope:
         logits, labels = convert_to_tensor(logits), convert_to_tensor(labels)
         if labels.shape.ndims is not None and labels.shape.ndims == logits.shape.ndims and labels.shape[-1] == 1:
             labels = reshape(labels, [-1 if d is None else d for d in labels.shape.as_list()[:-1]])
         losses = sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothing=0, scope=None,
@@ -108,14 +108,14 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
     """Elementwise sigmoid cross-entropy; ``label_smoothing`` s: labels * (1 - s) + s / 2."""
     if multi_class_labels is None or logits is None:
         raise ValueError("sigmoid_cross_entropy needs multi_class_labels and logits")
-    with name_scope(scope, "sigmoid_cross_entropy_loss"):
+    with name_scope(scope, "sigmoid_cross_entropy_loss") as scope:
         logits = convert_to_tensor(logits)
         labels = _float_labels(multi_class_labels, logits)
         _check_shapes(logits, labels, "logits and multi_class_labels")
         if label_smoothing:
             labels = math_ops.add(math_ops.multiply(labels, 1.0 - label_smoothing), 0.5 * label_smoothing)
         losses = sigmoid_cross_entropy_with_logits(labels=labels, logits=logits, name="xentropy")
-        return compute_weighted_loss(losses, weights, None, loss_collection, reduction)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
@@ -123,14 +123,14 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collec
     """(predictions - labels) ** 2, weighted and reduced (by default the mean over nonzero weights)."""
     if labels is None or predictions is None:
         raise ValueError("mean_squared_error needs labels and predictions")
-    with name_scope(scope, "mean_squared_error"):
+    with name_scope(scope, "mean_squared_error") as scope:
         predictions = convert_to_tensor(predictions)
         if not predictions.dtype.is_floating:
             predictions = math_ops.cast(predictions, "float32")
         labels = _float_labels(labels, predictions)
         _check_shapes(predictions, labels, "predictions and labels")
-        diff = math_ops.subtract(predictions, labels)
-        return compute_weighted_loss(math_ops.multiply(diff, diff), weights, None, loss_collection, reduction)
+        losses = math_ops.squared_difference(predictions, labels)
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
 # -- the LOSSES collection --------------------------------------------------------------------------

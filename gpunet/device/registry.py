@@ -50,10 +50,13 @@ _state = {"virtual_gpus": None, "devices": None, "physical": None, "frozen": Fal
           "capped": []}
 
 
+MAX_VIRTUAL_GPUS = 256  # more is a typo, and would build that many devices (and threads) at once
+
+
 def set_virtual_gpus(n: int) -> None:
     """Make ``/gpu:0..n-1`` exist as virtual GPUs. Only before the first session."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"set_virtual_gpus expects an integer >= 0, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_VIRTUAL_GPUS:
+        raise ValueError(f"set_virtual_gpus expects an integer from 0 to {MAX_VIRTUAL_GPUS}, got {n!r:.100}")
     if _state["frozen"] and n != _virtual_gpu_count():
         raise RuntimeError(
             f"Virtual GPUs cannot be changed to {n} after the first session was created "
@@ -70,9 +73,9 @@ def _virtual_gpu_count() -> int:
     try:
         count = int(text)
     except ValueError:
-        raise ValueError(f"GPUNET_VIRTUAL_GPUS must be an integer >= 0, got {text!r}") from None
-    if count < 0:
-        raise ValueError(f"GPUNET_VIRTUAL_GPUS must be an integer >= 0, got {text!r}")
+        count = -1
+    if not 0 <= count <= MAX_VIRTUAL_GPUS:
+        raise ValueError(f"GPUNET_VIRTUAL_GPUS must be an integer from 0 to {MAX_VIRTUAL_GPUS}, got {text!r:.100}")
     return count
 
 

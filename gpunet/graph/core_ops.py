@@ -1,6 +1,7 @@
 """The ops the graph layer itself needs: constants, placeholders, identity, no_op and variables."""
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -10,6 +11,7 @@ from .dtypes import as_bytes_array, as_dtype, infer_dtype, string
 from .graph import Tensor, _as_op, assert_same_graph, get_default_graph
 from .registry import apply_op, define_op
 from .shape import as_shape, compatible
+from .validation import check_not_none, lossless_array
 
 
 def _same_as_input(inputs, attrs):
@@ -59,22 +61,34 @@ define_op("NoOp", lambda i, a: [], {"any": lambda ctx: lambda *args: None}, diff
 
 def constant(value, dtype=None, shape=None, name="Const"):
     """A constant tensor; Python floats become float32 and ints int32, as in TF1."""
+    check_not_none(value)
     dtype = as_dtype(dtype) if dtype is not None else infer_dtype(value)
-    try:
-        array = as_bytes_array(value) if dtype == string else np.array(value, dtype=dtype.np)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"Cannot convert {value!r} to a constant of dtype {dtype.name}: {exc}") from None
+    array = _constant_array(value, dtype)
     if shape is not None:
-        shape = as_shape(shape)
-        if array.size == 1 and np.prod(shape) != 1:
-            array = np.full(shape, array.reshape(()), dtype=dtype.np)
-        elif array.size == int(np.prod(shape)):
-            array = array.reshape(shape)
-        else:
-            raise TypeError(f"Expected {int(np.prod(shape))} values for a constant of shape {shape}, "
-                            f"got {array.size}")
+        array = _shaped(array, as_shape(shape), dtype)
     array.setflags(write=False)  # shared by every run of every plan
     return apply_op("Const", [], {"value": array, "dtype": dtype}, name).outputs[0]
+
+
+def _shaped(array, shape, dtype):
+    """``constant(value, shape=)``: a scalar fills the shape, otherwise the value is reshaped."""
+    if shape is None or None in shape:
+        raise ValueError(f"A constant's shape must be fully defined, got {shape}")
+    count = math.prod(shape)
+    if array.size == 1 and count != 1:
+        try:
+            return np.full(shape, array.reshape(()), dtype=dtype.np)
+        except (MemoryError, ValueError) as exc:  # NumPy: 'array is too big' or cannot allocate
+            raise ValueError(f"A constant of shape {shape} ({count} elements of {dtype.name}) does not fit "
+                             f"in memory: {exc}") from None
+    if array.size != count:
+        raise TypeError(f"Expected {count} values for a constant of shape {shape}, got {array.size}")
+    return array.reshape(shape)
+
+
+def _constant_array(value, dtype):
+    """The constant's value, converted without silent loss (1.5 or 300 to an int8 is an error)."""
+    return as_bytes_array(value) if dtype == string else lossless_array(value, dtype.np)
 
 
 def placeholder(dtype, shape=None, name=None):
@@ -122,6 +136,7 @@ def _flatten(items):
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
     """A Tensor for ``value``: tensors pass through (dtype checked), variables give their value,
     anything array-like becomes a constant."""
+    check_not_none(value)
     if hasattr(value, "_as_tensor"):
         value = value._as_tensor()
     if isinstance(value, Tensor):

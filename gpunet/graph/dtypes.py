@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import bounded_repr
+
 
 class DType:
     """A tensor element type; compares equal to the matching NumPy dtype as well."""
@@ -79,7 +81,7 @@ def as_dtype(value) -> DType:
     try:
         npd = np.dtype(value)
     except TypeError:
-        raise TypeError(f"Cannot convert {value!r} to a gpunet dtype") from None
+        raise TypeError(f"Cannot convert {bounded_repr(value)} to a gpunet dtype") from None
     if npd.kind in "SU":
         return string
     if npd not in _BY_NP:

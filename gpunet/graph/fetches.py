@@ -1,12 +1,15 @@
 """Fetch structures (any nesting of list/tuple/namedtuple/dict) and feed normalisation."""
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from .. import errors
 from .dtypes import as_bytes_array, string
 from .graph import Operation, Tensor
 from .shape import TensorShape, compatible
+from .validation import StructureGuard, bounded, bounded_repr
 
 
 class FetchMapper:
@@ -15,29 +18,44 @@ class FetchMapper:
     def __init__(self, graph, fetches):
         self.elements = []
         self._index = {}
+        self._guard = StructureGuard("The fetch structure")
         self._template = self._flatten(graph, fetches)
 
     def _flatten(self, graph, fetch):
-        if isinstance(fetch, (list, tuple)):
-            parts = [self._flatten(graph, f) for f in fetch]
-            return (type(fetch), parts)
-        if isinstance(fetch, dict):
-            return (type(fetch), [(k, self._flatten(graph, v)) for k, v in fetch.items()])
+        if isinstance(fetch, (list, tuple, dict)):
+            self._guard.enter(fetch)
+            try:
+                return self._flatten_container(graph, fetch)
+            finally:
+                self._guard.leave()
         element = _as_fetch(graph, fetch)
         if element not in self._index:
             self._index[element] = len(self.elements)
             self.elements.append(element)
         return self._index[element]
 
+    def _flatten_container(self, graph, fetch):
+        if isinstance(fetch, dict):
+            kind = _defaultdict_of(fetch.default_factory) if isinstance(fetch, collections.defaultdict) else type(fetch)
+            return (kind, [(k, self._flatten(graph, v)) for k, v in fetch.items()])
+        return (type(fetch), [self._flatten(graph, f) for f in fetch])
+
     def build(self, values):
         return _rebuild(self._template, values)
+
+
+def _defaultdict_of(factory):
+    """A constructor rebuilding a defaultdict fetch with its default factory, from items."""
+    def make(items):
+        return collections.defaultdict(factory, items)
+    return make
 
 
 def _rebuild(template, values):
     if isinstance(template, int):
         return values[template]
     kind, parts = template
-    if issubclass(kind, dict):
+    if not isinstance(kind, type) or issubclass(kind, dict):
         return kind((k, _rebuild(v, values)) for k, v in parts)
     items = [_rebuild(p, values) for p in parts]
     if hasattr(kind, "_fields"):  # namedtuple
@@ -52,14 +70,15 @@ def _as_fetch(graph, fetch):
         try:
             return graph.as_graph_element(fetch)
         except (KeyError, ValueError) as exc:
-            raise ValueError(f"Argument `fetch` = {fetch} cannot be interpreted as a Tensor. ({exc})") from None
+            raise ValueError(f"Argument `fetch` = {bounded(fetch)} cannot be interpreted as a Tensor. "
+                             f"({exc})") from None
     element = getattr(fetch, "_as_graph_element", lambda: fetch)()
     if not isinstance(element, (Tensor, Operation)):
-        raise TypeError(f'Argument `fetch` = {fetch!r} has invalid type "{type(fetch).__name__}" must be a '
+        raise TypeError(f'Argument `fetch` = {bounded_repr(fetch)} has invalid type "{type(fetch).__name__}" must be a '
                         f"string or Tensor. (Can not convert a {type(fetch).__name__} into a Tensor or Operation.)")
     if element.graph is not graph:
-        raise ValueError(f"Argument `fetch` = {fetch!r} cannot be interpreted as a Tensor. "
-                         f"({fetch!r} is not an element of this graph.)")
+        raise ValueError(f"Argument `fetch` = {bounded_repr(fetch)} cannot be interpreted as a Tensor. "
+                         f"({bounded_repr(fetch)} is not an element of this graph.)")
     return element
 
 
@@ -73,7 +92,7 @@ def feed_tensor(graph, key) -> Tensor:
         raise TypeError(f"Cannot interpret feed_dict key as Tensor: Can not convert a "
                         f"{type(key).__name__} into a Tensor.")
     if element.graph is not graph:
-        raise TypeError(f"Cannot interpret feed_dict key as Tensor: Tensor {element!r} is not an element "
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: Tensor {bounded_repr(element)} is not an element "
                         f"of this graph.")
     return element
 
@@ -86,12 +105,12 @@ def feed_value(tensor: Tensor, value):
     try:
         array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise errors.InvalidArgumentError(None, tensor.op, f"Cannot feed {value!r} to Tensor {tensor.name} "
-                                                           f"of dtype {tensor.dtype.name}: {exc}") from None
+        raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed {bounded_repr(value)} to Tensor {tensor.name} "
+                                                       f"of dtype {tensor.dtype.name}: {bounded(str(exc))}") from None
     if array.dtype.kind in "iub":
         _check_exact(value, array, tensor)
     if not compatible(tensor._shape, array.shape):
-        raise errors.InvalidArgumentError(None, tensor.op, (
+        raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, "
             f"which has shape {TensorShape(tensor._shape)}"))
     return array
@@ -104,7 +123,7 @@ def _check_exact(value, array, tensor):
     if source.dtype == array.dtype or source.dtype.kind not in "iufcb":
         return
     if not np.array_equal(array, source):
-        bad = source[array != source].ravel()[0] if source.ndim else source[()]
-        raise errors.InvalidArgumentError(None, tensor.op, (
+        bad = (source[array != source].ravel()[0] if source.ndim else source[()]).item()
+        raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of dtype {source.dtype} to Tensor {tensor.name} of dtype "
-            f"{tensor.dtype.name}: {bad!r} is not representable as {tensor.dtype.name}"))
+            f"{tensor.dtype.name}: {bounded_repr(bad)} is not representable as {tensor.dtype.name}"))

@@ -8,6 +8,7 @@ import threading
 
 from ..device import DeviceSpec
 from .nodes import Operation, Tensor, _as_op
+from .validation import bounded_repr
 
 
 class Graph:
@@ -213,7 +214,7 @@ class Graph:
         element = getattr(obj, "_as_graph_element", lambda: obj)()
         if isinstance(element, (Tensor, Operation)):
             if element.graph is not self:
-                raise ValueError(f"{element!r} is not an element of this graph.")
+                raise ValueError(f"{bounded_repr(element)} is not an element of this graph.")
             return element
         raise TypeError(f"Can not convert a {type(obj).__name__} into a Tensor or Operation.")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .shape import TensorShape, as_shape, compatible
+from .validation import bounded_repr
 
 
 class Tensor:
@@ -116,4 +117,4 @@ def _as_op(obj):
         return element.op
     if isinstance(element, Operation):
         return element
-    raise TypeError(f"Expected an Operation or Tensor, got {type(obj).__name__}: {obj!r}")
+    raise TypeError(f"Expected an Operation or Tensor, got {type(obj).__name__}: {bounded_repr(obj)}")

@@ -7,6 +7,7 @@ selection, device checks, copy insertion, last-use analysis — happened in ``bu
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
 from .timeline import TimedStep
+from .validation import MESSAGE_LIMIT, bounded, is_oversized
 
 
 class CopyStep:
@@ -218,13 +220,13 @@ def _op_error(step, exc):
         error_class, text = type(exc), exc.message
     elif isinstance(exc, DeviceMismatchError):
         error_class, text = errors.InternalError, str(exc)
-    elif isinstance(exc, MemoryError):  # CuPy's OutOfMemoryError is a MemoryError
+    elif isinstance(exc, MemoryError) or is_oversized(exc):  # CuPy's OutOfMemoryError is a MemoryError
         error_class, text = errors.ResourceExhaustedError, f"out of memory: {exc}{_memory_of(device)}"
     elif isinstance(exc, (ValueError, TypeError, IndexError, ArithmeticError)):
         error_class, text = errors.InvalidArgumentError, str(exc)
     else:
         error_class, text = errors.InternalError, f"{type(exc).__name__}: {exc}"
-    return error_class(None, op, text + where)
+    return error_class(None, op, bounded(text, MESSAGE_LIMIT) + where)
 
 
 def _memory_of(device) -> str:
@@ -434,4 +436,4 @@ def _static_bytes(tensor):
     shape = tensor._shape
     if shape is None or None in shape:
         return None
-    return int(np.prod(shape, dtype=np.int64)) * tensor.dtype.np.itemsize
+    return math.prod(shape) * tensor.dtype.np.itemsize  # Python ints: no int64 overflow

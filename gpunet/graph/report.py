@@ -14,11 +14,14 @@ class PlacementRow:
 
 
 class PlacementReport:
-    def __init__(self, plan):
+    """Where each op of a plan runs and why, its copies per step, and the session's plan cache."""
+
+    def __init__(self, plan, plan_cache=None):
         self.rows = [PlacementRow(op.name, op.type, plan.placement[op].requested, plan.placement[op].device.name,
                                   plan.placement[op].reason) for op in plan.ops]
         self.copies = list(plan.copies)
         self.summary = plan.summary()
+        self.plan_cache = plan_cache  # PlanCacheInfo of the session, when known
 
     def row(self, op_name: str) -> PlacementRow:
         for r in self.rows:
@@ -41,6 +44,8 @@ class PlacementReport:
             lines.append("copies per step:")
             lines += ["  " + c.log_line() for c in self.copies]
         lines.append(self.summary)
+        if self.plan_cache is not None:
+            lines.append(str(self.plan_cache))
         return "\n".join(lines)
 
     __repr__ = __str__

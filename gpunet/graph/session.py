@@ -9,15 +9,18 @@ import numpy as np
 
 from .. import errors
 from ..device import GpuSettings, freeze, gpu_count_limit
+from . import validation
 from .core_ops import VarSlot
 from .fetches import FetchMapper, feed_tensor, feed_value
-from .graph import Tensor, get_default_graph
+from .graph import Graph, Tensor, get_default_graph
 from .placer import Placer
 from .plan import build_plan
+from .plan_cache import DEFAULT_PLAN_CACHE_SIZE, PlanCache
 from .report import PlacementReport
 from .timeline import StepStats
 
 _placement_log = logging.getLogger("gpunet.placement")
+_HOST = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
 class GPUOptions:
@@ -27,24 +30,31 @@ class GPUOptions:
         self.allow_growth = allow_growth
         self.visible_device_list = visible_device_list
         self.per_process_gpu_memory_fraction = per_process_gpu_memory_fraction
+        validation.check_gpu_options_args(self)
 
 
 class ConfigProto:
+    """Session options as TF1's, plus ``plan_cache_size``: how many compiled plans a session keeps
+    (least recently used out first)."""
+
     def __init__(self, log_device_placement=False, allow_soft_placement=False,
                  inter_op_parallelism_threads=0, intra_op_parallelism_threads=0, gpu_options=None,
-                 device_count=None):
+                 device_count=None, plan_cache_size=DEFAULT_PLAN_CACHE_SIZE):
         self.log_device_placement = log_device_placement
         self.allow_soft_placement = allow_soft_placement
         self.inter_op_parallelism_threads = inter_op_parallelism_threads
         self.intra_op_parallelism_threads = intra_op_parallelism_threads
         self.gpu_options = gpu_options or GPUOptions()
-        self.device_count = device_count or {}
+        self.device_count = device_count if device_count is not None else {}
+        self.plan_cache_size = plan_cache_size
+        validation.check_config_args(self, GPUOptions)
 
 
 class RunOptions:
     NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
 
     def __init__(self, trace_level=0):
+        validation.check_type(trace_level, int, "trace_level", "RunOptions", allow_none=False)
         self.trace_level = trace_level
 
 
@@ -83,8 +93,10 @@ class Session:
     """``Session(target='', graph=None, config=None)``: runs fetches; a context manager."""
 
     def __init__(self, target="", graph=None, config=None):
+        validation.check_session_args(target, graph, config, Graph, ConfigProto)
         if target:
-            raise errors.UnavailableError(None, None, f"gpunet runs in-process; target {target!r} is not supported "
+            raise errors.UnavailableError(None, None, f"gpunet runs in-process; target "
+                                                      f"{validation.bounded_repr(target)} is not supported "
                                                       "(use gn.parallel.mpi for several processes).")
         self.graph = graph or get_default_graph()
         self._config = config or ConfigProto()
@@ -94,17 +106,18 @@ class Session:
         self._placer = Placer(self._devices, self._config.allow_soft_placement)
         self._state = _SessionState(self.graph)
         self._state.placer = self._placer  # control-flow kernels place their sub-plans with it
-        self._plans = {}
+        self._plans = PlanCache(self._config.plan_cache_size)
         self._closed = False
-        self._lock = threading.Lock()
         self._default_context = None
 
     # -- running ----------------------------------------------------------------------------
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        if fetches.__class__ is Tensor and not feed_dict and options is None and fetches.graph is self.graph:
+        if (fetches.__class__ is Tensor and not feed_dict and options is None and run_metadata is None
+                and fetches.graph is self.graph):
             return self._plan((fetches,), ()).run(())[0]  # the common case, without structures
+        validation.check_run_args(feed_dict, options, run_metadata, RunOptions, RunMetadata)
         mapper = FetchMapper(self.graph, fetches)
         feeds, values = self._feeds(feed_dict)
         plan = self._plan(tuple(mapper.elements), tuple(feeds))
@@ -120,24 +133,25 @@ class Session:
         return [t for t, _ in items], [feed_value(t, v) for t, v in items]
 
     def _plan(self, fetches, feeds):
-        key = (fetches, feeds)
-        plan = self._plans.get(key)
-        if plan is None:
-            with self._lock:
-                plan = self._plans.get(key)  # another thread may have built it meanwhile
-                if plan is None:
-                    plan = build_plan(list(fetches), list(feeds), self._placer, self._state, self.graph)
-                    self._plans[key] = plan
-                    if self._config.log_device_placement:
-                        _log_placement(plan)
+        return self._plans.get((fetches, feeds), lambda: self._build_plan(fetches, feeds))
+
+    def _build_plan(self, fetches, feeds):
+        plan = build_plan(list(fetches), list(feeds), self._placer, self._state, self.graph)
+        if self._config.log_device_placement:
+            _log_placement(plan)
         return plan
+
+    def plan_cache_info(self):
+        """Hits, misses, evictions, size and max size of this session's cache of compiled plans."""
+        return self._plans.info()
 
     def placement_report(self, fetches, feed_dict=None) -> PlacementReport:
         """Where each op of the plan for ``fetches`` runs and why, and what it copies per step."""
+        validation.check_type(feed_dict, dict, "feed_dict", "Session.placement_report")
         mapper = FetchMapper(self.graph, fetches)
         feeds = [feed_tensor(self.graph, k) for k in (feed_dict or {})]
         feeds.sort(key=lambda t: _graph_order((t, None)))
-        return PlacementReport(self._plan(tuple(mapper.elements), tuple(feeds)))
+        return PlacementReport(self._plan(tuple(mapper.elements), tuple(feeds)), self._plans.info())
 
     def list_devices(self):
         return list(self._devices)
@@ -231,8 +245,22 @@ def _log_device_mapping(devices):
 
 def _log_placement(plan):
     """Once per compiled plan: TF1-format lines on stderr, also sent to the 'gpunet' logger."""
-    for line in plan.log_lines():
+    lines = plan.log_lines()
+    lines[len(plan.ops):len(plan.ops)] = _fed_placeholder_lines(plan)
+    for line in lines:
         _placement_log.info(line)
+
+
+def _fed_placeholder_lines(plan):
+    """TF1 lists fed placeholders too; a fed value goes to the device of its first consumer."""
+    lines = []
+    for tensor in plan.feeds:
+        if tensor.op.type not in ("Placeholder", "PlaceholderWithDefault") or tensor.op in plan.placement:
+            continue
+        consumers = [op for op in plan.ops if tensor in op.inputs]
+        device = plan.placement[consumers[0]].device.name if consumers else _HOST
+        lines.append(f"{tensor.op.name}: ({tensor.op.type}): {device}")
+    return lines
 
 
 class _StderrUnlessConfigured(logging.Handler):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import operator
 
+from .validation import static_dim
+
 
 class Dimension:
     """One dimension of a static shape: ``.value`` is an int, or None when unknown. As in TF1,
@@ -270,8 +272,10 @@ def as_shape(value):
         return value._dims
     if isinstance(value, (int, Dimension)):
         value = (value,)
-    dims = [dimension_value(d) for d in value]
-    return tuple(None if d is None or (isinstance(d, int) and d < 0) else int(d) for d in dims)
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"A shape must be a list or tuple of dimensions (ints or None), got "
+                        f"{type(value).__name__}: {value!r:.100}")
+    return tuple(static_dim(dimension_value(d)) for d in value)
 
 
 def broadcast(a, b):

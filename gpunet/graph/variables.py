@@ -8,6 +8,7 @@ from .dtypes import as_dtype
 from .graph import get_default_graph
 from .registry import apply_op, define_op
 from .shape import TensorShape, compatible
+from .validation import bounded_repr
 
 
 class GraphKeys:
@@ -188,7 +189,8 @@ def assign_sub(ref, value, use_locking=None, name=None):
 
 def _as_variable(ref, what):
     if not isinstance(ref, Variable):
-        raise TypeError(f"gn.{what} needs a gn.Variable as its first argument, got {type(ref).__name__}: {ref!r}")
+        raise TypeError(f"gn.{what} needs a gn.Variable as its first argument, got {type(ref).__name__}: "
+                        f"{bounded_repr(ref)}")
     return ref
 
 

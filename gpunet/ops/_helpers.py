@@ -10,6 +10,7 @@ from ..graph.dtypes import as_dtype
 from ..graph.graph import Tensor, get_default_graph
 from ..graph.registry import apply_op
 from ..graph.shape import broadcast, compatible
+from ..graph.validation import bounded_repr
 
 bool_dtype = as_dtype("bool")
 
@@ -73,7 +74,7 @@ def _check_lossless(value, dtype):
     """``int_tensor + 2.5`` is a TypeError in TF1, not a silent truncation of 2.5."""
     array = np.asarray(value)
     if array.dtype.kind == "f" and (dtype.is_integer or dtype.is_bool) and not np.all(np.mod(array, 1) == 0):
-        raise TypeError(f"Expected {dtype.name}, got {value!r} of type '{type(value).__name__}' instead.")
+        raise TypeError(f"Expected {dtype.name}, got {bounded_repr(value)} of type '{type(value).__name__}' instead.")
 
 
 def _is_tensorish(value):
@@ -198,6 +199,10 @@ def int_list_arg(value, what, op_name):
     if hasattr(value, "as_list"):
         value = value.as_list()
     try:
-        return [int(v) for v in np.reshape(np.asarray(value), -1)]
-    except (TypeError, ValueError):
-        raise TypeError(f"{op_name}: {what} must be a list of ints, got {value!r}") from None
+        values = np.reshape(np.asarray(value), -1)
+        ints = [int(v) for v in values]
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}") from None
+    if values.dtype.kind not in "iu" and any(i != v for i, v in zip(ints, values)):  # 0.5 is no axis
+        raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}")
+    return ints

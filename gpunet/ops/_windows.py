@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..graph.validation import bounded_repr
+
 
 def output_size(size, k, stride, dilation, padding):
     """Output length of one spatial axis as TF computes it (None when unknown)."""
@@ -155,7 +157,8 @@ def spatial_pair(value, name, data_format):
             raise ValueError(f"{name} in the batch and depth dimensions must be 1, got {list(value)}")
         values = values[2:] if data_format == "NCHW" else values[1:3]
     if len(values) != 2 or min(values) < 1:
-        raise ValueError(f"{name} must be a positive int or a list of 1, 2 or 4 positive ints, got {value!r}")
+        raise ValueError(f"{name} must be a positive int or a list of 1, 2 or 4 positive ints, "
+                         f"got {bounded_repr(value)}")
     return tuple(values)
 
 

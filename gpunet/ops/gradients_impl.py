@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.graph import Tensor, assert_same_graph, get_default_graph
+from ..graph.validation import bounded_repr
 from .math_ops import add_n, ones_like, zeros_like
 
 
@@ -89,7 +90,7 @@ def _as_x(x):
     (``read_value()``, ``value()``, ``v + 0``, ``identity(v)``) as in TF1."""
     element = getattr(x, "_as_graph_element", lambda: x)()
     if not isinstance(element, Tensor):
-        raise TypeError(f"gradients: expected Tensors or Variables, got {type(x).__name__}: {x!r}")
+        raise TypeError(f"gradients: expected Tensors or Variables, got {type(x).__name__}: {bounded_repr(x)}")
     return element
 
 

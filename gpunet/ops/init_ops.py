@@ -7,6 +7,7 @@ import numpy as np
 
 from ..graph.core_ops import constant
 from ..graph.dtypes import as_dtype, float32
+from ..graph.validation import lossless_array
 from . import random_ops
 
 
@@ -28,7 +29,7 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None):
         dtype = self._dtype(dtype)
-        value = np.asarray(self.value, dtype=dtype.np)
+        value = lossless_array(self.value, dtype.np)  # constant_initializer(1.5) of an int variable: an error
         if value.size == 1:
             return constant(np.full(shape, value.reshape(()), dtype=dtype.np), dtype)
         return constant(value, dtype, shape=shape)

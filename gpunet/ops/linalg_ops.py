@@ -6,6 +6,7 @@ import numpy as np
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ..graph.shape import broadcast
+from ..graph.validation import bounded_repr
 from ._helpers import binary_args, dims_text, int_list_arg, op_scope, out, rank_of
 from .array_ops import transpose
 from .broadcast_ops import sum_to_shape_of
@@ -140,7 +141,7 @@ def _tensordot_axes(axes, rank_a, rank_b):
                              f"rank {rank_a} and {rank_b}")
         return tuple(range(rank_a - n, rank_a)), tuple(range(n))
     if len(axes) != 2:
-        raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}")
+        raise ValueError(f"tensordot: axes must be an int or a pair of axis lists, got {bounded_repr(axes)}")
     ca, cb = (int_list_arg(ax, "axes", "Tensordot") for ax in axes)
     if len(ca) != len(cb):
         raise ValueError(f"tensordot: {len(ca)} axes of a but {len(cb)} axes of b")

@@ -165,12 +165,14 @@ def _sigmoid_kernel(ctx):
     xp = ctx.xp
 
     def sigmoid_(x):
-        # exp(min(x, 0)) / (1 + exp(-|x|)): both exponents <= 0, so nothing overflows for any x
-        denominator = xp.abs(x)
+        # exp(min(x, 0)) / (1 + exp(-|x|)): both exponents <= 0, so nothing overflows for any x.
+        # Explicit outputs: a ufunc on a 0-d array would return a scalar, which out= cannot take.
+        denominator = xp.abs(x, out=xp.empty_like(x))
         xp.negative(denominator, out=denominator)
         xp.exp(denominator, out=denominator)
         denominator += 1
-        y = xp.exp(xp.minimum(x, 0))
+        y = xp.minimum(x, 0, out=xp.empty_like(x))
+        xp.exp(y, out=y)
         y /= denominator
         return y
     return sigmoid_

@@ -34,13 +34,17 @@ def _moments_infer(inputs, attrs):
 
 
 def _moments_kernel(ctx):
-    axes, keep = ctx.attrs["axes"], ctx.attrs["keepdims"]
+    xp, axes, keep = ctx.xp, ctx.attrs["axes"], ctx.attrs["keepdims"]
 
     def moments_(x):
-        mean = x.mean(axis=axes, keepdims=True)
-        centered = x - mean
-        centered *= centered
-        variance = centered.mean(axis=axes, keepdims=True)  # two passes: no cancellation as in E[x^2] - E[x]^2
+        if x.size == 0:  # 0 / 0: NaN moments, as TF1 (and without NumPy's empty-slice warning)
+            mean = xp.full(tuple(1 if i in axes else d for i, d in enumerate(x.shape)), float("nan"), x.dtype)
+            variance = mean.copy()
+        else:
+            mean = x.mean(axis=axes, keepdims=True)
+            centered = x - mean
+            centered *= centered
+            variance = centered.mean(axis=axes, keepdims=True)  # two passes: no cancellation as in E[x^2] - E[x]^2
         if not keep:
             return mean.reshape(_squeezed(x.shape, axes)), variance.reshape(_squeezed(x.shape, axes))
         return mean, variance

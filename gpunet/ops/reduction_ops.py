@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, int64
 from ..graph.registry import define_op
@@ -94,10 +97,46 @@ def _xp_reduce(fn_name, pass_dtype=False):
     return build
 
 
+def _extremum_kernel(fn_name, identity):
+    """``xp.amax``/``amin``; over an empty axis the identity of the reduction, as TF1: the lowest
+    value (-inf for floats) for a maximum, the highest for a minimum."""
+    def build(ctx):
+        xp, fn, axis, keep, dtype = ctx.xp, getattr(ctx.xp, fn_name), ctx.attrs["axis"], ctx.attrs["keepdims"], \
+            ctx.out_dtype()
+        fill = identity(dtype)
+
+        def extremum(x):
+            if x.size == 0:
+                return _filled_like_reduction(xp, x, axis, keep, fill, dtype)
+            return fn(x, axis=axis, keepdims=keep)
+        return extremum
+    return build
+
+
+def _lowest(dtype):
+    return -float("inf") if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return float("inf") if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+def _filled_like_reduction(xp, x, axis, keep, value, dtype):
+    """What reducing the empty ``x`` over ``axis`` gives when every result is ``value``."""
+    axes = range(x.ndim) if axis is None else axis
+    shape = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
+        tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    return xp.full(shape, value, dtype=dtype)
+
+
 def _mean_kernel(ctx):
     xp, axis, keep, dtype = ctx.xp, ctx.attrs["axis"], ctx.attrs["keepdims"], ctx.out_dtype()
     if dtype.kind == "f":
-        return lambda x: xp.mean(x, axis=axis, keepdims=keep)
+        def float_mean(x):  # NaN over an empty axis (0 / 0), as TF1, without NumPy's warning
+            if x.size == 0:
+                return _filled_like_reduction(xp, x, axis, keep, float("nan"), dtype)
+            return xp.mean(x, axis=axis, keepdims=keep)
+        return float_mean
 
     def integer_mean(x):  # truncated towards zero, as TF1's integer Mean
         total = xp.sum(x, axis=axis, dtype=dtype, keepdims=keep)
@@ -188,8 +227,8 @@ def _prod_grad(op, g):
 # -- the reductions -------------------------------------------------------------------------------
 reduce_sum = reduction("Sum", _xp_reduce("sum", pass_dtype=True), _sum_grad)
 reduce_mean = reduction("Mean", _mean_kernel, _mean_grad)
-reduce_max = reduction("Max", _xp_reduce("amax"), _extremum_grad)
-reduce_min = reduction("Min", _xp_reduce("amin"), _extremum_grad)
+reduce_max = reduction("Max", _extremum_kernel("amax", _lowest), _extremum_grad)
+reduce_min = reduction("Min", _extremum_kernel("amin", _highest), _extremum_grad)
 reduce_prod = reduction("Prod", _xp_reduce("prod", pass_dtype=True), _prod_grad)
 reduce_all = reduction("All", _xp_reduce("all"), check=_check_bools)
 reduce_any = reduction("Any", _xp_reduce("any"), check=_check_bools)
@@ -253,8 +292,14 @@ def _arg_infer(inputs, attrs):
 
 def _arg_kernel(fn_name):
     def build(ctx):
-        fn, axis, dtype = getattr(ctx.xp, fn_name), ctx.attrs["axis"], ctx.out_dtype()
-        return lambda x: fn(x, axis=axis).astype(dtype, copy=False)
+        fn, axis, dtype, op = getattr(ctx.xp, fn_name), ctx.attrs["axis"], ctx.out_dtype(), ctx.op
+
+        def arg(x):
+            if x.shape[axis] == 0:
+                raise errors.InvalidArgumentError(None, op, f"{op.type}: reduction axis {axis} of the input of "
+                                                            f"shape {tuple(x.shape)} is empty")
+            return fn(x, axis=axis).astype(dtype, copy=False)
+        return arg
     return build
 
 

@@ -42,6 +42,8 @@ def _is_zeros(t):
 
 def _stable_exp(xp, x, axis):
     """(shifted logits, exp(shifted), sum of exp) along ``axis`` with the maximum subtracted."""
+    if x.size == 0:  # nothing to normalise (and max has no identity): empty in, empty out
+        return x, xp.exp(x), xp.ones_like(x.sum(axis=axis, keepdims=True))  # a sum that divides safely
     shifted = x - x.max(axis=axis, keepdims=True)
     exp = xp.exp(shifted)
     return shifted, exp, exp.sum(axis=axis, keepdims=True)

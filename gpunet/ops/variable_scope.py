@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 
+import numpy as np
+
 from ..graph.dtypes import as_dtype, float32
 from ..graph.graph import get_default_graph
 from ..graph.shape import TensorShape, as_shape, compatible
@@ -168,8 +170,22 @@ def _create(graph, full, shape, dtype, initializer, trainable, collections):
                              f"{TensorShape(shape)}.")
         if isinstance(initializer, type):
             initializer = initializer()
-        initial = lambda: initializer(shape, dtype=dtype)  # noqa: E731
+        initial = lambda: _check_initializer_shape(full, shape, initializer(shape, dtype=dtype))  # noqa: E731
     else:
         initial = initializer  # a tensor or array: its shape is the variable's
+        _check_initializer_shape(full, shape, initial)
     with graph.name_scope(None):
         return Variable(initial, name=full, trainable=trainable, collections=collections, dtype=dtype)
+
+
+def _check_initializer_shape(full, shape, initial):
+    """A given shape must agree with the initializer's value (TF1 refuses any shape with a constant
+    initializer); returns the value."""
+    given = getattr(initial, "shape", None)
+    if given is None and not hasattr(initial, "_as_tensor"):
+        given = np.shape(initial)
+    if shape is not None and given is not None and not compatible(shape, TensorShape(given).dims):
+        raise ValueError(f"Variable {full}: the initializer has shape {TensorShape(given)}, which disagrees "
+                         f"with the shape {TensorShape(shape)} asked for (if initializer is a constant, "
+                         f"do not specify shape)")
+    return initial

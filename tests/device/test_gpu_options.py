@@ -26,29 +26,39 @@ def _gpu_options(**kwargs):
                                      "integers such as '0,1'), got '0,a'"),
     ({"visible_device_list": "-1"}, "GPUOptions.visible_device_list: '-1' is not a GPU id"),
     ({"visible_device_list": "1,1"}, "GPUOptions.visible_device_list names a GPU twice: '1,1'"),
-    ({"visible_device_list": 0}, "GPUOptions.visible_device_list must be a string such as '0,1', got 0"),
     ({"per_process_gpu_memory_fraction": 1.5}, "GPUOptions.per_process_gpu_memory_fraction must be a number in "
                                                "[0, 1], got 1.5 (values above 1, oversubscription with unified "
                                                "memory, are not supported)"),
     ({"per_process_gpu_memory_fraction": -0.1}, "GPUOptions.per_process_gpu_memory_fraction must be a number"),
-    ({"per_process_gpu_memory_fraction": "0.5"}, "GPUOptions.per_process_gpu_memory_fraction must be a number"),
-    ({"allow_growth": "yes"}, "GPUOptions.allow_growth must be True or False, got 'yes'"),
-], ids=["visible-not-a-number", "visible-negative", "visible-twice", "visible-not-a-string", "fraction-above-1",
-        "fraction-negative", "fraction-string", "growth-not-a-bool"])
+], ids=["visible-not-a-number", "visible-negative", "visible-twice", "fraction-above-1", "fraction-negative"])
 def test_gpu_options_that_cannot_be_honoured_raise(kwargs, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         gn.Session(config=_gpu_options(**kwargs))
 
 
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"visible_device_list": 0}, "visible_device_list"),
+    ({"per_process_gpu_memory_fraction": "0.5"}, "per_process_gpu_memory_fraction"),
+    ({"allow_growth": "yes"}, "allow_growth"),
+], ids=["visible-not-a-string", "fraction-string", "growth-not-a-bool"])
+def test_gpu_options_of_the_wrong_type_raise_type_error_naming_the_argument(kwargs, argument):
+    with pytest.raises(TypeError, match=f"GPUOptions: argument `{argument}` must be"):
+        gn.GPUOptions(**kwargs)
+
+
 @pytest.mark.parametrize("device_count, message", [
     ({"TPU": 1}, "ConfigProto.device_count: unknown device type 'TPU' (gpunet has 'CPU' and 'GPU')"),
     ({"GPU": -1}, "ConfigProto.device_count['GPU'] must be an integer >= 0, got -1"),
-    ({"GPU": 1.0}, "ConfigProto.device_count['GPU'] must be an integer >= 0, got 1.0"),
     ({"CPU": 4}, "ConfigProto.device_count['CPU'] = 4: gpunet has exactly one CPU device (/cpu:0)"),
 ])
 def test_device_counts_that_cannot_be_honoured_raise(device_count, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         gn.Session(config=gn.ConfigProto(device_count=device_count))
+
+
+def test_a_device_count_of_the_wrong_type_raises_type_error_naming_it():
+    with pytest.raises(TypeError, match=re.escape("ConfigProto: argument `device_count['GPU']` must be int, got float")):
+        gn.ConfigProto(device_count={"GPU": 1.0})
 
 
 def test_settings_parse_to_physical_ids():

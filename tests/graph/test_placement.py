@@ -406,5 +406,5 @@ def test_placement_report_rows_and_table(vgpus):
     assert lines[3].split() == ["b", "MatMul", "-", GPU0, "default"]
     assert lines[5:] == ["copies per step:", f"  a:0: (Copy): {CPU} -> {GPU0} (16 bytes per step)",
                          f"Placement summary: 2 ops (1 on {CPU}, 1 on {GPU0}); 1 copies, 16 bytes per step; "
-                         f"0 soft fallbacks"]
+                         f"0 soft fallbacks", "plan cache: 1/64 plans, 0 hits, 1 misses, 0 evictions"]
     assert repr(report) == str(report)

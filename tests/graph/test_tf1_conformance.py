@@ -195,3 +195,44 @@ def test_d_conv_relu_filters_share_variables_after_reuse_variables():
         first, second = sess.run([result1, result2], {image1: images, image2: images})
     assert first.shape == (1, 8, 8, 32) and first.dtype == np.float32 and (first >= 0).all()
     np.testing.assert_array_equal(first, second)  # the same weights on the same input
+
+
+# -- fed placeholders are logged, as TF1 lists every placed node ----------------------------------
+def test_fed_placeholders_appear_in_the_placement_log(placement_log):
+    x = gn.placeholder(gn.float32, [None, 2], name="x")
+    d = gn.placeholder_with_default(gn.constant([1.0, 2.0], name="dflt"), [2], name="d")
+    y = gn.add(x, d, name="y")
+    with gn.Session(config=gn.ConfigProto(log_device_placement=True)) as sess:
+        sess.run(y, {x: [[1.0, 2.0]], d: [3.0, 4.0]})
+    lines = placement_log()
+    assert lines[:3] == [f"y: (AddV2): {CPU}", f"x: (Placeholder): {CPU}", f"d: (PlaceholderWithDefault): {CPU}"]
+    assert lines[3].startswith("Placement summary: 1 ops")
+
+
+def test_a_fed_placeholder_is_logged_on_the_device_its_value_goes_to(vgpus, placement_log):
+    x = gn.placeholder(gn.float32, [2], name="x")
+    with gn.device("/gpu:1"):
+        y = gn.multiply(x, 2.0, name="y")
+    with gn.Session(config=gn.ConfigProto(log_device_placement=True)) as sess:
+        sess.run(y, {x: [1.0, 2.0]})
+    assert f"x: (Placeholder): {LOCAL}/device:GPU:1" in placement_log()
+
+
+# -- tf.losses op names ---------------------------------------------------------------------------
+@pytest.mark.parametrize("loss, scope, names", [
+    (lambda l, p: gn.losses.softmax_cross_entropy(l, p), "softmax_cross_entropy_loss",
+     ["labels_stop_gradient", "xentropy", "Const", "Mul", "Sum", "num_present", "value"]),
+    (lambda l, p: gn.losses.mean_squared_error(l, p), "mean_squared_error",
+     ["SquaredDifference", "Const", "Mul", "Sum", "num_present", "value"]),
+    (lambda l, p: gn.losses.sigmoid_cross_entropy(l, p), "sigmoid_cross_entropy_loss", ["xentropy", "value"]),
+    (lambda l, p: gn.losses.sparse_softmax_cross_entropy(gn.constant([0, 1]), p),
+     "sparse_softmax_cross_entropy_loss", ["xentropy", "value"]),
+])
+def test_tf_losses_op_names_as_tf1(loss, scope, names):
+    labels = gn.placeholder(gn.float32, [2, 3], name="labels")
+    logits = gn.placeholder(gn.float32, [2, 3], name="logits")
+    value = loss(labels, logits)
+    assert value.name == f"{scope}/value:0"
+    ops = {op.name for op in gn.get_default_graph().get_operations()}
+    assert {f"{scope}/{n}" for n in names} <= ops
+    assert not any("weighted_loss" in name for name in ops), "no extra scope, as TF1"
