@@ -1,16 +1,20 @@
-"""Checkpoint files: the tensors in a safetensors file, a JSON index with its checksum, atomic writes.
+"""Checkpoint files: the tensors in one safetensors file whose header carries a checksum of the
+whole checkpoint; atomic writes.
 
-A checkpoint with prefix ``P`` is two files: ``P.safetensors`` (each tensor under its checkpoint
-key) and ``P.index`` (JSON: the format, the data file's size and CRC32C, and each tensor's dtype
-and shape). The index is written only after the data file is complete and on disk, so an index
-that exists describes complete data; a reader trusts nothing it cannot check against the index.
-No file holds pickled objects.
+A checkpoint with prefix ``P`` is the file ``P.safetensors``: safetensors' layout (8-byte header
+length, a JSON header naming each tensor's dtype, shape and byte range, the raw tensors back to
+back) with ``__metadata__`` ``{"format": FORMAT, "crc32c": ...}``. The CRC32C covers the tensor
+table (canonical JSON) and the tensor bytes, so a reader detects a truncated, altered or foreign
+file before trusting any of it. No file holds pickled objects. The file is streamed, the checksum
+computed on the way (twice as fast as building it in memory with the safetensors library, which
+reads it back), fsynced and renamed into place.
 """
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import struct
 import tempfile
 
 import numpy as np
@@ -19,10 +23,12 @@ from .. import errors
 
 FORMAT = "gpunet-checkpoint-1"
 DATA_SUFFIX = ".safetensors"
-INDEX_SUFFIX = ".index"
-# dtypes safetensors stores exactly (strings and objects have no fixed-size layout)
-SUPPORTED_DTYPES = frozenset(["bool", "uint8", "int8", "int16", "int32", "int64", "uint16", "uint32",
-                              "uint64", "float16", "float32", "float64"])
+# NumPy dtype -> safetensors dtype code (strings and objects have no fixed-size layout)
+_SAFETENSORS_DTYPES = {"bool": "BOOL", "uint8": "U8", "int8": "I8", "int16": "I16", "int32": "I32", "int64": "I64",
+                       "uint16": "U16", "uint32": "U32", "uint64": "U64", "float16": "F16", "float32": "F32",
+                       "float64": "F64"}
+_NUMPY_DTYPES = {code: name for name, code in _SAFETENSORS_DTYPES.items()}
+SUPPORTED_DTYPES = frozenset(_SAFETENSORS_DTYPES)
 
 
 def _io_libraries():
@@ -35,15 +41,17 @@ def _io_libraries():
 
 
 # -- atomic writes ------------------------------------------------------------------------------
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a crash at any instant leaves either the old file or
-    the complete new one: a temp file in the same directory, fsync, rename, fsync the directory."""
+@contextlib.contextmanager
+def atomic_file(path: str):
+    """A binary file to write ``path`` through, so that a crash at any instant leaves either the
+    old file or the complete new one: a temp file in the same directory, fsync, rename, fsync the
+    directory. Nothing replaces ``path`` if the body raises."""
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), 0o644)
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -52,6 +60,11 @@ def write_atomic(path: str, data: bytes) -> None:
             os.unlink(tmp)
         raise
     fsync_directory(directory)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    with atomic_file(path) as f:
+        f.write(data)
 
 
 def fsync_directory(directory: str) -> None:
@@ -65,93 +78,115 @@ def fsync_directory(directory: str) -> None:
 
 # -- writing ------------------------------------------------------------------------------------
 def write_checkpoint(prefix: str, tensors: dict) -> None:
-    """Write ``tensors`` (key -> host array) as the checkpoint ``prefix``: data first, then index."""
-    st, crc = _io_libraries()
-    # C order always: safetensors writes a view's raw buffer (wrong); ascontiguousarray would make 0-d 1-d
-    arrays = {key: np.asarray(value, order="C") for key, value in tensors.items()}
-    data = st.save(arrays)
-    index = {"format": FORMAT, "size": len(data), "crc32c": crc(data),
-             "tensors": {key: {"dtype": a.dtype.name, "shape": list(a.shape)} for key, a in arrays.items()}}
-    write_atomic(prefix + DATA_SUFFIX, data)
-    write_atomic(prefix + INDEX_SUFFIX, json.dumps(index, sort_keys=True).encode())
+    """Write ``tensors`` (key -> host array) atomically as the checkpoint ``prefix``."""
+    _, crc32c = _io_libraries()
+    arrays = {key: _little_endian_c_order(value) for key, value in tensors.items()}
+    table, offset = {}, 0
+    for key, array in arrays.items():
+        table[key] = {"dtype": _SAFETENSORS_DTYPES[array.dtype.name], "shape": list(array.shape),
+                      "data_offsets": [offset, offset + array.nbytes]}
+        offset += array.nbytes
+    raw = [memoryview(array.reshape(-1).view(np.uint8)) for array in arrays.values()]
+    crc = crc32c(_canonical(table))
+    for chunk in raw:
+        crc = crc32c(chunk, crc)
+    header = json.dumps({"__metadata__": {"format": FORMAT, "crc32c": str(crc)}, **table},
+                        separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)  # safetensors aligns the data to 8 bytes
+    with atomic_file(prefix + DATA_SUFFIX) as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        for chunk in raw:
+            f.write(chunk)
+
+
+def _canonical(table: dict) -> bytes:
+    return json.dumps(table, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _little_endian_c_order(value) -> np.ndarray:
+    """safetensors' layout; a view (a transpose) is copied, never written as its raw buffer, and
+    0-d stays 0-d (np.ascontiguousarray would make it 1-d)."""
+    array = np.asarray(value)
+    return np.asarray(array, dtype=array.dtype.newbyteorder("<"), order="C")
 
 
 def delete_checkpoint(prefix: str) -> None:
-    """Remove a checkpoint's files, the index first so no index ever names missing data."""
-    for suffix in (INDEX_SUFFIX, DATA_SUFFIX):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(prefix + suffix)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(prefix + DATA_SUFFIX)
 
 
 def checkpoint_exists(prefix: str) -> bool:
-    return os.path.isfile(prefix + INDEX_SUFFIX)
+    return os.path.isfile(prefix + DATA_SUFFIX)
 
 
 # -- reading ------------------------------------------------------------------------------------
-def read_index(prefix: str) -> dict:
-    """The checked index of checkpoint ``prefix``: key -> (dtype name, shape tuple), plus the
-    data file's size and checksum. ``NotFoundError`` when there is no such checkpoint."""
+def read_checkpoint(prefix: str) -> dict:
+    """All tensors of checkpoint ``prefix`` (key -> array), verified before anything is trusted:
+    a missing file is a ``NotFoundError``; a truncated, altered or foreign one a ``DataLossError``."""
     try:
-        with open(prefix + INDEX_SUFFIX, "rb") as f:
-            raw = f.read()
+        with open(prefix + DATA_SUFFIX, "rb") as f:
+            data = f.read()
     except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
         raise errors.NotFoundError(None, None, f"The passed save_path is not a valid checkpoint: {prefix} "
-                                               f"(no file {prefix + INDEX_SUFFIX})") from None
+                                               f"(no file {prefix + DATA_SUFFIX})") from None
+    length = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else len(data)
+    if len(data) < 8 or length > len(data) - 8:
+        raise _data_loss(prefix, f"the file ends within the header ({len(data)} bytes; truncated)")
+    table = _parse_header(prefix, data[8:8 + length])
+    payload = memoryview(data)[8 + length:]
+    end = max((entry["data_offsets"][1] for entry in table.values()), default=0)
+    if len(payload) != end:
+        raise _data_loss(prefix, f"the tensors need {end} bytes after the header, the file has {len(payload)} "
+                                 f"(truncated?)")
+    _, crc32c = _io_libraries()
+    if crc32c(payload, crc32c(_canonical(table))) != table.crc:
+        raise _data_loss(prefix, "the CRC32C does not match (the file is corrupted)")
+    return _tensors(prefix, data, table)
+
+
+class _Table(dict):
+    """The tensor table of a header (key -> entry), with the checksum its metadata states."""
+    crc = None
+
+
+def _parse_header(prefix, text: bytes) -> _Table:
     try:
-        return _checked_index(json.loads(raw))
+        header = json.loads(text)
+        metadata = header.pop("__metadata__")
+        if metadata["format"] != FORMAT:
+            raise ValueError(f"format {metadata['format']!r}, expected {FORMAT!r}")
+        table = _Table((key, _checked_entry(key, entry)) for key, entry in header.items())
+        table.crc = int(metadata["crc32c"])
+        return table
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise _data_loss(prefix + INDEX_SUFFIX, f"the index is not a valid gpunet checkpoint index ({exc})")
+        raise _data_loss(prefix, f"the header is not a gpunet checkpoint header ({type(exc).__name__}: {exc})")
 
 
-def _checked_index(index) -> dict:
-    if index.get("format") != FORMAT:
-        raise ValueError(f"format {index.get('format')!r}, expected {FORMAT!r}")
-    size, crc = index["size"], index["crc32c"]
-    if not (_is_count(size) and _is_count(crc)):
-        raise ValueError("size and crc32c must be non-negative integers")
-    tensors = {}
-    for key, entry in index["tensors"].items():
-        shape = entry["shape"]
-        if entry["dtype"] not in SUPPORTED_DTYPES or not isinstance(shape, list) or not all(map(_is_count, shape)):
-            raise ValueError(f"bad entry for {key!r}: {entry!r}")
-        tensors[key] = (entry["dtype"], tuple(shape))
-    return {"size": size, "crc32c": crc, "tensors": tensors}
+def _checked_entry(key, entry):
+    shape, offsets = entry["shape"], entry["data_offsets"]
+    if (entry["dtype"] not in _NUMPY_DTYPES or not isinstance(shape, list) or not all(map(_is_count, shape))
+            or not isinstance(offsets, list) or len(offsets) != 2 or not all(map(_is_count, offsets))):
+        raise ValueError(f"bad entry for {key!r}: {entry!r}")
+    return entry
 
 
 def _is_count(value) -> bool:
     return type(value) is int and value >= 0
 
 
-def read_tensors(prefix: str, index: dict) -> dict:
-    """All tensors of checkpoint ``prefix`` (key -> array), verified against its index: a
-    missing, truncated or altered data file is a ``DataLossError``."""
-    path = prefix + DATA_SUFFIX
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except (FileNotFoundError, IsADirectoryError):
-        raise _data_loss(path, "the data file named by the index is missing") from None
-    if len(data) != index["size"]:
-        raise _data_loss(path, f"the data file has {len(data)} bytes, the index says {index['size']} (truncated?)")
-    st, crc = _io_libraries()
-    if crc(data) != index["crc32c"]:
-        raise _data_loss(path, "the data file's CRC32C does not match the index (corrupted)")
+def _tensors(prefix, data, table):
+    st, _ = _io_libraries()
     try:
         tensors = st.load(data)
     except Exception as exc:  # any parse failure of bytes that passed the checksum
-        raise _data_loss(path, f"the data file is not a valid safetensors file ({exc})") from None
-    _check_against_index(path, tensors, index["tensors"])
+        raise _data_loss(prefix, f"not a valid safetensors file ({exc})") from None
+    for key, entry in table.items():
+        described = (_NUMPY_DTYPES[entry["dtype"]], tuple(entry["shape"]))
+        if (tensors[key].dtype.name, tensors[key].shape) != described:
+            raise _data_loss(prefix, f"tensor {key!r} reads as {tensors[key].dtype.name}{list(tensors[key].shape)}, "
+                                     f"the header says {described[0]}{list(described[1])}")
     return tensors
 
 
-def _check_against_index(path, tensors, described):
-    if set(tensors) != set(described):
-        raise _data_loss(path, f"the data file holds tensors {sorted(tensors)}, the index lists {sorted(described)}")
-    for key, array in tensors.items():
-        if (array.dtype.name, array.shape) != described[key]:
-            raise _data_loss(path, f"tensor {key!r} is {array.dtype.name}{list(array.shape)} in the data file "
-                                   f"but {described[key][0]}{list(described[key][1])} in the index")
-
-
-def _data_loss(path: str, why: str) -> errors.DataLossError:
-    return errors.DataLossError(None, None, f"Unable to read checkpoint file {path}: {why}.")
+def _data_loss(prefix: str, why: str) -> errors.DataLossError:
+    return errors.DataLossError(None, None, f"Unable to read checkpoint file {prefix + DATA_SUFFIX}: {why}.")

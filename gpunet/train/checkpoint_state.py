@@ -79,20 +79,20 @@ def latest_checkpoint(checkpoint_dir, latest_filename=None) -> str | None:
 
 
 def checkpoint_exists(checkpoint_prefix) -> bool:
-    """Whether a checkpoint with this prefix was written (its index exists)."""
+    """Whether a checkpoint with this prefix was written (its file exists)."""
     return files.checkpoint_exists(checkpoint_prefix)
 
 
 def list_variables(ckpt_dir_or_file) -> list:
     """``[(key, shape), ...]`` of a checkpoint (a prefix, or a directory: its latest), sorted by key."""
-    index = files.read_index(_prefix_of(ckpt_dir_or_file))
-    return sorted((key, list(shape)) for key, (_, shape) in index["tensors"].items())
+    tensors = files.read_checkpoint(_prefix_of(ckpt_dir_or_file))
+    return sorted((key, list(array.shape)) for key, array in tensors.items())
 
 
 def load_variable(ckpt_dir_or_file, name):
     """The value stored under ``name`` (checked against the checkpoint's checksum)."""
     prefix = _prefix_of(ckpt_dir_or_file)
-    tensors = files.read_tensors(prefix, files.read_index(prefix))
+    tensors = files.read_checkpoint(prefix)
     if name not in tensors:
         raise errors.NotFoundError(None, None, f"Key {name} not found in checkpoint {prefix}")
     return tensors[name]

@@ -3,7 +3,7 @@
 The Saver adds its restore ops to the graph when it is built (under ``save/``, as TF1 does): one
 placeholder and one ``Assign`` per variable, colocated with the variable, so a restore feeds host
 arrays and the session copies each to its variable's device. Saving fetches every variable's
-value in one run and writes them with ``_checkpoint_files`` (data, index, then the directory's
+value in one run and writes them with ``_checkpoint_files`` (the checkpoint, then the directory's
 state file, each atomically), so a crash at any instant leaves the previous checkpoint loadable.
 """
 from __future__ import annotations
@@ -111,7 +111,7 @@ class Saver:
         """Adopt existing checkpoints (e.g. ``get_checkpoint_state(d).all_model_checkpoint_paths``
         after a restart), so ``max_to_keep`` also deletes them in time."""
         existing = [p for p in checkpoint_paths if files.checkpoint_exists(p)]
-        self._last_checkpoints = [(p, os.path.getmtime(p + files.INDEX_SUFFIX)) for p in existing]
+        self._last_checkpoints = [(p, os.path.getmtime(p + files.DATA_SUFFIX)) for p in existing]
 
     # -- restoring ------------------------------------------------------------------------------
     def restore(self, sess, save_path):
@@ -121,9 +121,8 @@ class Saver:
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
         save_path = os.fspath(save_path)
-        index = files.read_index(save_path)
-        self._check_against(save_path, index["tensors"])
-        tensors = files.read_tensors(save_path, index)
+        tensors = files.read_checkpoint(save_path)
+        self._check_against(save_path, tensors)
         if self._restore_op is not None:
             sess.run(self._restore_op, dict(zip(self._feeds, (tensors[k] for k in self._variables))))
 
@@ -135,7 +134,7 @@ class Saver:
                 f"Key {missing[0]} not found in checkpoint {save_path}{more}: the checkpoint holds "
                 f"{', '.join(sorted(stored)) or 'no tensors'}."))
         for key, var in self._variables.items():
-            dtype, shape = stored[key]
+            dtype, shape = stored[key].dtype.name, stored[key].shape
             if dtype != var.dtype.name or not var.shape.is_compatible_with(shape):
                 raise errors.InvalidArgumentError(None, var.op, (
                     f"Restoring variable {var.op.name} from checkpoint {save_path} (key {key}): the variable "

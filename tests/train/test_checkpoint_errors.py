@@ -76,8 +76,8 @@ def test_a_missing_checkpoint_is_not_found(tmp_path):
         _restore(str(tmp_path / "nothing-here"), sess)
 
 
-@pytest.mark.parametrize("cut", [0, 1, 8, 50, -1])
-def test_a_truncated_data_file_is_data_loss(saved, cut):
+@pytest.mark.parametrize("cut", [0, 1, 7, 8, 50, -1])
+def test_a_truncated_file_is_data_loss(saved, cut):
     prefix, sess, w, n = saved
     data = open(prefix + ".safetensors", "rb").read()
     open(prefix + ".safetensors", "wb").write(data[:cut if cut >= 0 else len(data) + cut])
@@ -86,26 +86,41 @@ def test_a_truncated_data_file_is_data_loss(saved, cut):
     _unchanged(sess, w, n)
 
 
-@pytest.mark.parametrize("position", [0, 9, -1, -13])
-def test_a_flipped_byte_is_data_loss(saved, position):
+_PRISTINE = {}
+
+
+def _pristine(prefix):
+    """The checkpoint as saved, written back: each hypothesis example starts from it."""
+    data = _PRISTINE.setdefault(prefix, open(prefix + ".safetensors", "rb").read())
+    open(prefix + ".safetensors", "wb").write(data)
+    return data
+
+
+def _header_end(prefix):
+    return 8 + int.from_bytes(open(prefix + ".safetensors", "rb").read(8), "little")
+
+
+@pytest.mark.parametrize("where", ["first tensor byte", "last byte", "shape digit", "dtype"])
+def test_an_altered_byte_is_data_loss(saved, where):
     prefix, sess, w, n = saved
     data = bytearray(open(prefix + ".safetensors", "rb").read())
-    data[position] ^= 0x10
+    if where in ("first tensor byte", "last byte"):
+        data[_header_end(prefix) if where == "first tensor byte" else -1] ^= 0x10
+    elif where == "shape digit":  # [2,3] -> [3,2]: still a consistent safetensors file
+        data[:] = data.replace(b'"shape":[2,3]', b'"shape":[3,2]')
+    else:  # the int64 scalar read as a float64: same size, so only the checksum can tell
+        data[:] = data.replace(b'"dtype":"I64"', b'"dtype":"F64"')
     open(prefix + ".safetensors", "wb").write(bytes(data))
-    with pytest.raises(gn.errors.DataLossError, match="CRC32C"):
+    with pytest.raises(gn.errors.DataLossError, match="CRC32C does not match"):
         _restore(prefix, sess)
     _unchanged(sess, w, n)
 
 
-def test_a_missing_data_file_or_a_broken_index_is_data_loss(saved):
+def test_a_foreign_safetensors_file_is_data_loss(saved):
     prefix, sess, w, n = saved
-    index = open(prefix + ".index", "rb").read()
-    open(prefix + ".index", "wb").write(index[: len(index) // 2])
-    with pytest.raises(gn.errors.DataLossError, match="index"):
-        _restore(prefix, sess)
-    open(prefix + ".index", "wb").write(index)
-    os.unlink(prefix + ".safetensors")
-    with pytest.raises(gn.errors.DataLossError, match="missing"):
+    safetensors.numpy.save_file({"w": np.zeros((2, 3), np.float32), "n": np.zeros((), np.int64)},
+                                prefix + ".safetensors")
+    with pytest.raises(gn.errors.DataLossError, match="not a gpunet checkpoint header"):
         _restore(prefix, sess)
     _unchanged(sess, w, n)
 
@@ -116,28 +131,27 @@ def test_a_corrupt_state_file_is_data_loss(saved, tmp_path):
         gn.train.latest_checkpoint(str(tmp_path))
 
 
-def test_data_that_passes_the_checksum_but_disagrees_with_the_index_is_data_loss(saved):
+def _signed_file(prefix, table, payload):
+    """A file in the checkpoint layout whose checksum matches ``table`` and ``payload``: only the
+    parser and the consistency checks stand between it and the variables."""
+    crc = crc32c.crc32c(payload, crc32c.crc32c(files._canonical(table)))
+    header = json.dumps({"__metadata__": {"format": files.FORMAT, "crc32c": str(crc)}, **table}).encode()
+    open(prefix + ".safetensors", "wb").write(len(header).to_bytes(8, "little") + header + payload)
+
+
+def test_a_signed_file_that_safetensors_rejects_is_data_loss(saved):
     prefix, sess, _, _ = saved
-    other = safetensors.numpy.save({"w": np.zeros((3, 2), np.float32), "n": np.zeros((), np.int64)})
-    _write_with_matching_index(prefix, other, json.loads(open(prefix + ".index").read())["tensors"])
-    with pytest.raises(gn.errors.DataLossError, match=r"'w' is float32\[3, 2\] in the data file"):
+    overlapping = {"w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]},
+                   "n": {"dtype": "I64", "shape": [], "data_offsets": [16, 24]}}
+    _signed_file(prefix, overlapping, bytes(24))
+    with pytest.raises(gn.errors.DataLossError, match="not a valid safetensors file"):
         _restore(prefix, sess)
-
-
-def _write_with_matching_index(prefix, data, tensors):
-    """Data plus an index whose size and checksum match it: only the parser stands in the way."""
-    index = {"format": files.FORMAT, "size": len(data), "crc32c": crc32c.crc32c(data), "tensors": tensors}
-    open(prefix + ".safetensors", "wb").write(data)
-    open(prefix + ".index", "w").write(json.dumps(index))
 
 
 # -- garbage: whatever the bytes, the reader answers DataLossError and nothing else -------------------
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
                      lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                      max_leaves=12)
-# a well-formed index may describe other variables: their own errors are right then
-_DESCRIBES_OTHER_VARIABLES = (gn.errors.InvalidArgumentError, gn.errors.NotFoundError)
-_GOOD_TENSORS = {"w": {"dtype": "float32", "shape": [2, 3]}, "n": {"dtype": "int64", "shape": []}}
 
 
 def _restore_expecting_data_loss(prefix, also=()):
@@ -157,46 +171,62 @@ def _restore_expecting_data_loss(prefix, also=()):
         assert sess.run(n) == expected["n"]
 
 
+# a well-formed header may describe other variables: their own errors are right then
+_DESCRIBES_OTHER_VARIABLES = (gn.errors.InvalidArgumentError, gn.errors.NotFoundError)
 _GARBAGE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_GARBAGE
 @given(garbage=st.binary(max_size=300))
-def test_garbage_data_with_a_matching_checksum_is_data_loss(saved, garbage):
-    _write_with_matching_index(saved[0], garbage, _GOOD_TENSORS)
+def test_garbage_files_are_data_loss(saved, garbage):
+    open(saved[0] + ".safetensors", "wb").write(garbage)
     _restore_expecting_data_loss(saved[0])
 
 
 @_GARBAGE
 @given(edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=6),
        cut=st.integers(0, 400))
-def test_mutated_headers_with_a_matching_checksum_are_data_loss(saved, edits, cut):
-    """Byte edits mostly in the safetensors header (its length, JSON, offsets), then truncation."""
-    good = bytearray(safetensors.numpy.save({"w": np.zeros((2, 3), np.float32), "n": np.zeros((), np.int64)}))
+def test_edited_and_cut_files_are_data_loss(saved, edits, cut):
+    """Byte edits anywhere (header length, JSON, tensors), then truncation: the checksum or the
+    parser must notice; an edit that changes nothing restores the saved values."""
+    data = bytearray(_pristine(saved[0]))
     for position, value in edits:
-        good[position % len(good)] = value
-    _write_with_matching_index(saved[0], bytes(good[:cut] if cut < len(good) else good), _GOOD_TENSORS)
+        data[position % len(data)] = value
+    open(saved[0] + ".safetensors", "wb").write(bytes(data[:cut] if cut < len(data) else data))
     _restore_expecting_data_loss(saved[0])
 
 
+_entry = st.fixed_dictionaries({"dtype": st.sampled_from(["F32", "I64", "F64", "BOOL", "U8", "X"]) | _json,
+                                "shape": st.lists(st.integers(-1, 4), max_size=3) | _json,
+                                "data_offsets": st.lists(st.integers(-1, 40), min_size=2, max_size=2) | _json})
+
+
 @_GARBAGE
-@given(index=st.binary(max_size=200) | _json.map(lambda v: json.dumps(v).encode()))
-def test_garbage_index_files_are_data_loss(saved, index):
-    open(saved[0] + ".index", "wb").write(index)
+@given(table=st.dictionaries(st.sampled_from(["w", "n", "x"]), _entry | _json, min_size=1, max_size=3),
+       payload=st.binary(max_size=48))
+def test_signed_garbage_tables_are_data_loss(saved, table, payload):
+    """Headers whose checksum is right but whose tensor table is nonsense: wrong dtypes, negative
+    or mismatched shapes, overlapping or out-of-range offsets, non-dict entries."""
+    try:
+        _signed_file(saved[0], table, payload)
+    except (TypeError, ValueError):
+        return  # the table is not even JSON-serialisable: nothing to write
     _restore_expecting_data_loss(saved[0], _DESCRIBES_OTHER_VARIABLES)
 
 
 @_GARBAGE
-@given(tensors=st.dictionaries(st.sampled_from(["w", "n"]), _json, min_size=2))
-def test_garbage_tensor_entries_in_the_index_are_data_loss(saved, tensors):
-    index = json.loads(open(saved[0] + ".index").read())
-    index["tensors"] = tensors
-    open(saved[0] + ".index", "w").write(json.dumps(index))
-    _restore_expecting_data_loss(saved[0], _DESCRIBES_OTHER_VARIABLES)
+@given(metadata=_json)
+def test_garbage_metadata_is_data_loss(saved, metadata):
+    data = _pristine(saved[0])
+    header = json.loads(data[8:_header_end(saved[0])])
+    header["__metadata__"] = metadata
+    text = json.dumps(header).encode()
+    open(saved[0] + ".safetensors", "wb").write(len(text).to_bytes(8, "little") + text + data[_header_end(saved[0]):])
+    _restore_expecting_data_loss(saved[0])
 
 
 # -- a save that dies part-way --------------------------------------------------------------------
-@pytest.mark.parametrize("dies_at", [0, 1, 2])  # renaming the data file, the index, the state file
+@pytest.mark.parametrize("dies_at", [0, 1])  # renaming the checkpoint file, the state file
 def test_a_save_that_dies_part_way_leaves_the_previous_checkpoint(tmp_path, monkeypatch, dies_at):
     var = gn.Variable(1.0, name="v")
     saver = gn.train.Saver()

@@ -83,6 +83,9 @@ def test_every_dtype_and_shape_round_trips_exactly(dtype, shape, tmp_path):
         restored = sess.run(var)
     assert restored.dtype == np.dtype(dtype) and restored.shape == shape
     np.testing.assert_array_equal(restored, value)
+    by_safetensors = safetensors.numpy.load_file(prefix + ".safetensors")["v"]  # the format, not just our reader
+    assert by_safetensors.dtype == np.dtype(dtype) and by_safetensors.shape == shape
+    np.testing.assert_array_equal(by_safetensors, value)
 
 
 def test_dict_var_list_uses_its_keys_and_maps_onto_other_variables(tmp_path):
@@ -133,8 +136,7 @@ def test_max_to_keep_deletes_the_oldest_and_updates_the_state_file(tmp_path):
             saver.save(sess, path, global_step=i)
     kept = [f"{path}-{i}" for i in (4, 5, 6)]
     assert saver.last_checkpoints == kept
-    assert sorted(os.listdir(tmp_path)) == ["checkpoint"] + sorted(
-        f"model-{i}{suffix}" for i in (4, 5, 6) for suffix in (".index", ".safetensors"))
+    assert sorted(os.listdir(tmp_path)) == ["checkpoint"] + [f"model-{i}.safetensors" for i in (4, 5, 6)]
     state = gn.train.get_checkpoint_state(str(tmp_path))
     assert state.model_checkpoint_path == kept[-1]
     assert state.all_model_checkpoint_paths == kept
@@ -189,7 +191,7 @@ def test_latest_checkpoint_is_none_without_state_or_files(tmp_path):
     with gn.Session() as sess:
         sess.run(var.initializer)
         prefix = gn.train.Saver().save(sess, str(tmp_path / "m"))
-    os.unlink(prefix + ".index")
+    os.unlink(prefix + ".safetensors")
     assert gn.train.latest_checkpoint(str(tmp_path)) is None
 
 
@@ -203,24 +205,27 @@ def test_write_state_false_records_nothing(tmp_path):
     assert not (tmp_path / "checkpoint").exists() and saver.last_checkpoints == []
 
 
-def test_files_are_plain_safetensors_and_json(tmp_path):
-    """Other tools can read the data (no pickle anywhere): safetensors' own loader, plain JSON."""
+def test_files_are_plain_safetensors(tmp_path):
+    """Other tools can read the data (no pickle anywhere): safetensors' own loader and metadata."""
     var = gn.Variable(np.arange(12, dtype=np.float32).reshape(3, 4), name="dense/kernel")
     with gn.Session() as sess:
         sess.run(var.initializer)
         prefix = gn.train.Saver().save(sess, str(tmp_path / "m"))
     loaded = safetensors.numpy.load_file(prefix + ".safetensors")
     np.testing.assert_array_equal(loaded["dense/kernel"], np.arange(12, dtype=np.float32).reshape(3, 4))
-    index = json.loads(open(prefix + ".index").read())
-    assert index["tensors"] == {"dense/kernel": {"dtype": "float32", "shape": [3, 4]}}
-    assert index["size"] == os.path.getsize(prefix + ".safetensors")
+    with safetensors.safe_open(prefix + ".safetensors", framework="np") as f:
+        assert f.metadata()["format"] == "gpunet-checkpoint-1" and int(f.metadata()["crc32c"]) >= 0
+        assert list(f.keys()) == ["dense/kernel"]
 
 
-def test_transposed_views_are_written_in_logical_order(tmp_path):
+def test_views_and_big_endian_arrays_are_written_in_logical_order(tmp_path):
     from gpunet.train import _checkpoint_files as files
     view = np.arange(6, dtype=np.float32).reshape(2, 3).T
-    files.write_checkpoint(str(tmp_path / "v"), {"t": view})
-    np.testing.assert_array_equal(gn.train.load_variable(str(tmp_path / "v"), "t"), view)
+    big_endian = np.arange(4, dtype=">i4")
+    files.write_checkpoint(str(tmp_path / "v"), {"t": view, "b": big_endian, "s": view[::2, 1]})
+    for key, value in {"t": view, "b": big_endian, "s": view[::2, 1]}.items():
+        np.testing.assert_array_equal(gn.train.load_variable(str(tmp_path / "v"), key), value)
+        np.testing.assert_array_equal(safetensors.numpy.load_file(str(tmp_path / "v.safetensors"))[key], value)
 
 
 def test_saver_build_errors(tmp_path):
