@@ -63,6 +63,7 @@ def atomic_file(path: str):
 
 
 def write_atomic(path: str, data: bytes) -> None:
+    """Replace ``path`` by ``data`` atomically (see ``atomic_file``)."""
     with atomic_file(path) as f:
         f.write(data)
 
@@ -79,24 +80,35 @@ def fsync_directory(directory: str) -> None:
 # -- writing ------------------------------------------------------------------------------------
 def write_checkpoint(prefix: str, tensors: dict) -> None:
     """Write ``tensors`` (key -> host array) atomically as the checkpoint ``prefix``."""
-    _, crc32c = _io_libraries()
     arrays = {key: _little_endian_c_order(value) for key, value in tensors.items()}
+    table = _tensor_table(arrays)
+    chunks = [memoryview(array.reshape(-1).view(np.uint8)) for array in arrays.values()]
+    header = json.dumps({"__metadata__": {"format": FORMAT, "crc32c": str(_checksum(table, chunks))}, **table},
+                        separators=(",", ":")).encode()
+    header += b" " * (-len(header) % 8)  # safetensors aligns the data to 8 bytes
+    with atomic_file(prefix + DATA_SUFFIX) as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        for chunk in chunks:
+            f.write(chunk)
+
+
+def _tensor_table(arrays: dict) -> dict:
+    """safetensors' header entries: the tensors back to back in the order given."""
     table, offset = {}, 0
     for key, array in arrays.items():
         table[key] = {"dtype": _SAFETENSORS_DTYPES[array.dtype.name], "shape": list(array.shape),
                       "data_offsets": [offset, offset + array.nbytes]}
         offset += array.nbytes
-    raw = [memoryview(array.reshape(-1).view(np.uint8)) for array in arrays.values()]
+    return table
+
+
+def _checksum(table: dict, chunks) -> int:
+    """CRC32C of the tensor table (canonical JSON: key order and spacing do not matter) and the bytes."""
+    _, crc32c = _io_libraries()
     crc = crc32c(_canonical(table))
-    for chunk in raw:
+    for chunk in chunks:
         crc = crc32c(chunk, crc)
-    header = json.dumps({"__metadata__": {"format": FORMAT, "crc32c": str(crc)}, **table},
-                        separators=(",", ":")).encode()
-    header += b" " * (-len(header) % 8)  # safetensors aligns the data to 8 bytes
-    with atomic_file(prefix + DATA_SUFFIX) as f:
-        f.write(struct.pack("<Q", len(header)) + header)
-        for chunk in raw:
-            f.write(chunk)
+    return crc
 
 
 def _canonical(table: dict) -> bytes:
@@ -132,32 +144,25 @@ def read_checkpoint(prefix: str) -> dict:
     length = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else len(data)
     if len(data) < 8 or length > len(data) - 8:
         raise _data_loss(prefix, f"the file ends within the header ({len(data)} bytes; truncated)")
-    table = _parse_header(prefix, data[8:8 + length])
+    table, crc = _parse_header(prefix, data[8:8 + length])
     payload = memoryview(data)[8 + length:]
     end = max((entry["data_offsets"][1] for entry in table.values()), default=0)
     if len(payload) != end:
         raise _data_loss(prefix, f"the tensors need {end} bytes after the header, the file has {len(payload)} "
                                  f"(truncated?)")
-    _, crc32c = _io_libraries()
-    if crc32c(payload, crc32c(_canonical(table))) != table.crc:
+    if _checksum(table, [payload]) != crc:
         raise _data_loss(prefix, "the CRC32C does not match (the file is corrupted)")
     return _tensors(prefix, data, table)
 
 
-class _Table(dict):
-    """The tensor table of a header (key -> entry), with the checksum its metadata states."""
-    crc = None
-
-
-def _parse_header(prefix, text: bytes) -> _Table:
+def _parse_header(prefix, text: bytes) -> tuple:
+    """(tensor table, the checksum its metadata states), or ``DataLossError``."""
     try:
         header = json.loads(text)
         metadata = header.pop("__metadata__")
         if metadata["format"] != FORMAT:
             raise ValueError(f"format {metadata['format']!r}, expected {FORMAT!r}")
-        table = _Table((key, _checked_entry(key, entry)) for key, entry in header.items())
-        table.crc = int(metadata["crc32c"])
-        return table
+        return {key: _checked_entry(key, entry) for key, entry in header.items()}, int(metadata["crc32c"])
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         raise _data_loss(prefix, f"the header is not a gpunet checkpoint header ({type(exc).__name__}: {exc})")
 
@@ -178,7 +183,7 @@ def _tensors(prefix, data, table):
     st, _ = _io_libraries()
     try:
         tensors = st.load(data)
-    except Exception as exc:  # any parse failure of bytes that passed the checksum
+    except Exception as exc:  # noqa: BLE001 — any parse failure of bytes that passed the checksum
         raise _data_loss(prefix, f"not a valid safetensors file ({exc})") from None
     for key, entry in table.items():
         described = (_NUMPY_DTYPES[entry["dtype"]], tuple(entry["shape"]))

@@ -2,6 +2,7 @@
 a failed restore assigns nothing, and a save that dies part-way leaves the previous checkpoint."""
 import json
 import os
+from pathlib import Path
 
 import crc32c
 import numpy as np
@@ -12,6 +13,10 @@ from hypothesis import strategies as st
 
 import gpunet as gn
 from gpunet.train import _checkpoint_files as files
+
+
+def _file(prefix):
+    return Path(prefix + ".safetensors")
 
 
 @pytest.fixture
@@ -79,8 +84,8 @@ def test_a_missing_checkpoint_is_not_found(tmp_path):
 @pytest.mark.parametrize("cut", [0, 1, 7, 8, 50, -1])
 def test_a_truncated_file_is_data_loss(saved, cut):
     prefix, sess, w, n = saved
-    data = open(prefix + ".safetensors", "rb").read()
-    open(prefix + ".safetensors", "wb").write(data[:cut if cut >= 0 else len(data) + cut])
+    data = _file(prefix).read_bytes()
+    _file(prefix).write_bytes(data[:cut if cut >= 0 else len(data) + cut])
     with pytest.raises(gn.errors.DataLossError, match="truncated"):
         _restore(prefix, sess)
     _unchanged(sess, w, n)
@@ -91,26 +96,26 @@ _PRISTINE = {}
 
 def _pristine(prefix):
     """The checkpoint as saved, written back: each hypothesis example starts from it."""
-    data = _PRISTINE.setdefault(prefix, open(prefix + ".safetensors", "rb").read())
-    open(prefix + ".safetensors", "wb").write(data)
+    data = _PRISTINE.setdefault(prefix, _file(prefix).read_bytes())
+    _file(prefix).write_bytes(data)
     return data
 
 
 def _header_end(prefix):
-    return 8 + int.from_bytes(open(prefix + ".safetensors", "rb").read(8), "little")
+    return 8 + int.from_bytes(_file(prefix).read_bytes()[:8], "little")
 
 
 @pytest.mark.parametrize("where", ["first tensor byte", "last byte", "shape digit", "dtype"])
 def test_an_altered_byte_is_data_loss(saved, where):
     prefix, sess, w, n = saved
-    data = bytearray(open(prefix + ".safetensors", "rb").read())
+    data = bytearray(_file(prefix).read_bytes())
     if where in ("first tensor byte", "last byte"):
         data[_header_end(prefix) if where == "first tensor byte" else -1] ^= 0x10
     elif where == "shape digit":  # [2,3] -> [3,2]: still a consistent safetensors file
         data[:] = data.replace(b'"shape":[2,3]', b'"shape":[3,2]')
     else:  # the int64 scalar read as a float64: same size, so only the checksum can tell
         data[:] = data.replace(b'"dtype":"I64"', b'"dtype":"F64"')
-    open(prefix + ".safetensors", "wb").write(bytes(data))
+    _file(prefix).write_bytes(bytes(data))
     with pytest.raises(gn.errors.DataLossError, match="CRC32C does not match"):
         _restore(prefix, sess)
     _unchanged(sess, w, n)
@@ -136,7 +141,7 @@ def _signed_file(prefix, table, payload):
     parser and the consistency checks stand between it and the variables."""
     crc = crc32c.crc32c(payload, crc32c.crc32c(files._canonical(table)))
     header = json.dumps({"__metadata__": {"format": files.FORMAT, "crc32c": str(crc)}, **table}).encode()
-    open(prefix + ".safetensors", "wb").write(len(header).to_bytes(8, "little") + header + payload)
+    _file(prefix).write_bytes(len(header).to_bytes(8, "little") + header + payload)
 
 
 def test_a_signed_file_that_safetensors_rejects_is_data_loss(saved):
@@ -166,7 +171,7 @@ def _restore_expecting_data_loss(prefix, also=()):
             _restore(prefix, sess)
         except (gn.errors.DataLossError, *also):
             return
-        expected = safetensors.numpy.load(open(prefix + ".safetensors", "rb").read())
+        expected = safetensors.numpy.load(_file(prefix).read_bytes())
         np.testing.assert_array_equal(sess.run(w), expected["w"])
         assert sess.run(n) == expected["n"]
 
@@ -179,7 +184,7 @@ _GARBAGE = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 @_GARBAGE
 @given(garbage=st.binary(max_size=300))
 def test_garbage_files_are_data_loss(saved, garbage):
-    open(saved[0] + ".safetensors", "wb").write(garbage)
+    _file(saved[0]).write_bytes(garbage)
     _restore_expecting_data_loss(saved[0])
 
 
@@ -192,7 +197,7 @@ def test_edited_and_cut_files_are_data_loss(saved, edits, cut):
     data = bytearray(_pristine(saved[0]))
     for position, value in edits:
         data[position % len(data)] = value
-    open(saved[0] + ".safetensors", "wb").write(bytes(data[:cut] if cut < len(data) else data))
+    _file(saved[0]).write_bytes(bytes(data[:cut] if cut < len(data) else data))
     _restore_expecting_data_loss(saved[0])
 
 
@@ -221,7 +226,7 @@ def test_garbage_metadata_is_data_loss(saved, metadata):
     header = json.loads(data[8:_header_end(saved[0])])
     header["__metadata__"] = metadata
     text = json.dumps(header).encode()
-    open(saved[0] + ".safetensors", "wb").write(len(text).to_bytes(8, "little") + text + data[_header_end(saved[0]):])
+    _file(saved[0]).write_bytes(len(text).to_bytes(8, "little") + text + data[_header_end(saved[0]):])
     _restore_expecting_data_loss(saved[0])
 
 
