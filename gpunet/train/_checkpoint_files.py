@@ -123,11 +123,13 @@ def _little_endian_c_order(value) -> np.ndarray:
 
 
 def delete_checkpoint(prefix: str) -> None:
+    """Remove checkpoint ``prefix`` (gone already is fine)."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(prefix + DATA_SUFFIX)
 
 
 def checkpoint_exists(prefix: str) -> bool:
+    """Whether checkpoint ``prefix`` was written (its file exists; not that it is intact)."""
     return os.path.isfile(prefix + DATA_SUFFIX)
 
 

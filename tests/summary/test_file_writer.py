@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboardX.proto.event_pb2 import Event
 
 import gpunet as gn
 
@@ -97,3 +98,27 @@ def test_add_summary_takes_a_summary_proto_and_checks_its_argument(tmp_path):
     assert [(e.step, e.value) for e in _read(tmp_path / "new" / "dir").Scalars("accuracy")] == [(3, 0.75)]
     assert len(os.listdir(tmp_path / "new" / "dir")) == 1 and os.listdir(tmp_path / "new" / "dir")[0].startswith(
         "events.out.tfevents.")
+
+
+def test_close_then_reopen_continues_in_a_new_event_file(tmp_path):
+    Summary = gn.summary.Summary
+    writer = gn.summary.FileWriter(tmp_path, filename_suffix=".run")
+    writer.add_summary(Summary(value=[Summary.Value(tag="a", simple_value=1.0)]).SerializeToString(), 1)
+    writer.close()
+    writer.reopen()
+    writer.add_event(Event(step=2, summary=Summary(value=[Summary.Value(tag="a", simple_value=2.0)])))
+    writer.close()
+    assert all(name.endswith(".run") for name in os.listdir(tmp_path))
+    assert [(e.step, e.value) for e in _read(tmp_path).Scalars("a")] == [(1, 1.0), (2, 2.0)]
+
+
+def test_writers_in_the_same_second_keep_their_own_files_and_a_closed_writer_refuses(tmp_path):
+    Summary = gn.summary.Summary
+    writers = [gn.summary.FileWriter(tmp_path) for _ in range(3)]
+    for step, writer in enumerate(writers):
+        writer.add_summary(Summary(value=[Summary.Value(tag="x", simple_value=float(step))]), step)
+        writer.close()
+    assert len(os.listdir(tmp_path)) == 3
+    assert sorted(e.step for e in _read(tmp_path).Scalars("x")) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="closed; call reopen"):
+        writers[0].add_summary(Summary(), 5)
