@@ -1,7 +1,7 @@
 """A tiny training program for the crash tests: an MLP trained with Adam that resumes from the
 latest checkpoint in CKPT_DIR and saves one after every SAVE_EVERY steps (and at the end).
 
-    python checkpointed_training.py CKPT_DIR TOTAL_STEPS [SAVE_EVERY]
+    python checkpointed_training.py CKPT_DIR TOTAL_STEPS [SAVE_EVERY [DEVICE]]
 
 Everything a step uses comes from seeds and the global step — the initial weights from the graph
 seed, the batch (its rows and its noise) from a generator seeded with the step — so a run that is
@@ -18,8 +18,13 @@ import gpunet as gn
 N_ROWS, N_IN, N_HIDDEN, N_OUT, BATCH = 256, 8, 16, 3, 32
 
 
-def build_model():
-    """Placeholders, the train op and the global step of a 8-16-3 MLP with Adam."""
+def build_model(device="/cpu:0"):
+    """Placeholders, the train op and the global step of a 8-16-3 MLP with Adam on ``device``."""
+    with gn.device(device):
+        return _mlp()
+
+
+def _mlp():
     gn.set_random_seed(1)
     x = gn.placeholder(gn.float32, [None, N_IN], name="x")
     y = gn.placeholder(gn.int32, [None], name="y")
@@ -51,8 +56,8 @@ def _say(line):
     os.write(1, (line + "\n").encode())  # one unbuffered write: whole lines even when killed
 
 
-def main(ckpt_dir, total_steps, save_every=1):
-    x, y, train, step = build_model()
+def main(ckpt_dir, total_steps, save_every=1, device="/cpu:0"):
+    x, y, train, step = build_model(device)
     saver = gn.train.Saver(max_to_keep=3)
     with gn.Session() as sess:
         latest = gn.train.latest_checkpoint(ckpt_dir)
@@ -73,4 +78,4 @@ def main(ckpt_dir, total_steps, save_every=1):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]), *(int(a) for a in sys.argv[3:]))
+    main(sys.argv[1], int(sys.argv[2]), *(int(a) for a in sys.argv[3:4]), *sys.argv[4:5])

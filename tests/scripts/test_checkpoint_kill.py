@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import gpunet as gn
 
@@ -19,11 +20,10 @@ TRIALS = 24
 FOREVER = 10 ** 9  # steps: a killed run never finishes by itself
 
 
-def _start(ckpt_dir, total_steps, save_every=1):
+def _start(ckpt_dir, total_steps, save_every=1, device="/cpu:0"):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               OPENBLAS_NUM_THREADS="1")
-    env.pop("GPUNET_VIRTUAL_GPUS", None)
-    return subprocess.Popen([sys.executable, str(SCRIPT), str(ckpt_dir), str(total_steps), str(save_every)],
+               OPENBLAS_NUM_THREADS="1", GPUNET_VIRTUAL_GPUS="2")  # /gpu:0 and /gpu:1 exist, in host memory
+    return subprocess.Popen([sys.executable, str(SCRIPT), str(ckpt_dir), str(total_steps), str(save_every), device],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
 
 
@@ -31,8 +31,8 @@ def _steps(lines, word):
     return [int(line.split()[1]) for line in lines if line.startswith(word)]
 
 
-def _run_to_end(ckpt_dir, total_steps, save_every=1):
-    proc = _start(ckpt_dir, total_steps, save_every)
+def _run_to_end(ckpt_dir, total_steps, save_every=1, device="/cpu:0"):
+    proc = _start(ckpt_dir, total_steps, save_every, device)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err.decode()
     return out.decode().splitlines()
@@ -91,11 +91,15 @@ def test_sigkill_at_random_moments_loses_at_most_the_step_in_flight(tmp_path):
         np.testing.assert_array_equal(resumed_weights[key], value, err_msg=key)
 
 
-def test_stopping_and_resuming_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("resume_on", ["/cpu:0", "/gpu:1"])
+def test_stopping_and_resuming_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, resume_on):
+    """Saved by one process on the CPU, restored by another onto ``resume_on`` (a virtual GPU:
+    the variables and the optimizer's slots live there), trained on: bit-identical to a run on
+    the CPU that never stopped."""
     resumed, uninterrupted = tmp_path / "resumed", tmp_path / "uninterrupted"
     resumed.mkdir(), uninterrupted.mkdir()
     assert _run_to_end(resumed, 7) == ["resumed 0"] + [f"saved {i}" for i in range(1, 8)]
-    assert _run_to_end(resumed, 15, save_every=5)[0] == "resumed 7"
+    assert _run_to_end(resumed, 15, save_every=5, device=resume_on)[0] == "resumed 7"
     assert _run_to_end(uninterrupted, 15, save_every=0) == ["resumed 0", "saved 15"]
     a, b = _final_weights(resumed), _final_weights(uninterrupted)
     assert sorted(a) == ["beta1_power", "beta2_power", "global_step"] + sorted(
