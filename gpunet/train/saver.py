@@ -9,7 +9,7 @@ state file, each atomically), so a crash at any instant leaves the previous chec
 from __future__ import annotations
 
 import os
-import time
+from time import time as _now
 
 from .. import errors
 from ..graph.core_ops import group, placeholder
@@ -32,7 +32,7 @@ class Saver:
             raise ValueError("No variables to save")
         self._max_to_keep = max_to_keep
         self._keep_every_s = keep_checkpoint_every_n_hours * 3600
-        self._next_preserved = time.time() + self._keep_every_s
+        self._next_preserved = _now() + self._keep_every_s
         self._pad_step_number = pad_step_number
         self._last_checkpoints = []  # [(prefix, timestamp)], oldest first
         self._reads, self._feeds, self._restore_op = self._build(name or "save")
@@ -57,6 +57,7 @@ class Saver:
         and deletes checkpoints beyond ``max_to_keep``. gpunet writes no meta graph (there is no
         ``import_meta_graph``); ``write_meta_graph`` and ``meta_graph_suffix`` are accepted so TF1
         scripts run unchanged."""
+        _check_session(sess, self._reads)
         prefix = self._prefix(sess, save_path, global_step)
         directory = os.path.dirname(prefix) or "."
         if not os.path.isdir(directory):
@@ -83,7 +84,7 @@ class Saver:
     def _record(self, prefix):
         """Add ``prefix`` as the newest checkpoint; returns the ones that fell off the list."""
         self._last_checkpoints = [(p, t) for p, t in self._last_checkpoints if p != prefix]
-        self._last_checkpoints.append((prefix, time.time()))
+        self._last_checkpoints.append((prefix, _now()))
         if not self._max_to_keep or len(self._last_checkpoints) <= self._max_to_keep:
             return []
         dropped = self._last_checkpoints[:-self._max_to_keep]
@@ -120,6 +121,7 @@ class Saver:
         differs, ``DataLossError`` for a truncated or corrupted file; nothing is assigned then."""
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
+        _check_session(sess, self._feeds)
         save_path = os.fspath(save_path)
         tensors = files.read_checkpoint(save_path)
         self._check_against(save_path, tensors)
@@ -140,6 +142,11 @@ class Saver:
                     f"Restoring variable {var.op.name} from checkpoint {save_path} (key {key}): the variable "
                     f"is {var.dtype.name} with shape {_dims(var.shape)}, the checkpoint holds "
                     f"{dtype} with shape {list(shape)}."))
+
+
+def _check_session(sess, needed):
+    if needed and not callable(getattr(sess, "run", None)):
+        raise TypeError(f"'sess' must be a Session; {sess!r}")
 
 
 def _dims(shape) -> str:

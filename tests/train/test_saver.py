@@ -250,3 +250,21 @@ def test_save_into_a_missing_directory_and_restore_none(tmp_path):
             saver.save(sess, str(tmp_path / "no" / "m"))
         with pytest.raises(ValueError, match="None"):
             saver.restore(sess, None)
+    with pytest.raises(TypeError, match="'sess' must be a Session; None"):
+        saver.save(None, str(tmp_path / "m"))
+    with pytest.raises(TypeError, match="'sess' must be a Session"):
+        saver.restore("not a session", str(tmp_path / "m"))
+
+
+def test_keep_checkpoint_every_n_hours_preserves_one_per_period(tmp_path, monkeypatch):
+    clock = iter([0.0] + [1800.0 * i for i in range(5)])  # construction, then one save each half hour
+    monkeypatch.setattr("gpunet.train.saver._now", lambda: next(clock))
+    var = gn.Variable(0, name="v")
+    saver = gn.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1.0)
+    with gn.Session() as sess:
+        sess.run(var.initializer)
+        for i in range(5):
+            saver.save(sess, str(tmp_path / "m"), global_step=i)
+    # the checkpoint made at 1 h is kept when it leaves the list; the others are deleted
+    assert [i for i in range(5) if gn.train.checkpoint_exists(str(tmp_path / f"m-{i}"))] == [2, 4]
+    assert saver.last_checkpoints == [str(tmp_path / "m-4")]
