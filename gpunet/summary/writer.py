@@ -65,6 +65,8 @@ class FileWriter:
     def add_graph(self, graph, global_step=None, walltime=None):
         """Add ``graph`` (a ``gn.Graph``) with each node's device, for TensorBoard's graph view."""
         from tensorboardX.proto import event_pb2
+        if not callable(getattr(graph, "get_operations", None)):
+            raise TypeError(f"add_graph takes a gn.Graph (e.g. sess.graph), got {type(graph).__name__}")
         event = event_pb2.Event(graph_def=graph_def(graph).SerializeToString())
         self._open_writer().add_event(event, None if global_step is None else int(global_step), walltime)
 

@@ -94,6 +94,8 @@ def test_add_summary_takes_a_summary_proto_and_checks_its_argument(tmp_path):
         writer.flush()
         with pytest.raises(TypeError, match="serialized Summary"):
             writer.add_summary(0.75, 4)
+        with pytest.raises(TypeError, match="gn.Graph"):
+            writer.add_graph("graph")
         assert writer.get_logdir() == str(tmp_path / "new" / "dir")
     assert [(e.step, e.value) for e in _read(tmp_path / "new" / "dir").Scalars("accuracy")] == [(3, 0.75)]
     assert len(os.listdir(tmp_path / "new" / "dir")) == 1 and os.listdir(tmp_path / "new" / "dir")[0].startswith(
