@@ -253,3 +253,17 @@ def test_a_save_that_dies_part_way_leaves_the_previous_checkpoint(tmp_path, monk
     assert gn.train.latest_checkpoint(str(tmp_path)) == first
     assert gn.train.load_variable(str(tmp_path), "v") == 1.0
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
+
+
+@_GARBAGE
+@given(state=st.binary(max_size=200) | _json.map(lambda v: json.dumps(v).encode()) | st.fixed_dictionaries(
+    {"model_checkpoint_path": _json, "all_model_checkpoint_paths": _json, "all_model_checkpoint_timestamps": _json,
+     "last_preserved_timestamp": _json}).map(lambda v: json.dumps(v).encode()))
+def test_garbage_state_files_are_data_loss(tmp_path, state):
+    (tmp_path / "checkpoint").write_bytes(state)
+    try:
+        found = gn.train.get_checkpoint_state(str(tmp_path))
+    except gn.errors.DataLossError:
+        return
+    assert isinstance(found.model_checkpoint_path, str)  # garbage that happens to be a valid state
+    assert gn.train.latest_checkpoint(str(tmp_path)) in (None, found.model_checkpoint_path)
