@@ -15,10 +15,9 @@ _TF_TYPES = {"float16": "DT_HALF", "float32": "DT_FLOAT", "float64": "DT_DOUBLE"
 
 def graph_def(graph):
     """The GraphDef proto of ``graph``."""
-    from tensorboardX.proto import graph_pb2, versions_pb2
+    from tensorboardX.proto import graph_pb2
     placed = node_devices(graph)
-    nodes = [_node_def(op, placed[op]) for op in graph.get_operations()]
-    return graph_pb2.GraphDef(node=nodes, versions=versions_pb2.VersionDef(producer=22))
+    return graph_pb2.GraphDef(node=[_node_def(op, placed[op]) for op in graph.get_operations()])
 
 
 def node_devices(graph) -> dict:

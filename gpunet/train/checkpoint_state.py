@@ -42,7 +42,7 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None) -> CheckpointStat
             [_in_dir(checkpoint_dir, p) for p in state["all_model_checkpoint_paths"]],
             [float(t) for t in state["all_model_checkpoint_timestamps"]],
             float(state["last_preserved_timestamp"]))
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
         raise errors.DataLossError(None, None, f"Unable to read checkpoint state file {path}: not valid "
                                                f"gpunet checkpoint state JSON ({exc}).") from None
 

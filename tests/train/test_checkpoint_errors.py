@@ -8,7 +8,7 @@ import crc32c
 import numpy as np
 import pytest
 import safetensors.numpy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import gpunet as gn
@@ -221,6 +221,8 @@ def test_signed_garbage_tables_are_data_loss(saved, table, payload):
 
 @_GARBAGE
 @given(metadata=_json)
+@example(metadata={"format": files.FORMAT, "crc32c": float("inf")})  # int(inf) is an OverflowError
+@example(metadata={"format": files.FORMAT, "crc32c": "12x"})
 def test_garbage_metadata_is_data_loss(saved, metadata):
     data = _pristine(saved[0])
     header = json.loads(data[8:_header_end(saved[0])])
@@ -259,6 +261,9 @@ def test_a_save_that_dies_part_way_leaves_the_previous_checkpoint(tmp_path, monk
 @given(state=st.binary(max_size=200) | _json.map(lambda v: json.dumps(v).encode()) | st.fixed_dictionaries(
     {"model_checkpoint_path": _json, "all_model_checkpoint_paths": _json, "all_model_checkpoint_timestamps": _json,
      "last_preserved_timestamp": _json}).map(lambda v: json.dumps(v).encode()))
+@example(state=b'{"model_checkpoint_path": "m", "all_model_checkpoint_paths": [], '
+               b'"all_model_checkpoint_timestamps": [1' + b"0" * 400 + b'], "last_preserved_timestamp": 0}')
+@example(state=b"[" * 100_000)  # nesting deeper than the JSON parser recurses
 def test_garbage_state_files_are_data_loss(tmp_path, state):
     (tmp_path / "checkpoint").write_bytes(state)
     try:
