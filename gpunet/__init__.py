@@ -40,5 +40,6 @@ from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namesp
 from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
 from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
+from . import summary  # noqa: E402
 
 __version__ = "0.1.0"

@@ -1,5 +1,7 @@
 """``gn.train``: optimizers, the global step, learning-rate schedules, moving averages, device setters,
-Coordinator."""
+Coordinator, Saver and checkpoints."""
+from .checkpoint_state import (CheckpointState, checkpoint_exists, get_checkpoint_state, latest_checkpoint,
+                               list_variables, load_variable)
 from .coordinator import Coordinator
 from .device_setter import replica_device_setter
 from .global_step import (assert_global_step, create_global_step, get_global_step, get_or_create_global_step,
@@ -10,9 +12,11 @@ from .moving_averages import ExponentialMovingAverage
 from .optimizer import Optimizer
 from .optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                          RMSPropOptimizer)
+from .saver import Saver
 
-__all__ = ["AdagradOptimizer", "AdamOptimizer", "Coordinator", "ExponentialMovingAverage", "GradientDescentOptimizer", "MomentumOptimizer",
-           "Optimizer", "RMSPropOptimizer", "assert_global_step", "create_global_step", "get_global_step",
-           "get_or_create_global_step", "global_step", "replica_device_setter",
-           "cosine_decay", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
-           "polynomial_decay"]
+__all__ = ["AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator", "ExponentialMovingAverage",
+           "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer", "RMSPropOptimizer", "Saver",
+           "assert_global_step", "checkpoint_exists", "create_global_step", "get_checkpoint_state",
+           "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint", "list_variables",
+           "load_variable", "replica_device_setter", "cosine_decay", "exponential_decay", "inverse_time_decay",
+           "natural_exp_decay", "piecewise_constant", "polynomial_decay"]
