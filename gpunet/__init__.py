@@ -33,5 +33,6 @@ from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from . import datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
+from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
 
 __version__ = "0.1.0"
