@@ -113,9 +113,10 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
 
     def call(self, inputs):
-        out = gn.reshape(inputs, [-1] + list(self.target_shape))
-        out.set_shape(self.compute_output_shape(tuple(inputs.shape.as_list())))
-        return out
+        target = self.compute_output_shape(tuple(inputs.shape.as_list()))[1:]
+        if None in target:  # -1 with unknown sample size: the batch size comes from the data
+            return gn.reshape(inputs, gn.stack([gn.shape(inputs)[0]] + list(self.target_shape)))
+        return gn.reshape(inputs, [-1] + list(target))
 
     def compute_output_shape(self, input_shape):
         target = list(self.target_shape)

@@ -32,6 +32,7 @@ _BY_NAME = {
     "orthogonal": Orthogonal,
     "random_normal": lambda: gn.random_normal_initializer(stddev=0.05),
     "random_uniform": lambda: gn.random_uniform_initializer(-0.05, 0.05),
+    "uniform": lambda: gn.random_uniform_initializer(-0.05, 0.05),
     "truncated_normal": lambda: gn.truncated_normal_initializer(stddev=0.05),
 }
 
