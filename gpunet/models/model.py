@@ -26,13 +26,17 @@ class Model(TrainingMixin, Layer):
             self._init_graph_network(inputs, outputs)
 
     def _init_graph_network(self, inputs, outputs):
-        self._nested_inputs, self._nested_outputs = inputs, outputs
+        rebuilt = self._graph is not None  # Sequential reconnects after each add
         self._graph = LayerGraph(inputs, outputs)
         self.inputs, self.outputs = self._graph.inputs, self._graph.outputs
         self._sublayers = list(self._graph.layers)
         self.built = True
         # node 0 is the construction itself (the outputs keep the history of their own layers)
-        self._inbound_nodes.append(Node(self, list(self.inputs), list(self.outputs), {}, len(self.inputs) > 1))
+        node = Node(self, list(self.inputs), list(self.outputs), {}, len(self.inputs) > 1)
+        if rebuilt:
+            self._inbound_nodes[0] = node
+        else:
+            self._inbound_nodes.insert(0, node)
 
     @property
     def is_graph_network(self):
@@ -56,11 +60,23 @@ class Model(TrainingMixin, Layer):
 
     @property
     def input_names(self):
-        return [t._keras_history[0].name for t in self.inputs] if self.inputs else []
+        return [_layer_name(t, t.op.name) for t in self.inputs] if self.inputs else []
 
     @property
     def output_names(self):
-        return [t._keras_history[0].name for t in self.outputs] if self.outputs else []
+        return [_layer_name(t, f"output_{i + 1}") for i, t in enumerate(self.outputs)] if self.outputs else []
+
+    @property
+    def input_shape(self):
+        if self.inputs is None:
+            raise AttributeError(f"The model {self.name} has not been built yet, so it has no input shape.")
+        return unpack([shape_tuple(t) for t in self.inputs])
+
+    @property
+    def output_shape(self):
+        if self.outputs is None:
+            raise AttributeError(f"The model {self.name} has not been built yet, so it has no output shape.")
+        return unpack([shape_tuple(t) for t in self.outputs])
 
     # -- calling ------------------------------------------------------------------------------------
     def call(self, inputs, training=None):
@@ -109,3 +125,8 @@ class Model(TrainingMixin, Layer):
     def load_weights(self, filepath, by_name=False):
         """Load weights saved by save_weights/save; every shape is checked before any is assigned."""
         saving.load_weights(self, filepath)
+
+
+def _layer_name(tensor, default):
+    found = getattr(tensor, "_keras_history", None)
+    return found[0].name if found is not None and not isinstance(found[0], Model) else default

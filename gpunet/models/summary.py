@@ -40,7 +40,8 @@ def _output_shape(layer):
 
 def _device(layer):
     nodes = [n for n in layer._inbound_nodes if n.output_tensors]
-    return nodes[0].output_tensors[0].device or "" if nodes else ""
+    device = nodes[0].output_tensors[0].device if nodes else ""
+    return (device or "").split("device:")[-1]
 
 
 def _connections(model, layer):
