@@ -150,9 +150,9 @@ def test_shared_inner_model_keeps_one_set_of_weights():
 class LeNet(gn.models.Model):
     def __init__(self):
         super().__init__(name="lenet")
-        self.conv1 = L.Conv2D(6, 3, activation="relu")
+        self.conv1 = L.Conv2D(8, 3, padding="same", activation="relu")
         self.pool1 = L.MaxPooling2D()
-        self.conv2 = L.Conv2D(8, 3, activation="relu")
+        self.conv2 = L.Conv2D(16, 3, padding="same", activation="relu")
         self.flatten = L.Flatten()
         self.fc = L.Dense(32, activation="relu")
         self.out = L.Dense(10, activation="softmax")
@@ -166,8 +166,8 @@ def test_subclassed_lenet_trains_on_digits():
     x = (x.reshape(-1, 8, 8, 1) / 16).astype("float32")
     xt = (xt.reshape(-1, 8, 8, 1) / 16).astype("float32")
     model = LeNet()
-    model.compile(gn.optimizers.Adam(0.005), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, epochs=8, batch_size=64, verbose=0)
+    model.compile(gn.optimizers.Adam(0.01), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=10, batch_size=32, verbose=0)
     assert [w.name for w in model.weights][:2] == ["lenet/conv2d/kernel:0", "lenet/conv2d/bias:0"]
     loss, accuracy = model.evaluate(xt, yt, verbose=0)
     assert accuracy > 0.9
