@@ -92,6 +92,7 @@ class ProgbarLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         elapsed = time.perf_counter() - self.start
         steps = self.params["steps"]
+        self.seen_steps = steps
         timing = f"{elapsed:.0f}s {1000 * elapsed / max(steps, 1):.0f}ms/step"
         head = ("\r" + self._bar()) if self.bar else f"{steps}/{steps}"
         self.stream.write(f"{head} - {timing} - {_format_logs(logs or {})}\n")

@@ -20,6 +20,28 @@ class _KerasRMSProp(gn.train.RMSPropOptimizer):
                 self._zeros_slot(v, "mg", self._name)
 
 
+class _KerasMomentum(gn.train.Optimizer):
+    """Keras's momentum form, exact under a changing learning rate: ``v = momentum * v - lr * grad;
+    var += v`` (Nesterov: ``var += momentum * v - lr * grad``). Slot ``<var>/<name>``."""
+
+    def __init__(self, learning_rate, momentum, nesterov, name):
+        super().__init__(False, name)
+        self._learning_rate, self._momentum, self._nesterov = learning_rate, momentum, nesterov
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _apply_dense(self, grad, var):
+        velocity = self.get_slot(var, "momentum")
+        lr_grad = self._hyper(self._learning_rate, var, "learning_rate") * grad
+        momentum = self._hyper(self._momentum, var, "momentum")
+        new_velocity = momentum * velocity.value() - lr_grad
+        step = momentum * new_velocity - lr_grad if self._nesterov else new_velocity
+        with gn.control_dependencies([velocity.assign(new_velocity, read_value=False)]):
+            return var.assign_add(step, read_value=False)
+
+
 class Optimizer:
     """A Keras 2 optimizer: hyperparameters now, a graph optimizer when a model compiles."""
 
@@ -86,8 +108,7 @@ class SGD(Optimizer):
         momentum = self.hyper["momentum"]
         if not momentum:
             return gn.train.GradientDescentOptimizer(learning_rate, name=self.name)
-        return gn.train.MomentumOptimizer(learning_rate, momentum, name=self.name,
-                                          use_nesterov=self.hyper["nesterov"])
+        return _KerasMomentum(learning_rate, momentum, self.hyper["nesterov"], self.name)
 
 
 class Adagrad(Optimizer):
