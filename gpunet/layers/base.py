@@ -234,7 +234,7 @@ class Layer:
 
     @property
     def losses(self):
-        return unique_in_order(self._own_losses + [l for sub in self._sublayers for l in sub.losses])
+        return unique_in_order(self._own_losses + [item for sub in self._sublayers for item in sub.losses])
 
     def add_loss(self, losses, inputs=None):
         """Add scalar loss tensors to the objective of models containing this layer."""

@@ -56,7 +56,7 @@ class Model(TrainingMixin, Layer):
         for layer in self.layers:
             if layer.name == name:
                 return layer
-        raise ValueError(f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}.")
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[item.name for item in self.layers]}.")
 
     @property
     def input_names(self):

@@ -103,11 +103,11 @@ class TrainingMixin:
         specs, metric_specs = self._loss_and_metric_specs()
         with gn.name_scope("loss"):
             per_output = [gn.reduce_mean(fn(t, out)) for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
-            total = gn.add_n([w * l for (_, _, w), l in zip(specs, per_output)]) if len(specs) > 1 else \
+            total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
                 per_output[0] * specs[0][2]
             extra = self.losses
             if extra:
-                total = total + gn.add_n([gn.cast(l, total.dtype) for l in extra])
+                total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
         with gn.name_scope("metrics"):
             values = [per_output[what[1]] if what[0] == "loss" else
                       gn.reduce_mean(what[2](targets[what[1]], self.outputs[what[1]]))

@@ -26,9 +26,9 @@ def test_fit_prints_one_line_per_epoch_when_not_a_tty(capsys):
     out = capsys.readouterr().out
     assert "\r" not in out and "\b" not in out
     lines = out.splitlines()
-    assert [l for l in lines if l.startswith("Epoch")] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
-    stats = [l for l in lines if "loss:" in l]
-    assert len(stats) == 3 and all(l.startswith("3/3 - ") and "val_accuracy:" in l for l in stats)
+    assert [item for item in lines if item.startswith("Epoch")] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    stats = [item for item in lines if "loss:" in item]
+    assert len(stats) == 3 and all(item.startswith("3/3 - ") and "val_accuracy:" in item for item in stats)
     assert list(history.history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert history.epoch == [0, 1, 2] and all(isinstance(v, float) for v in history.history["val_loss"])
 

@@ -35,8 +35,8 @@ def test_count_params_and_output_shape():
 
 def test_auto_names_per_session_and_clear_session():
     first, second = mlp(), mlp()
-    assert [l.name for l in first.layers[::2]] == ["dense", "dense_1", "dense_2"]
-    assert [l.name for l in second.layers[::2]] == ["dense_3", "dense_4", "dense_5"]
+    assert [item.name for item in first.layers[::2]] == ["dense", "dense_1", "dense_2"]
+    assert [item.name for item in second.layers[::2]] == ["dense_3", "dense_4", "dense_5"]
     assert (first.name, second.name) == ("sequential", "sequential_1")
     K.clear_session()
     third = mlp()
@@ -121,7 +121,7 @@ def test_two_input_functional_model_trains():
     before = model.evaluate([a_data, b_data], target, verbose=0)
     history = model.fit({"a": a_data, "b": b_data}, target, epochs=30, batch_size=32, verbose=0)
     assert history.history["loss"][-1] < 0.2 * before
-    assert [l.name for l in model.layers][:2] == ["a", "b"]
+    assert [item.name for item in model.layers][:2] == ["a", "b"]
 
 
 def test_lambda_splits_a_vector():
@@ -240,4 +240,4 @@ def test_device_scope_places_layer_ops_and_variables(vgpus):
     with gn.device("/gpu:1"):
         out = L.Dense(1, name="on_gpu1")(h)
     gn.models.Model(inp, out).summary(print_fn=lines.append)
-    assert "Device" in lines[2] and any("on_gpu1" in l and l.rstrip().endswith("GPU:1") for l in lines)
+    assert "Device" in lines[2] and any("on_gpu1" in item and item.rstrip().endswith("GPU:1") for item in lines)

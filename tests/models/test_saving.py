@@ -54,7 +54,7 @@ def test_sequential_round_trip_in_process(tmp_path):
     model.save(path)
     K.clear_session()
     loaded = gn.models.load_model(path)
-    assert [type(l).__name__ for l in loaded.layers] == ["Dense", "Dense"]
+    assert [type(item).__name__ for item in loaded.layers] == ["Dense", "Dense"]
     assert isinstance(loaded.optimizer, gn.optimizers.RMSprop) and loaded.optimizer.learning_rate == 0.01
     loaded.fit(x, np.zeros((4, 1), "float32"), epochs=1, verbose=0)  # compiled from the file
 
