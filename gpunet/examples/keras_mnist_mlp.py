@@ -4,7 +4,7 @@ Trains a simple deep MLP: Dense 512 relu, Dropout 0.2, Dense 512 relu, Dropout 0
 RMSprop, categorical cross-entropy. Reads MNIST with ``--mnist PATH`` (IDX files or mnist.npz);
 without it, the bundled 8x8 digits are upscaled to 28x28 so the model keeps its 784 inputs.
 
-    python -m gpunet.examples.keras_mnist_mlp [--epochs N] [--mnist PATH]
+    python -m gpunet.examples.keras_mnist_mlp [--epochs N] [--mnist PATH] [--optimizer adagrad --lr 0.01]
 """
 import argparse
 
@@ -13,7 +13,7 @@ import numpy as np
 import gpunet as gn
 from gpunet.layers import Dense, Dropout
 from gpunet.models import Sequential
-from gpunet.optimizers import RMSprop
+from gpunet.optimizers import Adagrad, RMSprop
 
 
 def digits_as_mnist():
@@ -31,8 +31,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--mnist", default=None, help="folder with the MNIST IDX files or an mnist.npz")
+    parser.add_argument("--optimizer", choices=["rmsprop", "adagrad"], default="rmsprop")
+    parser.add_argument("--lr", type=float, default=None, help="learning rate (default: Keras's, 0.001)")
+    parser.add_argument("--seed", type=int, default=None, help="seed weights, dropout and shuffling")
     args = parser.parse_args(argv)
     num_classes = 10
+    if args.seed is not None:
+        np.random.seed(args.seed)
+        gn.set_random_seed(args.seed)
 
     (x_train, y_train), (x_test, y_test) = (gn.datasets.mnist.load_data(args.mnist) if args.mnist
                                             else digits_as_mnist())
@@ -51,7 +57,8 @@ def main(argv=None):
     model.add(Dense(num_classes, activation="softmax"))
     model.summary()
 
-    model.compile(loss="categorical_crossentropy", optimizer=RMSprop(), metrics=["accuracy"])
+    optimizer = {"rmsprop": RMSprop, "adagrad": Adagrad}[args.optimizer](lr=args.lr)
+    model.compile(loss="categorical_crossentropy", optimizer=optimizer, metrics=["accuracy"])
     model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, verbose=1,
               validation_data=(x_test, y_test))
     score = model.evaluate(x_test, y_test, verbose=0)
