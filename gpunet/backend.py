@@ -64,11 +64,14 @@ def initialize_variables(variables, session=None):
 
 
 # -- names -----------------------------------------------------------------------------------------
-def unique_object_name(prefix):
-    """``prefix``, then ``prefix_1``, ``prefix_2``, … per default graph (reset by clear_session)."""
+def unique_object_name(prefix, zero_based=True):
+    """``prefix``, then ``prefix_1``, ``prefix_2``, … per default graph (reset by clear_session);
+    with ``zero_based=False``: ``prefix_1``, ``prefix_2``, … (Keras's ``input_1``)."""
     names = _state()["names"]
     count = names.get(prefix, 0)
     names[prefix] = count + 1
+    if not zero_based:
+        return f"{prefix}_{count + 1}"
     return prefix if count == 0 else f"{prefix}_{count}"
 
 

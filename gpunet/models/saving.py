@@ -220,7 +220,10 @@ def _training_config(model):
     if not all(isinstance(v, str) for v in to_list(args["loss"]) if not isinstance(args["loss"], dict)):
         return None  # custom loss callables are not saved; load_model returns an uncompiled model
     optimizer = {"class_name": type(model.optimizer).__name__, "config": model.optimizer.get_config()}
-    return {"loss": args["loss"], "metrics": [m for m in args["metrics"] if isinstance(m, str)],
+    metrics = args["metrics"]
+    if not isinstance(metrics, dict):
+        metrics = [m for m in metrics if isinstance(m, str)]
+    return {"loss": args["loss"], "metrics": metrics,
             "loss_weights": args["loss_weights"], "optimizer": optimizer}
 
 

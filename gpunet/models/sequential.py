@@ -15,6 +15,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None):
         super().__init__(name=name)
         self._stack = []
+        self._chain = []  # the output tensor of each connected layer
         self._input_layer = None
         for layer in layers or []:
             self.add(layer)
@@ -49,13 +50,14 @@ class Sequential(Model):
         self._connect()
 
     def _connect(self):
+        """Call the layers not yet connected (each layer is called once) and update the graph."""
         self._sublayers = list(self._stack)
         if self._input_layer is None or not self._stack:
             return
-        x = self._input_layer.output
-        for layer in self._stack:
-            x = layer(x)
-        self._init_graph_network(self._input_layer.output, x)
+        del self._chain[len(self._stack):]  # after pop
+        for layer in self._stack[len(self._chain):]:
+            self._chain.append(layer(self._chain[-1] if self._chain else self._input_layer.output))
+        self._init_graph_network(self._input_layer.output, self._chain[-1])
         self._sublayers = list(self._stack)
 
     def build(self, input_shape=None):

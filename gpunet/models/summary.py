@@ -59,7 +59,7 @@ def print_summary(model, line_length, positions, print_fn):
     devices = {_device(layer) for layer in layers} - {""}
     headers = ["Layer (type)", "Output Shape", "Param #"] + (["Connected to"] if graph_style else [])
     line_length = line_length or (98 if graph_style else 65)
-    fractions = positions or ([.33, .55, .67, 1.0] if graph_style else [.45, .85, 1.0])
+    fractions = positions or ([.3, .6, .7, 1.0] if graph_style else [.45, .85, 1.0])
     if len(devices) > 1:
         headers.append("Device")
         line_length += 40

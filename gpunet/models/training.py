@@ -53,7 +53,8 @@ class TrainingMixin:
         if loss is None:
             raise ValueError("compile needs a loss (a name such as 'categorical_crossentropy' or a callable)")
         self.optimizer = optimizers.get(optimizer)
-        self._compile_args = {"loss": loss, "metrics": list(metrics or []), "loss_weights": loss_weights}
+        metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._functions = {}
 
     # -- the compiled graph ------------------------------------------------------------------------
