@@ -116,14 +116,17 @@ def in_train_phase(training_value, inference_value, training=None):
 
 # -- small helpers of API.md §7 --------------------------------------------------------------------
 def floatx():
+    """The default float type of Keras code: ``'float32'``."""
     return _FLOATX
 
 
 def epsilon():
+    """The fuzz factor Keras losses use: ``1e-7``."""
     return _EPSILON
 
 
 def image_data_format():
+    """Always ``'channels_last'`` (NHWC), the layout of gn's conv and pooling ops."""
     return "channels_last"
 
 
@@ -134,73 +137,90 @@ def variable(value, dtype=None, name=None):
 
 
 def placeholder(shape=None, ndim=None, dtype=None, name=None):
+    """A placeholder of ``shape`` (or ``ndim`` unknown dimensions), float32 by default."""
     if shape is None and ndim is not None:
         shape = (None,) * ndim
     return gn.placeholder(dtype or _FLOATX, shape=shape, name=name)
 
 
 def int_shape(x):
+    """The static shape of ``x`` as a tuple (None for unknown dimensions), or None."""
     shape = x.shape.as_list() if x.shape.ndims is not None else None
     return None if shape is None else tuple(shape)
 
 
 def shape(x):
+    """The dynamic shape of ``x`` as an int32 tensor."""
     return gn.shape(x)
 
 
 def mean(x, axis=None, keepdims=False):
+    """Mean of ``x`` over ``axis``."""
     return gn.reduce_mean(x, axis=axis, keepdims=keepdims)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 (Keras's name)
+    """Sum of ``x`` over ``axis``."""
     return gn.reduce_sum(x, axis=axis, keepdims=keepdims)
 
 
 def abs(x):  # noqa: A001
+    """Elementwise absolute value."""
     return gn.abs(x)
 
 
 def square(x):
+    """Elementwise square."""
     return gn.square(x)
 
 
 def sqrt(x):
+    """Elementwise square root, negative inputs clipped to 0 first (as Keras)."""
     return gn.sqrt(gn.maximum(x, 0.0))
 
 
 def exp(x):
+    """Elementwise exponential."""
     return gn.exp(x)
 
 
 def clip(x, min_value, max_value):
+    """``x`` clipped to ``[min_value, max_value]``."""
     return gn.clip_by_value(x, min_value, max_value)
 
 
 def maximum(x, y):
+    """Elementwise maximum."""
     return gn.maximum(x, y)
 
 
 def cast(x, dtype):
+    """``x`` cast to ``dtype``."""
     return gn.cast(x, dtype)
 
 
 def equal(x, y):
+    """Elementwise equality (boolean tensor)."""
     return gn.equal(x, y)
 
 
 def update(x, new_x):
+    """An op assigning ``new_x`` to the variable ``x``."""
     return gn.assign(x, new_x)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """A tensor of normal samples."""
     return gn.random_normal(shape, mean=mean, stddev=stddev, dtype=dtype or _FLOATX, seed=seed)
 
 
 def l2_normalize(x, axis=None):
+    """``x`` divided by its L2 norm along ``axis``."""
     return gn.nn.l2_normalize(x, axis=axis)
 
 
 def relu(x, alpha=0.0, max_value=None):
+    """Rectified linear unit with Keras's ``alpha`` (leak) and ``max_value`` (cap)."""
     y = gn.nn.relu(x)
     if alpha:
         y = y - alpha * gn.nn.relu(-x)
@@ -210,6 +230,7 @@ def relu(x, alpha=0.0, max_value=None):
 
 
 def concatenate(tensors, axis=-1):
+    """``tensors`` joined along ``axis``."""
     return gn.concat(list(tensors), axis)
 
 
@@ -221,9 +242,11 @@ def get_value(x):
 
 
 def set_value(x, value):
+    """Load ``value`` into the variable ``x`` in the Keras session."""
     x.load(np.asarray(value, dtype=x.dtype.name), get_session())
     _initialized.setdefault(get_session(), set()).add(id(x))
 
 
 def count_params(x):
+    """The number of scalars in ``x``."""
     return int(np.prod(x.shape.as_list()))

@@ -6,15 +6,18 @@ import gpunet as gn
 
 
 def categorical_accuracy(y_true, y_pred):
+    """1.0 where the arg-max of ``y_pred`` is the arg-max of one-hot ``y_true``."""
     return gn.cast(gn.equal(gn.argmax(y_true, axis=-1), gn.argmax(y_pred, axis=-1)), gn.float32)
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
+    """1.0 where the arg-max of ``y_pred`` equals the integer label."""
     labels = gn.reshape(y_true, [-1])
     return gn.cast(gn.equal(gn.cast(labels, gn.int64), gn.argmax(y_pred, axis=-1)), gn.float32)
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """Mean over the last axis of ``y_true == (y_pred > threshold)``."""
     predicted = gn.cast(gn.greater(y_pred, threshold), y_pred.dtype)
     return gn.reduce_mean(gn.cast(gn.equal(gn.cast(y_true, y_pred.dtype), predicted), gn.float32), axis=-1)
 

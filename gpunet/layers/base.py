@@ -36,10 +36,12 @@ def snake_case(name):
 
 
 def to_list(x):
+    """``x`` as a list (a single value becomes a one-element list)."""
     return list(x) if isinstance(x, (list, tuple)) else [x]
 
 
 def unpack(xs):
+    """The single element of ``xs``, or ``xs`` itself when it holds several."""
     return xs[0] if len(xs) == 1 else xs
 
 
@@ -49,6 +51,7 @@ def shape_tuple(tensor):
 
 
 def unique_in_order(items):
+    """``items`` without repeats (by identity), first occurrences kept in order."""
     seen, out = set(), []
     for item in items:
         if id(item) not in seen:

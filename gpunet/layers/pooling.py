@@ -7,6 +7,7 @@ from .base import Layer
 
 
 def pair(value):
+    """``(v, v)`` for an int, a tuple of ints otherwise."""
     return (int(value), int(value)) if isinstance(value, int) else tuple(int(v) for v in value)
 
 

@@ -23,18 +23,22 @@ class L1L2:
 
 
 def l1(value=0.01):
+    """An L1 penalty ``value * sum(|w|)``."""
     return L1L2(l1=value)
 
 
 def l2(value=0.01):
+    """An L2 penalty ``value * sum(w ** 2)``."""
     return L1L2(l2=value)
 
 
 def l1_l2(l1=0.01, l2=0.01):  # noqa: E741 (Keras's names)
+    """L1 and L2 penalties together."""
     return L1L2(l1=l1, l2=l2)
 
 
 def get(identifier):
+    """A regularizer from None, an L1L2 or its config dict."""
     if identifier is None or isinstance(identifier, L1L2):
         return identifier
     if isinstance(identifier, dict):
@@ -43,4 +47,5 @@ def get(identifier):
 
 
 def serialize(regularizer):
+    """The config of a regularizer (None stays None)."""
     return None if regularizer is None else regularizer.get_config()

@@ -7,6 +7,7 @@ from gpunet.layers.input_layer import InputLayer
 
 
 def history(tensor, role):
+    """The (layer, node index, tensor index) that produced ``tensor``."""
     found = getattr(tensor, "_keras_history", None)
     if found is None:
         raise ValueError(f"{role} tensors to a Model must come from gpunet layers (gn.layers.Input(...) and layer "
@@ -15,6 +16,7 @@ def history(tensor, role):
 
 
 def node_of(tensor, role="Output"):
+    """The layer call (Node) that produced ``tensor``."""
     layer, node_index, _ = history(tensor, role)
     return layer._inbound_nodes[node_index]
 
@@ -90,4 +92,5 @@ class LayerGraph:
 
 
 def single_or_list(outputs):
+    """One tensor, or a list when there are several."""
     return unpack(outputs) if len(outputs) == 1 else outputs

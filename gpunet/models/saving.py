@@ -66,6 +66,7 @@ def _digest(keys, arrays):
 
 
 def weights_bytes(model):
+    """The model's weights as safetensors bytes (order, names and digest in the metadata)."""
     keys, arrays = weight_keys(model), model.get_weights()
     indexed = {f"{i:05d}:{k}": a for i, (k, a) in enumerate(zip(keys, arrays))}
     meta = {"format": FORMAT, "weights": json.dumps(keys), "sha256": _digest(keys, arrays)}
@@ -73,6 +74,7 @@ def weights_bytes(model):
 
 
 def save_weights(model, filepath):
+    """Write the weights atomically to ``filepath`` (``.safetensors`` added when it has no extension)."""
     path = os.fspath(filepath)
     if not os.path.splitext(path)[1]:
         path += ".safetensors"
@@ -129,10 +131,12 @@ def load_weights(model, filepath, data=None):
 
 # -- configs ----------------------------------------------------------------------------------------
 def serialize_layer(layer):
+    """``{'class_name', 'config'}`` of a layer."""
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
 
 
 def deserialize_layer(spec, custom_objects=None, safe_mode=True):
+    """A layer (or model) from ``{'class_name', 'config'}``; Lambda layers only with safe_mode=False."""
     from . import Model, Sequential
     classes = {"Sequential": Sequential, "Functional": Model, "Model": Model}
     classes.update({name: getattr(layers_module, name) for name in layers_module.__all__
@@ -198,6 +202,7 @@ def functional_from_config(config, custom_objects=None, safe_mode=True):
 
 
 def sequential_config(model):
+    """The layers of a Sequential model (its InputLayer first when built)."""
     layers = [serialize_layer(layer) for layer in model.layers]
     if model._input_layer is not None:
         layers.insert(0, serialize_layer(model._input_layer))
@@ -205,6 +210,7 @@ def sequential_config(model):
 
 
 def sequential_from_config(config, custom_objects=None, safe_mode=True):
+    """A Sequential model from ``sequential_config``."""
     from . import Sequential
     model = Sequential(name=config["name"])
     for spec in config["layers"]:
@@ -228,6 +234,7 @@ def _training_config(model):
 
 
 def save_model(model, filepath, overwrite=True):
+    """Write ``<path>.safetensors`` then ``<path>.json`` (which records the weights file's SHA-256)."""
     json_path, weights_path = _paths(filepath)
     if not overwrite and os.path.exists(json_path):
         raise FileExistsError(f"{json_path} exists and overwrite=False")

@@ -54,6 +54,7 @@ def _connections(model, layer):
 
 
 def print_summary(model, line_length, positions, print_fn):
+    """Print ``model``'s summary table with ``print_fn`` (Keras 2's layout)."""
     layers = model.layers
     graph_style = model._graph is not None and type(model).__name__ != "Sequential"
     devices = {_device(layer) for layer in layers} - {""}
