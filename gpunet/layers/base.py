@@ -86,10 +86,14 @@ class Layer:
         self._batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
 
     def __setattr__(self, key, value):
-        # attributes holding layers make them sublayers (their weights are this layer's too)
-        if isinstance(value, Layer) and key != "_outer" and "_sublayers" in self.__dict__:
-            if all(value is not s for s in self._sublayers):
-                self._sublayers.append(value)
+        # attributes holding layers (or lists of layers) make them sublayers: their weights are ours
+        found = [v for v in (value if isinstance(value, (list, tuple)) else [value]) if isinstance(v, Layer)]
+        if found and "_sublayers" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning layers to "
+                               f"attributes (assigning {key!r})")
+        for layer in found:
+            if all(layer is not s for s in self._sublayers):
+                self._sublayers.append(layer)
         super().__setattr__(key, value)
 
     @property

@@ -177,3 +177,24 @@ def test_input_layer_in_sequential_and_model_calls_on_tensors():
     data = np.ones((1, 3), "float32")
     expected = model.predict(data)  # initializes the weights in the Keras session
     np.testing.assert_array_equal(K.get_session().run(y, {x: data}), expected)
+
+
+def test_subclassed_model_tracks_layer_lists_and_needs_super_init():
+    class Stack(gn.models.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = [L.Dense(4, activation="relu"), L.Dense(2)]
+
+        def call(self, x, training=None):
+            for block in self.blocks:
+                x = block(x)
+            return x
+    model = Stack()
+    model.predict(np.ones((1, 3), "float32"))
+    assert len(model.weights) == 4 and model.count_params() == 3 * 4 + 4 + 4 * 2 + 2
+
+    class Forgot(gn.models.Model):
+        def __init__(self):
+            self.dense = L.Dense(1)
+    with pytest.raises(RuntimeError, match=r"call super\(\).__init__\(\) before assigning layers"):
+        Forgot()
