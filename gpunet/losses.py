@@ -160,3 +160,14 @@ def get_total_loss(add_regularization_losses=True, name="total_loss", scope=None
     if not losses:
         raise ValueError("get_total_loss: there are no losses in the LOSSES (or regularization) collections")
     return math_ops.add_n(losses, name=name)
+
+
+# -- Keras 2 losses (per-sample functions and loss classes) -----------------------------------------
+from .keras_losses import (MAE, MSE, BinaryCrossentropy, CategoricalCrossentropy, Loss,  # noqa: E402
+                           MeanAbsoluteError, MeanSquaredError, SparseCategoricalCrossentropy, binary_crossentropy,
+                           categorical_crossentropy, mae, mean_absolute_error, mse,
+                           sparse_categorical_crossentropy)
+
+__all__ += ["MAE", "MSE", "BinaryCrossentropy", "CategoricalCrossentropy", "Loss", "MeanAbsoluteError",
+            "MeanSquaredError", "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
+            "mae", "mean_absolute_error", "mse", "sparse_categorical_crossentropy"]

@@ -1,0 +1,235 @@
+"""``gn.callbacks``: History, ModelCheckpoint, EarlyStopping, CSVLogger and the progress output of
+``fit`` (a progress bar on a terminal, one line per epoch otherwise, nothing at ``verbose=0``).
+TensorBoard arrives with ``gn.summary``."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sys
+import time
+
+import numpy as np
+
+
+class Callback:
+    """Base class: override the ``on_*`` hooks; ``self.model`` and ``self.params`` are set by fit."""
+
+    def __init__(self):
+        self.model, self.params = None, {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history.history['loss']`` etc."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch, self.history = [], {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(value)
+
+
+def _format_logs(logs):
+    return " - ".join(f"{k}: {v:.4f}" for k, v in logs.items())
+
+
+class ProgbarLogger(Callback):
+    """Keras-style progress: a redrawn bar on a TTY (verbose=1), else one line per epoch."""
+
+    def __init__(self, verbose=1, stream=None):
+        super().__init__()
+        self.stream = stream or sys.stdout
+        tty = getattr(self.stream, "isatty", lambda: False)()
+        self.bar = verbose == 1 and tty
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.stream.write(f"Epoch {epoch + 1}/{self.params['epochs']}\n")
+        self.start = self.last_draw = time.perf_counter()
+        self.seen_steps = 0
+
+    def on_batch_end(self, batch, logs=None):
+        self.seen_steps = batch + 1
+        now = time.perf_counter()
+        if self.bar and now - self.last_draw > 0.05 and self.seen_steps < self.params["steps"]:
+            self.last_draw = now
+            self.stream.write("\r" + self._bar() + f" - ETA: {self._eta(now):.0f}s - " + _format_logs(logs))
+            self.stream.flush()
+
+    def _bar(self):
+        steps = self.params["steps"]
+        width = 30
+        done = int(width * self.seen_steps / steps)
+        arrow = ">" if done < width else ""
+        return f"{self.seen_steps}/{steps} [" + "=" * done + arrow + "." * (width - done - len(arrow)) + "]"
+
+    def _eta(self, now):
+        per_step = (now - self.start) / max(self.seen_steps, 1)
+        return per_step * (self.params["steps"] - self.seen_steps)
+
+    def on_epoch_end(self, epoch, logs=None):
+        elapsed = time.perf_counter() - self.start
+        steps = self.params["steps"]
+        self.seen_steps = steps
+        timing = f"{elapsed:.0f}s {1000 * elapsed / max(steps, 1):.0f}ms/step"
+        head = ("\r" + self._bar()) if self.bar else f"{steps}/{steps}"
+        self.stream.write(f"{head} - {timing} - {_format_logs(logs or {})}\n")
+        self.stream.flush()
+
+
+class CallbackList:
+    """The callbacks of one fit: the progress logger first, the user's, History last."""
+
+    def __init__(self, callbacks, model, history, verbose, params):
+        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [history]
+        for cb in self.callbacks:
+            cb.set_model(model)
+            cb.set_params(params)
+        self._batch_hooks = [cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+
+    def on_train_begin(self):
+        for cb in self.callbacks:
+            cb.on_train_begin({})
+
+    def on_train_end(self):
+        for cb in self.callbacks:
+            cb.on_train_end({})
+
+    def on_epoch_begin(self, epoch):
+        for cb in self.callbacks:
+            cb.on_epoch_begin(epoch, {})
+
+    def on_epoch_end(self, epoch, logs):
+        for cb in self.callbacks:
+            cb.on_epoch_end(epoch, logs)
+
+    def on_batch_end(self, batch, logs, size):
+        for cb in self._batch_hooks:
+            cb.on_batch_end(batch, {**logs, "batch": batch, "size": size})
+
+
+def _monitor_op(mode, monitor):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "max" or (mode == "auto" and ("acc" in monitor or monitor.startswith("fmeasure"))):
+        return np.greater, -np.inf
+    return np.less, np.inf
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
+                 restore_best_weights=False):
+        super().__init__()
+        self.monitor, self.patience, self.verbose = monitor, patience, verbose
+        self.baseline, self.restore_best_weights = baseline, restore_best_weights
+        self.better, self.start_value = _monitor_op(mode, monitor)
+        self.min_delta = abs(min_delta) if self.better is np.greater else -abs(min_delta)
+
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_weights = 0, 0, None
+        self.best = self.start_value if self.baseline is None else self.baseline
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            raise KeyError(f"EarlyStopping conditioned on metric `{self.monitor}` which is not available. "
+                           f"Available metrics are: {','.join(logs or {})}")
+        if self.better(current - self.min_delta, self.best):
+            self.best, self.wait = current, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or its weights) after each epoch to ``filepath`` formatted with the epoch
+    number and the logs (``'ckpt-{epoch:02d}-{val_loss:.2f}'``); ``save_best_only`` keeps the best."""
+
+    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
+                 mode="auto", period=1):
+        super().__init__()
+        self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
+        self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
+        self.better, self.best = _monitor_op(mode, monitor)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if (epoch + 1) % self.period:
+            return
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_best_only:
+            current = logs.get(self.monitor)
+            if current is None or not self.better(current, self.best):
+                return
+            if self.verbose:
+                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
+                      f"saving model to {path}")
+            self.best = current
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+
+
+class CSVLogger(Callback):
+    """One CSV row per epoch (``epoch`` then the logs in sorted order) written to ``filename``."""
+
+    def __init__(self, filename, separator=",", append=False):
+        super().__init__()
+        self.filename, self.sep, self.append = os.fspath(filename), separator, append
+
+    def on_train_begin(self, logs=None):
+        self.keys = None
+        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        self.write_header = not exists
+        self.file = open(self.filename, "a" if self.append else "w", newline="")
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.keys is None:
+            self.keys = sorted(logs)
+        row = io.StringIO()
+        writer = csv.writer(row, delimiter=self.sep, lineterminator="\n")
+        if self.write_header:
+            writer.writerow(["epoch"] + self.keys)
+            self.write_header = False
+        writer.writerow([epoch] + [logs.get(k, "NA") for k in self.keys])
+        self.file.write(row.getvalue())
+        self.file.flush()
+
+    def on_train_end(self, logs=None):
+        self.file.close()

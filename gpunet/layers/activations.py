@@ -1,0 +1,49 @@
+"""Keras 2 activation names (``'relu'``, ``'softmax'``, …) as functions on graph tensors."""
+from __future__ import annotations
+
+import gpunet as gn
+
+
+def linear(x):
+    """The identity."""
+    return x
+
+
+def softmax(x, axis=-1):
+    """Softmax on ``axis``; the output remembers its logits so cross-entropy losses can use them."""
+    out = gn.nn.softmax(x, axis=axis)
+    if axis in (-1, x.shape.ndims - 1):
+        out._keras_logits = ("softmax", x)
+    return out
+
+
+def sigmoid(x):
+    """The logistic function; the output remembers its logits (for binary cross-entropy)."""
+    out = gn.sigmoid(x)
+    out._keras_logits = ("sigmoid", x)
+    return out
+
+
+_BY_NAME = {"linear": linear, "relu": gn.nn.relu, "relu6": gn.nn.relu6, "elu": gn.nn.elu,
+            "sigmoid": sigmoid, "tanh": gn.tanh, "softmax": softmax, "softplus": gn.nn.softplus}
+
+
+def get(identifier):
+    """The activation function for a Keras name, a callable, or None (linear)."""
+    if identifier is None:
+        return linear
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise ValueError(f"Unknown activation function: {identifier!r}; known: {sorted(_BY_NAME)}")
+        return _BY_NAME[identifier]
+    if callable(identifier):
+        return identifier
+    raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+def serialize(fn):
+    """The Keras name of an activation function (for configs)."""
+    for name, known in _BY_NAME.items():
+        if fn is known:
+            return name
+    raise ValueError(f"Activation {fn!r} has no Keras name, so it cannot be saved in a config")

@@ -1,0 +1,33 @@
+"""Embedding: integer indices to dense vectors."""
+from __future__ import annotations
+
+import gpunet as gn
+
+from .base import Layer
+
+
+class Embedding(Layer):
+    """Row ``i`` of an ``(input_dim, output_dim)`` table for each index ``i`` of the input."""
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", input_length=None, **kwargs):
+        if input_length is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
+            kwargs["input_shape"] = (input_length,)
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim, self.input_length = int(input_dim), int(output_dim), input_length
+        self.embeddings_initializer = embeddings_initializer
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
+                                          initializer=self.embeddings_initializer)
+
+    def call(self, inputs):
+        if inputs.dtype.is_floating:
+            inputs = gn.cast(inputs, gn.int32)
+        return gn.gather(self.embeddings.value(), inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)
+
+    def get_config(self):
+        return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": self.embeddings_initializer, "input_length": self.input_length}

@@ -1,0 +1,51 @@
+"""Keras 2 weight regularizers: ``l1``, ``l2``, ``l1_l2`` (a penalty tensor added to the model loss)."""
+from __future__ import annotations
+
+import gpunet as gn
+
+
+class L1L2:
+    """``l1 * sum(|w|) + l2 * sum(w ** 2)``."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = float(l1), float(l2)
+
+    def __call__(self, weight):
+        penalty = gn.constant(0.0, dtype=weight.dtype)
+        if self.l1:
+            penalty = penalty + self.l1 * gn.reduce_sum(gn.abs(weight))
+        if self.l2:
+            penalty = penalty + self.l2 * gn.reduce_sum(gn.square(weight))
+        return penalty
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+def l1(value=0.01):
+    """An L1 penalty ``value * sum(|w|)``."""
+    return L1L2(l1=value)
+
+
+def l2(value=0.01):
+    """An L2 penalty ``value * sum(w ** 2)``."""
+    return L1L2(l2=value)
+
+
+def l1_l2(l1=0.01, l2=0.01):  # noqa: E741 (Keras's names)
+    """L1 and L2 penalties together."""
+    return L1L2(l1=l1, l2=l2)
+
+
+def get(identifier):
+    """A regularizer from None, an L1L2 or its config dict."""
+    if identifier is None or isinstance(identifier, L1L2):
+        return identifier
+    if isinstance(identifier, dict):
+        return L1L2(**identifier)
+    raise TypeError(f"Could not interpret regularizer identifier: {identifier!r}")
+
+
+def serialize(regularizer):
+    """The config of a regularizer (None stays None)."""
+    return None if regularizer is None else regularizer.get_config()

@@ -1,0 +1,42 @@
+"""``gn.metrics``: Keras 2 metrics as per-sample functions ``(y_true, y_pred) -> values``; ``fit``
+reports their mean over the epoch. ``'accuracy'`` picks the kind from the loss, as Keras 2 does."""
+from __future__ import annotations
+
+import gpunet as gn
+
+
+def categorical_accuracy(y_true, y_pred):
+    """1.0 where the arg-max of ``y_pred`` is the arg-max of one-hot ``y_true``."""
+    return gn.cast(gn.equal(gn.argmax(y_true, axis=-1), gn.argmax(y_pred, axis=-1)), gn.float32)
+
+
+def sparse_categorical_accuracy(y_true, y_pred):
+    """1.0 where the arg-max of ``y_pred`` equals the integer label."""
+    labels = gn.reshape(y_true, [-1])
+    return gn.cast(gn.equal(gn.cast(labels, gn.int64), gn.argmax(y_pred, axis=-1)), gn.float32)
+
+
+def binary_accuracy(y_true, y_pred, threshold=0.5):
+    """Mean over the last axis of ``y_true == (y_pred > threshold)``."""
+    predicted = gn.cast(gn.greater(y_pred, threshold), y_pred.dtype)
+    return gn.reduce_mean(gn.cast(gn.equal(gn.cast(y_true, y_pred.dtype), predicted), gn.float32), axis=-1)
+
+
+_BY_NAME = {"categorical_accuracy": categorical_accuracy, "sparse_categorical_accuracy": sparse_categorical_accuracy,
+            "binary_accuracy": binary_accuracy, "mse": gn.losses.mse, "mae": gn.losses.mae,
+            "mean_squared_error": gn.losses.mse, "mean_absolute_error": gn.losses.mae}
+
+
+def get(identifier, loss_name, output_shape):
+    """``(reported name, function)`` of a metric; ``'accuracy'``/``'acc'`` follow the loss and shape."""
+    if callable(identifier):
+        return identifier.__name__, identifier
+    if identifier in ("accuracy", "acc"):
+        if loss_name == "binary_crossentropy" or (output_shape and output_shape[-1] == 1):
+            return identifier, binary_accuracy
+        if loss_name == "sparse_categorical_crossentropy":
+            return identifier, sparse_categorical_accuracy
+        return identifier, categorical_accuracy
+    if identifier not in _BY_NAME:
+        raise ValueError(f"Unknown metric function: {identifier!r}; known: {sorted(_BY_NAME) + ['accuracy']}")
+    return identifier, _BY_NAME[identifier]

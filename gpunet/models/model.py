@@ -1,0 +1,132 @@
+"""``Model``: functional (``Model(inputs, outputs)``) or subclassed (``call``); a model is a layer,
+so calling it on new tensors reuses its weights."""
+from __future__ import annotations
+
+import gpunet as gn
+from gpunet.layers.base import Layer, Node, shape_tuple, to_list, unpack
+
+from . import saving, summary
+from .network import LayerGraph, single_or_list
+from .training import TrainingMixin
+
+
+class Model(TrainingMixin, Layer):
+    """``Model(inputs, outputs)`` builds a functional model from Input tensors and layer outputs;
+    a subclass without those arguments defines ``call(inputs)`` and assigns its layers to
+    attributes (their weights become the model's)."""
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        self._init_training()
+        self._graph = None
+        self.inputs, self.outputs = None, None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional Model needs both inputs= and outputs=")
+            self._init_graph_network(inputs, outputs)
+
+    def _init_graph_network(self, inputs, outputs):
+        rebuilt = self._graph is not None  # Sequential reconnects after each add
+        self._graph = LayerGraph(inputs, outputs)
+        self.inputs, self.outputs = self._graph.inputs, self._graph.outputs
+        self._sublayers = list(self._graph.layers)
+        self.built = True
+        # node 0 is the construction itself (the outputs keep the history of their own layers)
+        node = Node(self, list(self.inputs), list(self.outputs), {}, len(self.inputs) > 1)
+        if rebuilt:
+            self._inbound_nodes[0] = node
+        else:
+            self._inbound_nodes.insert(0, node)
+
+    @property
+    def is_graph_network(self):
+        return self._graph is not None
+
+    @property
+    def layers(self):
+        return list(self._sublayers)
+
+    def get_layer(self, name=None, index=None):
+        """The layer called ``name`` (or at position ``index``)."""
+        if index is not None:
+            if index >= len(self.layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has "
+                                 f"{len(self.layers)} layers.")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: {[item.name for item in self.layers]}.")
+
+    @property
+    def input_names(self):
+        return [_layer_name(t, t.op.name) for t in self.inputs] if self.inputs else []
+
+    @property
+    def output_names(self):
+        return [_layer_name(t, f"output_{i + 1}") for i, t in enumerate(self.outputs)] if self.outputs else []
+
+    @property
+    def input_shape(self):
+        if self.inputs is None:
+            raise AttributeError(f"The model {self.name} has not been built yet, so it has no input shape.")
+        return unpack([shape_tuple(t) for t in self.inputs])
+
+    @property
+    def output_shape(self):
+        if self.outputs is None:
+            raise AttributeError(f"The model {self.name} has not been built yet, so it has no output shape.")
+        return unpack([shape_tuple(t) for t in self.outputs])
+
+    # -- calling ------------------------------------------------------------------------------------
+    def call(self, inputs, training=None):
+        if self._graph is None:
+            raise NotImplementedError(f"Model {self.name}: subclasses of Model must implement call(inputs)")
+        return single_or_list(self._graph.replay(inputs))
+
+    def compute_output_shape(self, input_shape):
+        if self._graph is None:
+            raise NotImplementedError(f"Model {self.name}: output shapes are known once the model was called")
+        return unpack([shape_tuple(t) for t in self.outputs])
+
+    def _build_for_data(self, arrays):
+        """Subclassed models get their input placeholders from the first data they see."""
+        if self.outputs is not None:
+            return
+        placeholders = [gn.placeholder(gn.as_dtype(a.dtype.name) if a.dtype.kind == "f" else gn.float32,
+                                       shape=(None,) + a.shape[1:], name=f"input_{i + 1}")
+                        for i, a in enumerate(arrays)]
+        outputs = self(unpack(placeholders))
+        self.inputs, self.outputs = placeholders, to_list(outputs)
+
+    # -- config, summary, saving ---------------------------------------------------------------------
+    def get_config(self):
+        if self._graph is None:
+            raise NotImplementedError(f"Model {self.name} is a subclassed model: its config cannot be saved "
+                                      f"(save_weights works).")
+        return saving.functional_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None, safe_mode=True):
+        return saving.functional_from_config(config, custom_objects, safe_mode)
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Print the layers, their output shapes and parameter counts (Keras 2's layout)."""
+        summary.print_summary(self, line_length, positions, print_fn or print)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """``filepath.json`` (architecture and compile settings) + ``filepath.safetensors`` (weights)."""
+        saving.save_model(self, filepath, overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """The weights as safetensors at ``filepath`` (``.safetensors`` added when it has no extension)."""
+        saving.save_weights(self, filepath)
+
+    def load_weights(self, filepath, by_name=False):
+        """Load weights saved by save_weights/save; every shape is checked before any is assigned."""
+        saving.load_weights(self, filepath)
+
+
+def _layer_name(tensor, default):
+    found = getattr(tensor, "_keras_history", None)
+    return found[0].name if found is not None and not isinstance(found[0], Model) else default

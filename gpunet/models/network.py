@@ -1,0 +1,96 @@
+"""The graph of layers behind a functional model: which layer calls (nodes) lead from the inputs to
+the outputs, in what order to replay them on new tensors, and the layers ordered by depth."""
+from __future__ import annotations
+
+from gpunet.layers.base import to_list, unpack
+from gpunet.layers.input_layer import InputLayer
+
+
+def history(tensor, role):
+    """The (layer, node index, tensor index) that produced ``tensor``."""
+    found = getattr(tensor, "_keras_history", None)
+    if found is None:
+        raise ValueError(f"{role} tensors to a Model must come from gpunet layers (gn.layers.Input(...) and layer "
+                         f"calls); {tensor.name} was made by a raw graph op.")
+    return found
+
+
+def node_of(tensor, role="Output"):
+    """The layer call (Node) that produced ``tensor``."""
+    layer, node_index, _ = history(tensor, role)
+    return layer._inbound_nodes[node_index]
+
+
+class LayerGraph:
+    """The nodes between ``inputs`` and ``outputs`` in execution order, and their layers by depth."""
+
+    def __init__(self, inputs, outputs):
+        self.inputs, self.outputs = to_list(inputs), to_list(outputs)
+        for t in self.inputs:
+            if not isinstance(history(t, "Input")[0], InputLayer):
+                raise ValueError(f"Input tensors to a Model must come from gn.layers.Input; {t.name} comes from "
+                                 f"layer {history(t, 'Input')[0].name}.")
+        self._input_ids = {id(t) for t in self.inputs}
+        self.nodes = []
+        seen = set()
+        for t in self.outputs:
+            self._visit(t, seen)
+        self.depth = self._depths()
+        self.layers = self._layers_by_depth()
+
+    def _visit(self, tensor, seen):
+        node = node_of(tensor)
+        if id(node) in seen:
+            return
+        if isinstance(node.layer, InputLayer) and id(tensor) not in self._input_ids:
+            raise ValueError(f"Graph disconnected: cannot obtain value for tensor {tensor.name} at layer "
+                             f"\"{node.layer.name}\". The following previous layers were accessed without issue: "
+                             f"{[n.layer.name for n in self.nodes]}")
+        seen.add(id(node))
+        for parent in node.input_tensors:
+            self._visit(parent, seen)
+        self.nodes.append(node)
+
+    def _depths(self):
+        depth = {id(node_of(t)): 0 for t in self.outputs}
+        for node in reversed(self.nodes):
+            mine = depth.setdefault(id(node), 0)
+            for parent in node.input_tensors:
+                key = id(node_of(parent))
+                depth[key] = max(depth.get(key, 0), mine + 1)
+        return depth
+
+    def _layers_by_depth(self):
+        layer_depth, first_seen = {}, {}
+        for position, node in enumerate(self.nodes):
+            key = id(node.layer)
+            layer_depth[key] = max(layer_depth.get(key, 0), self.depth[id(node)])
+            first_seen.setdefault(key, (position, node.layer))
+        ordered = sorted(first_seen.values(), key=lambda item: (-layer_depth[id(item[1])], item[0]))
+        return [layer for _, layer in ordered]
+
+    def replay(self, new_inputs):
+        """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs."""
+        new_inputs = to_list(new_inputs)
+        if len(new_inputs) != len(self.inputs):
+            raise ValueError(f"The model expects {len(self.inputs)} input(s), but it received {len(new_inputs)} "
+                             f"input tensor(s).")
+        values = {id(old): new for old, new in zip(self.inputs, new_inputs)}
+        for node in self.nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = [values[id(t)] for t in node.input_tensors]
+            outs = to_list(node.layer(args if node.several else args[0], **node.kwargs))
+            for old, new in zip(node.output_tensors, outs):
+                values[id(old)] = new
+        return [values[id(t)] for t in self.outputs]
+
+    def layer_nodes(self, layer):
+        """The indices (in ``layer._inbound_nodes``) of this graph's calls of ``layer``, in order."""
+        mine = {id(n) for n in self.nodes}
+        return [i for i, n in enumerate(layer._inbound_nodes) if id(n) in mine]
+
+
+def single_or_list(outputs):
+    """One tensor, or a list when there are several."""
+    return unpack(outputs) if len(outputs) == 1 else outputs

@@ -1,0 +1,253 @@
+"""compile / fit / evaluate / predict: the Keras 2 training loop on one session.
+
+Each mode (train, test, predict) compiles into one ``sess.run`` signature, so after the first batch
+a step is a feed dictionary and one run of a cached plan."""
+from __future__ import annotations
+
+import numpy as np
+
+import gpunet as gn
+from gpunet import backend as K
+from gpunet import callbacks as callbacks_module
+from gpunet import metrics as metrics_module
+from gpunet import optimizers
+from gpunet.keras_losses import get as get_loss
+from gpunet.layers.base import unpack
+
+from .data import batches, split_validation, standardize
+
+
+class _Function:
+    """One compiled step: feeds arrays to ``inputs``, runs ``fetches`` (the first may be an op)."""
+
+    def __init__(self, inputs, fetches, training):
+        self.inputs, self.fetches = inputs, fetches
+        self.phase = K.phase_feed(training)
+        self.variables = gn.global_variables()
+        self._session = None
+
+    def __call__(self, arrays):
+        session = K.get_session()
+        if session is not self._session:
+            K.initialize_variables(self.variables, session)
+            self._session = session
+        feed = dict(zip(self.inputs, arrays))
+        feed.update(self.phase)
+        return session.run(self.fetches, feed)
+
+
+class TrainingMixin:
+    """The training API of ``Model``."""
+
+    def _init_training(self):
+        self.optimizer = None
+        self._compile_args = None
+        self._functions = {}
+        self.stop_training = False
+        self.history = None
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
+        """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
+        if kwargs:
+            raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if loss is None:
+            raise ValueError("compile needs a loss (a name such as 'categorical_crossentropy' or a callable)")
+        self.optimizer = optimizers.get(optimizer)
+        metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        self._functions = {}
+
+    # -- the compiled graph ------------------------------------------------------------------------
+    def _per_output(self, value, default, what):
+        names = self.output_names
+        if isinstance(value, dict):
+            missing = [n for n in value if n not in names]
+            if missing:
+                raise ValueError(f"Unknown entries in {what} dictionary: {missing}. Only expected the following "
+                                 f"keys: {names}")
+            return [value.get(n, default) for n in names]
+        if isinstance(value, (list, tuple)) and not (what == "metrics" and len(names) == 1):
+            if len(value) != len(names):
+                raise ValueError(f"When passing a list as {what}, it should have one entry per model output. "
+                                 f"The model has {len(names)} outputs, but you passed {what}={value!r}")
+            return list(value)
+        return [value] * len(names)
+
+    @property
+    def metrics_names(self):
+        """``['loss', ...]``: the names of the values evaluate returns (and fit logs)."""
+        if self._compile_args is None or self.outputs is None:
+            return []
+        return ["loss"] + [name for name, _ in self._loss_and_metric_specs()[1]]
+
+    def _loss_and_metric_specs(self):
+        args = self._compile_args
+        names = self.output_names
+        losses = self._per_output(args["loss"], None, "loss")
+        weights = self._per_output(args["loss_weights"], 1.0, "loss_weights") if args["loss_weights"] else \
+            [1.0] * len(names)
+        metric_lists = self._per_output(args["metrics"], [], "metrics")
+        specs, metric_specs = [], []
+        several = len(names) > 1
+        for i, (name, loss, weight) in enumerate(zip(names, losses, weights)):
+            loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+            specs.append((name, get_loss(loss), weight))
+            if several:
+                metric_specs.append((f"{name}_loss", ("loss", i)))
+            shape = self.outputs[i].shape.as_list() if self.outputs[i].shape.ndims else None
+            for metric in metric_lists[i] if isinstance(metric_lists[i], list) else [metric_lists[i]]:
+                label, fn = metrics_module.get(metric, loss_name, shape)
+                metric_specs.append((f"{name}_{label}" if several else label, ("metric", i, fn)))
+        return specs, metric_specs
+
+    def _loss_graph(self, targets):
+        specs, metric_specs = self._loss_and_metric_specs()
+        with gn.name_scope("loss"):
+            per_output = [gn.reduce_mean(fn(t, out)) for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
+            total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
+                per_output[0] * specs[0][2]
+            extra = self.losses
+            if extra:
+                total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
+        with gn.name_scope("metrics"):
+            values = [per_output[what[1]] if what[0] == "loss" else
+                      gn.reduce_mean(what[2](targets[what[1]], self.outputs[what[1]]))
+                      for _, what in metric_specs]
+        return total, values
+
+    def _targets(self, ys):
+        targets = []
+        for name, out, y in zip(self.output_names, self.outputs, ys):
+            dtype = y.dtype.name if y.dtype.kind in "iu" else out.dtype
+            targets.append(gn.placeholder(dtype, shape=(None,) + y.shape[1:], name=f"{name}_target"))
+        return targets
+
+    def _function(self, mode, ys=None):
+        key = (mode,) + tuple((y.ndim, y.dtype.kind) for y in (ys or []))
+        if key not in self._functions:
+            if mode != "predict" and self._compile_args is None:
+                raise RuntimeError("You must compile your model before training/testing. Use "
+                                   "`model.compile(optimizer, loss)`.")
+            self._functions[key] = self._make_function(mode, ys)
+        return self._functions[key]
+
+    def _make_function(self, mode, ys):
+        if mode == "predict":
+            return _Function(self.inputs, list(self.outputs), training=False)
+        targets = self._targets(ys)
+        total, values = self._loss_graph(targets)
+        fetches = [total] + values
+        if mode == "train":
+            weights = self.trainable_weights
+            if not weights:
+                raise ValueError(f"Model {self.name} has no trainable weights to fit.")
+            train_op = self.optimizer.minimize(total, weights)
+            fetches = [gn.group(train_op, *self.updates)] + fetches
+        return _Function(self.inputs + targets, fetches, training=mode == "train")
+
+    # -- data ---------------------------------------------------------------------------------------
+    def _standardize_x(self, x):
+        if self.outputs is None:
+            arrays = standardize(x, None, "input")
+            self._build_for_data(arrays)
+        return standardize(x, self.inputs, "input", self.input_names)
+
+    def _standardize(self, x, y):
+        xs = self._standardize_x(x)
+        ys = standardize(y, self.outputs, "target", self.output_names, check_shape=False)
+        sizes = {len(a) for a in xs + ys}
+        if len(sizes) > 1:
+            raise ValueError(f"All input and target arrays should have the same number of samples. Got array "
+                             f"lengths {[len(a) for a in xs]} (inputs) and {[len(a) for a in ys]} (targets)")
+        return xs, ys
+
+    # -- fit / evaluate / predict -----------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
+        """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
+        if kwargs:
+            raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        batch_size = batch_size or 32
+        xs, ys = self._standardize(x, y)
+        if validation_data is not None:
+            vx, vy = validation_data[0], validation_data[1]
+            val = self._standardize(vx, vy)
+        elif validation_split:
+            (xs, ys), val = split_validation(xs, ys, validation_split)
+        else:
+            val = None
+        step = self._function("train", ys)
+        names = self.metrics_names
+        history = callbacks_module.History()
+        cbs = callbacks_module.CallbackList(callbacks, self, history, verbose,
+                                            {"epochs": epochs, "steps": -(-len(xs[0]) // batch_size),
+                                             "samples": len(xs[0]), "verbose": verbose, "metrics": names})
+        self.stop_training = False
+        cbs.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            cbs.on_epoch_begin(epoch)
+            logs = self._run_epoch(step, xs + ys, batch_size, shuffle, names, cbs)
+            if val is not None:
+                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val, batch_size))})
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end()
+        self.history = history
+        return history
+
+    def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
+        sums = np.zeros(len(names))
+        seen = 0
+        for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
+            values = step(chunk)[1:]
+            n = len(chunk[0])
+            sums += np.asarray(values, dtype=np.float64) * n
+            seen += n
+            cbs.on_batch_end(index, dict(zip(names, sums / seen)), n)
+        return {name: float(v) for name, v in zip(names, sums / max(seen, 1))}
+
+    def _test_loop(self, xs, ys, batch_size):
+        step = self._function("test", ys)
+        sums, seen = None, 0
+        for chunk in batches(xs + ys, batch_size, shuffle=False):
+            values = np.asarray(step(chunk), dtype=np.float64) * len(chunk[0])
+            sums = values if sums is None else sums + values
+            seen += len(chunk[0])
+        return [float(v) for v in sums / max(seen, 1)]
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, **kwargs):
+        """The loss (and metrics) over the data, averaged over samples: a scalar or a list."""
+        if kwargs:
+            raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
+        xs, ys = self._standardize(x, y)
+        results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32)]
+        if verbose:
+            print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
+        return results[0] if len(results) == 1 else results
+
+    def predict(self, x, batch_size=None, verbose=0, **kwargs):
+        """The model outputs for ``x``, computed in batches (an array, or a list for several outputs)."""
+        if kwargs:
+            raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
+        xs = self._standardize_x(x)
+        step = self._function("predict")
+        batch_size = batch_size or 32
+        if len(xs[0]) <= batch_size:
+            return unpack(step(xs))
+        parts = [step(chunk) for chunk in batches(xs, batch_size, shuffle=False)]
+        return unpack([np.concatenate(column) for column in zip(*parts)])
+
+    def predict_on_batch(self, x):
+        return unpack(self._function("predict")(self._standardize_x(x)))
+
+    def train_on_batch(self, x, y):
+        """One training step on one batch; the loss (and metrics) of that batch before the update."""
+        xs, ys = self._standardize(x, y)
+        values = [float(v) for v in self._function("train", ys)(xs + ys)[1:]]
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x, y):
+        xs, ys = self._standardize(x, y)
+        values = [float(v) for v in self._function("test", ys)(xs + ys)]
+        return values[0] if len(values) == 1 else values

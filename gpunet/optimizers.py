@@ -1,0 +1,159 @@
+"""``gn.optimizers``: Keras 2 optimizers (SGD, Adagrad, RMSprop, Adam) with tf_keras 2.x defaults.
+
+They share the fused update ops of ``gn.train`` but never its defaults: RMSprop's mean square starts
+at 0 (TF1's RMSPropOptimizer starts it at 1.0), epsilons are 1e-7, the learning rate comes first
+(``lr=`` or ``learning_rate=``), ``decay=`` divides it by ``1 + decay * iterations``."""
+from __future__ import annotations
+
+import gpunet as gn
+
+
+class _KerasRMSProp(gn.train.RMSPropOptimizer):
+    """TF1's RMSProp update with Keras's start: the mean square is 0, not 1."""
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "rms", self._name)
+            if self._momentum_slot:
+                self._zeros_slot(v, "momentum", self._name)
+            if self._centered:
+                self._zeros_slot(v, "mg", self._name)
+
+
+class _KerasMomentum(gn.train.Optimizer):
+    """Keras's momentum form, exact under a changing learning rate: ``v = momentum * v - lr * grad;
+    var += v`` (Nesterov: ``var += momentum * v - lr * grad``). Slot ``<var>/<name>``."""
+
+    def __init__(self, learning_rate, momentum, nesterov, name):
+        super().__init__(False, name)
+        self._learning_rate, self._momentum, self._nesterov = learning_rate, momentum, nesterov
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._zeros_slot(v, "momentum", self._name)
+
+    def _apply_dense(self, grad, var):
+        velocity = self.get_slot(var, "momentum")
+        lr_grad = self._hyper(self._learning_rate, var, "learning_rate") * grad
+        momentum = self._hyper(self._momentum, var, "momentum")
+        new_velocity = momentum * velocity.value() - lr_grad
+        step = momentum * new_velocity - lr_grad if self._nesterov else new_velocity
+        with gn.control_dependencies([velocity.assign(new_velocity, read_value=False)]):
+            return var.assign_add(step, read_value=False)
+
+
+class Optimizer:
+    """A Keras 2 optimizer: hyperparameters now, a graph optimizer when a model compiles."""
+
+    _defaults = {"learning_rate": 0.001}
+
+    def __init__(self, learning_rate=None, decay=0.0, clipnorm=None, clipvalue=None, name=None, lr=None, **hyper):
+        if learning_rate is not None and lr is not None:
+            raise ValueError("Give the learning rate once: lr= or learning_rate=, not both")
+        unknown = set(hyper) - set(self._defaults)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
+        rate = learning_rate if learning_rate is not None else lr
+        self.learning_rate = float(self._defaults["learning_rate"] if rate is None else rate)
+        self.decay, self.clipnorm, self.clipvalue = float(decay), clipnorm, clipvalue
+        self.hyper = {k: hyper.get(k, v) for k, v in self._defaults.items() if k != "learning_rate"}
+        self.name = name or type(self).__name__
+        self.iterations = None
+
+    @property
+    def lr(self):
+        return self.learning_rate
+
+    def _graph_optimizer(self, learning_rate):
+        raise NotImplementedError
+
+    def _current_learning_rate(self):
+        if not self.decay:
+            return self.learning_rate
+        steps = gn.cast(self.iterations.value(), gn.float32)
+        return self.learning_rate / (1.0 + self.decay * steps)
+
+    def _clip(self, grads_and_vars):
+        pairs = [(g, v) for g, v in grads_and_vars if g is not None]
+        if self.clipvalue is not None:
+            pairs = [(gn.clip_by_value(g, -self.clipvalue, self.clipvalue), v) for g, v in pairs]
+        if self.clipnorm is not None:
+            pairs = [(g * (self.clipnorm / gn.maximum(gn.sqrt(gn.reduce_sum(g * g)), self.clipnorm)), v)
+                     for g, v in pairs]
+        return pairs
+
+    def minimize(self, loss, var_list):
+        """The training op: one update per variable of ``var_list``, then ``iterations += 1``."""
+        with gn.name_scope(None), gn.variable_scope(None, default_name=self.name):
+            if self.iterations is None:
+                self.iterations = gn.Variable(0, dtype=gn.int64, name="iterations", trainable=False)
+            optimizer = self._graph_optimizer(self._current_learning_rate())
+            grads = self._clip(optimizer.compute_gradients(loss, var_list=var_list))
+            return optimizer.apply_gradients(grads, global_step=self.iterations)
+
+    def get_config(self):
+        return {"name": self.name, "learning_rate": self.learning_rate, "decay": self.decay, **self.hyper}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class SGD(Optimizer):
+    """``velocity = momentum * velocity - lr * grad; var += velocity`` (plain SGD with momentum 0)."""
+
+    _defaults = {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
+
+    def _graph_optimizer(self, learning_rate):
+        momentum = self.hyper["momentum"]
+        if not momentum:
+            return gn.train.GradientDescentOptimizer(learning_rate, name=self.name)
+        return _KerasMomentum(learning_rate, momentum, self.hyper["nesterov"], self.name)
+
+
+class Adagrad(Optimizer):
+    """``accum += grad ** 2; var -= lr * grad / sqrt(accum)``; the accumulator starts at 0.1."""
+
+    _defaults = {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7}
+
+    def _graph_optimizer(self, learning_rate):
+        return gn.train.AdagradOptimizer(learning_rate, self.hyper["initial_accumulator_value"], name=self.name)
+
+
+class RMSprop(Optimizer):
+    """``ms = rho * ms + (1 - rho) * grad ** 2; var -= lr * grad / sqrt(ms + epsilon)``, ms from 0."""
+
+    _defaults = {"learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}
+
+    def _graph_optimizer(self, learning_rate):
+        h = self.hyper
+        return _KerasRMSProp(learning_rate, decay=h["rho"], momentum=h["momentum"], epsilon=h["epsilon"],
+                             centered=h["centered"], name=self.name)
+
+
+class Adam(Optimizer):
+    """Adam with Keras's epsilon 1e-7 (``beta_1`` 0.9, ``beta_2`` 0.999)."""
+
+    _defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+
+    def _graph_optimizer(self, learning_rate):
+        h = self.hyper
+        return gn.train.AdamOptimizer(learning_rate, h["beta_1"], h["beta_2"], h["epsilon"], name=self.name)
+
+
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+
+
+def get(identifier):
+    """An optimizer from a Keras name (``'rmsprop'``), a config dict or an optimizer object."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in _BY_NAME:
+            raise ValueError(f"Unknown optimizer: {identifier!r}; known: {sorted(_BY_NAME)}")
+        return _BY_NAME[key]()
+    if isinstance(identifier, dict):
+        return _BY_NAME[identifier["class_name"].lower()].from_config(identifier["config"])
+    raise TypeError(f"Could not interpret optimizer identifier: {identifier!r} (give 'rmsprop', 'adam', "
+                    f"'sgd', 'adagrad' or a gn.optimizers object)")
