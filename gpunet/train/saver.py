@@ -150,7 +150,7 @@ def _check_session(sess, needed):
 
 
 def _dims(shape) -> str:
-    return "<unknown>" if shape.dims is None else str(list(shape.dims))
+    return "<unknown>" if shape.dims is None else str(shape.as_list())
 
 
 def _named_variables(var_list) -> dict:

@@ -35,6 +35,10 @@ CPU_ONLY = {
     "Print": "writes to a host stream",
     "PrintV2": "writes to a host stream",
     "ReportUninitialized": "builds a host string array of variable names",
+    "ScalarSummary": "serializes a Summary proto (host strings)",
+    "HistogramSummary": "serializes a Summary proto (host strings)",
+    "ImageSummary": "serializes a Summary proto (host strings)",
+    "MergeSummary": "serializes a Summary proto (host strings)",
 }
 
 # Every float case also runs in float16 and float64 (its float32 inputs converted), with these
