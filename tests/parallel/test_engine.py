@@ -30,7 +30,8 @@ def replicated(n, optimizer, variables_on):
     x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
     make = OPTIMIZERS[optimizer]
     trainer = ReplicatedTrainer(make if variables_on == "gpu" else make(), gpus=n, variables_on=variables_on)
-    global_step = gn.Variable(0, name="global_step", trainable=False)
+    with gn.device("/cpu:0"):
+        global_step = gn.Variable(0, name="global_step", trainable=False)
     train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())),
                                    [x, y], global_step=global_step)
     return trainer, x, y, train_op, global_step
@@ -86,3 +87,36 @@ def test_a_replica_with_no_rows_contributes_nothing(vgpus):
     got = replicated_weights(4, "sgd", "cpu", 1, batches)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+
+
+def copies_by_replica(report, n):
+    """Per replica: the copies into its GPU and out of it (CopyInfo rows of the plan)."""
+    into = [[c for c in report.copies if c.dst.name.endswith(f"GPU:{i}")] for i in range(n)]
+    out = [[c for c in report.copies if c.src.name.endswith(f"GPU:{i}")] for i in range(n)]
+    return into, out
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+@pytest.mark.parametrize("n", [2, 4])
+def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buffer(vgpus, n, variables_on):
+    trainer, x, y, train_op, _ = replicated(n, "adam", variables_on)
+    weight_bytes = \
+        {name: w.nbytes for name, w in zip(["w1/read:0", "b1/read:0", "w2/read:0", "b2/read:0"], initial_weights())}
+    fused = sum(weight_bytes.values())
+    xv, yv = data(BATCH)
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        report = sess.placement_report(train_op, {x: xv, y: yv})
+    into, out = copies_by_replica(report, n)
+    for i in range(n):
+        sent = [(c.tensor.name, c.bytes, c.dst.name.rsplit("/", 1)[1]) for c in out[i]]
+        assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
+        received = {c.tensor.name: c.bytes for c in into[i] if "rows" not in c.tensor.name}
+        rows = sorted(c.tensor.name for c in into[i] if "rows" in c.tensor.name)
+        assert rows == [f"split/replica_{i}_rows:0", f"split_1/replica_{i}_rows:0"]  # its slice of x and y
+        if variables_on == "cpu":
+            assert received == weight_bytes  # every weight once, nothing else
+        else:
+            assert received == {"all_reduce/mean:0": fused}  # the reduced buffer, no weights
+    assert len(report.copies) == n * (len(into[0]) + 1)
