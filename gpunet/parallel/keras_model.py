@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 import gpunet as gn
+from gpunet.layers.base import to_list
 from gpunet.models import Model
 
 from .towers import gpu_devices, split_batch
@@ -19,23 +20,10 @@ class ParallelModel(Model):
     """The model ``multi_gpu_model`` returns (build it through that function)."""
 
     def __init__(self, template, devices, cpu_merge=True):
-        self.template, self.replica_devices = template, list(devices)
-        parts = len(self.replica_devices)
-        with gn.device("/cpu:0"):
-            inputs = [gn.layers.Input(batch_shape=tuple(t.shape.as_list()), dtype=t.dtype, name=f"parallel_{n}")
-                      for t, n in zip(template.inputs, template.input_names)]
-        self.replica_outputs = []
-        for i, device in enumerate(self.replica_devices):
-            with gn.device("/cpu:0"):
-                rows = [gn.layers.Lambda(split_batch, arguments={"parts": parts, "index": i},
-                                         name=f"replica_{i}_{n}")(x) for x, n in zip(inputs, template.input_names)]
-            with gn.device(device), gn.name_scope(f"replica_{i}"):
-                self.replica_outputs.append(gn.layers.base.to_list(template(rows[0] if len(rows) == 1 else rows)))
-        with gn.device("/cpu:0" if cpu_merge else self.replica_devices[0]):
-            merged = [gn.layers.concatenate(list(outs), axis=0, name=name)
-                      for name, outs in zip(template.output_names, zip(*self.replica_outputs))]
+        inputs, replica_outputs, merged = _replicate(template, list(devices), cpu_merge)
         super().__init__(inputs, merged[0] if len(merged) == 1 else merged, name=f"{template.name}_parallel")
-        self._replica_inputs = inputs
+        # plain attributes: the template is already this model's (only) sublayer with weights
+        vars(self).update(template=template, replica_devices=list(devices), replica_outputs=replica_outputs)
 
     # -- training through the replica engine ------------------------------------------------------
     def _train_op(self, total, targets):
@@ -76,6 +64,34 @@ class ParallelModel(Model):
     def load_weights(self, filepath, by_name=False):
         """Loads into the template, so into every replica."""
         self.template.load_weights(filepath, by_name)
+
+
+def _replicate(template, devices, cpu_merge):
+    """Inputs on /cpu:0, each replica's rows cut there, the template called on each GPU, the outputs
+    concatenated on /cpu:0 (or the first GPU without ``cpu_merge``)."""
+    with gn.device("/cpu:0"):
+        inputs = [gn.layers.Input(batch_shape=tuple(t.shape.as_list()), dtype=t.dtype, name=f"parallel_{n}")
+                  for t, n in zip(template.inputs, template.input_names)]
+    replica_outputs = []
+    for i, device in enumerate(devices):
+        with gn.device("/cpu:0"):
+            rows = [gn.layers.Lambda(split_batch, arguments={"parts": len(devices), "index": i},
+                                     name=f"replica_{i}_{n}")(x) for x, n in zip(inputs, template.input_names)]
+        with gn.device(device), gn.name_scope(f"replica_{i}"):
+            replica_outputs.append(to_list(template(rows[0] if len(rows) == 1 else rows)))
+    with gn.device("/cpu:0" if cpu_merge else devices[0]):
+        merged = [_merge(list(outs), name) for name, outs in zip(template.output_names, zip(*replica_outputs))]
+    return inputs, replica_outputs, merged
+
+
+def _merge(outputs, name):
+    if len(outputs) == 1:  # a single replica: nothing to concatenate, the output under its own name
+        return gn.layers.Lambda(_same, name=name)(outputs[0])
+    return gn.layers.concatenate(outputs, axis=0, name=name)
+
+
+def _same(tensor):
+    return gn.identity(tensor)
 
 
 def _loss_sum(specs, targets, outputs):
