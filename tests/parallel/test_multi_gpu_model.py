@@ -22,11 +22,11 @@ def template():
     return model
 
 
-def trained_weights(gpus, optimizer, steps, x, y, batch_size):
+def trained_weights(gpus, optimizer, steps, x, y, batch_size, variables_on="cpu"):
     gn.reset_default_graph()
     gn.backend.clear_session()
     model = template()
-    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus)
+    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus, variables_on=variables_on)
     trained.compile(KERAS_OPTIMIZERS[optimizer](), "sparse_categorical_crossentropy")
     for step in range(steps):
         rows = slice(step * batch_size % len(x), step * batch_size % len(x) + batch_size)
@@ -35,23 +35,25 @@ def trained_weights(gpus, optimizer, steps, x, y, batch_size):
 
 
 @pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
 @pytest.mark.parametrize("optimizer", sorted(KERAS_OPTIMIZERS))
 @pytest.mark.parametrize("gpus", [1, 2, 4])
-def test_one_step_of_multi_gpu_model_equals_the_template_on_the_global_batch(vgpus, gpus, optimizer):
+def test_one_step_of_multi_gpu_model_equals_the_template_on_the_global_batch(vgpus, gpus, optimizer, variables_on):
     x, y = data(22)
     want = trained_weights(None, optimizer, 1, x, y, 22)
-    got = trained_weights(gpus, optimizer, 1, x, y, 22)
+    got = trained_weights(gpus, optimizer, 1, x, y, 22, variables_on)
     for g, w, w0 in zip(got, want, initial_weights()):
         assert np.abs(w - w0).max() > 1e-4
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
 @pytest.mark.parametrize("optimizer", sorted(KERAS_OPTIMIZERS))
-def test_after_100_steps_multi_gpu_model_agrees_with_the_template(vgpus, optimizer):
+def test_after_100_steps_multi_gpu_model_agrees_with_the_template(vgpus, optimizer, variables_on):
     x, y = data(220)
     want = trained_weights(None, optimizer, 100, x, y, 22)
-    got = trained_weights(4, optimizer, 100, x, y, 22)
+    got = trained_weights(4, optimizer, 100, x, y, 22, variables_on)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
 
@@ -73,9 +75,10 @@ def test_placement_split_merge_and_a_replica_with_no_rows(vgpus):
 
 
 @pytest.mark.parametrize("vgpus", [2], indirect=True)
-def test_fit_evaluate_predict_and_saving_share_the_template_weights(vgpus, tmp_path, capsys):
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+def test_fit_evaluate_predict_and_saving_share_the_template_weights(vgpus, tmp_path, capsys, variables_on):
     model = template()
-    parallel = multi_gpu_model(model, gpus=[0, 1])
+    parallel = multi_gpu_model(model, gpus=[0, 1], variables_on=variables_on)
     parallel.compile(gn.optimizers.SGD(0.1), "sparse_categorical_crossentropy", metrics=["accuracy"])
     x, y = data(64)
     history = parallel.fit(x, y, batch_size=16, epochs=2, verbose=2,
@@ -114,3 +117,18 @@ def test_asking_for_more_gpus_than_exist_names_both(vgpus):
 def test_without_gpus_multi_gpu_model_says_there_are_none():
     with pytest.raises(ValueError, match=r"but this machine has 0 GPU\(s\): none"):
         multi_gpu_model(template(), gpus=2)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_mirrored_copies_live_on_their_gpus(vgpus):
+    model = template()
+    parallel = multi_gpu_model(model, gpus=2, variables_on="gpu")
+    x = data(6)[0]
+    np.testing.assert_allclose(parallel.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)  # copies = template
+    report = gn.backend.get_session().placement_report(parallel.outputs[0], {parallel.inputs[0]: x})
+    kernels = sorted(row.assigned.rsplit("/", 1)[1] for row in report.rows
+                     if row.type == "VariableV2" and row.op.endswith("kernel"))
+    assert kernels == ["device:GPU:0", "device:GPU:0", "device:GPU:1", "device:GPU:1"]
+    assert not any("kernel" in c.tensor.name or "bias" in c.tensor.name for c in report.copies)
+    with pytest.raises(ValueError, match="variables_on must be 'cpu' or 'gpu', got 'tpu'"):
+        multi_gpu_model(model, gpus=2, variables_on="tpu")
