@@ -68,7 +68,7 @@ class ParallelModel(Model):
         """'gpu' mode: the template's weights into every copy, once per session (at first use)."""
         session = gn.backend.get_session()
         if self._mirrored_in is not session:
-            gn.backend.initialize_variables(self.template.weights + self.weights, session)
+            gn.backend.initialize_variables(self.template.weights, session)  # the copies get their values
             session.run(self._to_replicas)
             vars(self)["_mirrored_in"] = session
 

@@ -6,6 +6,7 @@ from safetensors.numpy import load_file
 
 import gpunet as gn
 from gpunet.parallel import multi_gpu_model
+from tests.conftest import no_gpu_only
 
 from .nets import data, initial_weights
 
@@ -114,6 +115,7 @@ def test_asking_for_more_gpus_than_exist_names_both(vgpus):
         multi_gpu_model(model, gpus=True)
 
 
+@no_gpu_only
 def test_without_gpus_multi_gpu_model_says_there_are_none():
     with pytest.raises(ValueError, match=r"but this machine has 0 GPU\(s\): none"):
         multi_gpu_model(template(), gpus=2)
