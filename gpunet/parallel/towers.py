@@ -9,8 +9,9 @@ def average_gradients(tower_grads):
     """``[(mean gradient, variable)]`` over towers, from one ``[(gradient, variable)]`` list per tower.
 
     Averages (not sums), keeps the order and the variable objects of the first tower's list. A
-    variable whose gradient is None in every tower keeps None; in only some towers, the towers that
-    have one are averaged (TF1's recipe would fail there)."""
+    variable whose gradient is None in every tower keeps None (apply_gradients skips it, as TF1
+    does); a None in only some towers counts as zero there (that tower's loss does not depend on
+    the variable), so the result is the gradient of the towers' mean loss."""
     tower_grads = [list(grads) for grads in tower_grads]
     if not tower_grads:
         raise ValueError("average_gradients: tower_grads is empty (one list of (gradient, variable) per tower)")
@@ -25,16 +26,15 @@ def average_gradients(tower_grads):
             raise ValueError(f"average_gradients: tower lists disagree on variable {variable.name} at the same "
                              f"position: {[v.name for _, v in pairs]}")
         grads = [g for g, _ in pairs if g is not None]
-        averaged.append((_mean(grads), variable))
+        averaged.append((_mean(grads, len(pairs)), variable))
     return averaged
 
 
-def _mean(grads):
+def _mean(grads, towers):
     if not grads:
         return None
-    if len(grads) == 1:
-        return gn.identity(grads[0])
-    return gn.multiply(gn.add_n(grads), 1.0 / len(grads))
+    total = grads[0] if len(grads) == 1 else gn.add_n(grads)
+    return gn.multiply(total, 1.0 / towers)
 
 
 def gpu_devices(gpus):

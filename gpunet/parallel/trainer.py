@@ -18,7 +18,7 @@ import gpunet as gn
 
 from .communicators import HostAllReduce
 from .fusion import fuse, unfuse
-from .towers import gpu_devices
+from .towers import gpu_devices, split_batch
 
 _MODES = ("cpu", "gpu")
 
@@ -35,8 +35,10 @@ class ReplicatedTrainer:
         self.variables_on, self.host = variables_on, host
         self.communicator = communicator or HostAllReduce(host)
         self._optimizer_source = optimizer
-        self._optimizers = [self._make_optimizer(i) for i in range(self.num_replicas)]
-        self._tower_variables = []
+        self._optimizers = []
+        for index in range(self.num_replicas):
+            self._optimizers.append(self._make_optimizer(index))
+        self.tower_variables = []  # per replica, the variables apply_gradients updated (set by it)
 
     @property
     def num_replicas(self):
@@ -48,13 +50,18 @@ class ReplicatedTrainer:
         return self._optimizers[0]
 
     def _make_optimizer(self, index):
+        """Replica ``index``'s optimizer: the one given (or made once) in 'cpu' mode; one made per
+        replica by the given factory in 'gpu' mode (each copy has its own slots and step count)."""
         source = self._optimizer_source
-        if not callable(source) or isinstance(source, gn.train.Optimizer):
-            if self.variables_on == "gpu" and index > 0:
-                raise TypeError("variables_on='gpu' gives each replica its own optimizer: pass a zero-argument "
-                                "factory, e.g. optimizer=lambda: gn.train.AdamOptimizer(1e-3)")
-            return source
-        return source() if self.variables_on == "gpu" or index == 0 else self._optimizers[0]
+        is_factory = callable(source) and not isinstance(source, gn.train.Optimizer)
+        if self.variables_on == "cpu":
+            return self._optimizers[0] if index > 0 else (source() if is_factory else source)
+        if is_factory:
+            return source()
+        if index > 0:
+            raise TypeError("variables_on='gpu' gives each replica its own optimizer: pass a zero-argument "
+                            "factory, e.g. optimizer=lambda: gn.train.AdamOptimizer(1e-3)")
+        return source
 
     # -- building the towers ----------------------------------------------------------------------
     @contextlib.contextmanager
@@ -73,7 +80,6 @@ class ReplicatedTrainer:
 
     def split(self, tensor):
         """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host."""
-        from .towers import split_batch
         with gn.device(self.host), gn.name_scope("split"):
             return [split_batch(tensor, self.num_replicas, i) for i in range(self.num_replicas)]
 
@@ -116,7 +122,7 @@ class ReplicatedTrainer:
         for i, grads in enumerate(tower_grads):
             with gn.device(self.devices[i]), gn.name_scope(f"tower_{i}/"):
                 buffers.append(fuse([g for g, _ in grads], [v for _, v in grads]))
-        self._tower_variables = [[v for _, v in grads] for grads in tower_grads]
+        self.tower_variables = [[v for _, v in grads] for grads in tower_grads]
         if self.variables_on == "cpu":
             update = self._apply_on_host(buffers, tower_grads[0], scale)
         else:
@@ -148,7 +154,7 @@ class ReplicatedTrainer:
         once after the initializer); a no-op in 'cpu' mode."""
         assigns = []
         if self.variables_on == "gpu":
-            for i, variables in enumerate(self._tower_variables[1:], start=1):
+            for i, variables in enumerate(self.tower_variables[1:], start=1):
                 with gn.device(self.devices[i]):
-                    assigns += [gn.assign(mine, first) for mine, first in zip(variables, self._tower_variables[0])]
+                    assigns += [gn.assign(mine, first) for mine, first in zip(variables, self.tower_variables[0])]
         return gn.group(*assigns, name="broadcast_variables")

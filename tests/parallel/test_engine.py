@@ -45,7 +45,7 @@ def replicated_weights(n, optimizer, variables_on, steps, batches):
         for step in range(steps):
             sess.run(train_op, {x: batches[step][0], y: batches[step][1]})
         assert sess.run(global_step) == steps
-        replicas = [sess.run(variables) for variables in trainer._tower_variables]
+        replicas = [sess.run(variables) for variables in trainer.tower_variables]
     for other in replicas[1:]:  # mirrored copies stay identical
         for a, b in zip(replicas[0], other):
             np.testing.assert_array_equal(a, b)
@@ -120,3 +120,20 @@ def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buf
         else:
             assert received == {"all_reduce/mean:0": fused}  # the reduced buffer, no weights
     assert len(report.copies) == n * (len(into[0]) + 1)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_trainer_rejects_bad_arguments_clearly(vgpus):
+    sgd = gn.train.GradientDescentOptimizer(0.1)
+    with pytest.raises(ValueError, match="variables_on must be one of \\['cpu', 'gpu'\\], got 'host'"):
+        ReplicatedTrainer(sgd, gpus=2, variables_on="host")
+    with pytest.raises(TypeError, match="pass a zero-argument factory"):
+        ReplicatedTrainer(sgd, gpus=2, variables_on="gpu")
+    with pytest.raises(ValueError, match=r"Asked for GPUs \['/gpu:0', '/gpu:1', '/gpu:2'\] \(3\), but this machine "
+                                         r"has 2 GPU\(s\): /gpu:0, /gpu:1"):
+        ReplicatedTrainer(sgd, gpus=3)
+    trainer = ReplicatedTrainer(sgd)
+    assert trainer.devices == ["/gpu:0", "/gpu:1"]  # every GPU by default
+    v = gn.Variable([1.0], name="v")
+    with pytest.raises(ValueError, match="expected 2 gradient lists \\(one per replica\\), got 1"):
+        trainer.apply_gradients([[(gn.constant([1.0]), v)]])

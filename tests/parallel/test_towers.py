@@ -20,14 +20,15 @@ def test_average_gradients_averages_and_keeps_order_and_variable_objects():
         got = sess.run([g for g, _ in averaged])
     np.testing.assert_allclose(got[0], [2.0, 2.0])
     np.testing.assert_allclose(got[1], 5.0)
+    assert averaged[0][0].dtype == gn.float32 and averaged[0][0].shape.as_list() == [2]
 
 
 def test_average_gradients_handles_none_gradients():
     a, b = gn.Variable(1.0, name="a"), gn.Variable(1.0, name="b")
     averaged = average_gradients([[(None, a), (gn.constant(2.0), b)], [(None, a), (None, b)]])
-    assert averaged[0] == (None, a)
+    assert averaged[0] == (None, a)  # no tower depends on a: apply_gradients skips it
     with gn.Session() as sess:
-        assert sess.run(averaged[1][0]) == 2.0  # the towers that have a gradient
+        assert sess.run(averaged[1][0]) == 1.0  # tower 1 does not depend on b: it contributes zero
 
 
 def test_average_gradients_rejects_mismatched_towers():
