@@ -1,7 +1,7 @@
 """Data-parallel step time on virtual GPUs: the 784-512-512-10 MLP at global batch 256, one SGD step
 through the replica engine (``gn.parallel.ReplicatedTrainer``, weights on /cpu:0) for 1, 2 and 4
-replicas, and a hand-written TF1 tower graph (batch split by the feed, per-variable gradient
-averaging on the CPU) for comparison.
+replicas, one device without replicas, and a hand-written TF1 tower graph (batch split by the
+feed, per-variable gradient averaging on the CPU) for comparison.
 
 ``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table (milliseconds per step and
 samples/s). Whether replicas overlap is up to the executor; this measures the graphs as they run."""
@@ -106,7 +106,9 @@ def main(out=sys.stdout):
     use_virtual_gpus(4)
     data = models.batch((GLOBAL_BATCH, models.MLP_WIDTHS[0]))
     params = models.mlp_params()
-    rows = [(f"engine, {n} replica(s)", time_steps(EngineStep(n, params).step, data)) for n in (1, 2, 4)]
+    single = models.GpunetTrainer(models.dense_logits, params, data[0].shape)
+    rows = [("one device (/cpu:0), no replicas", time_steps(single.step, data))]
+    rows += [(f"engine, {n} replica(s)", time_steps(EngineStep(n, params).step, data)) for n in (1, 2, 4)]
     rows.append(("hand-written towers, 2", time_steps(HandTowerStep(2, params).step, data)))
     print(f"{'784-512-512-10 MLP, global batch 256':40s} {'ms/step':>8s} {'samples/s':>10s}", file=out)
     for name, seconds in rows:
