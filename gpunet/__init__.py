@@ -40,6 +40,7 @@ from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namesp
 from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import summary  # noqa: E402
 from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
+from . import parallel  # noqa: E402  (data parallel: towers, multi_gpu_model, MPI)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
 from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 

@@ -1,9 +1,11 @@
-"""``python -m gpunet.demo``: the main job — TF1's "MNIST mechanics" MLP trained on the 8x8 digits.
+"""``python -m gpunet.demo``: the main job — TF1's "MNIST mechanics" MLP trained on the 8x8 digits,
+data-parallel on every GPU present (two virtual GPUs when the machine has none).
 
 The program has the tutorial's four parts: ``inference`` (two ReLU hidden layers and a linear
 softmax layer), ``loss`` (mean sparse softmax cross entropy), ``training`` (gradient descent with
-a global step) and ``evaluation`` (how many labels are in the top 1 logits). No device scopes:
-every op goes where gpunet puts unscoped ops (GPU:0 when a GPU exists, else the CPU).
+a global step, one replica per GPU through ``gn.parallel.ReplicatedTrainer``: the weights on
+/cpu:0, each GPU gets its rows of the batch and sends back one fused gradient buffer) and
+``evaluation`` (how many labels are in the top 1 logits).
 
 ``python -m gpunet.demo --placement`` runs the placement demo instead: a small graph across
 /cpu:0 and two virtual GPUs with ``log_device_placement`` on.
@@ -44,11 +46,20 @@ def loss(logits, labels):
     return gn.reduce_mean(cross_entropy, name="xentropy_mean")
 
 
-def training(loss_value, learning_rate):
-    """The op that applies one gradient-descent step and counts it in ``global_step``."""
-    global_step = gn.Variable(0, name="global_step", trainable=False)
-    optimizer = gn.train.GradientDescentOptimizer(learning_rate)
-    return optimizer.minimize(loss_value, global_step=global_step)
+def training(images, labels, learning_rate, hidden1_units, hidden2_units):
+    """The op that applies one gradient-descent step on the global batch, split over one replica per
+    GPU, and counts it in ``global_step``; also the mean loss of the batch."""
+    with gn.device("/cpu:0"):
+        global_step = gn.Variable(0, name="global_step", trainable=False)
+    trainer = gn.parallel.ReplicatedTrainer(gn.train.GradientDescentOptimizer(learning_rate))
+
+    def tower_loss_sum(tower_images, tower_labels):  # sums: replicas may get different numbers of rows
+        logits = inference(tower_images, hidden1_units, hidden2_units)
+        return gn.reduce_sum(gn.nn.sparse_softmax_cross_entropy_with_logits(labels=tower_labels, logits=logits))
+    train_op, loss_sums = trainer.minimize(tower_loss_sum, [images, labels], global_step=global_step)
+    with gn.device("/cpu:0"):
+        mean_loss = gn.add_n(loss_sums) / gn.cast(gn.shape(labels)[0], gn.float32)
+    return train_op, mean_loss, trainer.devices
 
 
 def evaluation(logits, labels):
@@ -84,17 +95,27 @@ class Batches:
 
 
 # -- the training program ----------------------------------------------------------------------
+def use_all_gpus():
+    """The GPUs to train on: every one present, or two virtual GPUs on a machine without any."""
+    if not gn.config.list_physical_devices("GPU"):
+        gn.config.set_virtual_gpus(2)
+    return gn.config.list_logical_devices("GPU")
+
+
 def run_training(args):
     gn.set_random_seed(args.seed)
+    gpus = use_all_gpus()
     (x_train, y_train), (x_test, y_test) = load_digits()
     print(f"gpunet demo: MNIST-mechanics MLP ({IMAGE_PIXELS}-{args.hidden1}-{args.hidden2}-{NUM_CLASSES}) "
-          f"on scikit-learn's 8x8 digits: {len(y_train)} training, {len(y_test)} test examples")
-    images = gn.placeholder(gn.float32, [None, IMAGE_PIXELS], name="images")
-    labels = gn.placeholder(gn.int32, [None], name="labels")
-    logits = inference(images, args.hidden1, args.hidden2)
-    loss_value = loss(logits, labels)
-    train_op = training(loss_value, args.learning_rate)
-    eval_correct = evaluation(logits, labels)
+          f"on scikit-learn's 8x8 digits: {len(y_train)} training, {len(y_test)} test examples; "
+          f"{len(gpus)} replicas ({', '.join(d.name.rsplit('/', 1)[1] for d in gpus)}"
+          f"{', virtual' if gpus[0].virtual else ''}), weights on CPU:0")
+    with gn.device("/cpu:0"):
+        images = gn.placeholder(gn.float32, [None, IMAGE_PIXELS], name="images")
+        labels = gn.placeholder(gn.int32, [None], name="labels")
+    train_op, loss_value, devices = training(images, labels, args.learning_rate, args.hidden1, args.hidden2)
+    with gn.device(devices[0]), gn.variable_scope(gn.get_variable_scope(), reuse=True):
+        eval_correct = evaluation(inference(images, args.hidden1, args.hidden2), labels)
     batches = Batches(x_train, y_train, args.batch_size, args.seed)
 
     with gn.Session() as sess:
@@ -107,6 +128,9 @@ def run_training(args):
             if step % args.log_every == 0 or step == args.steps - 1:
                 print(f"Step {step}: loss = {value:.4f} ({time.perf_counter() - start:.2f} s elapsed)")
             x, y = batches.next()
+        elapsed = time.perf_counter() - start
+        print(f"Throughput: {args.steps * args.batch_size / elapsed:.0f} samples/s "
+              f"({1000 * elapsed / args.steps:.2f} ms per step of {args.batch_size} examples)")
         do_eval(sess, eval_correct, images, labels, "Training", x_train, y_train)
         accuracy = do_eval(sess, eval_correct, images, labels, "Test", x_test, y_test)
     print(f"Test accuracy: {accuracy:.4f}")
@@ -142,12 +166,12 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m gpunet.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--placement", action="store_true",
                         help="run the placement demo (/cpu:0 and two virtual GPUs) instead")
-    parser.add_argument("--steps", type=int, default=2000, help="training steps (default 2000)")
+    parser.add_argument("--steps", type=int, default=600, help="training steps (default 600)")
     parser.add_argument("--batch-size", type=int, default=100, help="examples per step (default 100)")
     parser.add_argument("--learning-rate", type=float, default=0.3, help="gradient-descent rate (default 0.3)")
     parser.add_argument("--hidden1", type=int, default=128, help="units in hidden layer 1 (default 128)")
     parser.add_argument("--hidden2", type=int, default=32, help="units in hidden layer 2 (default 32)")
-    parser.add_argument("--log-every", type=int, default=200, help="print the loss every N steps (default 200)")
+    parser.add_argument("--log-every", type=int, default=100, help="print the loss every N steps (default 100)")
     parser.add_argument("--seed", type=int, default=1, help="graph seed and batch-order seed (default 1)")
     args = parser.parse_args(argv)
     for name in ("steps", "batch_size", "hidden1", "hidden2", "log_every"):

@@ -84,12 +84,17 @@ class Optimizer:
 
     def minimize(self, loss, var_list):
         """The training op: one update per variable of ``var_list``, then ``iterations += 1``."""
+        return self.apply_gradients(lambda optimizer: optimizer.compute_gradients(loss, var_list=var_list))
+
+    def apply_gradients(self, grads_and_vars):
+        """The training op for given ``[(gradient, variable)]`` (or a function of the graph optimizer
+        returning them): clipped as configured, one update each, then ``iterations += 1``."""
         with gn.name_scope(None), gn.variable_scope(None, default_name=self.name):
             if self.iterations is None:
                 self.iterations = gn.Variable(0, dtype=gn.int64, name="iterations", trainable=False)
             optimizer = self._graph_optimizer(self._current_learning_rate())
-            grads = self._clip(optimizer.compute_gradients(loss, var_list=var_list))
-            return optimizer.apply_gradients(grads, global_step=self.iterations)
+            pairs = grads_and_vars(optimizer) if callable(grads_and_vars) else grads_and_vars
+            return optimizer.apply_gradients(self._clip(pairs), global_step=self.iterations)
 
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate, "decay": self.decay, **self.hyper}

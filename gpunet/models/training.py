@@ -138,12 +138,15 @@ class TrainingMixin:
         total, values = self._loss_graph(targets)
         fetches = [total] + values
         if mode == "train":
-            weights = self.trainable_weights
-            if not weights:
-                raise ValueError(f"Model {self.name} has no trainable weights to fit.")
-            train_op = self.optimizer.minimize(total, weights)
-            fetches = [gn.group(train_op, *self.updates)] + fetches
+            fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
         return _Function(self.inputs + targets, fetches, training=mode == "train")
+
+    def _train_op(self, total, targets):
+        """The op of one training step (a hook: gn.parallel's replicated models build their own)."""
+        weights = self.trainable_weights
+        if not weights:
+            raise ValueError(f"Model {self.name} has no trainable weights to fit.")
+        return self.optimizer.minimize(total, weights)
 
     # -- data ---------------------------------------------------------------------------------------
     def _standardize_x(self, x):

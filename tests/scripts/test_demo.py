@@ -1,5 +1,5 @@
 """The README's commands as a user runs them: ``python -m gpunet.demo`` (the main job: the
-MNIST-mechanics MLP on the digits) and ``python -m gpunet.demo --placement``."""
+MNIST-mechanics MLP on the digits, one replica per GPU) and ``python -m gpunet.demo --placement``."""
 import os
 import re
 import subprocess
@@ -24,18 +24,25 @@ def run_demo(*args):
     return result
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(USING_DOUBLE, reason="the CuPy double stands in for CuPy in this process only, not in the demo's")
-def test_main_demo_trains_the_mlp_to_95_percent_on_the_default_device():
+def test_main_demo_trains_the_mlp_to_95_percent_with_one_replica_per_gpu():
     out = run_demo().stdout
     losses = [float(v) for v in re.findall(r"^Step \d+: loss = ([0-9.]+)", out, re.M)]
     assert len(losses) >= 5 and losses[-1] < losses[0] / 4
     accuracy = float(re.search(r"^Test accuracy: ([0-9.]+)$", out, re.M).group(1))
     assert accuracy >= 0.95
     assert re.search(r"^Test data eval: Num examples: 360  Num correct: \d+  Precision @ 1: ", out, re.M)
-    default = "GPU:0" if gn.config.list_physical_devices("GPU") else "CPU:0"
-    summary = re.search(r"^Placement summary: (\d+) ops \((\d+) on \S+device:(\w+:\d)\); 0 copies", out, re.M)
-    assert summary and summary.group(1) == summary.group(2) and summary.group(3) == default
+    assert re.search(r"^Throughput: \d+ samples/s \([0-9.]+ ms per step of 100 examples\)$", out, re.M)
+    real = len(gn.config.list_physical_devices("GPU"))
+    n = real or 2  # every GPU present, else two virtual ones
+    gpus = ", ".join(f"device:GPU:{i}" for i in range(n))
+    assert f"; {n} replicas ({gpus}{'' if real else ', virtual'}), weights on CPU:0" in out
+    summary = re.search(r"^Placement summary: (\d+) ops \((.*)\); (\d+) copies", out, re.M)
+    assert summary, out
+    assert [part.rsplit("device:", 1)[1] for part in summary.group(2).split(", ")] == \
+        ["CPU:0"] + [f"GPU:{i}" for i in range(n)]
+    # per replica: 6 weights and its 2 batch slices in; one fused gradient buffer and its loss out
+    assert int(summary.group(3)) == n * (6 + 2 + 1 + 1)
 
 
 def test_main_demo_options_change_the_run():

@@ -1,0 +1,46 @@
+"""Replica engine benchmarks (see bench/replicas.py): 1, 2, 4 replicas on virtual GPUs, and the
+engine against a hand-written TF1 tower graph, both computing the same step."""
+import numpy as np
+import pytest
+
+from . import models, replicas
+
+
+@pytest.fixture(autouse=True)
+def four_virtual_gpus():
+    replicas.use_virtual_gpus(4)
+    yield
+    replicas.use_virtual_gpus(0)
+
+
+@pytest.fixture(scope="module")
+def global_batch():
+    return models.batch((replicas.GLOBAL_BATCH, models.MLP_WIDTHS[0]))
+
+
+def run(benchmark, step, data, replica_count, impl):
+    benchmark.extra_info.update(impl=impl, replicas=replica_count, global_batch=replicas.GLOBAL_BATCH)
+    step(*data)
+    loss = benchmark(step, *data)
+    assert 0.0 < loss < 10.0
+
+
+@pytest.mark.benchmark(group="replicas-mlp-b256")
+@pytest.mark.parametrize("n", [1, 2, 4])
+def test_engine_step(benchmark, global_batch, n):
+    run(benchmark, replicas.EngineStep(n, models.mlp_params()).step, global_batch, n, "engine")
+
+
+@pytest.mark.benchmark(group="replicas-engine-vs-towers-2")
+@pytest.mark.parametrize("impl", ["engine", "towers"])
+def test_engine_against_hand_written_towers(benchmark, global_batch, impl):
+    build = replicas.EngineStep if impl == "engine" else replicas.HandTowerStep
+    run(benchmark, build(2, models.mlp_params()).step, global_batch, 2, impl)
+
+
+def test_engine_and_hand_written_towers_compute_the_same_step(global_batch):
+    engine, towers = replicas.EngineStep(2, models.mlp_params()), replicas.HandTowerStep(2, models.mlp_params())
+    assert engine.step(*global_batch) == pytest.approx(towers.step(*global_batch), rel=1e-5)
+    for a, b in zip(engine.session.run(engine.graph.get_collection("trainable_variables")),
+                    towers.session.run(towers.graph.get_collection("trainable_variables"))):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,65 @@
+"""TF1's multi-GPU tower helpers: averaging the towers' gradients, choosing the GPUs, splitting a
+batch Keras-2 style (equal parts, the remainder to the last replica, so a replica may get 0 rows)."""
+from __future__ import annotations
+
+import gpunet as gn
+
+
+def average_gradients(tower_grads):
+    """``[(mean gradient, variable)]`` over towers, from one ``[(gradient, variable)]`` list per tower.
+
+    Averages (not sums), keeps the order and the variable objects of the first tower's list. A
+    variable whose gradient is None in every tower keeps None (apply_gradients skips it, as TF1
+    does); a None in only some towers counts as zero there (that tower's loss does not depend on
+    the variable), so the result is the gradient of the towers' mean loss."""
+    tower_grads = [list(grads) for grads in tower_grads]
+    if not tower_grads:
+        raise ValueError("average_gradients: tower_grads is empty (one list of (gradient, variable) per tower)")
+    lengths = {len(grads) for grads in tower_grads}
+    if len(lengths) > 1:
+        raise ValueError(f"average_gradients: every tower must list the same variables; got lists of lengths "
+                         f"{[len(g) for g in tower_grads]}")
+    averaged = []
+    for pairs in zip(*tower_grads):
+        variable = pairs[0][1]
+        if any(v is not variable for _, v in pairs):
+            raise ValueError(f"average_gradients: tower lists disagree on variable {variable.name} at the same "
+                             f"position: {[v.name for _, v in pairs]}")
+        grads = [g for g, _ in pairs if g is not None]
+        averaged.append((_mean(grads, len(pairs)), variable))
+    return averaged
+
+
+def _mean(grads, towers):
+    if not grads:
+        return None
+    total = grads[0] if len(grads) == 1 else gn.add_n(grads)
+    return gn.multiply(total, 1.0 / towers)
+
+
+def gpu_devices(gpus):
+    """``['/gpu:i', ...]`` for ``gpus`` (a count or a list of ids), checked against the GPUs present."""
+    present = [d.index for d in gn.config.list_logical_devices("GPU")]
+    if isinstance(gpus, bool) or gpus is None:
+        raise TypeError(f"gpus must be a count or a list of GPU ids, got {gpus!r}")
+    ids = list(range(gpus)) if isinstance(gpus, int) else [int(i) for i in gpus]
+    if not ids:
+        raise ValueError("gpus: asked for no GPU at all; pass a count >= 1 or a list of ids")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"gpus: GPU ids repeat in {ids}")
+    missing = [i for i in ids if i not in present]
+    if missing:
+        listed = ", ".join(f"/gpu:{i}" for i in present) or "none"
+        raise ValueError(f"Asked for GPUs {[f'/gpu:{i}' for i in ids]} ({len(ids)}), but this machine has "
+                         f"{len(present)} GPU(s): {listed}.")
+    return [f"/gpu:{i}" for i in ids]
+
+
+def split_batch(tensor, parts, index):
+    """Rows of replica ``index`` of ``parts``: Keras 2's get_slice (``n // parts`` rows each, the last
+    replica takes the rest). Built on the current device (the CPU, so each GPU receives only its rows)."""
+    n = gn.shape(tensor)[0]
+    step = n // parts
+    start = step * index
+    stop = n if index == parts - 1 else start + step
+    return gn.gather(tensor, gn.range(start, stop), name=f"replica_{index}_rows")
