@@ -29,6 +29,8 @@ class OpDef:
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
+    takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);
+    #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -81,12 +83,21 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     inputs = list(inputs)
     graph = graph or (inputs[0].graph if inputs else get_default_graph())
     attrs = attrs or {}
+    if not op_def.takes_refs:
+        inputs = [_read_ref(t, graph) if t.op.type == "VariableV2" else t for t in inputs]
     try:
         outputs = op_def.infer(inputs, attrs)
     except (ValueError, TypeError) as exc:
         where = f" (op {(name or op_type).rstrip('/')!r}, inputs {[f'{t.name} {t.shape}' for t in inputs]})"
         raise type(exc)(f"{exc}{where}") from exc
     return graph._create_op(op_def, inputs, attrs, name or op_type, outputs)
+
+
+def _read_ref(ref, graph):
+    """A read of the variable whose own tensor ``ref`` is (``get_tensor_by_name('w:0')``), beside the
+    variable: an op that takes a value reads the variable, as TF1 converts a ref to its value."""
+    with graph.colocate_with(ref.op):
+        return apply_op("ReadVariable", [ref], {}, "read", graph).outputs[0]
 
 
 class KernelContext:

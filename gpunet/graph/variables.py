@@ -266,7 +266,8 @@ def _stack_kernel(ctx):
 
 
 _int32 = as_dtype("int32")
-define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False)
+define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False,
+          takes_refs=True)
 define_op("AssertVariablesInitialized", lambda i, a: [(_int32, (len(i),))], {"any": _stack_kernel},
           differentiable=False)
 define_op("ReportUninitialized", lambda i, a: [(as_dtype("string"), (None,))],

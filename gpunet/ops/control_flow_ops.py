@@ -169,8 +169,9 @@ def _declared_outputs(inputs, attrs):
     return list(attrs["outputs"])
 
 
-define_op("If", _declared_outputs, {"any": _if_kernel}, stateful=True, aliases_state=True)
-define_op("While", _declared_outputs, {"any": _while_kernel}, stateful=True, aliases_state=True)
+define_op("If", _declared_outputs, {"any": _if_kernel}, stateful=True, aliases_state=True, takes_refs=True)
+define_op("While", _declared_outputs, {"any": _while_kernel}, stateful=True, aliases_state=True,
+          takes_refs=True)  # captured variables reach the sub-plans as VarSlots
 define_op("LoopVar", lambda i, a: [(a["dtype"], a["shape"])], {"any": _never_run}, differentiable=False)
 
 
