@@ -132,8 +132,8 @@ TopKV2 = namedtuple("TopKV2", ["values", "indices"])  # what TF1's top_k returns
 
 
 def top_k(input, k=1, sorted=True, name=None):
-    """``TopKV2(values, indices)`` (a namedtuple, as TF1) of the ``k`` largest entries along the last axis, largest first
-    (ties: the lower index first). ``sorted=False`` is accepted; the result is sorted anyway."""
+    """``TopKV2(values, indices)`` (a namedtuple, as TF1) of the ``k`` largest entries along the last
+    axis, largest first (ties: the lower index first). ``sorted=False`` is accepted; the result is sorted anyway."""
     x = convert_to_tensor(input)
     if hasattr(k, "op") or int(k) != k or k < 0:
         raise ValueError(f"top_k: k must be a non-negative Python int, got {k!r}")

@@ -53,7 +53,8 @@ def test_the_read_is_placed_with_the_variable_and_copied_to_the_consumer(vgpus):
         v = gn.Variable(W, name="w")
     with gn.device("/gpu:1"):
         out = gn.get_default_graph().get_tensor_by_name("w:0") * 2.0
-    reads = [op for op in gn.get_default_graph().get_operations() if op.type == "ReadVariable" and op is not v.value().op]
+    reads = [op for op in gn.get_default_graph().get_operations()
+             if op.type == "ReadVariable" and op is not v.value().op]
     assert [r.inputs[0].name for r in reads] == ["w:0"]
     with gn.Session() as sess:
         sess.run(v.initializer)
