@@ -84,7 +84,7 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     graph = graph or (inputs[0].graph if inputs else get_default_graph())
     attrs = attrs or {}
     if not op_def.takes_refs:
-        inputs = [_read_ref(t, graph) if t.op.type == "VariableV2" else t for t in inputs]
+        inputs = [as_value(t, graph) for t in inputs]
     try:
         outputs = op_def.infer(inputs, attrs)
     except (ValueError, TypeError) as exc:
@@ -93,11 +93,15 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     return graph._create_op(op_def, inputs, attrs, name or op_type, outputs)
 
 
-def _read_ref(ref, graph):
-    """A read of the variable whose own tensor ``ref`` is (``get_tensor_by_name('w:0')``), beside the
-    variable: an op that takes a value reads the variable, as TF1 converts a ref to its value."""
-    with graph.colocate_with(ref.op):
-        return apply_op("ReadVariable", [ref], {}, "read", graph).outputs[0]
+def as_value(tensor, graph=None):
+    """``tensor``, or a read of the variable beside it when it is a variable's own tensor
+    (``get_tensor_by_name('w:0')``): what an op that takes a value gets, as TF1 converts a ref to its
+    value. Control flow uses it for the values a branch or loop passes on."""
+    if tensor.op.type != "VariableV2":
+        return tensor
+    graph = graph or tensor.graph
+    with graph.colocate_with(tensor.op):
+        return apply_op("ReadVariable", [tensor], {}, "read", graph).outputs[0]
 
 
 class KernelContext:

@@ -5,7 +5,7 @@ import numpy as np
 
 from .core_ops import convert_to_tensor, group
 from .dtypes import as_dtype
-from .graph import get_default_graph
+from .graph import Tensor, get_default_graph
 from .registry import apply_op, define_op
 from .shape import TensorShape, compatible
 from .validation import bounded_repr
@@ -47,6 +47,7 @@ class Variable:
             shape = initial._shape if validate_shape else None
             self._variable = apply_op("VariableV2", [], {"dtype": initial.dtype, "shape": shape},
                                       f"{base}/")  # trailing '/' = use the scope name as the op name
+            self._variable._variable_object = self  # tf.assign('w:0' tensor, ...) finds the variable
             with graph.colocate_with(self._variable):
                 self._initializer_op = apply_op("Assign", [self._ref, initial],
                                                 {"validate_shape": validate_shape}, "Assign")
@@ -188,6 +189,9 @@ def assign_sub(ref, value, use_locking=None, name=None):
 
 
 def _as_variable(ref, what):
+    """The Variable ``ref`` is, or whose own tensor (``'w:0'``) it is, as TF1 accepts both."""
+    if isinstance(ref, Tensor) and ref.op.type == "VariableV2":
+        ref = ref.op._variable_object
     if not isinstance(ref, Variable):
         raise TypeError(f"gn.{what} needs a gn.Variable as its first argument, got {type(ref).__name__}: "
                         f"{bounded_repr(ref)}")

@@ -25,6 +25,11 @@ CONSUMERS = {
     "Shape": (gn.shape, lambda w: np.array(w.shape, np.int32)),
     "Cast": (lambda t: gn.cast(t, gn.int32), lambda w: w.astype(np.int32)),
     "Cond": (lambda t: gn.cond(gn.constant(True), lambda: t * 3.0, lambda: t), lambda w: w * 3),
+    "Cond-returns-the-ref": (lambda t: gn.cond(gn.constant(False), lambda: t * 3.0, lambda: t), lambda w: w),
+    "While-loop-var": (lambda t: gn.while_loop(lambda x: gn.reduce_max(x) < 20.0, lambda x: x * 2.0, [t]),
+                       lambda w: w * 2 ** max(0, np.ceil(np.log2(20 / w.max())))),
+    "While-body-returns-the-ref": (lambda t: gn.while_loop(lambda i, x: i < 2, lambda i, x: (i + 1, t),
+                                                           [0, gn.zeros_like(t)])[1], lambda w: w),
 }
 
 
@@ -108,3 +113,20 @@ def test_the_ops_that_take_refs_are_exactly_the_variable_ops_and_control_flow():
     assert takes == sorted(["ReadVariable", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
                             "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While"])
+
+
+@pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],
+                         ids=["assign", "assign_add", "assign_sub"])
+def test_assigning_through_the_variables_own_tensor_updates_it(update, expected, device):
+    v, ref = _ref(device)
+    with gn.device(device):
+        op = update(ref, np.full_like(W, 5))
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_allclose(sess.run(op), expected)
+        np.testing.assert_allclose(sess.run(v), expected)
+
+
+def test_assign_to_a_tensor_that_is_no_variable_names_it():
+    with pytest.raises(TypeError, match="gn.assign needs a gn.Variable as its first argument, got Tensor"):
+        gn.assign(gn.constant([1.0]), [2.0])
