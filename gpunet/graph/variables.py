@@ -188,10 +188,16 @@ def assign_sub(ref, value, use_locking=None, name=None):
     return _as_variable(ref, "assign_sub").assign_sub(value, use_locking, name)
 
 
+def variable_of(value):
+    """The Variable whose own tensor (``'w:0'``) ``value`` is; any other value as it is. TF1 takes
+    either where it takes a variable (``assign``, ``Saver``)."""
+    if isinstance(value, Tensor) and value.op.type == "VariableV2":
+        return value.op._variable_object
+    return value
+
+
 def _as_variable(ref, what):
-    """The Variable ``ref`` is, or whose own tensor (``'w:0'``) it is, as TF1 accepts both."""
-    if isinstance(ref, Tensor) and ref.op.type == "VariableV2":
-        ref = ref.op._variable_object
+    ref = variable_of(ref)
     if not isinstance(ref, Variable):
         raise TypeError(f"gn.{what} needs a gn.Variable as its first argument, got {type(ref).__name__}: "
                         f"{bounded_repr(ref)}")

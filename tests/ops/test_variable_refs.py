@@ -130,3 +130,15 @@ def test_assigning_through_the_variables_own_tensor_updates_it(update, expected,
 def test_assign_to_a_tensor_that_is_no_variable_names_it():
     with pytest.raises(TypeError, match="gn.assign needs a gn.Variable as its first argument, got Tensor"):
         gn.assign(gn.constant([1.0]), [2.0])
+
+
+@pytest.mark.parametrize("var_list", [lambda ref: {"weights": ref}, lambda ref: [ref]], ids=["dict", "list"])
+def test_a_saver_takes_the_variables_own_tensor(var_list, tmp_path):
+    v, ref = _ref("/cpu:0")
+    saver = gn.train.Saver(var_list(ref))
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "model"))
+        sess.run(v.assign(np.zeros_like(W)))
+        saver.restore(sess, path)
+        np.testing.assert_allclose(sess.run(v), W)
