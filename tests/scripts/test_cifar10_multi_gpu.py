@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = Path(__file__).resolve().parent / "tf1_programs"
 LOCAL = "/job:localhost/replica:0/task:0/device:"
@@ -28,6 +30,7 @@ def _run_training(train_dir, steps):
     return result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_cifar10_multi_gpu_train_runs_towers_on_two_gpus_and_learns(tmp_path):
     train_dir = tmp_path / "train"
     train_dir.mkdir()
