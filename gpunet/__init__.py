@@ -39,6 +39,7 @@ from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
 from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
 from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import summary  # noqa: E402
+from . import gfile, io  # noqa: E402  (tf.gfile and tf.io.gfile)
 from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
 from . import parallel  # noqa: E402  (data parallel: towers, multi_gpu_model, MPI)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)

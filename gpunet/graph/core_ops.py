@@ -242,11 +242,11 @@ def _ref_infer(inputs, attrs):
 
 
 define_op("VariableV2", _ref_infer, {"any": _variable_kernel}, stateful=True, differentiable=False)
-define_op("ReadVariable", _same_as_input, {"any": _read_kernel}, aliases_state=True,
+define_op("ReadVariable", _same_as_input, {"any": _read_kernel}, aliases_state=True, takes_refs=True,
           grad=lambda op, g: [g])
 for _type, _ufunc in (("Assign", None), ("AssignAdd", "add"), ("AssignSub", "subtract")):
     define_op(_type, _same_as_input, {"any": _assign_kernel if _ufunc is None else _update_kernel(_ufunc)},
-              stateful=True, aliases_state=True, differentiable=False)
+              stateful=True, aliases_state=True, differentiable=False, takes_refs=True)
 
 
 def _is_initialized_kernel(ctx):
@@ -255,7 +255,7 @@ def _is_initialized_kernel(ctx):
 
 
 define_op("IsVariableInitialized", lambda i, a: [(as_dtype("bool"), ())],
-          {"any": _is_initialized_kernel}, stateful=True, differentiable=False)
+          {"any": _is_initialized_kernel}, stateful=True, differentiable=False, takes_refs=True)
 
 
 def _initialized_value_kernel(ctx):
@@ -263,4 +263,4 @@ def _initialized_value_kernel(ctx):
 
 
 define_op("InitializedValue", _same_as_input, {"any": _initialized_value_kernel}, stateful=True,
-          aliases_state=True, differentiable=False)
+          aliases_state=True, differentiable=False, takes_refs=True)

@@ -29,6 +29,8 @@ class OpDef:
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
+    takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);
+    #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -81,12 +83,25 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     inputs = list(inputs)
     graph = graph or (inputs[0].graph if inputs else get_default_graph())
     attrs = attrs or {}
+    if not op_def.takes_refs:
+        inputs = [as_value(t, graph) for t in inputs]
     try:
         outputs = op_def.infer(inputs, attrs)
     except (ValueError, TypeError) as exc:
         where = f" (op {(name or op_type).rstrip('/')!r}, inputs {[f'{t.name} {t.shape}' for t in inputs]})"
         raise type(exc)(f"{exc}{where}") from exc
     return graph._create_op(op_def, inputs, attrs, name or op_type, outputs)
+
+
+def as_value(tensor, graph=None):
+    """``tensor``, or a read of the variable beside it when it is a variable's own tensor
+    (``get_tensor_by_name('w:0')``): what an op that takes a value gets, as TF1 converts a ref to its
+    value. Control flow uses it for the values a branch or loop passes on."""
+    if tensor.op.type != "VariableV2":
+        return tensor
+    graph = graph or tensor.graph
+    with graph.colocate_with(tensor.op):
+        return apply_op("ReadVariable", [tensor], {}, "read", graph).outputs[0]
 
 
 class KernelContext:

@@ -5,7 +5,7 @@ import numpy as np
 
 from .core_ops import convert_to_tensor, group
 from .dtypes import as_dtype
-from .graph import get_default_graph
+from .graph import Tensor, get_default_graph
 from .registry import apply_op, define_op
 from .shape import TensorShape, compatible
 from .validation import bounded_repr
@@ -47,6 +47,7 @@ class Variable:
             shape = initial._shape if validate_shape else None
             self._variable = apply_op("VariableV2", [], {"dtype": initial.dtype, "shape": shape},
                                       f"{base}/")  # trailing '/' = use the scope name as the op name
+            self._variable._variable_object = self  # tf.assign('w:0' tensor, ...) finds the variable
             with graph.colocate_with(self._variable):
                 self._initializer_op = apply_op("Assign", [self._ref, initial],
                                                 {"validate_shape": validate_shape}, "Assign")
@@ -187,7 +188,16 @@ def assign_sub(ref, value, use_locking=None, name=None):
     return _as_variable(ref, "assign_sub").assign_sub(value, use_locking, name)
 
 
+def variable_of(value):
+    """The Variable whose own tensor (``'w:0'``) ``value`` is; any other value as it is. TF1 takes
+    either where it takes a variable (``assign``, ``Saver``)."""
+    if isinstance(value, Tensor) and value.op.type == "VariableV2":
+        return value.op._variable_object
+    return value
+
+
 def _as_variable(ref, what):
+    ref = variable_of(ref)
     if not isinstance(ref, Variable):
         raise TypeError(f"gn.{what} needs a gn.Variable as its first argument, got {type(ref).__name__}: "
                         f"{bounded_repr(ref)}")
@@ -266,7 +276,8 @@ def _stack_kernel(ctx):
 
 
 _int32 = as_dtype("int32")
-define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False)
+define_op("VariableRank", lambda i, a: [(_int32, ())], {"any": _rank_kernel}, stateful=True, differentiable=False,
+          takes_refs=True)
 define_op("AssertVariablesInitialized", lambda i, a: [(_int32, (len(i),))], {"any": _stack_kernel},
           differentiable=False)
 define_op("ReportUninitialized", lambda i, a: [(as_dtype("string"), (None,))],

@@ -16,7 +16,7 @@ from ..graph.control_flow import ControlFlowContext, compile_subplan, context_of
 from ..graph.core_ops import constant, convert_to_tensor
 from ..graph.dtypes import bool_, int32
 from ..graph.graph import Operation, Tensor, get_default_graph
-from ..graph.registry import apply_op, define_op
+from ..graph.registry import apply_op, as_value, define_op
 from ..graph.shape import TensorShape, as_shape
 from . import _nest
 
@@ -169,8 +169,9 @@ def _declared_outputs(inputs, attrs):
     return list(attrs["outputs"])
 
 
-define_op("If", _declared_outputs, {"any": _if_kernel}, stateful=True, aliases_state=True)
-define_op("While", _declared_outputs, {"any": _while_kernel}, stateful=True, aliases_state=True)
+define_op("If", _declared_outputs, {"any": _if_kernel}, stateful=True, aliases_state=True, takes_refs=True)
+define_op("While", _declared_outputs, {"any": _while_kernel}, stateful=True, aliases_state=True,
+          takes_refs=True)  # captured variables reach the sub-plans as VarSlots
 define_op("LoopVar", lambda i, a: [(a["dtype"], a["shape"])], {"any": _never_run}, differentiable=False)
 
 
@@ -234,7 +235,7 @@ def _branch_output(value) -> Tensor:
     if isinstance(value, Operation):  # TF1: an op stands for "ran", a boolean output
         with get_default_graph().control_dependencies([value]):
             return constant(True, bool_)
-    return convert_to_tensor(value)
+    return as_value(convert_to_tensor(value))  # a variable's own tensor passes on its value
 
 
 def _union(*lists):
@@ -280,7 +281,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise ValueError("No loop variables provided")
     graph = get_default_graph()
     with graph.name_scope(name or "while") as scope:
-        flat = [convert_to_tensor(v) for v in _nest.flatten(loop_vars)]
+        flat = [as_value(convert_to_tensor(v)) for v in _nest.flatten(loop_vars)]
         invariants = _invariants(flat, loop_vars, shape_invariants)
         limit = None if maximum_iterations is None else _limit(maximum_iterations)
         outputs = _build_while(graph, scope, cond, body, loop_vars, flat, invariants, limit, back_prop)
@@ -365,7 +366,7 @@ def _body_outputs(structure, result, loop_vars):
         result = [result]
     _nest.assert_same_structure(expected, list(result) if isinstance(result, (list, tuple)) else result,
                                 "The while_loop body must return the structure of loop_vars")
-    return [v if isinstance(v, Tensor) else convert_to_tensor(v, preferred_dtype=lv.dtype)
+    return [as_value(v) if isinstance(v, Tensor) else convert_to_tensor(v, preferred_dtype=lv.dtype)
             for v, lv in zip(_nest.flatten(list(result)), loop_vars)]
 
 

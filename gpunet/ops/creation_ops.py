@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import constant, convert_to_tensor
 from ..graph.dtypes import as_dtype, float32, int32
 from ..graph.graph import Tensor
@@ -39,13 +40,18 @@ def _fill_infer(inputs, attrs):
         raise TypeError(f"Fill: dims must be int32 or int64, got {dims.dtype.name}")
     if value._shape not in (None, ()):
         raise ValueError(f"Fill: value must be a scalar, got shape {dims_text(value._shape)}")
-    return [(value.dtype, shape_from_tensor(dims))]
+    shape = shape_from_tensor(dims)
+    if shape is not None and any(d is not None and d < 0 for d in shape):
+        raise ValueError(f"Fill dimensions must be >= 0, got dims {dims_text(shape)}")
+    return [(value.dtype, shape)]
 
 
 def _fill_kernel(ctx):
     xp, dtype, host = ctx.xp, ctx.out_dtype(), ctx.attrs.get("host_args")
 
     def filled(dims, value):
+        if any(d < 0 for d in dims):
+            raise errors.InvalidArgumentError(None, ctx.op, f"Fill dimensions must be >= 0, got dims {list(dims)}")
         result = xp.empty(dims, dtype=dtype)
         result[...] = value
         return result

@@ -355,6 +355,8 @@ def _pad_infer(inputs, attrs):
 
 def _pad_kernel(ctx):
     pad_fn, paddings, mode = ctx.xp.pad, ctx.attrs["paddings"], ctx.attrs["mode"]
+    if not paddings:  # a scalar: nothing to pad (xp.pad would take the empty pairs for floats)
+        return lambda x: x.copy()
     if mode == "constant":
         value = ctx.attrs["constant_values"]
         return lambda x: pad_fn(x, paddings, mode="constant", constant_values=value)

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
+from ..graph.dtypes import float32
 from ..graph.scopes import name_scope
 from . import math_ops
+from .creation_ops import zeros_like
 from .indexing_ops import gather
+from .logic_ops import equal
 from .nn_ops import require_float, sigmoid
-from .reduction_ops import reduce_sum
+from .reduction_ops import reduce_mean, reduce_sum
 
-__all__ = ["embedding_lookup", "l2_normalize", "softsign", "swish"]
+__all__ = ["embedding_lookup", "l2_normalize", "softsign", "swish", "zero_fraction"]
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
@@ -45,3 +48,11 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
     if max_norm is not None:
         raise ValueError("embedding_lookup: max_norm is not supported")
     return gather(params, ids, name=name or "embedding_lookup")
+
+
+def zero_fraction(value, name=None):
+    """The fraction of the entries of ``value`` that are zero, a float32 scalar (NaN for an empty
+    tensor, as TF1's mean over no entries)."""
+    with name_scope(name, "zero_fraction"):
+        x = convert_to_tensor(value, name="value")
+        return reduce_mean(math_ops.cast(equal(x, zeros_like(x)), float32))

@@ -6,6 +6,8 @@ ops have no gradient of their own: a second derivative through them raises Looku
 """
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
 from ..graph.registry import define_op
@@ -113,6 +115,8 @@ def _top_k_grad_kernel(ctx):
     def scatter(g, indices, x):
         n, k = x.shape[-1], indices.shape[-1]
         result = xp.zeros(x.shape, dtype=g.dtype)
+        if result.size == 0 or k == 0:  # nothing to scatter (and reshape(-1, 0) has no answer)
+            return result
         rows = xp.arange(result.size // max(n, 1))[:, None]
         result.reshape(-1, n)[rows, indices.reshape(-1, k)] = g.reshape(-1, k)
         return result
@@ -124,11 +128,14 @@ define_op("TopKV2", _top_k_infer, {"any": _top_k_kernel},
 define_op("TopKGrad", lambda i, a: [(i[0].dtype, i[2]._shape)], {"any": _top_k_grad_kernel})
 
 
+TopKV2 = namedtuple("TopKV2", ["values", "indices"])  # what TF1's top_k returns
+
+
 def top_k(input, k=1, sorted=True, name=None):
-    """``(values, indices)`` of the ``k`` largest entries along the last axis, largest first
-    (ties: the lower index first). ``sorted=False`` is accepted; the result is sorted anyway."""
+    """``TopKV2(values, indices)`` (a namedtuple, as TF1) of the ``k`` largest entries along the last
+    axis, largest first (ties: the lower index first). ``sorted=False`` is accepted; the result is sorted anyway."""
     x = convert_to_tensor(input)
     if hasattr(k, "op") or int(k) != k or k < 0:
         raise ValueError(f"top_k: k must be a non-negative Python int, got {k!r}")
     values, indices = outs("TopKV2", [x], {"k": int(k), "sorted": bool(sorted)}, name=name, default_name="TopKV2")
-    return values, indices
+    return TopKV2(values, indices)

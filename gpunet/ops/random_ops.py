@@ -45,7 +45,10 @@ class XpRandom:
         """Uniform in [low, high): integers for an integer ``dtype``."""
         dtype = np.dtype(dtype)
         if dtype.kind in "iu":
-            return self.generator.integers(low, high, shape, dtype=dtype)
+            # offsets in [0, high - low) added to low in the output dtype: every backend draws only
+            # non-negative integers, so a negative low cannot skew the draws
+            offsets = self.generator.integers(0, int(high) - int(low), shape, dtype=np.int64)
+            return (offsets + int(low)).astype(dtype, copy=False)
         values = self.generator.random(shape, dtype=_draw_dtype(dtype))
         return (values * (high - low) + low).astype(dtype, copy=False)
 

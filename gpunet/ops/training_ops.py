@@ -264,7 +264,7 @@ def _define(op_type, choose):
     FORM_OF[op_type] = choose
     generic = _generic_builder(choose)
     define_op(op_type, _infer_for(op_type, choose), {"any": generic, "GPU": _fused_builder(choose, generic)},
-              stateful=True, aliases_state=True, differentiable=False)
+              stateful=True, aliases_state=True, differentiable=False, takes_refs=True)
 
 
 _define("ApplyGradientDescent", lambda attrs: "gradient_descent")

@@ -12,6 +12,7 @@ from .moving_averages import ExponentialMovingAverage
 from .optimizer import Optimizer
 from .optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                          RMSPropOptimizer)
+from .queue_runner import start_queue_runners
 from .saver import Saver
 
 __all__ = ["AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator", "ExponentialMovingAverage",
@@ -19,4 +20,4 @@ __all__ = ["AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator"
            "assert_global_step", "checkpoint_exists", "create_global_step", "get_checkpoint_state",
            "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint", "list_variables",
            "load_variable", "replica_device_setter", "cosine_decay", "exponential_decay", "inverse_time_decay",
-           "natural_exp_decay", "piecewise_constant", "polynomial_decay"]
+           "natural_exp_decay", "piecewise_constant", "polynomial_decay", "start_queue_runners"]

@@ -14,7 +14,7 @@ from time import time as _now
 from .. import errors
 from ..graph.core_ops import group, placeholder
 from ..graph.graph import Tensor
-from ..graph.variables import Variable, global_variables
+from ..graph.variables import Variable, global_variables, variable_of
 from . import _checkpoint_files as files
 from .checkpoint_state import CheckpointState, update_checkpoint_state
 
@@ -158,10 +158,10 @@ def _named_variables(var_list) -> dict:
     if var_list is None:
         var_list = global_variables()
     if isinstance(var_list, dict):
-        named = dict(var_list)
+        named = {key: variable_of(var) for key, var in var_list.items()}
     else:
         named = {}
-        for var in var_list:
+        for var in map(variable_of, var_list):  # a variable or its own tensor ('w:0'), as TF1
             key = getattr(getattr(var, "op", None), "name", None)
             if key in named:
                 raise ValueError(f"At least two variables have the same name: {key}")

@@ -247,8 +247,8 @@ STRUCTURAL = [
     _unary("Split", lambda x: gn.split(x, 3, axis=-1), lambda x: np.split(x, 3, axis=-1),
            skip={"0-d": NOT_SCALAR, "(0,)": "a length-0 axis cannot be split in 3 parts"}),
     _unary("Tile", lambda x: gn.tile(x, [2] * len(x.shape)), lambda x: np.tile(x, (2,) * x.ndim)),
-    _unary("Pad", lambda x: gn.pad(x, [[1, 1]] * len(x.shape)), lambda x: np.pad(x, [(1, 1)] * x.ndim),
-           xfail={"0-d": "fixed on branch gpu-ops: Pad of a scalar hands np.pad float paddings (np.array([]))"}),
+    _unary("Pad", lambda x: gn.pad(x, [[1, 1]] * len(x.shape)),
+           lambda x: np.pad(x, 1) if x.ndim else x),  # np.pad refuses a scalar
     _unary("Slice", lambda x: gn.slice(x, [0] * len(x.shape), [-1] * len(x.shape)), lambda x: x),
     _unary("StridedSlice", lambda x: x[::-1], lambda x: x[::-1], skip={"0-d": "a scalar cannot be sliced"}),
 ]
@@ -293,7 +293,65 @@ IMAGES = [
               lambda x: avg_pool_ref(x, (2, 2), (2, 2), "VALID"), shapes=_images, skip={"0-d": BATCH, "(0,)": BATCH}),
 ]
 
-SHAPE_CASES = UNARY + BACKWARD + BINARY + REDUCTIONS + STRUCTURAL + MATRIX + IMAGES
+
+
+def _lrn_ref(x, radius=2, bias=1.0, alpha=0.5, beta=0.75):
+    squares = np.pad(x ** 2, [(0, 0)] * 3 + [(radius, radius)])
+    window = sum(squares[..., i:i + x.shape[-1]] for i in range(2 * radius + 1))
+    return x / (bias + alpha * window) ** beta
+
+
+def _top_k(x):
+    return min(2, x.shape.as_list()[-1])
+
+
+def _top_k_ref(x, part):
+    order = np.argsort(-x, axis=-1, kind="stable")[..., :min(2, x.shape[-1])]
+    return order.astype(np.int32) if part == "indices" else np.take_along_axis(x, order, -1)
+
+
+def _params_first(s):
+    """Params whose first axis is 3 long; indices shaped by the class's first axis (none for the empty classes)."""
+    return [(3,) + s[1:], s[:1]]
+
+
+def _truncate_div(a, b):
+    return (np.sign(a) * np.sign(b) * (abs(a) // abs(b))).astype(np.int32)
+
+
+NO_AXIS = "a scalar has no axis to index (TF1 refuses it too)"
+SCALAR_MASK = "TF1 refuses a scalar mask"
+
+INDEXING = [
+    _unary("Shape", gn.shape, lambda x: np.array(x.shape, np.int32), grad=False),
+    _unary("Size", gn.size, lambda x: np.int32(x.size), grad=False),
+    _unary("Rank", gn.rank, lambda x: np.int32(x.ndim), grad=False),
+    _unary("Range", lambda x: gn.range(gn.size(x)), lambda x: np.arange(x.size, dtype=np.int32), grad=False),
+    _unary("Fill", lambda x: gn.fill(gn.shape(x), gn.reduce_sum(x)), lambda x: np.full(x.shape, x.sum())),
+    ShapeCase("GatherV2", gn.gather, lambda x, i: x[i], ("float", "index3"), shapes=_params_first,
+              skip={"0-d": NO_AXIS}),
+    ShapeCase("GatherV2", lambda x, i: gn.gather(x, i, axis=-1), lambda x, i: np.take(x, i, -1), ("float", "index3"),
+              shapes=lambda s: [s[:1] + (3,), s[1:]], id="GatherV2-last-axis", skip={"0-d": NO_AXIS}),
+    _unary("OneHot", lambda i: gn.one_hot(i, 3), lambda i: np.eye(3)[i], "index3", grad=False),
+    _unary("Where", gn.where, np.argwhere, "bool", grad=False),
+    _binary("TruncateDiv", gn.truncatediv, _truncate_div, ("int", "nonzero")),
+    _binary("TruncateMod", gn.truncatemod, np.fmod, ("int", "nonzero")),
+    ShapeCase("LRN", lambda x: gn.nn.lrn(x, 2, 1.0, 0.5, 0.75), _lrn_ref, shapes=_images,
+              skip={"0-d": BATCH, "(0,)": BATCH}),
+    _unary("TopKV2", lambda x: gn.nn.top_k(x, _top_k(x)).values, lambda x: _top_k_ref(x, "values"),
+           skip={"0-d": NOT_SCALAR}, id="TopKV2-values"),
+    _unary("TopKV2", lambda x: gn.nn.top_k(x, _top_k(x)).indices, lambda x: _top_k_ref(x, "indices"), grad=False,
+           skip={"0-d": NOT_SCALAR}, id="TopKV2-indices"),
+    ShapeCase("GatherNd", lambda x, i: gn.gather_nd(x, gn.expand_dims(i, -1)), lambda x, i: x[i],
+              ("float", "index3"), shapes=_params_first, skip={"0-d": NO_AXIS}),
+    ShapeCase("BooleanMask", gn.boolean_mask, lambda x, m: x[m], ("float", "bool"), grad=False,
+              skip={"0-d": SCALAR_MASK}),
+    # the masked values have a run-time length: the gradient is swept through their summed squares
+    ShapeCase("BooleanMask", lambda x, m: gn.reduce_sum(gn.boolean_mask(x, m) ** 2), lambda x, m: (x[m] ** 2).sum(),
+              ("float", "bool"), skip={"0-d": SCALAR_MASK}, id="BooleanMask-summed"),
+]
+
+SHAPE_CASES = UNARY + BACKWARD + BINARY + REDUCTIONS + STRUCTURAL + MATRIX + IMAGES + INDEXING
 
 _COVERED_ELSEWHERE = "covered by the case that builds it as a gradient"
 SHAPE_EXEMPT = {
@@ -306,14 +364,7 @@ SHAPE_EXEMPT = {
     "RandomStandardNormal": "random (tests/ops/test_random.py)", "RandomUniform": "random (tests/ops/test_random.py)",
     "TruncatedNormal": "random (tests/ops/test_random.py)", "Dropout": "random (tests/ops/test_nn_dropout.py)",
     "PrintV2": "prints; the pass-through Print op is swept",
-    "Shape": "Shape/Size/Rank/Range/Fill are reworked on branch gpu-ops",
-    "Size": "Shape/Size/Rank/Range/Fill are reworked on branch gpu-ops",
-    "Rank": "Shape/Size/Rank/Range/Fill are reworked on branch gpu-ops",
-    "Range": "takes scalars only (start, limit, delta)", "Fill": "takes a scalar value and a shape vector",
-    "GatherV2": "indexing ops (bounds, empty indices) are reworked on branch gpu-ops",
-    "GatherGrad": "indexing ops are reworked on branch gpu-ops",
-    "OneHot": "indexing ops are reworked on branch gpu-ops",
-    "Where": "indexing ops are reworked on branch gpu-ops",
+    "GatherGrad": "the gradient of GatherV2: " + _COVERED_ELSEWHERE,
     "StridedSliceGrad": "a gradient helper with a fixed slice; " + _COVERED_ELSEWHERE,
     "MirrorPad": "REFLECT/SYMMETRIC need each padded dimension longer than its padding: no empty class fits",
     "MirrorPadGrad": "see MirrorPad",
@@ -340,15 +391,9 @@ SHAPE_EXEMPT = {
     "If": "control flow, 0-d and empty branches: tests/ops/test_control_flow.py",
     "While": "control flow, 0-d and empty loop variables: tests/ops/test_control_flow.py",
     "LoopVar": "a loop variable inside a While body: tests/ops/test_control_flow.py",
-    "TruncateDiv": "integer division: tests/ops/test_value_checks.py",
-    "TruncateMod": "integer division: tests/ops/test_value_checks.py",
-    "LRN": "needs a 4-D batch of images: tests/ops/test_nn_extra_and_nd_indexing.py",
     "LRNGrad": "the gradient of LRN: " + _COVERED_ELSEWHERE,
-    "TopKV2": "k over the last axis: tests/ops/test_nn_extra_and_nd_indexing.py",
     "TopKGrad": "the gradient of TopKV2: " + _COVERED_ELSEWHERE,
-    "GatherNd": "indexing: tests/ops/test_nn_extra_and_nd_indexing.py and the registry walk's empty cases",
     "GatherNdGrad": "the gradient of GatherNd: " + _COVERED_ELSEWHERE,
-    "BooleanMask": "indexing: tests/ops/test_nn_extra_and_nd_indexing.py",
     "BooleanMaskGrad": "the gradient of BooleanMask: " + _COVERED_ELSEWHERE,
     "ScalarSummary": "a serialized Summary proto: tests/summary/test_summary_ops.py",
     "HistogramSummary": "a serialized Summary proto (empty and 0-d values): tests/summary/test_summary_ops.py",

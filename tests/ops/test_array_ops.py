@@ -1,5 +1,7 @@
 """Array and indexing ops beyond the registry walk: static shapes with unknown dims, build-time
 errors, shapes known only at run time, names, and fetches of views of variables."""
+import re
+
 import numpy as np
 import pytest
 
@@ -182,3 +184,24 @@ def test_fetched_views_of_a_variable_are_copies():
     for got, expected, later in zip(before, want, after):
         np.testing.assert_array_equal(got, expected)
         np.testing.assert_array_equal(later, expected + 10)
+
+
+@pytest.mark.parametrize("build, dims", [
+    (lambda: gn.ones([-3]), "[-3]"), (lambda: gn.zeros([2, -1]), "[2,-1]"),
+    (lambda: gn.fill([-2], 1.0), "[-2]"), (lambda: gn.ones([2, gn.constant(-4)]), "[2,-4]"),
+    (lambda: gn.zeros(gn.constant([3, -1])), "[3,-1]"),
+])
+def test_negative_fill_dimensions_fail_when_built(build, dims):
+    with pytest.raises(ValueError, match=re.escape(f"Fill dimensions must be >= 0, got dims {dims}")):
+        build()
+
+
+def test_negative_fill_dimensions_fed_at_run_time_raise(device):
+    dims = gn.placeholder(gn.int32, [2])
+    with gn.device(device):
+        filled = gn.fill(dims, 1.0)
+    with gn.Session() as sess:
+        assert sess.run(filled, {dims: [2, 0]}).shape == (2, 0)
+        message = re.escape("Fill dimensions must be >= 0, got dims [2, -1]")
+        with pytest.raises(gn.errors.InvalidArgumentError, match=message):
+            sess.run(filled, {dims: [2, -1]})

@@ -77,3 +77,35 @@ def test_unknown_shape_and_integer_without_maxval_are_rejected():
         gn.random_normal([None, 3])
     with pytest.raises(ValueError, match="Must specify maxval for integer dtype int32"):
         gn.random_uniform([3], dtype=gn.int32)
+
+
+@pytest.mark.parametrize("dtype", [gn.int32, gn.int64])
+@pytest.mark.parametrize("minval, maxval", [(-3, 3), (-7, -2), (0, 5)])
+def test_integer_uniform_is_uniform_over_every_value_on_each_device(minval, maxval, dtype, device):
+    """Chi-square of the counts of each value: with a fixed seed the draw is fixed, and the bound
+    (~p=1e-6 for a fair die) sits far below what a skewed draw gives (a value never drawn alone adds n/k)."""
+    n, k = 60000, maxval - minval
+    with gn.device(device):
+        draws = gn.random_uniform([n], minval, maxval, dtype=dtype, seed=11)
+    with gn.Session() as sess:
+        values = sess.run(draws)
+    assert values.dtype == dtype.np and values.min() >= minval and values.max() < maxval
+    counts = np.bincount(values - minval, minlength=k)
+    chi_square = float(((counts - n / k) ** 2 / (n / k)).sum())
+    assert len(counts) == k and chi_square < 35, (counts.tolist(), chi_square)
+
+
+def test_integer_draws_ask_the_generator_for_non_negative_ranges_only():
+    """CuPy's generator draws unsigned offsets; the kernel hands every backend [0, span) and adds minval."""
+    from gpunet.ops.random_ops import XpRandom
+
+    class NonNegativeOnly:
+        def __init__(self):
+            self.rng = np.random.default_rng(0)
+
+        def integers(self, low, high, size, dtype):
+            assert 0 <= low < high, (low, high)
+            return self.rng.integers(low, high, size, dtype=dtype)
+
+    values = XpRandom(NonNegativeOnly(), np).uniform(-4.0, 2.0, (6000,), np.int32)
+    assert values.dtype == np.int32 and sorted(set(values.tolist())) == [-4, -3, -2, -1, 0, 1]
