@@ -1,0 +1,1 @@
+"""gn.data: Datasets and iterators."""
