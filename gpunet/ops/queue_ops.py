@@ -108,6 +108,11 @@ define_op("QueueClose", lambda i, a: [], {"CPU": _close_kernel}, **_CPU)
 define_op("QueueSize", lambda i, a: [(int32, ())], {"CPU": _size_kernel}, **_CPU)
 
 
+def _is_one_shape(shapes) -> bool:
+    """``[2, 3]`` or a TensorShape (one component's shape), not ``[[2, 3]]`` (a list of them)."""
+    return isinstance(shapes, TensorShape) or all(d is None or hasattr(d, "__index__") for d in shapes)
+
+
 class QueueBase:
     """A queue of tuples of tensors of ``dtypes`` (and ``shapes``, needed by dequeue_many)."""
 
@@ -131,8 +136,7 @@ class QueueBase:
             if padded:
                 raise ValueError("PaddingFIFOQueue needs shapes for all components")
             return None
-        shapes = [shapes] if self._single or (shapes and not isinstance(shapes[0], (list, tuple, TensorShape))
-                                              and len(self._dtypes) == 1) else list(shapes)
+        shapes = [shapes] if _is_one_shape(shapes) and (len(self._dtypes) == 1 or shapes) else list(shapes)
         if len(shapes) != len(self._dtypes):
             raise ValueError(f"Queue shapes must have the same length as dtypes: {len(shapes)} != "
                              f"{len(self._dtypes)}")
