@@ -169,7 +169,7 @@ def _parse_kernel(ctx):
                 outputs.append(_dense(values, key, feature, op))
         if ctx.attrs["single"]:
             outputs = [_unbatch(o, i, keys, features) for i, o in enumerate(outputs)]
-        return tuple(outputs)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
     return parse
 
 
