@@ -68,7 +68,8 @@ class TensorSlices(Dataset):
         if len({len(a) for a in arrays}) > 1:
             raise errors.InvalidArgumentError(None, None, f"from_tensor_slices: the components have different "
                                                           f"first dimensions {[len(a) for a in arrays]}")
-        return zip(*arrays)
+        # a row of a vector of strings is a bytes object: each becomes a 0-d string tensor value
+        return zip(*[[_scalar(v) for v in a] if a.dtype == object and a.ndim == 1 else a for a in arrays])
 
 
 class Range(Dataset):
