@@ -59,6 +59,30 @@ class Dataset:
     def _elements(self, env):
         raise NotImplementedError
 
+    @property
+    def _in_memory(self) -> bool:
+        """Whether elements come from arrays in memory (slicing them costs less than handing them
+        over from another thread, so prefetch does not start one)."""
+        return False
+
+    def _columns(self, env):
+        """All elements at once as one array per component, when the dataset can (else None)."""
+        return None
+
+    def _blocks(self, env, size):
+        """Consecutive elements, ``size`` at a time (fewer at the end), as one array per component:
+        what ``batch`` takes. Sources override it to skip the per-element path."""
+        columns = self._columns(env)
+        if columns is not None:
+            yield from _slices(columns, size)
+            return
+        source = self._elements(env)
+        while True:
+            rows = list(itertools.islice(source, size))
+            if not rows:
+                return
+            yield [_stack([row[i] for row in rows], i) for i in range(len(rows[0]))]
+
     def _factory(self):
         captures = self._captures
 
@@ -161,9 +185,15 @@ def _positive(value, what):
 
 
 class _Unary(Dataset):
+    _keeps_memory = True  # False: the transformation runs code per element (map, filter, interleave)
+
     def __init__(self, input_dataset, structure=None, captures=()):
         super().__init__(structure or input_dataset._structure, input_dataset._captures + list(captures))
         self._input = input_dataset
+
+    @property
+    def _in_memory(self) -> bool:
+        return self._keeps_memory and self._input._in_memory
 
 
 class _Batch(_Unary):
@@ -179,16 +209,17 @@ class _Batch(_Unary):
             raise ValueError("padding_values is not supported: padding is 0 (b'' for strings)")
 
     def _elements(self, env):
-        source = self._input._elements(env)
-        while True:
-            rows = list(itertools.islice(source, self._size))
-            if not rows or (self._drop and len(rows) < self._size):
-                return
-            yield tuple(self._stack([row[i] for row in rows], i) for i in range(len(rows[0])))
-
-    def _stack(self, arrays, index):
         if self._padded is None:
-            return _stack(arrays, self._input._structure, index)
+            blocks = self._input._blocks(env, self._size)
+        else:
+            rows_of = _row_blocks(self._input._elements(env), self._size)
+            blocks = ([self._pad([row[i] for row in rows], i) for i in range(len(rows[0]))] for rows in rows_of)
+        for columns in blocks:
+            if self._drop and len(columns[0]) < self._size:
+                return
+            yield tuple(columns)
+
+    def _pad(self, arrays, index):
         out = pad_stack(arrays, True)
         target = self._pad_to[index] if self._pad_to else None
         if target and any(t is not None for t in target):
@@ -201,7 +232,20 @@ class _Batch(_Unary):
         return out
 
 
-def _stack(arrays, structure, index):
+def _row_blocks(source, size):
+    while True:
+        rows = list(itertools.islice(source, size))
+        if not rows:
+            return
+        yield rows
+
+
+def _slices(columns, size):
+    for start in range(0, len(columns[0]), size):
+        yield [np.array(c[start:start + size]) for c in columns]
+
+
+def _stack(arrays, index):
     try:
         return np.stack(arrays)
     except ValueError:
@@ -236,7 +280,21 @@ class _Shuffle(_Unary):
         # initialization starts from the seed again (the same sequence of orders)
         return env.state(self, lambda: np.random.default_rng([seeds[0] or 0, seeds[1] or 0]))
 
+    def _columns(self, env):
+        """A buffer as large as the input shuffles it whole: one permutation of its columns."""
+        columns = self._input._columns(env)
+        if columns is None or len(columns[0]) > self._buffer_size:
+            return None
+        order = self._rng(env).permutation(len(columns[0]))
+        return [c[order] for c in columns]
+
     def _elements(self, env):
+        columns = self._columns(env)
+        if columns is not None:
+            return zip(*columns)
+        return self._buffered(env)
+
+    def _buffered(self, env):
         rng, size = self._rng(env), self._buffer_size
         buffer = []
         for element in self._input._elements(env):
@@ -279,6 +337,7 @@ class _Slice(_Unary):
 
 
 class _Map(_Unary):
+    _keeps_memory = False
     def __init__(self, input_dataset, fn):
         self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.map")
         super().__init__(input_dataset, self._fn.output_structure())
@@ -290,6 +349,7 @@ class _Map(_Unary):
 
 
 class _Filter(_Unary):
+    _keeps_memory = False
     def __init__(self, input_dataset, predicate):
         self._fn = TracedFunction(predicate, input_dataset._structure, "Dataset.filter")
         out = self._fn.output_structure()
@@ -312,6 +372,11 @@ class _Prefetch(_Unary):
         self._buffer_size = buffer_size
 
     def _elements(self, env):
+        if self._input._in_memory:
+            return self._input._elements(env)
+        return self._threaded(env)
+
+    def _threaded(self, env):
         buffer, stop = _queue.Queue(self._buffer_size), threading.Event()
         thread = threading.Thread(target=_produce, args=(self._input._elements(env), buffer, stop),
                                   daemon=True, name="gn.data.prefetch")
@@ -366,6 +431,10 @@ class _Zip(Dataset):
                               [s for d in self._datasets for s in d._structure.flat_shapes])
         super().__init__(structure, [c for d in self._datasets for c in d._captures])
 
+    @property
+    def _in_memory(self) -> bool:
+        return all(d._in_memory for d in self._datasets)
+
     def _elements(self, env):
         for parts in zip(*[d._elements(env) for d in self._datasets]):
             yield tuple(v for part in parts for v in part)
@@ -379,6 +448,8 @@ def _replace(template, leaves):
 class _Interleave(_Unary):
     """``map_func(element)`` returns a dataset; ``cycle_length`` of them are read in turn,
     ``block_length`` elements at a time."""
+
+    _keeps_memory = False
 
     def __init__(self, input_dataset, fn, cycle_length, block_length):
         self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.interleave")

@@ -9,7 +9,7 @@ from .. import errors
 from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
-from ..ops.record_io import records
+from ..ops.record_io import record_chunks
 from .dataset import Dataset, check_element
 from .structure import Structure, as_array, flatten
 
@@ -40,6 +40,8 @@ def _components(tensors):
 class Tensors(Dataset):
     """One element: ``tensors``."""
 
+    _in_memory = True
+
     def __init__(self, tensors):
         self._components, captures = _components(tensors)
         super().__init__(Structure(tensors, [c.dtype for c in self._components],
@@ -52,6 +54,8 @@ class Tensors(Dataset):
 class TensorSlices(Dataset):
     """One element per row of ``tensors`` (all with the same first dimension)."""
 
+    _in_memory = True
+
     def __init__(self, tensors):
         self._components, captures = _components(tensors)
         shapes = [c.shape for c in self._components]
@@ -63,17 +67,22 @@ class TensorSlices(Dataset):
         super().__init__(Structure(tensors, [c.dtype for c in self._components],
                                    [None if s is None else s[1:] for s in shapes]), captures)
 
-    def _elements(self, env):
+    def _columns(self, env):
         arrays = [np.asarray(c.value(env)) for c in self._components]
         if len({len(a) for a in arrays}) > 1:
             raise errors.InvalidArgumentError(None, None, f"from_tensor_slices: the components have different "
                                                           f"first dimensions {[len(a) for a in arrays]}")
+        return arrays
+
+    def _elements(self, env):
         # a row of a vector of strings is a bytes object: each becomes a 0-d string tensor value
-        return zip(*[[_scalar(v) for v in a] if a.dtype == object and a.ndim == 1 else a for a in arrays])
+        return zip(*[[_scalar(v) for v in a] if a.dtype == object and a.ndim == 1 else a for a in self._columns(env)])
 
 
 class Range(Dataset):
     """``range(stop)``, ``range(start, stop[, step])`` of int64."""
+
+    _in_memory = True
 
     def __init__(self, *args, output_type=None):
         if not 1 <= len(args) <= 3:
@@ -170,9 +179,26 @@ class _RecordDataset(Dataset):
                          else [])
 
     def _elements(self, env):
-        for name in np.asarray(self._files.value(env), dtype=object).reshape(-1):
-            for _, value in records(self._kind, name, self._params):
+        for block in self._blocks(env, 256):
+            for value in block[0]:
                 yield (_scalar(value),)
+
+    def _blocks(self, env, size):
+        pending = []  # a block may span files, as batch does
+        for name in np.asarray(self._files.value(env), dtype=object).reshape(-1):
+            for chunk in record_chunks(self._kind, name, self._params, size):
+                pending.extend(chunk)
+                while len(pending) >= size:
+                    yield [_string_column(pending[:size])]
+                    del pending[:size]
+        if pending:
+            yield [_string_column(pending)]
+
+
+def _string_column(values):
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
 
 
 def _scalar(value):

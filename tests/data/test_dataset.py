@@ -191,11 +191,21 @@ def test_fixed_length_record_dataset_with_decode_raw(tmp_path):
 
 def test_prefetch_thread_ends_with_the_session():
     before = threading.active_count()
-    element = Dataset.range(10 ** 6).prefetch(4).make_one_shot_iterator().get_next()
+    element = Dataset.from_generator(lambda: iter(range(10 ** 6)), gn.int64).prefetch(4).make_one_shot_iterator(
+        ).get_next()
     sess = gn.Session()
     assert sess.run(element) == 0 and sess.run(element) == 1
+    assert threading.active_count() == before + 1  # the prefetch thread, blocked on its full buffer
     sess.close()
     assert threading.active_count() == before
+
+
+def test_prefetch_of_arrays_in_memory_needs_no_thread():
+    before = threading.active_count()
+    element = Dataset.range(10).batch(2).prefetch(4).make_one_shot_iterator().get_next()
+    with gn.Session() as sess:
+        assert sess.run(element).tolist() == [0, 1]
+        assert threading.active_count() == before
 
 
 def test_errors_in_the_pipeline_surface_in_get_next_and_bad_arguments():
