@@ -23,7 +23,8 @@ def digits():
 
 
 def _mlp(images, labels):
-    hidden = gn.layers.dense(images, HIDDEN, activation=gn.nn.relu, kernel_initializer=gn.glorot_uniform_initializer(seed=1))
+    hidden = gn.layers.dense(images, HIDDEN, activation=gn.nn.relu,
+                             kernel_initializer=gn.glorot_uniform_initializer(seed=1))
     logits = gn.layers.dense(hidden, 10, kernel_initializer=gn.glorot_uniform_initializer(seed=2))
     loss = gn.reduce_mean(gn.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
     return loss, gn.train.GradientDescentOptimizer(0.1).minimize(loss)

@@ -58,6 +58,6 @@ class InternalError(OpError):
     error_code = 13
 
 
-__all__ = ["OpError", "CancelledError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError", "FailedPreconditionError",
-           "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
+__all__ = ["OpError", "CancelledError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError",
+           "FailedPreconditionError", "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
            "InternalError"]

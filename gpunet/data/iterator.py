@@ -31,9 +31,9 @@ class Iterator:
     @classmethod
     def from_structure(cls, output_types, output_shapes=None, shared_name=None, output_classes=None):
         """A reinitializable iterator: ``make_initializer(dataset)`` for each dataset of this structure."""
-        from .structure import flatten
         from ..graph import TensorShape
         from ..graph.dtypes import as_dtype
+        from .structure import flatten
         dtypes = [as_dtype(t) for t in flatten(output_types)]
         shapes = [None] * len(dtypes) if output_shapes is None else [
             None if TensorShape(s).ndims is None else tuple(TensorShape(s).as_list())

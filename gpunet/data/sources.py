@@ -103,7 +103,8 @@ class Generator(Dataset):
         if not callable(generator):
             raise TypeError("`generator` must be callable.")
         dtypes = [as_dtype(t) for t in flatten(output_types)]
-        shapes = [None] * len(dtypes) if output_shapes is None else [_shape(s) for s in _shapes_like(output_types, output_shapes)]
+        shapes = ([None] * len(dtypes) if output_shapes is None
+                  else [_shape(s) for s in _shapes_like(output_types, output_shapes)])
         if len(shapes) != len(dtypes):
             raise ValueError("output_shapes must have the same structure as output_types")
         self._generator, self._args = generator, tuple(args or ())
@@ -157,7 +158,8 @@ class ListFiles(Dataset):
     def _elements(self, env):
         names = sorted({n for p in self._patterns for n in glob.glob(p.decode() if isinstance(p, bytes) else p)})
         if not names:
-            raise errors.InvalidArgumentError(None, None, f"No files matched pattern: {', '.join(map(str, self._patterns))}")
+            patterns = ", ".join(map(str, self._patterns))
+            raise errors.InvalidArgumentError(None, None, f"No files matched pattern: {patterns}")
         if self._shuffle:
             seeds = self._seeds
             rng = np.random.default_rng(None if seeds == (None, None) else [seeds[0] or 0, seeds[1] or 0])

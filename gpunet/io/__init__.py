@@ -1,6 +1,13 @@
 """``gn.io``: decoders, Example parsing and TFRecord files (TF1's tf.io)."""
-from ..ops.parsing_ops import (FixedLenFeature, SparseTensor, VarLenFeature, decode_csv, decode_raw, parse_example,
-                               parse_single_example)
+from ..ops.parsing_ops import (
+                               FixedLenFeature,
+                               SparseTensor,
+                               VarLenFeature,
+                               decode_csv,
+                               decode_raw,
+                               parse_example,
+                               parse_single_example,
+)
 from ..python_io import TFRecordOptions, TFRecordWriter, tf_record_iterator
 
 __all__ = ["FixedLenFeature", "SparseTensor", "TFRecordOptions", "TFRecordWriter", "VarLenFeature", "decode_csv",

@@ -12,7 +12,6 @@ from ..graph.dtypes import as_dtype, float32, float64, int32, int64, string
 from ..graph.registry import apply_op, define_op
 from ..graph.shape import TensorShape
 from .array_ops import reshape
-from .example_proto import Example
 
 _CPU = dict(differentiable=False)
 
@@ -174,6 +173,7 @@ def _parse_kernel(ctx):
 
 
 def _example(serialized, op):
+    from .example_proto import Example  # protobuf (the `io` extra) is imported when Examples are parsed
     try:
         return Example.FromString(serialized)
     except Exception:  # noqa: BLE001 — protobuf's DecodeError and friends

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import struct
 
-import crc32c
 import numpy as np
 
 from .. import errors
@@ -16,8 +15,17 @@ from .. import errors
 _MASK_DELTA = 0xA282EAD8
 
 
+def _crc32c():
+    """The ``crc32c`` package (the ``io`` extra), imported when a TFRecord file is first used."""
+    try:
+        import crc32c
+    except ImportError:
+        raise ImportError("TFRecord files need the crc32c package: pip install 'gpunet[io]'") from None
+    return crc32c.crc32c
+
+
 def masked_crc(data: bytes) -> int:
-    crc = crc32c.crc32c(data)
+    crc = _crc32c()(data)
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
@@ -61,7 +69,7 @@ def _tfrecord_chunks(name, size):
     TFRecordDataset); the masked CRCs of a chunk are compared at once with NumPy."""
     with open(name, "rb") as f:
         data = f.read()
-    unpack_q, crc, end = struct.Struct("<Q").unpack_from, crc32c.crc32c, len(data)
+    unpack_q, crc, end = struct.Struct("<Q").unpack_from, _crc32c(), len(data)
     offset = 0
     while offset < end:
         chunk, offsets, crcs = [], [], []

@@ -6,15 +6,14 @@ variable, so ``gn.local_variables_initializer()`` must run first, as in TF1.
 """
 from __future__ import annotations
 
-from ..graph import (GraphKeys, Variable, control_dependencies, convert_to_tensor, device, identity,
-                     name_scope)
+from ..graph import GraphKeys, Variable, control_dependencies, convert_to_tensor, device, identity, name_scope
 from ..graph.dtypes import int64, string
+from ..ops._nest import flatten, pack_as
 from ..ops.array_ops import shape as shape_of
 from ..ops.creation_ops import range as range_
 from ..ops.indexing_ops import gather
 from ..ops.input_ops import count_up_to, random_shuffle
 from ..ops.queue_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
-from ..ops._nest import flatten, pack_as
 from .queue_runner import QueueRunner, add_queue_runner
 
 
