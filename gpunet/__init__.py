@@ -36,10 +36,15 @@ from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
+from .ops.input_ops import count_up_to, random_shuffle  # input pipelines (API.md §9)
+from .ops.parsing_ops import (FixedLenFeature, SparseTensor, SparseTensorValue, VarLenFeature, decode_csv,
+                              decode_raw, parse_example, parse_single_example)
+from .ops.queue_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue
+from .ops.reader_ops import FixedLengthRecordReader, ReaderBase, TFRecordReader, TextLineReader
 from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
 from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import summary  # noqa: E402
-from . import gfile, io  # noqa: E402  (tf.gfile and tf.io.gfile)
+from . import data, gfile, io, python_io  # noqa: E402  (tf.gfile, tf.io, input pipelines)
 from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
 from . import parallel  # noqa: E402  (data parallel: towers, multi_gpu_model, MPI)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)

@@ -16,6 +16,11 @@ class OpError(Exception):
         return self.message
 
 
+class CancelledError(OpError):
+    """An op that was waiting (a queue's enqueue or dequeue) was cancelled: its session closed."""
+    error_code = 1
+
+
 class InvalidArgumentError(OpError):
     error_code = 3
 
@@ -53,6 +58,6 @@ class InternalError(OpError):
     error_code = 13
 
 
-__all__ = ["OpError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError", "FailedPreconditionError",
-           "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
+__all__ = ["OpError", "CancelledError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError",
+           "FailedPreconditionError", "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
            "InternalError"]

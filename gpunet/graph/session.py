@@ -72,6 +72,18 @@ class _SessionState:
         self.graph = graph
         self._slots = {}
         self._rngs = {}
+        self._resources = {}  # queues, readers, iterators (gpunet/ops/queue_ops.py ...), by their handle op
+
+    def resource(self, op, make):
+        """The session's resource for ``op`` (a queue, a reader), made by ``make()`` on first use."""
+        if op not in self._resources:
+            self._resources.setdefault(op, make())
+        return self._resources[op]
+
+    def cancel_resources(self):
+        """At close: resources with waiting ops (a blocked dequeue) wake them with CancelledError."""
+        for resource in list(self._resources.values()):
+            resource.cancel()
 
     def slot(self, op) -> VarSlot:
         if op not in self._slots:
@@ -163,6 +175,7 @@ class Session:
     def close(self):
         """Frees the session's plans and variable values (their device buffers go back to the pool)."""
         self._closed = True
+        self._state.cancel_resources()
         self._plans.clear()
         self._state = _SessionState(self.graph)
 

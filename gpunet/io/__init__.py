@@ -1,4 +1,8 @@
-"""``gn.io``: TF1's ``tf.io`` names that scripts use (``gn.io.gfile``)."""
+"""``gn.io``: decoders, Example parsing, TFRecord files and ``gn.io.gfile`` (TF1's tf.io)."""
+from ..ops.parsing_ops import (FixedLenFeature, SparseTensor, VarLenFeature, decode_csv, decode_raw, parse_example,
+                               parse_single_example)
+from ..python_io import TFRecordOptions, TFRecordWriter, tf_record_iterator
 from . import gfile
 
-__all__ = ["gfile"]
+__all__ = ["FixedLenFeature", "SparseTensor", "TFRecordOptions", "TFRecordWriter", "VarLenFeature", "decode_csv",
+           "decode_raw", "gfile", "parse_example", "parse_single_example", "tf_record_iterator"]

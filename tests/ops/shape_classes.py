@@ -15,6 +15,7 @@ import numpy as np
 import gpunet as gn
 from gpunet.ops import array_ops, broadcast_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
+from tests.ops.cases_data import EXEMPT as DATA_OPS
 
 CLASSES = {"0-d": (), "(0,)": (0,), "(0, 3)": (0, 3), "(2, 3)": (2, 3)}
 NOT_SCALAR = "TF1 refuses a scalar here too (the op needs an axis)"
@@ -355,6 +356,7 @@ SHAPE_CASES = UNARY + BACKWARD + BINARY + REDUCTIONS + STRUCTURAL + MATRIX + IMA
 
 _COVERED_ELSEWHERE = "covered by the case that builds it as a gradient"
 SHAPE_EXEMPT = {
+    **DATA_OPS,  # the input pipeline's host ops (tests/ops/cases_data.py)
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",

@@ -11,6 +11,7 @@ import pytest
 
 import gpunet as gn
 from gpunet.graph.registry import registered_ops
+from tests.ops.cases_data import EXEMPT as DATA_OPS
 from tests.ops.opcases import OpCase
 from tests.ops.shape_classes import CLASSES, SHAPE_CASES, SHAPE_EXEMPT, sample
 
@@ -39,6 +40,7 @@ CPU_ONLY = {
     "HistogramSummary": "serializes a Summary proto (host strings)",
     "ImageSummary": "serializes a Summary proto (host strings)",
     "MergeSummary": "serializes a Summary proto (host strings)",
+    **DATA_OPS,  # queues, readers, iterators, decoders: host state and strings (tests/ops/cases_data.py)
 }
 
 # Every float case also runs in float16 and float64 (its float32 inputs converted), with these

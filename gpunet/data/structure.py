@@ -1,0 +1,86 @@
+"""The structure of a dataset's elements: tuples, namedtuples and dicts nest; anything else (a
+list too, as in tf.data) is one component with a dtype and a static shape."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import TensorShape, convert_to_tensor
+from ..graph.dtypes import as_bytes_array, infer_dtype, string
+
+
+def is_nested(value) -> bool:
+    return isinstance(value, (tuple, dict))
+
+
+def flatten(value) -> list:
+    if isinstance(value, dict):
+        return [leaf for key in sorted(value) for leaf in flatten(value[key])]
+    if isinstance(value, tuple):
+        return [leaf for item in value for leaf in flatten(item)]
+    return [value]
+
+
+def pack(template, leaves):
+    return _pack(template, iter(leaves))
+
+
+def _pack(template, leaves):
+    if isinstance(template, dict):
+        values = {key: _pack(template[key], leaves) for key in sorted(template)}
+        return type(template)((key, values[key]) for key in template)
+    if isinstance(template, tuple) and hasattr(template, "_fields"):
+        return type(template)(*[_pack(item, leaves) for item in template])
+    if isinstance(template, tuple):
+        return tuple(_pack(item, leaves) for item in template)
+    return next(leaves)
+
+
+def as_array(value, dtype=None):
+    """A NumPy value of a component (strings as object arrays of bytes, floats float32 by default)."""
+    if dtype is None:
+        dtype = infer_dtype(value)
+    if dtype == string:
+        return as_bytes_array(value)
+    return np.asarray(value, dtype=dtype.np)
+
+
+class Structure:
+    """A template of the element (its leaves unused) with the dtype and shape of each component."""
+
+    def __init__(self, template, dtypes, shapes):
+        self.template = template
+        self.flat_dtypes = list(dtypes)
+        self.flat_shapes = [None if s is None else tuple(s) for s in shapes]
+
+    @classmethod
+    def of_tensors(cls, value):
+        tensors = [convert_to_tensor(leaf) for leaf in flatten(value)]
+        return cls(value, [t.dtype for t in tensors], [_shape_tuple(t.shape) for t in tensors])
+
+    def pack(self, flat):
+        return pack(self.template, flat)
+
+    def with_shapes(self, shapes):
+        return Structure(self.template, self.flat_dtypes, shapes)
+
+    @property
+    def types(self):
+        return self.pack(self.flat_dtypes)
+
+    @property
+    def shapes(self):
+        return self.pack([TensorShape(s) for s in self.flat_shapes])
+
+    def batched(self, size):
+        return self.with_shapes([None if s is None else (size,) + s for s in self.flat_shapes])
+
+    def unbatched(self):
+        return self.with_shapes([None if s is None else s[1:] for s in self.flat_shapes])
+
+
+def _shape_tuple(shape):
+    return None if shape.ndims is None else tuple(shape.as_list())
+
+
+def compatible(shape, actual) -> bool:
+    return shape is None or (len(shape) == len(actual) and all(a is None or a == b for a, b in zip(shape, actual)))
