@@ -23,7 +23,7 @@ def _count_up_to_kernel(ctx):
 
 
 define_op("CountUpTo", lambda inputs, attrs: [(inputs[0].dtype, ())], {"CPU": _count_up_to_kernel},
-          stateful=True, differentiable=False)
+          stateful=True, differentiable=False, takes_refs=True)
 
 
 def count_up_to(ref, limit, name=None):

@@ -113,7 +113,7 @@ def start_queue_runners(sess=None, coord=None, daemon=True, start=True, collecti
     if sess is None:
         sess = get_default_session()
         if sess is None:
-            raise ValueError("Cannot start queue runners: no default session is registered. Use `with "
+            raise ValueError("Cannot start queue runners: No default session is registered. Use `with "
                              "sess.as_default()` or pass an explicit session to start_queue_runners(sess=sess)")
     threads = []
     for qr in sess.graph.get_collection(collection):

@@ -108,11 +108,11 @@ def test_uninitialized_variable_read_for_an_op_names_the_variable(device):
             sess.run(out)
 
 
-def test_the_ops_that_take_refs_are_exactly_the_variable_ops_and_control_flow():
+def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_and_count_up_to():
     takes = sorted(t for t, d in registered_ops().items() if d.takes_refs)
     assert takes == sorted(["ReadVariable", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
-                            "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While"])
+                            "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While", "CountUpTo"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],
