@@ -10,6 +10,11 @@ source, see /work/shared/reference/gpu-audit/REPORT.md):
   arrays of a device other than the current one (ValueError, no peer access).
 * copies between devices of non-contiguous arrays raise NotImplementedError (ndarray.copy).
 * ``take`` and scatter-add wrap out-of-range indices; reductions return 0-d device arrays.
+* ``fmod`` of integers goes through double (rounded beyond 2**53; a zero divisor gives 0); sorts are
+  always stable and take no ``kind`` but None or 'stable'.
+* ``cupy.random.default_rng``: a generator whose 1.5 MiB state lives on the device current at its
+  creation (drawing under another device raises), advanced by each draw on the current stream;
+  CuPy's dtype rules for ``random``, ``standard_normal`` and ``integers`` (see random.py).
 * a memory pool per device with a limit (``set_limit``) and a device size (``configure(memory=)``);
   going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError.
 * streams and events that record what ran on them in order (``Stream.log``), and a race check:
@@ -25,21 +30,24 @@ import sys
 
 import numpy as _np
 
-from . import cupyx
+from . import cupyx, random
 from ._array import ndarray
 from ._cuda import CONFIG, STATS, Device, Event, OutOfMemoryError, Stream, get_current_stream, memory, runtime
 from ._functions import (
     FUNCTIONS,
     UFUNCS,
     _function,
+    argsort,
     array,
     asarray,
     ascontiguousarray,
     asnumpy,
     copy,
+    fmod,
     get_array_module,
     get_default_memory_pool,
     lib,
+    sort,
     take,
     ufunc,
 )
@@ -51,6 +59,7 @@ for _name in UFUNCS:
     globals()[_name] = ufunc(getattr(_np, _name))
 for _name in FUNCTIONS:
     globals()[_name] = _function(_name)
+fmod = ufunc(fmod)   # CuPy's fmod kernel: integers through double, a zero divisor gives 0
 for _name in """bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64
 complex128 dtype inf nan pi e newaxis iinfo finfo result_type promote_types can_cast""".split():
     globals()[_name] = getattr(_np, _name)
