@@ -141,6 +141,11 @@ class CupyBackend(Backend):
             return MemoryInfo(used_bytes=pool.used_bytes(), pool_bytes=pool.total_bytes(),
                               limit_bytes=pool.get_limit() or None, free_bytes=free, total_bytes=total)
 
+    def release_cached_memory(self) -> None:
+        """``free_all_blocks`` on this card's CuPy pool: the blocks of freed arrays go back to the device."""
+        with self._device:
+            self.xp.get_default_memory_pool().free_all_blocks()
+
     def set_memory_limit(self, fraction: float) -> None:
         """Cap CuPy's pool on this card at ``fraction`` of its memory (0: no cap)."""
         with self._device:

@@ -200,3 +200,20 @@ def test_sorts_are_stable_and_take_no_other_kind():
             call()
     picked = cp.take_along_axis(keys, cp.argsort(keys)[:, :2], axis=-1)
     assert picked.get().tolist() == [[0.0, 0.0]]
+
+
+def test_the_pool_caches_freed_blocks_until_free_all_blocks():
+    pool = cp.get_default_memory_pool()
+    pool.free_all_blocks()
+    a = cp.asarray(np.zeros(1024, np.float32))
+    used, total = pool.used_bytes(), pool.total_bytes()
+    del a
+    assert pool.used_bytes() == used - 4096 and pool.total_bytes() == total   # cached, not given back
+    assert cp.cuda.runtime.memGetInfo()[0] == (1 << 16) - total
+    b = cp.asarray(np.zeros(512, np.float32))   # served from the cache
+    assert pool.total_bytes() == total
+    del b
+    pool.free_all_blocks()
+    assert pool.total_bytes() == pool.used_bytes() == used - 4096
+    big = cp.asarray(np.zeros(1 << 13, np.float32))   # 32 KiB of a 64 KiB device: the cache is freed first
+    del big
