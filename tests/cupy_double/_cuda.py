@@ -9,7 +9,7 @@ import weakref
 
 _local = threading.local()
 CONFIG = {"devices": 2, "memory": 1 << 28}   # the number of fake GPUs, bytes of memory each
-STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0}
+STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0, "device_enters": 0}
 
 
 class CUDARuntimeError(RuntimeError):
@@ -38,6 +38,7 @@ class Device:
             raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
 
     def __enter__(self):
+        STATS["device_enters"] += 1
         if not hasattr(_local, "devices"):
             _local.devices = []
         _local.devices.append(self.id)

@@ -49,3 +49,58 @@ def test_close_of_a_cpu_session_touches_no_gpu_pool(cupy_gpus):
     with cupy_gpus.cuda.Device(0):
         assert pool.total_bytes() == before   # this session ran nothing on GPU:0
         pool.free_all_blocks()
+
+
+def _chain(n, device):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [3], name="x")
+        y = x
+        for _ in range(n):
+            y = y * 1.5 + 1.0
+    return x, y
+
+
+def _device_enters_of_a_run(cupy, sess, fetch, feeds):
+    sess.run(fetch, feeds)   # the plan is built (kernels compiled, streams made) by the first run
+    before = cupy.STATS["device_enters"]
+    result = sess.run(fetch, feeds)
+    return cupy.STATS["device_enters"] - before, result
+
+
+@pytest.mark.parametrize("n_ops", [5, 60])
+def test_a_run_makes_its_gpu_current_once_not_once_per_op(cupy_gpus, n_ops):
+    """D18: a plan enters a device (and its stream) once per stretch of its steps; the kernels then
+    find it current. Counted with the double's Device.__enter__ (a count CuPy does not offer)."""
+    if not is_double(cupy_gpus):
+        pytest.skip("counts device entries with the CuPy double")
+    x, y = _chain(n_ops, "/gpu:0")
+    values = np.array([1.0, 2.0, -3.0], np.float32)
+    expected = values.copy()
+    for _ in range(n_ops):
+        expected = expected * np.float32(1.5) + np.float32(1.0)
+    with gn.Session() as sess:
+        enters, result = _device_enters_of_a_run(cupy_gpus, sess, y, {x: values})
+    np.testing.assert_allclose(result, expected, rtol=1e-6)
+    # the feed, the stretch of 2 * n_ops kernels, the fetch and the wait at the end of the run
+    assert enters == 3
+
+
+def test_logical_gpus_on_one_card_alternating_run_each_on_its_own_stream(cupy_gpus):
+    """Stretches of /gpu:0 and /gpu:1 on one card alternate: each stretch enters its own logical
+    GPU's stream, so each kernel runs on its GPU's stream and every copy between them is ordered."""
+    gn.config.set_virtual_gpus(2)
+    config = gn.ConfigProto(gpu_options=gn.GPUOptions(visible_device_list="0"))
+    with gn.device("/gpu:0"):
+        x = gn.placeholder(gn.float32, [4], name="x")
+    y = x
+    for k in range(6):
+        with gn.device(f"/gpu:{k % 2}"):
+            y = gn.multiply(y, 2.0, name=f"m{k}")
+    values = np.arange(4, dtype=np.float32)
+    with gn.Session(config=config) as sess:
+        np.testing.assert_array_equal(sess.run(y, {x: values}), values * 64.0)
+        gpu0, gpu1 = [d.backend for d in sess.list_devices()[1:]]
+        if is_double(cupy_gpus):
+            kernels0 = [e for e in gpu0.stream.log if e[0] == "kernel"]
+            kernels1 = [e for e in gpu1.stream.log if e[0] == "kernel"]
+            assert len(kernels0) >= 3 and len(kernels1) >= 3
