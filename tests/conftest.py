@@ -100,6 +100,7 @@ def cupy_gpus(monkeypatch):
         monkeypatch.setitem(cupy_double.CONFIG, key, value)
     monkeypatch.setitem(registry._state, "physical", None)   # probe again, finding the double
     monkeypatch.setattr(_cuda, "_KERNELS", {})
+    monkeypatch.setattr(_cuda, "_WARMED", set())
     gpunet_fallbacks.register_all(cupy_double)
     registry._reset_for_tests(0)
     return cupy_double

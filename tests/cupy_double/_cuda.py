@@ -9,7 +9,8 @@ import weakref
 
 _local = threading.local()
 CONFIG = {"devices": 2, "memory": 1 << 28}   # the number of fake GPUs, bytes of memory each
-STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0, "device_enters": 0}
+STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0, "device_enters": 0,
+         "compiles": 0}
 
 
 class CUDARuntimeError(RuntimeError):

@@ -104,3 +104,28 @@ def test_logical_gpus_on_one_card_alternating_run_each_on_its_own_stream(cupy_gp
             kernels0 = [e for e in gpu0.stream.log if e[0] == "kernel"]
             kernels1 = [e for e in gpu1.stream.log if e[0] == "kernel"]
             assert len(kernels0) >= 3 and len(kernels1) >= 3
+
+
+def test_fused_kernels_compile_at_plan_build_not_in_the_first_traced_run(cupy_gpus):
+    """D14: CuPy compiles an ElementwiseKernel at its first call with a signature; the plan build
+    makes that call (on one-element arrays), so the first traced run charges no compile to an op.
+    Counted with the double's compile count (it models compiling per device and signature)."""
+    if not is_double(cupy_gpus):
+        pytest.skip("counts compiles with the CuPy double")
+    with gn.device("/gpu:0"):
+        x = gn.placeholder(gn.float32, [2, 3], name="x")
+        v = gn.Variable(np.zeros([2, 3], np.float32), name="v")
+        loss = gn.reduce_sum(gn.sigmoid(x * v))
+        train = gn.train.AdamOptimizer(0.1).minimize(loss)
+        init = gn.global_variables_initializer()
+    values = np.ones([2, 3], np.float32)
+    with gn.Session() as sess:
+        sess.run(init)
+        metadata = gn.RunMetadata()
+        sess._plan((train,), (x,))  # the plan of the traced run, built (and its kernels compiled) first
+        before = cupy_gpus.STATS["compiles"]
+        sess.run(train, {x: values}, options=gn.RunOptions(trace_level=gn.RunOptions.FULL_TRACE),
+                 run_metadata=metadata)
+        assert cupy_gpus.STATS["compiles"] == before
+        assert {s.op_type for s in metadata.step_stats.node_stats} >= {"Sigmoid", "SigmoidGrad", "ApplyAdam"}
+        np.testing.assert_array_less(sess.run(v), 0.0)   # one Adam step moved v by -lr
