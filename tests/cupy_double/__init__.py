@@ -97,6 +97,6 @@ def install(devices=2):
     return sys.modules[__name__]
 
 
-__all__ = ["ElementwiseKernel", "STATS", "array", "asarray", "ascontiguousarray", "asnumpy", "configure", "copy",
-           "cuda", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib", "ndarray",
-           "register_fallback", "take"]
+__all__ = ["ElementwiseKernel", "STATS", "argsort", "array", "asarray", "ascontiguousarray", "asnumpy", "configure",
+           "copy", "cuda", "fmod", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib",
+           "ndarray", "random", "register_fallback", "sort", "take"]
