@@ -16,12 +16,15 @@ source, see /work/shared/reference/gpu-audit/REPORT.md):
   creation (drawing under another device raises), advanced by each draw on the current stream;
   CuPy's dtype rules for ``random``, ``standard_normal`` and ``integers`` (see random.py).
 * a memory pool per device with a limit (``set_limit``) and a device size (``configure(memory=)``);
-  going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError.
+  going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError. Freed arrays' bytes stay cached
+  in the pool until ``free_all_blocks`` (or until an allocation needs them).
 * streams and events that record what ran on them in order (``Stream.log``), and a race check:
   work on one stream that reads an array written on another non-blocking stream must have waited
   on an event recorded after that write (``AssertionError`` otherwise).
 * ``ElementwiseKernel`` built from CUDA source runs a registered NumPy fallback body
-  (``register_fallback``), checking argument count, one type T, and device.
+  (``register_fallback``), checking argument count, one type T, and device; it "compiles" at the first
+  call of each device and signature, as CuPy does (``STATS['compiles']``).
+* ``STATS`` counts syncs, transfers, kernels, compiles and ``Device`` entries (``device_enters``).
 
 Install it in place of CuPy with ``install()`` (tests/conftest.py does so when the environment
 variable GPUNET_TEST_CUPY_DOUBLE=N asks for N fake GPUs).
