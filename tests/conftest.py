@@ -45,14 +45,20 @@ DEVICE_PARAMS = [
 ]
 
 
+# The fixtures that put a test on GPUs where a machine has them: each device of `device`, or the
+# virtual GPUs of `vgpus` (logical GPUs on the real cards, each with its own stream, where there are some).
+_ON_DEVICES_FIXTURES = ("device", "vgpus")
+
+
 def pytest_configure(config):
-    config.addinivalue_line("markers", "on_devices: runs on each device of the `device` fixture (set by conftest)")
+    config.addinivalue_line("markers", "on_devices: runs on GPUs where there are some: uses the `device` or "
+                                       "`vgpus` fixture (set by conftest)")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests that run per device, so a GPU run can select them with -m 'gpu or on_devices'."""
+    """Mark the tests that run on devices, so a GPU run can select them with -m 'gpu or on_devices'."""
     for item in items:
-        if "device" in getattr(item, "fixturenames", ()):
+        if any(name in _ON_DEVICES_FIXTURES for name in getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.on_devices)
 
 
@@ -94,6 +100,7 @@ def cupy_gpus(monkeypatch):
         monkeypatch.setitem(cupy_double.CONFIG, key, value)
     monkeypatch.setitem(registry._state, "physical", None)   # probe again, finding the double
     monkeypatch.setattr(_cuda, "_KERNELS", {})
+    monkeypatch.setattr(_cuda, "_WARMED", set())
     gpunet_fallbacks.register_all(cupy_double)
     registry._reset_for_tests(0)
     return cupy_double

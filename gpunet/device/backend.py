@@ -84,6 +84,11 @@ class Backend(abc.ABC):
     def memory_info(self) -> MemoryInfo:
         return MemoryInfo()
 
+    def release_cached_memory(self) -> None:
+        """Give the memory this device's allocator keeps cached for reuse back to the device (a
+        session's ``close``); arrays still in use keep theirs. Nothing to do in host memory."""
+        return None
+
     def record_event(self):
         """A marker of the work issued to this device so far (``None``: nothing is ever pending)."""
         return None

@@ -15,10 +15,13 @@ from .backends import tag
 
 
 _making_streams = threading.Lock()
+_entered = threading.local()   # .stack: the _Current contexts this thread is inside, innermost last
 
 
 class _Current:
-    """Enter the device, then the stream (both thread-local in CuPy, so one object serves all threads)."""
+    """Enter the device, then the stream (both thread-local in CuPy, so one object serves all threads).
+    The innermost one entered on a thread is what CuPy has current there: a kernel of its backend
+    runs without entering it again (a plan enters it once per stretch of that device's steps)."""
 
     __slots__ = ("device", "stream")
 
@@ -28,12 +31,22 @@ class _Current:
     def __enter__(self):
         self.device.__enter__()
         self.stream.__enter__()
+        stack = getattr(_entered, "stack", None)
+        if stack is None:
+            stack = _entered.stack = []
+        stack.append(self)
         return self
 
     def __exit__(self, *exc):
+        _entered.stack.pop()
         self.stream.__exit__(*exc)
         self.device.__exit__(*exc)
         return False
+
+
+def _is_current(current) -> bool:
+    stack = getattr(_entered, "stack", None)
+    return bool(stack) and stack[-1] is current
 
 
 class CupyBackend(Backend):
@@ -110,6 +123,8 @@ class CupyBackend(Backend):
         if self.shared:
             def run_tagged(*args):
                 data = [a.data if a.__class__ is VirtualArray and a.owner == name else refuse(a, self) for a in args]
+                if _is_current(current):
+                    return tag(fn(*data), name, ndarray)
                 with current:
                     return tag(fn(*data), name, ndarray)
             return run_tagged
@@ -118,6 +133,8 @@ class CupyBackend(Backend):
             for a in args:  # the cheap test first: the array's memory pointer's device id
                 if a.__class__ is not ndarray or a.data.device_id != physical_id:
                     refuse(a, self)
+            if _is_current(current):
+                return fn(*args)
             with current:
                 return fn(*args)
         return run
@@ -140,6 +157,11 @@ class CupyBackend(Backend):
             free, total = self.xp.cuda.runtime.memGetInfo()
             return MemoryInfo(used_bytes=pool.used_bytes(), pool_bytes=pool.total_bytes(),
                               limit_bytes=pool.get_limit() or None, free_bytes=free, total_bytes=total)
+
+    def release_cached_memory(self) -> None:
+        """``free_all_blocks`` on this card's CuPy pool: the blocks of freed arrays go back to the device."""
+        with self._device:
+            self.xp.get_default_memory_pool().free_all_blocks()
 
     def set_memory_limit(self, fraction: float) -> None:
         """Cap CuPy's pool on this card at ``fraction`` of its memory (0: no cap)."""

@@ -116,6 +116,7 @@ class Plan:
         self.placement = placement
         self.copies = copies
         self._steps = steps
+        self._stretches = _stretches(steps)
         self._feed_steps = feed_steps
         self._fetch_steps = fetch_steps
         self._n_slots = n_slots
@@ -131,17 +132,19 @@ class Plan:
         try:
             for step in self._feed_steps:
                 vals[step.slot] = step.convert(feed_values[step.index])
-            for step in self._steps:
-                fn, ins, out, frees = step[0], step[1], step[2], step[3]
-                if out.__class__ is int:
-                    vals[out] = fn(*[vals[i] for i in ins])
-                elif out is None:
-                    fn(*[vals[i] for i in ins])
-                else:
-                    for slot, value in zip(out, fn(*[vals[i] for i in ins])):
-                        vals[slot] = value
-                for i in frees:
-                    vals[i] = None
+            for context, steps in self._stretches:
+                with context:  # a GPU is made current once per stretch of its steps, not per op
+                    for step in steps:
+                        fn, ins, out, frees = step[0], step[1], step[2], step[3]
+                        if out.__class__ is int:
+                            vals[out] = fn(*[vals[i] for i in ins])
+                        elif out is None:
+                            fn(*[vals[i] for i in ins])
+                        else:
+                            for slot, value in zip(out, fn(*[vals[i] for i in ins])):
+                                vals[slot] = value
+                        for i in frees:
+                            vals[i] = None
             results = []
             for step in self._fetch_steps:
                 results.append(step(vals, feed_values))
@@ -163,6 +166,7 @@ class Plan:
                                        TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
                               for f in self._feed_steps]
         traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5]),) + s[1:] for s in self._steps]
+        traced._stretches = _stretches(traced._steps)
         return traced.run(feed_values)
 
     # -- descriptions (read the same placement data) ----------------------------------------
@@ -192,6 +196,20 @@ class Plan:
         soft = sum(1 for op in self.ops if self.placement[op].soft)
         return (f"Placement summary: {len(self.ops)} ops ({per_device}); {len(self.copies)} copies, "
                 f"{size} per step; {soft} soft fallbacks")
+
+
+def _stretches(steps):
+    """The steps as (device context, consecutive steps on that device): a run enters each stretch's
+    context once (CuPy: its card and its stream become current), and the kernels of that device see
+    it current already instead of entering it per op. Logical GPUs sharing a card are separate
+    devices, so each stretch runs on its own logical GPU's stream."""
+    stretches = []
+    for step in steps:
+        if stretches and stretches[-1][0] is step[5]:
+            stretches[-1][1].append(step)
+        else:
+            stretches.append((step[5], [step]))
+    return tuple((device.backend.context(), tuple(group)) for device, group in stretches)
 
 
 def _trace_name(step):

@@ -119,6 +119,7 @@ class Session:
         self._state = _SessionState(self.graph)
         self._state.placer = self._placer  # control-flow kernels place their sub-plans with it
         self._plans = PlanCache(self._config.plan_cache_size)
+        self._used_devices = set()  # where its plans run: close() returns these devices' cached memory
         self._closed = False
         self._default_context = None
 
@@ -149,6 +150,7 @@ class Session:
 
     def _build_plan(self, fetches, feeds):
         plan = build_plan(list(fetches), list(feeds), self._placer, self._state, self.graph)
+        self._used_devices.update(p.device for p in plan.placement.values())
         if self._config.log_device_placement:
             _log_placement(plan)
         return plan
@@ -173,11 +175,14 @@ class Session:
 
     # -- lifetime ---------------------------------------------------------------------------
     def close(self):
-        """Frees the session's plans and variable values (their device buffers go back to the pool)."""
+        """Frees the session's plans and variable values, and gives the memory their device buffers
+        held back to the devices (CuPy's pool would otherwise keep it cached for reuse)."""
         self._closed = True
         self._state.cancel_resources()
         self._plans.clear()
         self._state = _SessionState(self.graph)
+        for device in self._used_devices:
+            device.backend.release_cached_memory()
 
     def __enter__(self):
         self._default_context = _default_session(self)

@@ -15,6 +15,7 @@ FUSED_DTYPES = ("float32", "float64")  # the types T the hand-written bodies are
 FUSED_OPTIONS = ("--fmad=false",)  # NVRTC option: round every * and + separately, as NumPy
 
 _KERNELS: dict = {}
+_WARMED: set = set()   # (kernel name, dtype, CUDA device id) compiled by a warm-up call
 
 
 def runs_fused(ctx) -> bool:
@@ -32,4 +33,17 @@ def elementwise_kernel(name, in_params, out_params, body):
         import cupy
         kernel = _KERNELS[name] = cupy.ElementwiseKernel(in_params, out_params, body, name=f"gpunet_{name}",
                                                          options=FUSED_OPTIONS)
+    return kernel
+
+
+def warmed(kernel, xp, dtype, shapes):
+    """``kernel`` after one call, under the current device, on arrays of ``dtype`` with ``shapes``
+    (``(1,)`` for arrays, ``()`` for 0-d scalars), once per kernel, dtype and device. CuPy compiles
+    an ElementwiseKernel for its argument types at its first call; doing it here (at plan build)
+    keeps that one-time compile out of the first run and its trace. Contiguous arguments of any
+    rank reduce to the same one-dimensional kernel, so the real calls find it compiled."""
+    key = (kernel.name, str(dtype), xp.cuda.Device().id)
+    if key not in _WARMED:
+        kernel(*[xp.full(shape, 0.5, dtype) for shape in shapes])   # 0.5: no 0/0 in any update body
+        _WARMED.add(key)
     return kernel

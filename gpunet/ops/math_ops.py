@@ -129,8 +129,22 @@ def _truncate_divide_kernel(ctx):
     return truncate_divide
 
 
+def _truncate_mod_kernel(ctx):
+    xp = ctx.xp
+    if ctx.op.inputs[0].dtype.is_floating:
+        return xp.fmod
+    # not xp.fmod: CuPy's integer fmod goes through double and rounds values beyond 2**53
+    remainder = _integer_checked("remainder", check_nonzero_divisor)(ctx)
+
+    def truncate_mod(x, y):  # the floor remainder (sign of y), moved by y where x and y differ in sign
+        floor_remainder = remainder(x, y)
+        moved = xp.not_equal(floor_remainder, 0) & xp.not_equal(x < 0, y < 0)
+        return floor_remainder - xp.where(moved, y, 0)
+    return truncate_mod
+
+
 define_binary("TruncateDiv", _truncate_divide_kernel)
-define_binary("TruncateMod", _integer_checked("fmod", check_nonzero_divisor))
+define_binary("TruncateMod", _truncate_mod_kernel)
 define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
 define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
 define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._cuda import elementwise_kernel, runs_fused
+from ._cuda import elementwise_kernel, runs_fused, warmed
 
 
 @dataclass(frozen=True)
@@ -50,5 +50,7 @@ def kernels(op_type, generic):
         return {"any": generic}
 
     def fused(ctx):
-        return compiled(op_type) if runs_fused(ctx) else generic(ctx)
+        if not runs_fused(ctx):
+            return generic(ctx)
+        return warmed(compiled(op_type), ctx.xp, ctx.out_dtype(), [(1,)] * len(ctx.op.inputs))
     return {"any": generic, "GPU": fused}

@@ -25,7 +25,7 @@ import numpy as np
 from ..graph.core_ops import locking
 from ..graph.registry import apply_op, define_op
 from ..graph.shape import compatible
-from ._cuda import elementwise_kernel, runs_fused
+from ._cuda import elementwise_kernel, runs_fused, warmed
 
 __all__: list = []  # the ops are used through gn.train's optimizers
 
@@ -211,7 +211,10 @@ def _fused_builder(choose, generic):
         if not runs_fused(ctx):
             return generic(ctx)  # virtual GPUs (NumPy) and other dtypes take the generic update
         form = FORMS[choose(ctx.attrs)]
-        kernel, n_refs = fused_kernel(form), len(form.refs)
+        n_refs = len(form.refs)
+        # called as (grad, 0-d scalars, refs): compiled now for that signature, not in the first run
+        kernel = warmed(fused_kernel(form), ctx.xp, ctx.out_dtype(), [(1,), *[()] * len(form.scalars),
+                                                                      *[(1,)] * n_refs])
 
         def run(*args):
             arrays = [slot.get() for slot in args[:n_refs]]

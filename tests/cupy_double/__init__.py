@@ -10,13 +10,21 @@ source, see /work/shared/reference/gpu-audit/REPORT.md):
   arrays of a device other than the current one (ValueError, no peer access).
 * copies between devices of non-contiguous arrays raise NotImplementedError (ndarray.copy).
 * ``take`` and scatter-add wrap out-of-range indices; reductions return 0-d device arrays.
+* ``fmod`` of integers goes through double (rounded beyond 2**53; a zero divisor gives 0); sorts are
+  always stable and take no ``kind`` but None or 'stable'.
+* ``cupy.random.default_rng``: a generator whose 1.5 MiB state lives on the device current at its
+  creation (drawing under another device raises), advanced by each draw on the current stream;
+  CuPy's dtype rules for ``random``, ``standard_normal`` and ``integers`` (see random.py).
 * a memory pool per device with a limit (``set_limit``) and a device size (``configure(memory=)``);
-  going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError.
+  going over raises ``cuda.memory.OutOfMemoryError``, a MemoryError. Freed arrays' bytes stay cached
+  in the pool until ``free_all_blocks`` (or until an allocation needs them).
 * streams and events that record what ran on them in order (``Stream.log``), and a race check:
   work on one stream that reads an array written on another non-blocking stream must have waited
   on an event recorded after that write (``AssertionError`` otherwise).
 * ``ElementwiseKernel`` built from CUDA source runs a registered NumPy fallback body
-  (``register_fallback``), checking argument count, one type T, and device.
+  (``register_fallback``), checking argument count, one type T, and device; it "compiles" at the first
+  call of each device and signature, as CuPy does (``STATS['compiles']``).
+* ``STATS`` counts syncs, transfers, kernels, compiles and ``Device`` entries (``device_enters``).
 
 Install it in place of CuPy with ``install()`` (tests/conftest.py does so when the environment
 variable GPUNET_TEST_CUPY_DOUBLE=N asks for N fake GPUs).
@@ -25,21 +33,24 @@ import sys
 
 import numpy as _np
 
-from . import cupyx
+from . import cupyx, random
 from ._array import ndarray
 from ._cuda import CONFIG, STATS, Device, Event, OutOfMemoryError, Stream, get_current_stream, memory, runtime
 from ._functions import (
     FUNCTIONS,
     UFUNCS,
     _function,
+    argsort,
     array,
     asarray,
     ascontiguousarray,
     asnumpy,
     copy,
+    fmod,
     get_array_module,
     get_default_memory_pool,
     lib,
+    sort,
     take,
     ufunc,
 )
@@ -51,6 +62,7 @@ for _name in UFUNCS:
     globals()[_name] = ufunc(getattr(_np, _name))
 for _name in FUNCTIONS:
     globals()[_name] = _function(_name)
+fmod = ufunc(fmod)   # CuPy's fmod kernel: integers through double, a zero divisor gives 0
 for _name in """bool_ int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 complex64
 complex128 dtype inf nan pi e newaxis iinfo finfo result_type promote_types can_cast""".split():
     globals()[_name] = getattr(_np, _name)
@@ -88,6 +100,6 @@ def install(devices=2):
     return sys.modules[__name__]
 
 
-__all__ = ["ElementwiseKernel", "STATS", "array", "asarray", "ascontiguousarray", "asnumpy", "configure", "copy",
-           "cuda", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib", "ndarray",
-           "register_fallback", "take"]
+__all__ = ["ElementwiseKernel", "STATS", "argsort", "array", "asarray", "ascontiguousarray", "asnumpy", "configure",
+           "copy", "cuda", "fmod", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib",
+           "ndarray", "random", "register_fallback", "sort", "take"]

@@ -143,6 +143,10 @@ squeeze swapaxes clip dot view flatten repeat take nonzero round conj argsort so
 def _method(array, name, args, kwargs):
     read(array, args, kwargs)
     refuse_host_arrays(list(args))
+    if name in ("argsort", "sort"):  # CuPy sorts are always stable; kind may only be None or 'stable'
+        from ._functions import _stable_only
+        _stable_only(kwargs.get("kind"))
+        kwargs = dict(kwargs, kind="stable")
     result = getattr(array._a, name)(*unwrap(args), **unwrap(kwargs))
     if name == "fill":
         wrote(array)

@@ -9,7 +9,8 @@ import weakref
 
 _local = threading.local()
 CONFIG = {"devices": 2, "memory": 1 << 28}   # the number of fake GPUs, bytes of memory each
-STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0}
+STATS = {"syncs": 0, "h2d": 0, "d2h": 0, "d2d": 0, "kernels": 0, "device_enters": 0,
+         "compiles": 0}
 
 
 class CUDARuntimeError(RuntimeError):
@@ -38,6 +39,7 @@ class Device:
             raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
 
     def __enter__(self):
+        STATS["device_enters"] += 1
         if not hasattr(_local, "devices"):
             _local.devices = []
         _local.devices.append(self.id)
@@ -164,20 +166,25 @@ def get_current_stream(device_id=None):
 
 # -- memory ---------------------------------------------------------------------------------------
 class MemoryPool:
-    """CuPy's default pool as the double sees it: bytes held by live arrays per device, and a limit."""
+    """CuPy's default pool as the double sees it, per device: bytes held by live arrays (``used``) and
+    bytes of freed arrays the pool keeps for reuse (``cached``) until ``free_all_blocks``; a limit on
+    both together. Simplified: cached bytes serve any size (CuPy reuses blocks by size bins), and an
+    allocation over the cap first frees the cached blocks and retries, as CuPy does."""
 
     def __init__(self):
         self._used = {}
+        self._cached = {}
         self._limit = {}
 
     def used_bytes(self):
         return self._used.get(current_device(), 0)
 
     def total_bytes(self):
-        return self.used_bytes()  # the double caches no freed blocks
+        device = current_device()
+        return self._used.get(device, 0) + self._cached.get(device, 0)
 
     def free_all_blocks(self, stream=None):
-        pass
+        self._cached[current_device()] = 0
 
     def set_limit(self, size=None, fraction=None):
         if fraction is not None:
@@ -190,16 +197,20 @@ class MemoryPool:
     def allocate(self, nbytes, owner):
         """Account ``nbytes`` for ``owner`` (an array) on the current device until it is collected."""
         device = current_device()
-        used = self._used.get(device, 0)
         limit = self._limit.get(device, 0)
         cap = min(limit or CONFIG["memory"], CONFIG["memory"])
-        if used + nbytes > cap:
-            raise OutOfMemoryError(nbytes, used, limit)
-        self._used[device] = used + nbytes
+        if self.total_bytes() + max(nbytes - self._cached.get(device, 0), 0) > cap:
+            self.free_all_blocks()
+        used, cached = self._used.get(device, 0), self._cached.get(device, 0)
+        reused = min(cached, nbytes)
+        if used + cached + nbytes - reused > cap:
+            raise OutOfMemoryError(nbytes, used + cached, limit)
+        self._used[device], self._cached[device] = used + nbytes, cached - reused
         weakref.finalize(owner, self._release, device, nbytes)
 
     def _release(self, device, nbytes):
         self._used[device] -= nbytes
+        self._cached[device] = self._cached.get(device, 0) + nbytes
 
 
 POOL = MemoryPool()
@@ -217,7 +228,7 @@ class runtime:
     @staticmethod
     def memGetInfo():
         total = CONFIG["memory"]
-        return total - POOL.used_bytes(), total
+        return total - POOL.total_bytes(), total
 
     @staticmethod
     def getDeviceProperties(device):

@@ -50,7 +50,7 @@ bitwise_or bitwise_xor invert left_shift right_shift matmul signbit copysign hyp
 FUNCTIONS = """zeros ones empty full empty_like zeros_like ones_like full_like arange linspace eye where clip
 concatenate stack split array_split tile repeat flip expand_dims squeeze transpose swapaxes moveaxis broadcast_to
 reshape ravel tensordot dot einsum sum prod mean var std amax amin max min all any argmax argmin cumsum cumprod
-argwhere count_nonzero pad sort argsort diag tril triu outer round around nonzero isclose allclose""".split()
+argwhere count_nonzero pad diag tril triu outer round around nonzero isclose allclose take_along_axis""".split()
 
 
 def _function(name):
@@ -68,6 +68,40 @@ def _function(name):
         return result_of(result, source) if source is not None else wrap(result)
     call.__name__ = name
     return call
+
+
+def fmod(x, y, out=None, **kwargs):
+    """CuPy's ``fmod`` kernel: C's ``fmod`` for floats; integers go through double
+    (``in1 == 0 ? 0 : fmod((double)in0, (double)in1)``, cupy/_math/arithmetic.py), so a remainder of
+    int64 values beyond 2**53 is rounded, and a zero divisor gives 0."""
+    dtype = np.result_type(x, y)
+    if dtype.kind not in "iu":
+        return np.fmod(x, y, out=out, **kwargs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        through_double = np.fmod(np.asarray(x, np.float64), np.asarray(y, np.float64))
+    result = np.where(np.asarray(y) == 0, 0, through_double).astype(dtype)
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+def sorting(name):
+    """``cupy.sort`` / ``argsort``: always a stable sort; ``kind`` may only be None or 'stable'."""
+    def call(a, axis=-1, kind=None):
+        _stable_only(kind)
+        read(a)
+        return wrap(getattr(np, name)(a._a, axis=axis, kind="stable"))
+    call.__name__ = name
+    return call
+
+
+def _stable_only(kind):
+    if kind not in (None, "stable"):
+        raise ValueError(f"kind can only be None or 'stable', got {kind!r} (CuPy sorts are always stable)")
+
+
+sort, argsort = sorting("sort"), sorting("argsort")
 
 
 def take(a, indices, axis=None, out=None):

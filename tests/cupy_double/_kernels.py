@@ -7,6 +7,7 @@ are therefore trivial under the double; the CUDA source itself is checked elsewh
 from __future__ import annotations
 
 from ._array import ndarray, read, refuse_host_arrays, wrap, wrote
+from ._cuda import STATS, current_device
 
 FALLBACKS = {}   # kernel name -> fn(ins: dict name -> array, outs: list of arrays or None) -> result
 
@@ -27,6 +28,7 @@ class ElementwiseKernel:
         self.in_names, self.out_names = _names(in_params), _names(out_params)
         self.nin, self.nout = len(self.in_names), len(self.out_names)
         self.name, self.options = name, tuple(options)
+        self.compiled = set()   # signatures compiled so far (CuPy: NVRTC at the first call of each)
 
     def __call__(self, *args):
         read(args)
@@ -36,6 +38,7 @@ class ElementwiseKernel:
         types = {a.dtype for a in args if isinstance(a, ndarray)}
         if len(types) != 1:
             raise TypeError(f"Type is mismatched. {self.name} T {sorted(map(str, types))}")
+        self._compile(args)
         if self.name not in FALLBACKS:
             raise NotImplementedError(f"the CuPy double has no fallback body for kernel {self.name!r}")
         ins = dict(zip(self.in_names, args[:self.nin]))
@@ -44,3 +47,13 @@ class ElementwiseKernel:
         for out in outs or ():
             wrote(out, ("kernel", self.name))
         return wrap(result, ("kernel", self.name)) if outs is None else result
+
+    def _compile(self, args):
+        """CuPy compiles a kernel per device and argument signature at its first call with it
+        (simplified here: the dtypes and which arguments are 0-d; CuPy also keys on the rank left
+        after merging contiguous dimensions, 1 for contiguous arrays)."""
+        signature = (current_device(), tuple((a.dtype.name, a.ndim == 0) if isinstance(a, ndarray) else type(a)
+                                             for a in args))
+        if signature not in self.compiled:
+            self.compiled.add(signature)
+            STATS["compiles"] += 1

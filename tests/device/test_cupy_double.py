@@ -121,3 +121,99 @@ def test_elementwise_kernels_check_their_call_and_run_a_fallback_body():
 def test_installing_the_double_is_explicit():
     assert cp.__version__.endswith("+double")
     assert "it is not cupy" in " ".join(cp.__doc__.lower().split())
+
+
+# -- cupy.random, fmod, sorting (cupy/random/_generator_api.pyx, _bit_generator.pyx; cupy/_math/arithmetic.py;
+#    cupy/_sorting/sort.py) ---------------------------------------------------------------------------------
+@pytest.fixture
+def roomy_gpus(monkeypatch):
+    monkeypatch.setitem(cp.CONFIG, "memory", 1 << 24)   # a generator's state alone takes 1.5 MiB
+
+
+def test_a_generator_draws_on_its_device_only_and_holds_its_state_there(roomy_gpus):
+    pool = cp.get_default_memory_pool()
+    with cp.cuda.Device(1):
+        before = pool.used_bytes()
+        rng = cp.random.default_rng(7)
+        assert pool.used_bytes() == before + cp.random.STATE_BYTES == before + 1_572_864
+        draw = rng.random((2, 3), dtype=np.float32)
+        assert isinstance(draw, cp.ndarray) and draw.data.device_id == 1 and draw.dtype == np.float32
+    with pytest.raises(RuntimeError, match="This Generator state is allocated in a different device"):
+        rng.random(3)
+
+
+def test_generator_dtype_rules(roomy_gpus):
+    rng = cp.random.default_rng(1)
+    assert rng.random(4, dtype=np.float16).dtype == np.float16   # drawn as float32, then cast
+    assert rng.random(4).dtype == np.float64 and rng.random().shape == ()
+    assert rng.standard_normal((2, 2), dtype=np.float32).dtype == np.float32
+    with pytest.raises(TypeError, match="Unsupported dtype float16 for standard_normal"):
+        rng.standard_normal(3, dtype=np.float16)
+    values = rng.integers(-3.0, 5.0, (1000,), dtype=np.int8).get()   # bounds through int()
+    assert values.dtype == np.int8 and values.min() == -3 and values.max() == 4
+    with pytest.raises(ValueError, match="low >= high"):
+        rng.integers(5, 5, 3)
+    with pytest.raises(ValueError, match="high is out of bounds for uint8"):
+        rng.integers(0, 300, 3, dtype=np.uint8)
+    with pytest.raises(ValueError, match="low is out of bounds for uint8"):
+        rng.integers(-1, 3, 3, dtype=np.uint8)
+
+
+def test_draws_on_two_streams_must_be_ordered(roomy_gpus):
+    rng = cp.random.default_rng(3)    # its state was written on the null stream: blocking streams wait for it
+    first, second = cp.cuda.Stream(), cp.cuda.Stream()
+    with first:
+        rng.random(3)
+    with second, pytest.raises(AssertionError, match="without waiting for an event recorded after it"):
+        rng.random(3)   # the state was last advanced on `first`
+    second.wait_event(first.record())
+    with second:
+        assert rng.random(3).shape == (3,)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8])
+def test_fmod_of_integers_goes_through_double_and_gives_0_for_a_zero_divisor(dtype):
+    x, y = np.array([7, -7, 9, 5], dtype) if dtype != np.uint8 else np.array([7, 8, 9, 5], dtype), \
+        np.array([2, 2, -4, 0], dtype) if dtype != np.uint8 else np.array([2, 3, 4, 0], dtype)
+    got = cp.fmod(cp.asarray(x), cp.asarray(y)).get()
+    with np.errstate(divide="ignore"):
+        assert got.dtype == np.dtype(dtype) and got.tolist() == np.where(y == 0, 0, np.fmod(x, y)).tolist()
+    big = cp.asarray(np.array([2 ** 53 + 1], np.int64))
+    assert cp.fmod(big, cp.asarray(np.array([2], np.int64))).get().tolist() == [0]   # 2**53 + 1 rounds to 2**53
+
+
+def test_fmod_of_floats_is_cs_fmod():
+    x, y = np.array([5.5, -5.5, 1.0], np.float32), np.array([2.0, 2.0, 0.0], np.float32)
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(cp.fmod(cp.asarray(x), cp.asarray(y)).get(), np.fmod(x, y))
+
+
+def test_sorts_are_stable_and_take_no_other_kind():
+    keys = cp.asarray(np.array([[1, 0, 1, 0, 1, 0, 1, 0] * 4], np.float32))
+    expected = np.argsort(keys.get(), kind="stable")
+    np.testing.assert_array_equal(cp.argsort(keys).get(), expected)
+    np.testing.assert_array_equal(keys.argsort(axis=-1).get(), expected)
+    np.testing.assert_array_equal(cp.argsort(keys, kind="stable").get(), expected)
+    for call in (lambda: cp.argsort(keys, kind="quicksort"), lambda: keys.argsort(kind="heapsort"),
+                 lambda: cp.sort(keys, kind="quicksort")):
+        with pytest.raises(ValueError, match="kind can only be None or 'stable'"):
+            call()
+    picked = cp.take_along_axis(keys, cp.argsort(keys)[:, :2], axis=-1)
+    assert picked.get().tolist() == [[0.0, 0.0]]
+
+
+def test_the_pool_caches_freed_blocks_until_free_all_blocks():
+    pool = cp.get_default_memory_pool()
+    pool.free_all_blocks()
+    a = cp.asarray(np.zeros(1024, np.float32))
+    used, total = pool.used_bytes(), pool.total_bytes()
+    del a
+    assert pool.used_bytes() == used - 4096 and pool.total_bytes() == total   # cached, not given back
+    assert cp.cuda.runtime.memGetInfo()[0] == (1 << 16) - total
+    b = cp.asarray(np.zeros(512, np.float32))   # served from the cache
+    assert pool.total_bytes() == total
+    del b
+    pool.free_all_blocks()
+    assert pool.total_bytes() == pool.used_bytes() == used - 4096
+    big = cp.asarray(np.zeros(1 << 13, np.float32))   # 32 KiB of a 64 KiB device: the cache is freed first
+    del big
