@@ -162,7 +162,8 @@ class Plan:
         traced._feed_steps = [FeedStep(f.tensor, f.device, f.index, f.slot,
                                        TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
                               for f in self._feed_steps]
-        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5]),) + s[1:] for s in self._steps]
+        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5], _copy_source(s[0])),) + s[1:]
+                         for s in self._steps]
         return traced.run(feed_values)
 
     # -- descriptions (read the same placement data) ----------------------------------------
@@ -200,6 +201,10 @@ def _trace_name(step):
     if fn.__class__ is CopyStep:
         return f"copy {fn.tensor.name} from {fn.src.short_name}", "Copy"
     return op.name, op.type
+
+
+def _copy_source(fn):
+    return fn.src if fn.__class__ is CopyStep else None
 
 
 def _op_error(step, exc):
