@@ -15,7 +15,7 @@ import numpy as np
 from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
-from . import checks
+from . import checks, memory
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -279,8 +279,10 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
         builder.add_op(op)
     fetch_steps = [builder.fetch(item) for item in fetches]
     ops, placement = with_nested_plans(ops, placement, builder)
-    return Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
+    plan = Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
                 fetch_steps, builder.n_slots, builder.sync_steps())
+    memory.check_fits(plan)  # a GPU plan that cannot fit fails here, before its first step
+    return plan
 
 
 def with_nested_plans(ops, placement, builder):

@@ -74,7 +74,7 @@ def test_the_chrome_trace_has_a_row_per_device_and_copy_rows_with_arrows(vgpus):
     starts = [e for e in events if e["ph"] == "s"]
     ends = [e for e in events if e["ph"] == "f"]
     assert len(starts) == len(ends) == 6  # every device-to-device copy; the feed comes from the host
-    assert all(processes[s["pid"]] != processes[f["pid"]] for s, f in zip(starts, ends))
+    assert all(processes[s["pid"]] != processes[f["pid"]] for s, f in zip(starts, ends, strict=True))
     plain = json.loads(gn.timeline.Timeline(stats).generate_chrome_trace_format(show_dataflow=False))
     assert not [e for e in plain["traceEvents"] if e["ph"] in "sf"]
 
