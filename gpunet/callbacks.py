@@ -177,19 +177,41 @@ class EarlyStopping(Callback):
 
 class ModelCheckpoint(Callback):
     """Save the model (or its weights) after each epoch to ``filepath`` formatted with the epoch
-    number and the logs (``'ckpt-{epoch:02d}-{val_loss:.2f}'``); ``save_best_only`` keeps the best."""
+    number and the logs (``'ckpt-{epoch:02d}-{val_loss:.2f}'``); ``save_best_only`` keeps the best.
+
+    ``resume=True`` also saves the whole training state after each epoch in ``training_state/``
+    next to ``filepath`` (see gpunet/models/resume.py) and, when fit starts and finds one there,
+    restores the latest and continues after its epoch: a fit killed at any moment and started
+    again ends with the weights of an uninterrupted fit (same seeds, same data)."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", period=1):
+                 mode="auto", period=1, resume=False):
         super().__init__()
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
         self.better, self.best = _monitor_op(mode, monitor)
+        self.resume = resume
+        self._state = None
+
+    def on_train_begin(self, logs=None):
+        if not self.resume:
+            return
+        from gpunet.models.resume import TrainingState
+        self._state = TrainingState(os.path.join(os.path.dirname(self.filepath) or ".", "training_state"))
+        restored = self._state.restore(self.model)
+        if restored is not None:
+            self.model.resume_from_epoch(restored["epoch"] + 1)
+            self.best = restored.get("best", self.best)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if (epoch + 1) % self.period:
             return
+        self._save_model(epoch, logs)
+        if self._state is not None:  # after the model file: the state names the newest complete save
+            self._state.save(self.model, epoch, {"best": float(self.best)})
+
+    def _save_model(self, epoch, logs):
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
