@@ -8,6 +8,7 @@ read of a variable is its buffer, not a new one. Unknown dimensions take the bat
 values (at build time, before any feed, they count as 1: the estimate is then a lower bound)."""
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -117,7 +118,7 @@ class _Sizer:
     def variable_bytes(self) -> dict:
         total = {}
         for op in self.plan.ops:
-            if op.type == "VariableV2" and op not in self.plan.feeds:
+            if op.type == "VariableV2" and op.outputs[0] not in self.plan.feeds:
                 device = self.plan.placement[op].device
                 total[device] = total.get(device, 0) + self.nbytes(op.outputs[0])
         return total
@@ -128,8 +129,7 @@ def check_fits(plan):
     """Raises ``ResourceExhaustedError`` naming the largest tensors when the estimated transient
     peak of a device-memory device exceeds what its pool can still hand out. Variables are not
     counted: initialized ones already hold pool memory (their initializer plans are checked)."""
-    devices = [d for d in plan.placement.values() if d.device.backend.capabilities.device_memory]
-    if not devices:
+    if not any(p.device.backend.capabilities.device_memory for p in plan.placement.values()):
         return
     for device, est in estimate(plan).items():
         if not device.backend.capabilities.device_memory:
@@ -169,57 +169,85 @@ def _too_big_message(device, need, available, est):
 
 # -- the measured run ---------------------------------------------------------------------------------
 def measure(plan, feed_values, state) -> dict:
-    """Runs ``plan`` once (its effects happen, as in ``sess.run``) recording each device's peak
-    ``{device: bytes}``: the bytes of the live arrays (each buffer once) plus the buffers of the
-    variables the plan uses (``state``: the session's values). On device-memory devices the live
-    arrays are read from the pool instead: its used bytes above what it held before the run."""
-    vals = [None] * plan._n_slots
-    slot_device, peaks = {}, {}
-    variables = {state.slot(op): plan.placement[op].device
-                 for op in plan.ops if op.type == "VariableV2" and op not in plan.feeds}
-    devices = set(variables.values()) | {s[5] for s in plan._steps} | {f.device for f in plan._feed_steps}
-    baseline = {d: _pool_used(d) for d in devices if d.backend.capabilities.device_memory}
-    for step in plan._feed_steps:
-        vals[step.slot] = step.convert(feed_values[step.index])
-        slot_device[step.slot] = step.device
-    for fn, ins, out, frees, _, device in plan._steps:
-        result = fn(*[vals[i] for i in ins])
-        for slot, value in _assigned(out, result):
-            vals[slot] = value
-            slot_device[slot] = device
-        _note_measured(vals, slot_device, variables, baseline, peaks)
-        for i in frees:
-            vals[i] = None
-    return peaks
+    """Runs ``plan`` once through ``Plan.run`` (its effects happen, as in ``sess.run``) with each
+    step wrapped to record what it produced, and returns each device's peak ``{device: bytes}``:
+    the live arrays (each buffer once, a view counts as its base) plus the buffers of the variables
+    the plan uses (``state``: the session's values). On device-memory devices the live arrays are
+    read from the pool instead: its used bytes above what it held before the run."""
+    metered = copy.copy(plan)
+    meter = _Meter(plan, state)
+    feeds = []
+    for f in plan._feed_steps:
+        feeds.append(copy.copy(f))
+        feeds[-1].convert = _MeteredStep(f.convert, meter, f.slot, f.device, ())
+    metered._feed_steps = feeds
+    released = [()] + [s[3] for s in plan._steps[:-1]]  # a step's frees happen before the next one runs
+    metered._steps = [(_MeteredStep(s[0], meter, s[2], s[5], gone),) + s[1:]
+                      for s, gone in zip(plan._steps, released, strict=True)]
+    metered.run(feed_values)
+    return meter.peaks
+
+
+class _MeteredStep:
+    """One step's function, recording its outputs (and dropping what the plan freed before it)."""
+
+    __slots__ = ("inner", "meter", "out", "device", "released")
+
+    def __init__(self, inner, meter, out, device, released):
+        self.inner, self.meter, self.out, self.device, self.released = inner, meter, out, device, released
+
+    def __call__(self, *args):
+        self.meter.release(self.released)
+        result = self.inner(*args)
+        self.meter.produced(self.out, result, self.device)
+        return result
+
+
+class _Meter:
+    """The arrays one measured run holds in its slots, by device, and the peaks seen so far."""
+
+    def __init__(self, plan, state):
+        self.held = {}        # slot -> (device, value)
+        self.peaks = {}
+        self.variables = {state.slot(op): plan.placement[op].device
+                          for op in plan.ops if op.type == "VariableV2" and op.outputs[0] not in plan.feeds}
+        devices = set(self.variables.values()) | {s[5] for s in plan._steps} | {f.device for f in plan._feed_steps}
+        self.baseline = {d: _pool_used(d) for d in devices if d.backend.capabilities.device_memory}
+        # on a pool device a variable made during the run is in the pool's growth already
+        self.resident = {id(v.value) for v in self.variables if v.value is not None}
+
+    def release(self, slots):
+        for slot in slots:
+            self.held.pop(slot, None)
+
+    def produced(self, out, result, device):
+        if out.__class__ is int:
+            self.held[out] = (device, result)
+        elif out:
+            for slot, value in zip(out, result, strict=True):
+                self.held[slot] = (device, value)
+        self._note()
+
+    def _note(self):
+        totals, seen = {}, set()
+        arrays = [(v.value, d) for v, d in self.variables.items() if d not in self.baseline or id(v.value) in
+                  self.resident]
+        arrays += [(value, d) for d, value in self.held.values() if d not in self.baseline]
+        for value, device in arrays:
+            value = value.value if isinstance(value, VarSlot) else value
+            buffer = _buffer(value.data if value.__class__ is VirtualArray else value)
+            if buffer is not None and id(buffer) not in seen:
+                seen.add(id(buffer))
+                totals[device] = totals.get(device, 0) + buffer.nbytes
+        for device, before in self.baseline.items():
+            totals[device] = totals.get(device, 0) + _pool_used(device) - before
+        for device, total in totals.items():
+            self.peaks[device] = max(self.peaks.get(device, 0), total)
 
 
 def _pool_used(device):
     device.backend.synchronize()
     return device.backend.memory_info().used_bytes or 0
-
-
-def _assigned(out, result):
-    if out.__class__ is int:
-        return [(out, result)]
-    return list(zip(out, result, strict=True)) if out else []
-
-
-def _note_measured(vals, slot_device, variables, baseline, peaks):
-    totals, seen = {}, set()
-    held = [(var.value, device) for var, device in variables.items()]
-    held += [(value, slot_device[slot]) for slot, value in enumerate(vals)
-             if value is not None and slot_device[slot] not in baseline]
-    for value, device in held:
-        value = value.value if isinstance(value, VarSlot) else value
-        buffer = _buffer(value.data if value.__class__ is VirtualArray else value)
-        if buffer is None or id(buffer) in seen:
-            continue
-        seen.add(id(buffer))
-        totals[device] = totals.get(device, 0) + buffer.nbytes
-    for device, before in baseline.items():
-        totals[device] = totals.get(device, 0) + _pool_used(device) - before
-    for device, total in totals.items():
-        peaks[device] = max(peaks.get(device, 0), total)
 
 
 def _buffer(value):
