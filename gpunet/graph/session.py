@@ -156,6 +156,8 @@ class Session:
     def memory_report(self, fetches, feed_dict=None):
         """Each device's estimated peak bytes for the plan of ``fetches`` against the peak measured
         while running it once with ``feed_dict`` (the run's effects happen, as in ``run``)."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
         validation.check_type(feed_dict, dict, "feed_dict", "Session.memory_report")
         mapper = FetchMapper(self.graph, fetches)
         feeds, values = self._feeds(feed_dict)

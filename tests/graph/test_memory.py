@@ -168,3 +168,13 @@ def test_a_failing_step_in_the_measured_run_reports_as_sess_run_does(device):
         with pytest.raises(gn.errors.InvalidArgumentError) as by_report:
             sess.memory_report(picked, {idx: [5]})
     assert str(by_report.value) == str(by_run.value) and "picked" in str(by_report.value)
+
+
+def test_memory_report_checks_its_arguments_and_session():
+    x = gn.constant(1.0)
+    sess = gn.Session()
+    with pytest.raises(TypeError, match="feed_dict"):
+        sess.memory_report(x, feed_dict=[1])
+    sess.close()
+    with pytest.raises(RuntimeError, match="closed Session"):
+        sess.memory_report(x)
