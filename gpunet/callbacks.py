@@ -1,6 +1,6 @@
 """``gn.callbacks``: History, ModelCheckpoint, EarlyStopping, CSVLogger and the progress output of
-``fit`` (a progress bar on a terminal, one line per epoch otherwise, nothing at ``verbose=0``).
-TensorBoard arrives with ``gn.summary``."""
+``fit`` (a progress bar on a terminal, one line per epoch otherwise, nothing at ``verbose=0``),
+and TensorBoard (event files through ``gn.summary.FileWriter``)."""
 from __future__ import annotations
 
 import csv
@@ -177,19 +177,41 @@ class EarlyStopping(Callback):
 
 class ModelCheckpoint(Callback):
     """Save the model (or its weights) after each epoch to ``filepath`` formatted with the epoch
-    number and the logs (``'ckpt-{epoch:02d}-{val_loss:.2f}'``); ``save_best_only`` keeps the best."""
+    number and the logs (``'ckpt-{epoch:02d}-{val_loss:.2f}'``); ``save_best_only`` keeps the best.
+
+    ``resume=True`` also saves the whole training state after each epoch in ``training_state/``
+    next to ``filepath`` (see gpunet/models/resume.py) and, when fit starts and finds one there,
+    restores the latest and continues after its epoch: a fit killed at any moment and started
+    again ends with the weights of an uninterrupted fit (same seeds, same data)."""
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
-                 mode="auto", period=1):
+                 mode="auto", period=1, resume=False):
         super().__init__()
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
         self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
         self.better, self.best = _monitor_op(mode, monitor)
+        self.resume = resume
+        self._state = None
+
+    def on_train_begin(self, logs=None):
+        if not self.resume:
+            return
+        from gpunet.models.resume import TrainingState
+        self._state = TrainingState(os.path.join(os.path.dirname(self.filepath) or ".", "training_state"))
+        restored = self._state.restore(self.model)
+        if restored is not None:
+            self.model.resume_from_epoch(restored["epoch"] + 1)
+            self.best = restored.get("best", self.best)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         if (epoch + 1) % self.period:
             return
+        self._save_model(epoch, logs)
+        if self._state is not None:  # after the model file: the state names the newest complete save
+            self._state.save(self.model, epoch, {"best": float(self.best)})
+
+    def _save_model(self, epoch, logs):
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
@@ -233,3 +255,43 @@ class CSVLogger(Callback):
 
     def on_train_end(self, logs=None):
         self.file.close()
+
+
+class TensorBoard(Callback):
+    """Writes TensorBoard event files to ``log_dir``: every epoch's logs (loss, metrics, ``val_*``)
+    as scalars at step ``epoch``, the graph (with each op's device) when ``write_graph``, and a
+    histogram of each weight every ``histogram_freq`` epochs (0: none). Needs tensorboardX."""
+
+    def __init__(self, log_dir="./logs", histogram_freq=0, write_graph=True, update_freq="epoch"):
+        super().__init__()
+        if update_freq != "epoch":
+            raise ValueError(f"TensorBoard: only update_freq='epoch' is supported, got {update_freq!r}")
+        if not isinstance(histogram_freq, int) or histogram_freq < 0:
+            raise ValueError(f"TensorBoard: histogram_freq must be an int >= 0, got {histogram_freq!r}")
+        self.log_dir, self.histogram_freq, self.write_graph = os.fspath(log_dir), histogram_freq, write_graph
+        self.writer = None
+
+    def on_train_begin(self, logs=None):
+        from gpunet import backend as K
+        from gpunet import summary
+        self.writer = summary.FileWriter(self.log_dir, graph=K.get_session().graph if self.write_graph else None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        from gpunet.summary import Summary
+        values = [Summary.Value(tag=key, simple_value=float(value)) for key, value in (logs or {}).items()]
+        if self.histogram_freq and (epoch + 1) % self.histogram_freq == 0:
+            values += self._histograms()
+        self.writer.add_summary(Summary(value=values), epoch)
+        self.writer.flush()
+
+    def _histograms(self):
+        from gpunet.models.saving import weight_keys
+        from gpunet.summary import Summary
+        from gpunet.summary._encode import histogram_fields
+        from gpunet.summary.summary_ops import summary_pb2
+        histogram = summary_pb2().HistogramProto
+        return [Summary.Value(tag=key, histo=histogram(**histogram_fields(value)))
+                for key, value in zip(weight_keys(self.model), self.model.get_weights(), strict=True)]
+
+    def on_train_end(self, logs=None):
+        self.writer.close()

@@ -15,7 +15,7 @@ import numpy as np
 from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
-from . import checks
+from . import checks, memory
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -165,7 +165,8 @@ class Plan:
         traced._feed_steps = [FeedStep(f.tensor, f.device, f.index, f.slot,
                                        TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
                               for f in self._feed_steps]
-        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5]),) + s[1:] for s in self._steps]
+        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5], _copy_source(s[0])),) + s[1:]
+                         for s in self._steps]
         traced._stretches = _stretches(traced._steps)
         return traced.run(feed_values)
 
@@ -218,6 +219,10 @@ def _trace_name(step):
     if fn.__class__ is CopyStep:
         return f"copy {fn.tensor.name} from {fn.src.short_name}", "Copy"
     return op.name, op.type
+
+
+def _copy_source(fn):
+    return fn.src if fn.__class__ is CopyStep else None
 
 
 def _op_error(step, exc):
@@ -292,8 +297,10 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
         builder.add_op(op)
     fetch_steps = [builder.fetch(item) for item in fetches]
     ops, placement = with_nested_plans(ops, placement, builder)
-    return Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
+    plan = Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
                 fetch_steps, builder.n_slots, builder.sync_steps())
+    memory.check_fits(plan)  # a GPU plan that cannot fit fails here, before its first step
+    return plan
 
 
 def with_nested_plans(ops, placement, builder):

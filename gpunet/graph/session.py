@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import errors
 from ..device import GpuSettings, freeze, gpu_count_limit
-from . import validation
+from . import memory, validation
 from .core_ops import VarSlot
 from .fetches import FetchMapper, feed_tensor, feed_value
 from .graph import Graph, Tensor, get_default_graph
@@ -166,6 +166,16 @@ class Session:
         feeds = [feed_tensor(self.graph, k) for k in (feed_dict or {})]
         feeds.sort(key=lambda t: _graph_order((t, None)))
         return PlacementReport(self._plan(tuple(mapper.elements), tuple(feeds)), self._plans.info())
+
+    def memory_report(self, fetches, feed_dict=None):
+        """Each device's estimated peak bytes for the plan of ``fetches`` against the peak measured
+        while running it once with ``feed_dict`` (the run's effects happen, as in ``run``)."""
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        validation.check_type(feed_dict, dict, "feed_dict", "Session.memory_report")
+        mapper = FetchMapper(self.graph, fetches)
+        feeds, values = self._feeds(feed_dict)
+        return memory.report(self._plan(tuple(mapper.elements), tuple(feeds)), values, self._state)
 
     def list_devices(self):
         return list(self._devices)

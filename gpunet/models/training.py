@@ -45,6 +45,7 @@ class TrainingMixin:
         self._functions = {}
         self.stop_training = False
         self.history = None
+        self._resume_epoch = None
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
         """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
@@ -186,8 +187,10 @@ class TrainingMixin:
                                             {"epochs": epochs, "steps": -(-len(xs[0]) // batch_size),
                                              "samples": len(xs[0]), "verbose": verbose, "metrics": names})
         self.stop_training = False
-        cbs.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        self._resume_epoch = None
+        cbs.on_train_begin()  # a callback restoring a saved fit sets where it resumes
+        start = initial_epoch if self._resume_epoch is None else max(initial_epoch, self._resume_epoch)
+        for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
             logs = self._run_epoch(step, xs + ys, batch_size, shuffle, names, cbs)
             if val is not None:
@@ -198,6 +201,11 @@ class TrainingMixin:
         cbs.on_train_end()
         self.history = history
         return history
+
+    def resume_from_epoch(self, epoch: int):
+        """Called by a callback's ``on_train_begin`` that restored a saved fit: the running fit
+        continues at 0-based ``epoch`` (not before its ``initial_epoch``)."""
+        self._resume_epoch = int(epoch)
 
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
         sums = np.zeros(len(names))
