@@ -174,17 +174,15 @@ def measure(plan, feed_values, state) -> dict:
     the live arrays (each buffer once, a view counts as its base) plus the buffers of the variables
     the plan uses (``state``: the session's values). On device-memory devices the live arrays are
     read from the pool instead: its used bytes above what it held before the run."""
-    metered = copy.copy(plan)
     meter = _Meter(plan, state)
     feeds = []
     for f in plan._feed_steps:
         feeds.append(copy.copy(f))
         feeds[-1].convert = _MeteredStep(f.convert, meter, f.slot, f.device, ())
-    metered._feed_steps = feeds
     released = [()] + [s[3] for s in plan._steps[:-1]]  # a step's frees happen before the next one runs
-    metered._steps = [(_MeteredStep(s[0], meter, s[2], s[5], gone),) + s[1:]
-                      for s, gone in zip(plan._steps, released, strict=True)]
-    metered.run(feed_values)
+    steps = [(_MeteredStep(s[0], meter, s[2], s[5], gone),) + s[1:]
+             for s, gone in zip(plan._steps, released, strict=True)]
+    plan.with_steps(steps, feeds).run(feed_values)
     return meter.peaks
 
 

@@ -161,14 +161,20 @@ class Plan:
         """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched. Feeds
         are recorded as copies, and each device is synchronized after each step so the time
         recorded for a kernel is its own (not the tail of an asynchronous feed before it)."""
-        traced = copy.copy(self)
-        traced._feed_steps = [FeedStep(f.tensor, f.device, f.index, f.slot,
-                                       TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
-                              for f in self._feed_steps]
-        traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5], _copy_source(s[0])),) + s[1:]
-                         for s in self._steps]
-        traced._stretches = _stretches(traced._steps)
-        return traced.run(feed_values)
+        feeds = [FeedStep(f.tensor, f.device, f.index, f.slot,
+                          TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
+                 for f in self._feed_steps]
+        steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5], _copy_source(s[0])),) + s[1:]
+                 for s in self._steps]
+        return self.with_steps(steps, feeds).run(feed_values)
+
+    def with_steps(self, steps, feed_steps) -> Plan:
+        """This plan running ``steps`` and ``feed_steps`` — its own, each function wrapped (to
+        time or meter it) — in their place; what the plan derives from its steps is derived anew."""
+        other = copy.copy(self)
+        other._steps, other._feed_steps = steps, feed_steps
+        other._stretches = _stretches(steps)
+        return other
 
     # -- descriptions (read the same placement data) ----------------------------------------
     def log_lines(self) -> list[str]:
