@@ -15,7 +15,8 @@ import numpy as np
 from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
-from . import checks
+from . import checks, executor
+from .copy_stats import HOST, counting, current
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -38,6 +39,9 @@ class CopyStep:
     def __call__(self, array):
         out = device_copy(array, self.src, self.dst)
         self.measured_bytes = out.nbytes
+        stats = current()
+        if stats is not None:
+            stats.record(self.src.name, self.dst.name, out.nbytes)
         return out
 
 
@@ -109,7 +113,7 @@ class SyncStep:
 
 class Plan:
     def __init__(self, fetches, feeds, ops, placement, copies, steps, feed_steps, fetch_steps, n_slots,
-                 sync_steps=()):
+                 sync_steps=(), schedule=None):
         self.fetches = fetches
         self.feeds = feeds
         self.ops = ops
@@ -120,10 +124,52 @@ class Plan:
         self._fetch_steps = fetch_steps
         self._n_slots = n_slots
         self._sync_steps = sync_steps
+        self._schedule = schedule  # per-device groups of steps when the plan spans devices (executor.py)
 
-    def run(self, feed_values):
-        with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
-            return self._execute(feed_values, pending)
+    @property
+    def concurrent(self) -> bool:
+        """Whether the plan's devices run at once (its steps span devices) when run with workers."""
+        return self._schedule is not None
+
+    def run(self, feed_values, workers=None, copy_stats=None):
+        """Run the plan. With ``workers`` (a session's :class:`executor.DeviceWorkers`), a plan that
+        spans devices runs each device's part at once; ``copy_stats`` records the run's transfers."""
+        concurrent = self._schedule is not None and workers is not None and workers.available()
+        with checks.collecting() as pending, counting(copy_stats):  # GPU checks deferred to the end
+            if concurrent:
+                results = self._execute_concurrent(feed_values, pending, workers)
+            else:
+                results = self._execute(feed_values, pending)
+        if copy_stats is not None:
+            self._record_feeds_and_fetches(copy_stats, feed_values, results)
+        return results
+
+    def _execute_concurrent(self, feed_values, pending, workers):
+        vals = [None] * self._n_slots
+        step = None
+        try:
+            for step in self._feed_steps:
+                vals[step.slot] = step.convert(feed_values[step.index])
+            step = None
+            failure = self._schedule.execute(self._steps, vals, workers, pending)
+            if failure is None:
+                results = [step(vals, feed_values) for step in self._fetch_steps]
+                for step in self._sync_steps:
+                    step()
+        except Exception as exc:
+            raise _op_error(*(pending.failure() or (step, exc))) from exc
+        failure = pending.failure() or failure
+        if failure is not None:
+            raise _op_error(*failure) from failure[1]
+        return results
+
+    def _record_feeds_and_fetches(self, stats, feed_values, results):
+        for step in self._feed_steps:
+            if step.device.device_type != "CPU":
+                stats.record(HOST, step.device.name, np.asarray(feed_values[step.index]).nbytes, "feed")
+        for step, value in zip(self._fetch_steps, results):
+            if step.device is not None and step.device.device_type != "CPU" and value is not None:
+                stats.record(step.device.name, HOST, np.asarray(value).nbytes, "fetch")
 
     def _execute(self, feed_values, pending):
         vals = [None] * self._n_slots
@@ -154,7 +200,7 @@ class Plan:
             raise _op_error(*failure)
         return results
 
-    def run_traced(self, feed_values, step_stats):
+    def run_traced(self, feed_values, step_stats, workers=None, copy_stats=None):
         """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched. Feeds
         are recorded as copies, and each device is synchronized after each step so the time
         recorded for a kernel is its own (not the tail of an asynchronous feed before it)."""
@@ -163,7 +209,7 @@ class Plan:
                                        TimedStep(f.convert, step_stats, f"feed {f.tensor.name}", "Copy", f.device))
                               for f in self._feed_steps]
         traced._steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5]),) + s[1:] for s in self._steps]
-        return traced.run(feed_values)
+        return traced.run(feed_values, workers, copy_stats)
 
     # -- descriptions (read the same placement data) ----------------------------------------
     def log_lines(self) -> list[str]:
@@ -274,8 +320,9 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
         builder.add_op(op)
     fetch_steps = [builder.fetch(item) for item in fetches]
     ops, placement = with_nested_plans(ops, placement, builder)
-    return Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
-                fetch_steps, builder.n_slots, builder.sync_steps())
+    steps = builder.finish()
+    return Plan(fetches, feeds, ops, placement, builder.copies, steps, builder.feed_steps,
+                fetch_steps, builder.n_slots, builder.sync_steps(), builder.schedule(steps))
 
 
 def with_nested_plans(ops, placement, builder):
@@ -317,6 +364,10 @@ class _StepBuilder:
         self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
         self.used = {}           # devices any step runs on or copies to, in first-use order
+        self.kernel_steps = {}   # op -> index of its kernel's step
+        self.stateful = []       # indices of steps that may update state in place
+        self.aliasing_copies = set()  # copy steps of values that may share a variable's buffer
+        self.spans_devices = False    # a kernel's sub-plan runs on other devices: the plan runs flat
 
     def _new_slot(self) -> int:
         self.n_slots += 1
@@ -339,6 +390,8 @@ class _StepBuilder:
                                                                f"copied to {device.name}")
         step = CopyStep(tensor, src, device)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
+        if tensor in self.aliasing or tensor.op.op_def.aliases_state:
+            self.aliasing_copies.add(len(self.steps))
         self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
         self.used[device] = True
         return slot
@@ -370,7 +423,12 @@ class _StepBuilder:
         except Exception as exc:  # a builder rejecting its attributes: say which op and device
             raise _op_error((None, None, None, None, op, device), exc) from exc
         out = outs[0] if len(outs) == 1 else (tuple(outs) or None)
-        self.nested.extend(getattr(kernel, "nested_plans", ()))
+        nested = getattr(kernel, "nested_plans", ())
+        self.nested.extend(nested)
+        self.spans_devices |= any({p.device for p in sub.placement.values()} - {device} for sub in nested)
+        self.kernel_steps[op] = len(self.steps)
+        if op.op_def.stateful or nested:
+            self.stateful.append(len(self.steps))
         # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
         fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
         self.steps.append((fn, ins, out, None, op, device))
@@ -392,6 +450,12 @@ class _StepBuilder:
         to_host = device.backend.to_host
         copy = aliasing and not device.backend.capabilities.device_memory
         return FetchStep(item, device, slot, False, lambda v: _host_value(to_host(v), copy))
+
+    def schedule(self, steps):
+        """The concurrent executor's per-device schedule, or None for a plan run as a flat loop."""
+        if self.spans_devices:
+            return None
+        return executor.schedule(steps, self.kernel_steps, self.stateful, self.aliasing_copies)
 
     def sync_steps(self):
         """One wait per asynchronous device the plan uses (none on CPUs and virtual GPUs)."""

@@ -3,6 +3,7 @@ their Chrome-trace JSON (``gn.timeline.Timeline``), loadable in Perfetto or chro
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -30,13 +31,15 @@ class StepStats:
     def __init__(self):
         self.dev_stats = []
         self._by_device = {}
+        self._lock = threading.Lock()  # devices of a concurrent run record from their own threads
 
     def add(self, stats: NodeExecStats):
-        group = self._by_device.get(stats.device)
-        if group is None:
-            group = self._by_device[stats.device] = DeviceStepStats(stats.device)
-            self.dev_stats.append(group)
-        group.node_stats.append(stats)
+        with self._lock:
+            group = self._by_device.get(stats.device)
+            if group is None:
+                group = self._by_device[stats.device] = DeviceStepStats(stats.device)
+                self.dev_stats.append(group)
+            group.node_stats.append(stats)
 
     @property
     def node_stats(self):
