@@ -85,9 +85,10 @@ def current():
 
 @contextlib.contextmanager
 def counting(stats):
-    """Record this thread's copies into ``stats`` (None: record nothing)."""
+    """Record this thread's copies into ``stats``; None keeps the enclosing run's (a control-flow
+    sub-plan's copies count in the run of the plan that runs it)."""
     outer = getattr(_local, "stats", None)
-    _local.stats = stats
+    _local.stats = outer if stats is None else stats
     try:
         yield stats
     finally:

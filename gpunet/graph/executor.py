@@ -22,6 +22,7 @@ import queue
 import threading
 
 from . import checks
+from .copy_stats import counting, current
 
 _worker_thread = threading.local()  # set in worker threads: a run started there runs flat
 
@@ -128,11 +129,10 @@ class _Run:
         self.failures = []
         self.stop_at = math.inf   # plan index of the first failure so far
         self.checks = []          # (plan index, order, deferred check) from every device
-        self.copy_stats = _current_copy_stats()
+        self.copy_stats = current()  # the caller's per-run copy counter, shared by the device threads
 
     def device_part(self, d):
         """Run device ``d``'s tasks in plan order (on this thread)."""
-        from .copy_stats import counting  # the same per-run copy counter as the caller's thread
         steps, vals, frees, progress = self.steps, self.vals, self.schedule.frees, self.progress
         with checks.collecting() as local, counting(self.copy_stats):
             seen = 0
@@ -193,11 +193,6 @@ def _run_step(fn, ins, out, vals):
     else:
         for slot, value in zip(out, fn(*[vals[i] for i in ins])):
             vals[slot] = value
-
-
-def _current_copy_stats():
-    from .copy_stats import current
-    return current()
 
 
 class DeviceWorkers:

@@ -236,8 +236,49 @@ class Plan:
         known = [c.bytes for c in self.copies if c.bytes is not None]
         size = f"{sum(known)} bytes" + (" + unknown" if len(known) < len(self.copies) else "")
         soft = sum(1 for op in self.ops if self.placement[op].soft)
+        transfers = self.transfers_per_step()
+        per_replica = "".join(f"; {t.describe()}" for t in transfers)
         return (f"Placement summary: {len(self.ops)} ops ({per_device}); {len(self.copies)} copies, "
-                f"{size} per step; {soft} soft fallbacks")
+                f"{size} per step; {soft} soft fallbacks{per_replica}")
+
+    def transfers_per_step(self) -> list[DeviceTransfers]:
+        """Per non-CPU device (each replica), the bytes it receives from and sends to the host per
+        step: planned copies and feeds to it, copies and fetches from it (None where not yet known)."""
+        rows = {}
+        for c in self.copies:
+            if (c.src.device_type == "CPU") != (c.dst.device_type == "CPU"):
+                gpu = c.dst if c.src.device_type == "CPU" else c.src
+                rows.setdefault(gpu, DeviceTransfers(gpu.short_name)).add(c.src is not gpu, c.bytes)
+        for f in self._feed_steps:
+            if f.device.device_type != "CPU":
+                rows.setdefault(f.device, DeviceTransfers(f.device.short_name)).add(True, _static_bytes(f.tensor))
+        for f in self._fetch_steps:
+            if f.device is not None and f.device.device_type != "CPU":
+                rows.setdefault(f.device, DeviceTransfers(f.device.short_name)).add(False, _static_bytes(f.tensor))
+        return [rows[d] for d in sorted(rows, key=lambda d: (d.device_type, d.index))]
+
+
+@dataclass
+class DeviceTransfers:
+    """Bytes one device receives from the host (``host_to_device``) and sends to it per step;
+    ``unknown`` counts transfers whose size is not known before a run."""
+
+    device: str
+    host_to_device: int = 0
+    device_to_host: int = 0
+    unknown: int = 0
+
+    def add(self, to_device: bool, nbytes):
+        if nbytes is None:
+            self.unknown += 1
+        elif to_device:
+            self.host_to_device += nbytes
+        else:
+            self.device_to_host += nbytes
+
+    def describe(self) -> str:
+        unknown = f" + {self.unknown} of unknown size" if self.unknown else ""
+        return f"{self.device} H2D {self.host_to_device} bytes, D2H {self.device_to_host} bytes{unknown}"
 
 
 def _trace_name(step):
