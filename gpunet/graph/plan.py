@@ -134,15 +134,18 @@ class Plan:
     def run(self, feed_values, workers=None, copy_stats=None):
         """Run the plan. With ``workers`` (a session's :class:`executor.DeviceWorkers`), a plan that
         spans devices runs each device's part at once; ``copy_stats`` records the run's transfers."""
-        concurrent = self._schedule is not None and workers is not None and workers.available()
-        with checks.collecting() as pending, counting(copy_stats):  # GPU checks deferred to the end
-            if concurrent:
-                results = self._execute_concurrent(feed_values, pending, workers)
-            else:
-                results = self._execute(feed_values, pending)
-        if copy_stats is not None:
-            self._record_feeds_and_fetches(copy_stats, feed_values, results)
+        if copy_stats is None:
+            return self._run(feed_values, workers)
+        with counting(copy_stats):
+            results = self._run(feed_values, workers)
+        self._record_feeds_and_fetches(copy_stats, feed_values, results)
         return results
+
+    def _run(self, feed_values, workers):
+        with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
+            if self._schedule is not None and workers is not None and workers.available():
+                return self._execute_concurrent(feed_values, pending, workers)
+            return self._execute(feed_values, pending)
 
     def _execute_concurrent(self, feed_values, pending, workers):
         vals = [None] * self._n_slots
