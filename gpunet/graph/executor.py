@@ -40,8 +40,12 @@ class DeviceSchedule:
         """Run ``steps`` (the plan's, maybe traced) into ``vals``; returns ``(step, error)`` of the
         first failure by plan order, or None. Deferred checks go to ``pending`` in plan order."""
         run = _Run(self, steps, vals, pending)
-        workers.submit([(device, run, k) for k, device in enumerate(self.devices) if k], run)
-        run.device_part(0)
+        workers.submit([(device, run, k) for k, device in enumerate(self.devices) if k])
+        _worker_thread.active = True  # a run a kernel starts from here runs flat: the workers are busy
+        try:
+            run.device_part(0)
+        finally:
+            _worker_thread.active = False
         return run.finish()
 
 
@@ -208,10 +212,11 @@ class DeviceWorkers:
         """False on a worker thread: a run started by a kernel there runs flat (no self-deadlock)."""
         return not getattr(_worker_thread, "active", False)
 
-    def submit(self, jobs, run):
+    def submit(self, jobs):
+        """Post ``(device, run, part)`` jobs; each device's thread runs its jobs in posting order."""
         with self._lock:
-            for device, run_, d in jobs:
-                self._queue(device).put((run_, d))
+            for device, run, d in jobs:
+                self._queue(device).put((run, d))
 
     def _queue(self, device):
         q = self._queues.get(device)

@@ -303,3 +303,25 @@ def test_an_op_with_a_control_input_on_another_device_starts_after_it_ended(vgpu
                             run_metadata=meta)[0] == 2.0
             stats = {s.node_name: s for s in meta.step_stats.node_stats}
             assert stats["after"].start_us >= stats["heavy"].end_us
+
+
+def test_a_kernel_that_runs_the_session_inside_a_concurrent_run_does_not_deadlock(vgpus):
+    with gn.device("/gpu:0"):
+        a = gn.reduce_sum(gn.constant(np.ones(4, np.float32)) * 2.0)
+    with gn.device("/gpu:1"):
+        b = gn.reduce_sum(gn.constant(np.ones(4, np.float32)) * 3.0)
+    with gn.device("/cpu:0"):
+        inner = a + b
+    sess = gn.Session()
+
+    def nested(value):
+        return np.float32(value + sess.run(inner))  # a concurrent plan itself, run flat from here
+
+    with gn.device("/cpu:0"):
+        outer = gn.py_func(nested, [a * 1.0 + b], gn.float32)
+    with gn.device("/gpu:0"):  # GPU:0's part of the outer run waits for the py_func
+        final = gn.reshape(outer, []) * 2.0
+    with sess:
+        assert sess.run(inner) == 20.0
+        assert sess.run(final) == 80.0
+        assert sess._plan((final,), ()).concurrent
