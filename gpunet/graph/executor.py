@@ -77,14 +77,10 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
         for j in deps:
             if j < i and steps[j][5] is not step[5]:
                 _need(waits[i], where[steps[j][5]], position[j] + 1)
-    publish = set()
-    tasks = []
-    for d, indices in enumerate(per_device):
-        tasks.append([(i, tuple(waits[i].items()), False) for i in indices])
-        for i in indices:
-            for dev, count in waits[i].items():
-                publish.add((dev, count - 1))
-    tasks = [[(i, w, (d, k) in publish) for k, (i, w, _) in enumerate(part)] for d, part in enumerate(tasks)]
+    # a step publishes its device's progress only when a step elsewhere waits for it
+    publish = {(dev, count - 1) for w in waits.values() for dev, count in w.items()}
+    tasks = [[(i, tuple(waits[i].items()), (d, k) in publish) for k, i in enumerate(indices)]
+             for d, indices in enumerate(per_device)]
     return DeviceSchedule(devices, tasks, _safe_frees(steps))
 
 

@@ -285,7 +285,8 @@ def test_runs_without_metadata_count_nothing_and_copy_stats_are_per_run(vgpus):
         sess.run(b, run_metadata=first)
         sess.run([b, b], run_metadata=second)
     assert first.copy_stats is not second.copy_stats
-    assert (first.copy_stats.count, first.copy_stats.bytes) == (second.copy_stats.count, second.copy_stats.bytes) == (1, 32)
+    for meta in (first, second):
+        assert (meta.copy_stats.count, meta.copy_stats.bytes) == (1, 32)
 
 
 def test_an_op_with_a_control_input_on_another_device_starts_after_it_ended(vgpus):
