@@ -230,7 +230,8 @@ class DeviceWorkers:
                 q.put(None)
             threads, self._queues, self._threads = self._threads, {}, []
         for thread in threads:
-            thread.join()
+            if thread is not threading.current_thread():  # closed by a collected session's finalizer there
+                thread.join()
 
 
 def _serve(jobs):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -112,6 +113,7 @@ class Session:
         self._state.placer = self._placer  # control-flow kernels place their sub-plans with it
         self._plans = PlanCache(self._config.plan_cache_size)
         self._workers = DeviceWorkers()  # a thread per device for plans that span devices
+        weakref.finalize(self, self._workers.close)  # a session dropped unclosed ends its threads too
         self._closed = False
         self._default_context = None
 

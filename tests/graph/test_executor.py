@@ -1,5 +1,6 @@
 """The concurrent executor (gpunet/graph/executor.py): plans that span devices run each device's
 steps on its own thread, with the flat loop's results bit for bit."""
+import gc
 import threading
 
 import numpy as np
@@ -326,3 +327,15 @@ def test_a_kernel_that_runs_the_session_inside_a_concurrent_run_does_not_deadloc
         assert sess.run(inner) == 20.0
         assert sess.run(final) == 80.0
         assert sess._plan((final,), ()).concurrent
+
+
+def test_a_session_dropped_without_close_ends_its_threads(vgpus):
+    before = len(_worker_threads())
+    x, labels, _, train, _ = _towers(2, gn.train.GradientDescentOptimizer(0.1))
+    sess = gn.Session()
+    sess.run(gn.global_variables_initializer())
+    sess.run(train, dict(zip((x, labels), _batches(1)[0])))
+    assert len(_worker_threads()) == before + 2
+    del sess
+    gc.collect()
+    assert len(_worker_threads()) == before
