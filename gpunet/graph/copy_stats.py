@@ -74,6 +74,49 @@ class RunCopyStats:
 HOST = "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
+@dataclass
+class DeviceTransfers:
+    """Bytes one device receives from the host (``host_to_device``) and sends to it per step;
+    ``unknown`` counts transfers whose size is not known before a run."""
+
+    device: str
+    host_to_device: int = 0
+    device_to_host: int = 0
+    unknown: int = 0
+
+    def add(self, to_device: bool, nbytes):
+        if nbytes is None:
+            self.unknown += 1
+        elif to_device:
+            self.host_to_device += nbytes
+        else:
+            self.device_to_host += nbytes
+
+    def describe(self) -> str:
+        unknown = f" + {self.unknown} of unknown size" if self.unknown else ""
+        return f"{self.device} H2D {self.host_to_device} bytes, D2H {self.device_to_host} bytes{unknown}"
+
+
+def planned_transfers(copies, feeds, fetches) -> list[DeviceTransfers]:
+    """Per non-CPU device, a plan's host transfers per step from its ``copies`` ``(src, dst, bytes)``,
+    ``feeds`` and ``fetches`` ``(device, bytes)`` (bytes None: unknown before a run)."""
+    rows = {}
+
+    def row(device):
+        return rows.setdefault(device, DeviceTransfers(device.short_name))
+
+    for src, dst, nbytes in copies:
+        if (src.device_type == "CPU") != (dst.device_type == "CPU"):
+            row(dst if src.device_type == "CPU" else src).add(src.device_type == "CPU", nbytes)
+    for device, nbytes in feeds:
+        if device.device_type != "CPU":
+            row(device).add(True, nbytes)
+    for device, nbytes in fetches:
+        if device.device_type != "CPU":
+            row(device).add(False, nbytes)
+    return [rows[d] for d in sorted(rows, key=lambda d: (d.device_type, d.index))]
+
+
 def _is_host(name) -> bool:
     return name.endswith("/device:CPU:0")
 

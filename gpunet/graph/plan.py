@@ -16,7 +16,7 @@ from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
 from . import checks, executor
-from .copy_stats import HOST, counting, current
+from .copy_stats import HOST, DeviceTransfers, counting, current, planned_transfers
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -246,42 +246,10 @@ class Plan:
 
     def transfers_per_step(self) -> list[DeviceTransfers]:
         """Per non-CPU device (each replica), the bytes it receives from and sends to the host per
-        step: planned copies and feeds to it, copies and fetches from it (None where not yet known)."""
-        rows = {}
-        for c in self.copies:
-            if (c.src.device_type == "CPU") != (c.dst.device_type == "CPU"):
-                gpu = c.dst if c.src.device_type == "CPU" else c.src
-                rows.setdefault(gpu, DeviceTransfers(gpu.short_name)).add(c.src is not gpu, c.bytes)
-        for f in self._feed_steps:
-            if f.device.device_type != "CPU":
-                rows.setdefault(f.device, DeviceTransfers(f.device.short_name)).add(True, _static_bytes(f.tensor))
-        for f in self._fetch_steps:
-            if f.device is not None and f.device.device_type != "CPU":
-                rows.setdefault(f.device, DeviceTransfers(f.device.short_name)).add(False, _static_bytes(f.tensor))
-        return [rows[d] for d in sorted(rows, key=lambda d: (d.device_type, d.index))]
-
-
-@dataclass
-class DeviceTransfers:
-    """Bytes one device receives from the host (``host_to_device``) and sends to it per step;
-    ``unknown`` counts transfers whose size is not known before a run."""
-
-    device: str
-    host_to_device: int = 0
-    device_to_host: int = 0
-    unknown: int = 0
-
-    def add(self, to_device: bool, nbytes):
-        if nbytes is None:
-            self.unknown += 1
-        elif to_device:
-            self.host_to_device += nbytes
-        else:
-            self.device_to_host += nbytes
-
-    def describe(self) -> str:
-        unknown = f" + {self.unknown} of unknown size" if self.unknown else ""
-        return f"{self.device} H2D {self.host_to_device} bytes, D2H {self.device_to_host} bytes{unknown}"
+        step: planned copies and feeds to it, copies and fetches from it (see copy_stats.py)."""
+        return planned_transfers([(c.src, c.dst, c.bytes) for c in self.copies],
+                                 [(f.device, _static_bytes(f.tensor)) for f in self._feed_steps],
+                                 [(f.device, _static_bytes(f.tensor)) for f in self._fetch_steps if f.device])
 
 
 def _trace_name(step):
