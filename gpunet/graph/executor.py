@@ -149,7 +149,7 @@ class _Run:
                     for slot in frees[i]:
                         vals[slot] = None
                     if len(local.pending) != seen:
-                        self.checks += [(i, n, item) for n, item in enumerate(local.pending[seen:], seen)]
+                        self.checks.extend((i, n, item) for n, item in enumerate(local.pending[seen:], seen))
                         seen = len(local.pending)
                     if publish:
                         with self.cond:
