@@ -4,7 +4,6 @@ from .options import GpuSettings, gpu_count_limit
 from .registry import (
                        Device,
                        copy,
-                       copy_stats,
                        devices,
                        find,
                        freeze,
@@ -15,5 +14,5 @@ from .registry import (
 from .spec import DeviceSpec, canonical_name
 
 __all__ = ["Backend", "Capabilities", "Device", "DeviceMismatchError", "DeviceSpec", "GpuSettings", "MemoryInfo",
-           "VirtualArray", "canonical_name", "copy", "copy_stats", "devices", "find", "freeze", "gpu_count_limit",
+           "VirtualArray", "canonical_name", "copy", "devices", "find", "freeze", "gpu_count_limit",
            "list_logical_devices", "list_physical_devices", "set_virtual_gpus"]

@@ -10,7 +10,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 
-from .backends import NumpyBackend, VirtualGpuBackend, copy_between, nbytes
+from .backends import NumpyBackend, VirtualGpuBackend, copy_between
 from .cupy_backend import CupyBackend
 from .options import GpuSettings
 from .spec import canonical_name
@@ -33,19 +33,6 @@ class Device:
         return f"/{self.device_type.lower()}:{self.index}"
 
 
-@dataclass
-class CopyStats:
-    """Copies between devices made by this process: how many and how many bytes."""
-
-    count: int = 0
-    bytes: int = 0
-
-    def reset(self):
-        self.count = 0
-        self.bytes = 0
-
-
-copy_stats = CopyStats()
 _state = {"virtual_gpus": None, "devices": None, "physical": None, "frozen": False, "settings": GpuSettings(),
           "capped": []}
 
@@ -189,11 +176,8 @@ def list_physical_devices(device_type=None) -> list[Device]:
 
 
 def copy(array, src: Device, dst: Device):
-    """Copy an array between two devices, counting it."""
-    out = copy_between(array, src.backend, dst.backend)
-    copy_stats.count += 1
-    copy_stats.bytes += nbytes(out)
-    return out
+    """Copy an array between two devices (a plan's copy step counts it in the run's metadata)."""
+    return copy_between(array, src.backend, dst.backend)
 
 
 def _reset_for_tests(virtual_gpus=None):
@@ -201,4 +185,3 @@ def _reset_for_tests(virtual_gpus=None):
     for backend in _state["capped"]:
         backend.set_memory_limit(0)
     _state.update(virtual_gpus=virtual_gpus, devices=None, frozen=False, settings=GpuSettings(), capped=[])
-    copy_stats.reset()

@@ -45,7 +45,8 @@ class ValueCheck:
             raise self.error(describe, arrays)
 
     def error(self, describe, arrays):
-        host = [_to_host(self.device, a) for a in arrays]
+        with self.device.backend.context():  # the array's device, not the thread's current one
+            host = [_to_host(self.device, a) for a in arrays]
         return errors.InvalidArgumentError(None, self.op, describe(*host))
 
 

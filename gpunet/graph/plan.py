@@ -15,7 +15,8 @@ import numpy as np
 from .. import errors
 from ..device import DeviceMismatchError
 from ..device import copy as device_copy
-from . import checks, memory
+from . import checks, executor, memory
+from .copy_stats import HOST, DeviceTransfers, counting, current, planned_transfers
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
 from .registry import KernelContext
@@ -38,6 +39,9 @@ class CopyStep:
     def __call__(self, array):
         out = device_copy(array, self.src, self.dst)
         self.measured_bytes = out.nbytes
+        stats = current()
+        if stats is not None:
+            stats.record(self.src.name, self.dst.name, out.nbytes)
         return out
 
 
@@ -109,7 +113,7 @@ class SyncStep:
 
 class Plan:
     def __init__(self, fetches, feeds, ops, placement, copies, steps, feed_steps, fetch_steps, n_slots,
-                 sync_steps=()):
+                 sync_steps=(), schedule=None):
         self.fetches = fetches
         self.feeds = feeds
         self.ops = ops
@@ -121,10 +125,58 @@ class Plan:
         self._fetch_steps = fetch_steps
         self._n_slots = n_slots
         self._sync_steps = sync_steps
+        self._schedule = schedule  # per-device groups of steps when the plan spans devices (executor.py)
 
-    def run(self, feed_values):
+    @property
+    def concurrent(self) -> bool:
+        """Whether the plan's devices run at once (its steps span devices) when run with workers."""
+        return self._schedule is not None
+
+    def run(self, feed_values, workers=None, copy_stats=None):
+        """Run the plan. With ``workers`` (a session's :class:`executor.DeviceWorkers`), a plan that
+        spans devices runs each device's part at once; ``copy_stats`` records the run's transfers."""
+        if copy_stats is None:
+            return self._run(feed_values, workers)
+        with counting(copy_stats):
+            results = self._run(feed_values, workers)
+        self._record_feeds_and_fetches(copy_stats, feed_values, results)
+        return results
+
+    def _run(self, feed_values, workers):
         with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
+            if self._schedule is None or workers is None:
+                return self._execute(feed_values, pending)
+            with workers.taken() as concurrent:
+                if concurrent:
+                    return self._execute_concurrent(feed_values, pending, workers)
             return self._execute(feed_values, pending)
+
+    def _execute_concurrent(self, feed_values, pending, workers):
+        vals = [None] * self._n_slots
+        step = None
+        try:
+            for step in self._feed_steps:
+                vals[step.slot] = step.convert(feed_values[step.index])
+            step = None
+            failure = self._schedule.execute(self._steps, vals, workers, pending)
+            if failure is None:
+                results = [step(vals, feed_values) for step in self._fetch_steps]
+                for step in self._sync_steps:
+                    step()
+        except Exception as exc:
+            raise _op_error(*(pending.failure() or (step, exc))) from exc
+        failure = pending.failure() or failure
+        if failure is not None:
+            raise _op_error(*failure) from failure[1]
+        return results
+
+    def _record_feeds_and_fetches(self, stats, feed_values, results):
+        for step in self._feed_steps:
+            if step.device.device_type != "CPU":
+                stats.record(HOST, step.device.name, np.asarray(feed_values[step.index]).nbytes, "feed")
+        for step, value in zip(self._fetch_steps, results):
+            if step.device is not None and step.device.device_type != "CPU" and value is not None:
+                stats.record(step.device.name, HOST, np.asarray(value).nbytes, "fetch")
 
     def _execute(self, feed_values, pending):
         vals = [None] * self._n_slots
@@ -157,7 +209,7 @@ class Plan:
             raise _op_error(*failure)
         return results
 
-    def run_traced(self, feed_values, step_stats):
+    def run_traced(self, feed_values, step_stats, workers=None, copy_stats=None):
         """``run`` with every step timed into ``step_stats``; ``run`` itself stays untouched. Feeds
         are recorded as copies, and each device is synchronized after each step so the time
         recorded for a kernel is its own (not the tail of an asynchronous feed before it)."""
@@ -166,7 +218,7 @@ class Plan:
                  for f in self._feed_steps]
         steps = [(TimedStep(s[0], step_stats, *_trace_name(s), s[5], _copy_source(s[0])),) + s[1:]
                  for s in self._steps]
-        return self.with_steps(steps, feeds).run(feed_values)
+        return self.with_steps(steps, feeds).run(feed_values, workers, copy_stats)
 
     def with_steps(self, steps, feed_steps) -> Plan:
         """This plan running ``steps`` and ``feed_steps`` — its own, each function wrapped (to
@@ -201,8 +253,17 @@ class Plan:
         known = [c.bytes for c in self.copies if c.bytes is not None]
         size = f"{sum(known)} bytes" + (" + unknown" if len(known) < len(self.copies) else "")
         soft = sum(1 for op in self.ops if self.placement[op].soft)
+        transfers = self.transfers_per_step()
+        per_replica = "".join(f"; {t.describe()}" for t in transfers)
         return (f"Placement summary: {len(self.ops)} ops ({per_device}); {len(self.copies)} copies, "
-                f"{size} per step; {soft} soft fallbacks")
+                f"{size} per step; {soft} soft fallbacks{per_replica}")
+
+    def transfers_per_step(self) -> list[DeviceTransfers]:
+        """Per non-CPU device (each replica), the bytes it receives from and sends to the host per
+        step: planned copies and feeds to it, copies and fetches from it (see copy_stats.py)."""
+        return planned_transfers([(c.src, c.dst, c.bytes) for c in self.copies],
+                                 [(f.device, _static_bytes(f.tensor)) for f in self._feed_steps],
+                                 [(f.device, _static_bytes(f.tensor)) for f in self._fetch_steps if f.device])
 
 
 def _stretches(steps):
@@ -303,8 +364,9 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
         builder.add_op(op)
     fetch_steps = [builder.fetch(item) for item in fetches]
     ops, placement = with_nested_plans(ops, placement, builder)
-    plan = Plan(fetches, feeds, ops, placement, builder.copies, builder.finish(), builder.feed_steps,
-                fetch_steps, builder.n_slots, builder.sync_steps())
+    steps = builder.finish()
+    plan = Plan(fetches, feeds, ops, placement, builder.copies, steps, builder.feed_steps,
+                fetch_steps, builder.n_slots, builder.sync_steps(), builder.schedule(steps))
     memory.check_fits(plan)  # a GPU plan that cannot fit fails here, before its first step
     return plan
 
@@ -348,6 +410,10 @@ class _StepBuilder:
         self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
         self.used = {}           # devices any step runs on or copies to, in first-use order
+        self.kernel_steps = {}   # op -> index of its kernel's step
+        self.stateful = []       # indices of steps that may update state in place
+        self.aliasing_copies = set()  # copy steps of values that may share a variable's buffer
+        self.spans_devices = False    # a kernel's sub-plan runs on other devices: the plan runs flat
 
     def _new_slot(self) -> int:
         self.n_slots += 1
@@ -370,6 +436,8 @@ class _StepBuilder:
                                                                f"copied to {device.name}")
         step = CopyStep(tensor, src, device)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
+        if tensor in self.aliasing or tensor.op.op_def.aliases_state:
+            self.aliasing_copies.add(len(self.steps))
         self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
         self.used[device] = True
         return slot
@@ -401,7 +469,12 @@ class _StepBuilder:
         except Exception as exc:  # a builder rejecting its attributes: say which op and device
             raise _op_error((None, None, None, None, op, device), exc) from exc
         out = outs[0] if len(outs) == 1 else (tuple(outs) or None)
-        self.nested.extend(getattr(kernel, "nested_plans", ()))
+        nested = getattr(kernel, "nested_plans", ())
+        self.nested.extend(nested)
+        self.spans_devices |= any({p.device for p in sub.placement.values()} - {device} for sub in nested)
+        self.kernel_steps[op] = len(self.steps)
+        if op.op_def.stateful or nested:
+            self.stateful.append(len(self.steps))
         # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
         fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
         self.steps.append((fn, ins, out, None, op, device))
@@ -423,6 +496,12 @@ class _StepBuilder:
         to_host = device.backend.to_host
         copy = aliasing and not device.backend.capabilities.device_memory
         return FetchStep(item, device, slot, False, lambda v: _host_value(to_host(v), copy))
+
+    def schedule(self, steps):
+        """The concurrent executor's per-device schedule, or None for a plan run as a flat loop."""
+        if self.spans_devices:
+            return None
+        return executor.schedule(steps, self.kernel_steps, self.stateful, self.aliasing_copies)
 
     def sync_steps(self):
         """One wait per asynchronous device the plan uses (none on CPUs and virtual GPUs)."""

@@ -20,6 +20,7 @@ class PlacementReport:
         self.rows = [PlacementRow(op.name, op.type, plan.placement[op].requested, plan.placement[op].device.name,
                                   plan.placement[op].reason) for op in plan.ops]
         self.copies = list(plan.copies)
+        self.transfers = plan.transfers_per_step()  # per replica: bytes to and from the host per step
         self.summary = plan.summary()
         self.plan_cache = plan_cache  # PlanCacheInfo of the session, when known
 
@@ -43,6 +44,9 @@ class PlacementReport:
             lines.append("")
             lines.append("copies per step:")
             lines += ["  " + c.log_line() for c in self.copies]
+        if self.transfers:
+            lines.append("host transfers per step:")
+            lines += ["  " + t.describe() for t in self.transfers]
         lines.append(self.summary)
         if self.plan_cache is not None:
             lines.append(str(self.plan_cache))

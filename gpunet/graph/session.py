@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -14,6 +15,8 @@ from .core_ops import VarSlot
 from .fetches import FetchMapper, feed_tensor, feed_value
 from .graph import Graph, Tensor, get_default_graph
 from .placer import Placer
+from .copy_stats import RunCopyStats
+from .executor import DeviceWorkers
 from .plan import build_plan
 from .plan_cache import DEFAULT_PLAN_CACHE_SIZE, PlanCache
 from .report import PlacementReport
@@ -59,10 +62,12 @@ class RunOptions:
 
 
 class RunMetadata:
-    """Filled by a traced run: ``step_stats`` (see gpunet/graph/timeline.py)."""
+    """Filled by a run: ``copy_stats`` (what it copied between devices, see gpunet/graph/copy_stats.py)
+    and, when traced, ``step_stats`` (see gpunet/graph/timeline.py)."""
 
     def __init__(self):
         self.step_stats = None
+        self.copy_stats = None
 
 
 class _SessionState:
@@ -120,6 +125,8 @@ class Session:
         self._state.placer = self._placer  # control-flow kernels place their sub-plans with it
         self._plans = PlanCache(self._config.plan_cache_size)
         self._used_devices = set()  # where its plans run: close() returns these devices' cached memory
+        self._workers = DeviceWorkers()  # a thread per device for plans that span devices
+        weakref.finalize(self, self._workers.close)  # a session dropped unclosed ends its threads too
         self._closed = False
         self._default_context = None
 
@@ -129,15 +136,18 @@ class Session:
             raise RuntimeError("Attempted to use a closed Session.")
         if (fetches.__class__ is Tensor and not feed_dict and options is None and run_metadata is None
                 and fetches.graph is self.graph):
-            return self._plan((fetches,), ()).run(())[0]  # the common case, without structures
+            return self._plan((fetches,), ()).run((), self._workers)[0]  # the common case, without structures
         validation.check_run_args(feed_dict, options, run_metadata, RunOptions, RunMetadata)
         mapper = FetchMapper(self.graph, fetches)
         feeds, values = self._feeds(feed_dict)
         plan = self._plan(tuple(mapper.elements), tuple(feeds))
+        copy_stats = None
+        if run_metadata is not None:
+            copy_stats = run_metadata.copy_stats = RunCopyStats()
         if options is not None and run_metadata is not None and options.trace_level > RunOptions.NO_TRACE:
             run_metadata.step_stats = StepStats()
-            return mapper.build(plan.run_traced(values, run_metadata.step_stats))
-        return mapper.build(plan.run(values))
+            return mapper.build(plan.run_traced(values, run_metadata.step_stats, self._workers, copy_stats))
+        return mapper.build(plan.run(values, self._workers, copy_stats))
 
     def _feeds(self, feed_dict):
         if not feed_dict:
@@ -189,6 +199,7 @@ class Session:
         held back to the devices (CuPy's pool would otherwise keep it cached for reuse)."""
         self._closed = True
         self._state.cancel_resources()
+        self._workers.close()
         self._plans.clear()
         self._state = _SessionState(self.graph)
         for device in self._used_devices:

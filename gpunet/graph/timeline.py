@@ -46,7 +46,7 @@ class StepStats:
     def __init__(self):
         self.dev_stats = []
         self._by_device = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # devices of a concurrent run record from their own threads
 
     def add(self, stats: NodeExecStats):
         with self._lock:

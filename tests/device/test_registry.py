@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
-from gpunet.device import VirtualArray, copy, copy_stats, registry
+from gpunet.device import VirtualArray, copy, registry
 from gpunet.device.backends import VirtualGpuBackend
 from gpunet.device.cupy_backend import CupyBackend
 from tests.conftest import no_gpu_only
@@ -231,18 +231,16 @@ print('built', y.name)
 
 # -- copies -------------------------------------------------------------------------------------
 @no_gpu_only
-def test_copies_between_any_two_devices_are_counted(vgpus):
+def test_copies_between_any_two_devices_move_the_value(vgpus):
     devices = gn.config.list_logical_devices()
     host = np.arange(6, dtype=np.float32).reshape(2, 3)
-    copy_stats.reset()
     for src, dst in itertools.permutations(devices, 2):
         array = src.backend.from_host(host)
         moved = copy(array, src, dst)
         assert dst.backend.owns(moved) and not src.backend.owns(moved)
         assert np.array_equal(dst.backend.to_host(moved), host)
         assert not np.shares_memory(dst.backend.to_host(moved), src.backend.to_host(array))
-    pairs = len(devices) * (len(devices) - 1)
-    assert (copy_stats.count, copy_stats.bytes) == (pairs, pairs * host.nbytes)
+        assert moved.nbytes == host.nbytes
 
 
 @no_gpu_only

@@ -7,7 +7,6 @@ import pytest
 
 import gpunet as gn
 from tests.conftest import no_gpu_only
-from gpunet.device import copy_stats
 from gpunet.graph import registry, session
 from gpunet.graph.registry import OpDef
 
@@ -235,11 +234,12 @@ def test_one_copy_per_tensor_and_destination(vgpus):
         other = gn.identity(a, name="other")
     report = _report(outs + [other])
     assert [(c.tensor.name, c.dst.name, c.bytes) for c in report.copies] == [("a:0", GPU1, 16), ("a:0", GPU0, 16)]
-    copy_stats.reset()
     with gn.Session() as sess:
-        sess.run(outs + [other])
-        sess.run(outs + [other])
-    assert (copy_stats.count, copy_stats.bytes) == (4, 64)
+        for _ in range(2):
+            meta = gn.RunMetadata()
+            sess.run(outs + [other], run_metadata=meta)
+            assert (meta.copy_stats.count, meta.copy_stats.bytes) == (2, 32)
+            assert meta.copy_stats.routes() == {(CPU, GPU1): (1, 16), (CPU, GPU0): (1, 16)}
 
 
 @pytest.mark.parametrize("vgpus", [2, 3, 4], indirect=True)
@@ -253,12 +253,11 @@ def test_a_plan_across_virtual_gpus_counts_its_copies(vgpus):
     with gn.device("/cpu:0"):
         y = gn.identity(h, name="y")
     feed = {x: np.zeros(8, np.float32)}
-    copy_stats.reset()
     with gn.Session() as sess:
-        assert sess.run(y, feed).tolist() == [float(vgpus)] * 8
-        assert (copy_stats.count, copy_stats.bytes) == (vgpus + 1, (vgpus + 1) * 32)
-        sess.run(y, feed)
-        assert (copy_stats.count, copy_stats.bytes) == (2 * (vgpus + 1), 2 * (vgpus + 1) * 32)
+        for _ in range(2):  # counted per run, not summed over the process
+            meta = gn.RunMetadata()
+            assert sess.run(y, feed, run_metadata=meta).tolist() == [float(vgpus)] * 8
+            assert (meta.copy_stats.count, meta.copy_stats.bytes) == (vgpus + 1, (vgpus + 1) * 32)
         report = sess.placement_report(y, feed)
     assert len(report.copies) == vgpus + 1 and report.bytes_per_step == (vgpus + 1) * 32
 
@@ -405,6 +404,10 @@ def test_placement_report_rows_and_table(vgpus):
     assert lines[2].split() == ["a", "Const", CPU, CPU, "requested"]
     assert lines[3].split() == ["b", "MatMul", "-", GPU0, "default"]
     assert lines[5:] == ["copies per step:", f"  a:0: (Copy): {CPU} -> {GPU0} (16 bytes per step)",
+                         "host transfers per step:", "  /gpu:0 H2D 16 bytes, D2H 16 bytes",
                          f"Placement summary: 2 ops (1 on {CPU}, 1 on {GPU0}); 1 copies, 16 bytes per step; "
-                         f"0 soft fallbacks", "plan cache: 1/64 plans, 0 hits, 1 misses, 0 evictions"]
+                         f"0 soft fallbacks; /gpu:0 H2D 16 bytes, D2H 16 bytes",
+                         "plan cache: 1/64 plans, 0 hits, 1 misses, 0 evictions"]
+    assert [(t.device, t.host_to_device, t.device_to_host, t.unknown) for t in report.transfers] == [
+        ("/gpu:0", 16, 16, 0)]
     assert repr(report) == str(report)

@@ -47,7 +47,8 @@ def test_a_with_two_virtual_gpus_matmul_lands_on_gpu0_with_two_copies(vgpus, pla
         f"b: (Const): {CPU}",
         f"a:0: (Copy): {CPU} -> {GPU0} (8 bytes per step)",
         f"b:0: (Copy): {CPU} -> {GPU0} (8 bytes per step)",
-        f"Placement summary: 3 ops (2 on {CPU}, 1 on {GPU0}); 2 copies, 16 bytes per step; 0 soft fallbacks",
+        f"Placement summary: 3 ops (2 on {CPU}, 1 on {GPU0}); 2 copies, 16 bytes per step; 0 soft fallbacks; "
+        "/gpu:0 H2D 16 bytes, D2H 4 bytes",  # the two copies in, the fetched 1x1 float32 out
     ]
 
 
@@ -80,7 +81,7 @@ def test_b_soft_placement_moves_it_to_a_gpu_and_says_why(vgpus, placement_log):
     why = f"  [soft: no device /gpu:2; requested {LOCAL}/device:GPU:2]"
     assert placement_log()[:3] == [f"c: (MatMul): {GPU0}{why}", f"a: (Const): {GPU0}{why}",
                                    f"b: (Const): {GPU0}{why}"]
-    assert placement_log()[3].endswith("0 copies, 0 bytes per step; 3 soft fallbacks")
+    assert placement_log()[3].endswith("0 copies, 0 bytes per step; 3 soft fallbacks; /gpu:0 H2D 0 bytes, D2H 4 bytes")
 
 
 # -- (c) a CPU-only op asked onto a GPU ---------------------------------------------------------

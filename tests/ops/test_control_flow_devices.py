@@ -6,7 +6,6 @@ import logging
 import numpy as np
 
 import gpunet as gn
-from gpunet.device import copy_stats
 
 GPU1 = "/job:localhost/replica:0/task:0/device:GPU:1"
 CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -27,10 +26,10 @@ def test_a_body_placed_on_another_device_runs_there_with_copies_each_iteration(v
     _, y = _loop_on_cpu_with_body_on_gpu1()
     with gn.Session() as sess:
         report = sess.placement_report(y)
-        copy_stats.reset()
-        got = sess.run(y)
+        meta = gn.RunMetadata()
+        got = sess.run(y, run_metadata=meta)
         # per iteration: i and y to GPU:1, i + 1 and y * 2 back to the loop on the CPU
-        assert (copy_stats.count, copy_stats.bytes) == (3 * 4, 3 * (2 * 4 + 2 * 16))
+        assert (meta.copy_stats.count, meta.copy_stats.bytes) == (3 * 4, 3 * (2 * 4 + 2 * 16))
     np.testing.assert_array_equal(got, np.full(4, 8.0))
     assert report.row("while").assigned == CPU and report.row("while/Less").assigned == CPU
     assert report.row("while/mul").assigned == GPU1 and report.row("while/add").assigned == GPU1
@@ -43,9 +42,9 @@ def test_a_loop_placed_on_one_gpu_copies_only_its_inputs(vgpus):
     with gn.device("/gpu:1"):
         _, y = gn.while_loop(lambda i, y: i < 5, lambda i, y: (i + 1, y + x), [0, x])
     with gn.Session() as sess:
-        copy_stats.reset()
-        np.testing.assert_array_equal(sess.run(y, {x: np.ones(4)}), np.full(4, 6.0))
-        assert copy_stats.count == 0  # the feed lands on GPU:1 directly; nothing crosses devices
+        meta = gn.RunMetadata()
+        np.testing.assert_array_equal(sess.run(y, {x: np.ones(4)}, run_metadata=meta), np.full(4, 6.0))
+        assert meta.copy_stats.count == 0  # the feed lands on GPU:1 directly; nothing crosses devices
         report = sess.placement_report(y, {x: np.ones(4)})
     assert {r.assigned for r in report.rows} == {GPU1}
 
@@ -62,9 +61,9 @@ def test_only_the_taken_branch_copies(vgpus):
         r = gn.cond(p, on_gpu0, lambda: x + 1.0)
     with gn.Session() as sess:
         for pred, copies, want in ((True, 2, 3.0), (False, 0, 2.0)):
-            copy_stats.reset()
-            np.testing.assert_array_equal(sess.run(r, {p: pred}), np.full(8, want))
-            assert (copy_stats.count, copy_stats.bytes) == (copies, copies * 32)
+            meta = gn.RunMetadata()
+            np.testing.assert_array_equal(sess.run(r, {p: pred}, run_metadata=meta), np.full(8, want))
+            assert (meta.copy_stats.count, meta.copy_stats.bytes) == (copies, copies * 32)
 
 
 def test_gradient_loop_runs_next_to_the_forward_body(vgpus):

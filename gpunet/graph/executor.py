@@ -1,0 +1,257 @@
+"""The concurrent executor: a plan's steps grouped per device, every device's part issued at once.
+
+A plan whose steps touch one device runs as a flat loop (``Plan._execute``). A plan that spans
+devices gets a :class:`DeviceSchedule` when it is built: per device, the plan's step indices in
+plan order, each with the cross-device dependencies it must wait for. At run time each device's
+part runs on its own thread (the caller's thread takes the first device, a :class:`DeviceWorkers`
+thread each other one): virtual GPUs compute at once (NumPy releases the GIL in BLAS and ufuncs),
+and on CuPy each thread launches onto its device's stream, so the host blocks only where the plan
+needs a value on another device (a device-to-host copy waits for that device alone).
+
+Results do not depend on thread timing: one device's steps run in plan order on one thread, and a
+step waits for every step on another device that it reads from (its copy source), that it has a
+control dependency on, and, for a copy of a value that may share a variable's buffer, for the
+stateful steps before it on the source device; later stateful steps there wait for the copy. So
+each step sees exactly the values the flat loop would give it. The first error by plan order is
+reported, as by the flat loop: after a failure the other devices still run their earlier steps.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import queue
+import threading
+
+from . import checks
+from .copy_stats import counting, current
+
+_worker_thread = threading.local()  # set in worker threads: a run started there runs flat
+
+
+class DeviceSchedule:
+    """Per device (first: the caller's thread), tasks ``(step index, waits, publish)``; ``waits`` are
+    ``(device position, steps done there)`` pairs. ``frees`` replaces each step's slots to free."""
+
+    def __init__(self, devices, tasks, frees):
+        self.devices = devices
+        self.tasks = tasks
+        self.frees = frees
+
+    def execute(self, steps, vals, workers, pending):
+        """Run ``steps`` (the plan's, maybe traced) into ``vals``; returns ``(step, error)`` of the
+        first failure by plan order, or None. Deferred checks go to ``pending`` in plan order."""
+        run = _Run(self, steps, vals, pending)
+        workers.submit([(device, run, k) for k, device in enumerate(self.devices) if k])
+        _worker_thread.active = True  # a run a kernel starts from here runs flat: the workers are busy
+        try:
+            run.device_part(0)
+        finally:
+            _worker_thread.active = False
+        return run.finish()
+
+
+def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
+    """The :class:`DeviceSchedule` of ``steps`` (plan tuples ``(fn, ins, out, frees, op, device)``),
+    or None when they all run on one device. ``kernel_steps``: op -> index of its kernel's step;
+    ``stateful_steps``: indices of steps that may update state in place; ``aliasing_copies``:
+    indices of copy steps whose source may be a variable's buffer."""
+    devices = list(dict.fromkeys(s[5] for s in steps))
+    if len(devices) < 2:
+        return None
+    devices.sort(key=lambda d: d.device_type != "CPU")  # the caller's thread takes the CPU's part
+    where = {d: k for k, d in enumerate(devices)}
+    position, producer, per_device = {}, {}, [[] for _ in devices]
+    for i, step in enumerate(steps):
+        d = where[step[5]]
+        position[i] = len(per_device[d])
+        per_device[d].append(i)
+        for slot in _outs(step):
+            producer[slot] = i
+    waits = {i: {} for i in range(len(steps))}
+    for i, step in enumerate(steps):
+        deps = [producer[s] for s in step[1] if s in producer]
+        if kernel_steps.get(step[4]) == i:
+            deps += [kernel_steps[c] for c in step[4].control_inputs if c in kernel_steps]
+        if i in aliasing_copies:
+            deps += _stateful_before(i, steps, stateful_steps)
+            _later_stateful_waits(i, steps, stateful_steps, where, position, waits)
+        for j in deps:
+            if j < i and steps[j][5] is not step[5]:
+                _need(waits[i], where[steps[j][5]], position[j] + 1)
+    # a step publishes its device's progress only when a step elsewhere waits for it
+    publish = {(dev, count - 1) for w in waits.values() for dev, count in w.items()}
+    tasks = [[(i, tuple(waits[i].items()), (d, k) in publish) for k, i in enumerate(indices)]
+             for d, indices in enumerate(per_device)]
+    return DeviceSchedule(devices, tasks, _safe_frees(steps))
+
+
+def _outs(step):
+    out = step[2]
+    return (out,) if out.__class__ is int else out or ()
+
+
+def _need(waits, device, count):
+    waits[device] = max(waits.get(device, 0), count)
+
+
+def _stateful_before(i, steps, stateful_steps):
+    """The last stateful step on copy ``i``'s source device before it: the copy reads the buffer as
+    the flat loop would, after every in-place update that came first in plan order."""
+    source = steps[i][0].src
+    return [j for j in stateful_steps if j < i and steps[j][5] is source][-1:]
+
+
+def _later_stateful_waits(i, steps, stateful_steps, where, position, waits):
+    """The first stateful step after copy ``i`` on its source device waits until the copy has read."""
+    source = steps[i][0].src
+    later = [j for j in stateful_steps if j > i and steps[j][5] is source]
+    if later:
+        _need(waits[later[0]], where[steps[i][5]], position[i] + 1)
+
+
+def _safe_frees(steps):
+    """Each step's slots to free, keeping slots read on more than one device (their readers run on
+    different threads, so no one of them is known to read last)."""
+    readers = {}
+    for step in steps:
+        for slot in step[1]:
+            readers.setdefault(slot, set()).add(step[5])
+    return [tuple(s for s in step[3] if len(readers.get(s, ())) < 2) for step in steps]
+
+
+class _Run:
+    """The shared state of one concurrent run: values, per-device progress, the first failure."""
+
+    def __init__(self, schedule, steps, vals, pending):
+        self.schedule, self.steps, self.vals, self.pending = schedule, steps, vals, pending
+        self.progress = [0] * len(schedule.devices)
+        self.cond = threading.Condition()
+        self.remaining = len(schedule.devices)
+        self.failures = []
+        self.stop_at = math.inf   # plan index of the first failure so far
+        self.checks = []          # (plan index, order, deferred check) from every device
+        self.copy_stats = current()  # the caller's per-run copy counter, shared by the device threads
+
+    def device_part(self, d):
+        """Run device ``d``'s tasks in plan order (on this thread)."""
+        steps, vals, frees, progress = self.steps, self.vals, self.schedule.frees, self.progress
+        with checks.collecting() as local, counting(self.copy_stats):
+            seen = 0
+            try:
+                for k, (i, waits, publish) in enumerate(self.schedule.tasks[d]):
+                    if i > self.stop_at or not all(progress[e] >= n or self._wait(e, n, i) for e, n in waits):
+                        break
+                    step = steps[i]
+                    try:
+                        _run_step(step[0], step[1], step[2], vals)
+                    except Exception as exc:
+                        self._fail(i, step, exc)
+                        break
+                    for slot in frees[i]:
+                        vals[slot] = None
+                    if len(local.pending) != seen:
+                        self.checks.extend((i, n, item) for n, item in enumerate(local.pending[seen:], seen))
+                        seen = len(local.pending)
+                    if publish:
+                        with self.cond:
+                            progress[d] = k + 1
+                            self.cond.notify_all()
+            finally:
+                with self.cond:
+                    self.remaining -= 1
+                    self.cond.notify_all()
+
+    def _wait(self, device, count, index):
+        """Wait until ``device`` has done ``count`` steps; False when a failure earlier in plan order
+        means this step must not run."""
+        with self.cond:
+            while self.progress[device] < count and index <= self.stop_at:
+                self.cond.wait()
+            return self.progress[device] >= count
+
+    def _fail(self, index, step, exc):
+        with self.cond:
+            self.failures.append((index, step, exc))
+            self.stop_at = min(self.stop_at, index)
+            self.cond.notify_all()
+
+    def finish(self):
+        with self.cond:
+            while self.remaining:
+                self.cond.wait()
+        self.pending.pending += [item for _, _, item in sorted(self.checks, key=lambda c: (c[0], c[1]))]
+        if not self.failures:
+            return None
+        _, step, exc = min(self.failures, key=lambda f: f[0])
+        return step, exc
+
+
+def _run_step(fn, ins, out, vals):
+    if out.__class__ is int:
+        vals[out] = fn(*[vals[i] for i in ins])
+    elif out is None:
+        fn(*[vals[i] for i in ins])
+    else:
+        for slot, value in zip(out, fn(*[vals[i] for i in ins])):
+            vals[slot] = value
+
+
+class DeviceWorkers:
+    """A session's worker threads, one per device, started on first use and ended by ``close``.
+
+    One run at a time has them: a run that finds them taken runs flat on its own thread. Sharing
+    them would deadlock as soon as a run blocks on another one's progress — a dequeue waiting for
+    the enqueue of a queue runner whose device parts sit behind it on the same workers."""
+
+    def __init__(self):
+        self._queues = {}
+        self._threads = []
+        self._lock = threading.Lock()
+        self._taken = threading.Lock()
+
+    @contextlib.contextmanager
+    def taken(self):
+        """Yields whether this run has the workers (released at the end of the block). Never on a
+        worker thread: a run started by a kernel there runs flat."""
+        if getattr(_worker_thread, "active", False) or not self._taken.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self._taken.release()
+
+    def submit(self, jobs):
+        """Post ``(device, run, part)`` jobs; each device's thread runs its jobs in posting order."""
+        with self._lock:
+            for device, run, d in jobs:
+                self._queue(device).put((run, d))
+
+    def _queue(self, device):
+        q = self._queues.get(device)
+        if q is None:
+            q = self._queues[device] = queue.SimpleQueue()
+            thread = threading.Thread(target=_serve, args=(q,), name=f"gpunet-{device.short_name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return q
+
+    def close(self):
+        """End the worker threads (after the runs already posted to them)."""
+        with self._lock:
+            for q in self._queues.values():
+                q.put(None)
+            threads, self._queues, self._threads = self._threads, {}, []
+        for thread in threads:
+            if thread is not threading.current_thread():  # closed by a collected session's finalizer there
+                thread.join()
+
+
+def _serve(jobs):
+    _worker_thread.active = True
+    while True:
+        job = jobs.get()
+        if job is None:
+            return
+        run, d = job
+        run.device_part(d)
