@@ -199,6 +199,7 @@ def test_d_conv_relu_filters_share_variables_after_reuse_variables():
 
 
 # -- fed placeholders are logged, as TF1 lists every placed node ----------------------------------
+@no_gpu_only  # expects unscoped ops on the CPU
 def test_fed_placeholders_appear_in_the_placement_log(placement_log):
     x = gn.placeholder(gn.float32, [None, 2], name="x")
     d = gn.placeholder_with_default(gn.constant([1.0, 2.0], name="dflt"), [2], name="d")

@@ -8,6 +8,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboardX.proto.event_pb2 import Event
 
 import gpunet as gn
+from tests.conftest import no_gpu_only
 
 from .test_summary_ops import decode_png
 
@@ -73,6 +74,7 @@ def test_the_graph_carries_each_nodes_device(tmp_path, vgpus):
     assert nodes["product"].attr["_output_shapes"].list.shape[0].dim[0].size == 2
 
 
+@no_gpu_only  # expects unscoped ops on the CPU
 def test_graph_inputs_name_outputs_and_control_dependencies(tmp_path):
     values = gn.placeholder(gn.float32, [None, 3], name="values")
     parts = gn.split(values, 3, axis=1, name="parts")
