@@ -5,8 +5,9 @@
 from . import config, errors
 from .graph import timeline
 from .device import DeviceSpec
-from .graph import (ConfigProto, Dimension, dimension_value, assign, assign_add, assign_sub, GPUOptions, Graph, GraphKeys, InteractiveSession, Operation, RunMetadata,
-                    RunOptions, Session, Tensor, TensorShape, Variable, add_to_collection, add_to_collections,
+from .graph import (ConfigProto, Dimension, dimension_value, assign, assign_add, assign_sub, GPUOptions, Graph,
+                    GraphKeys, InteractiveSession, Operation, RunMetadata, RunOptions, Session, Tensor, TensorShape,
+                    Variable, add_to_collection, add_to_collections,
                     colocate_with, constant, control_dependencies, convert_to_tensor, device, get_collection,
                     get_collection_ref, get_default_graph, get_default_session, global_variables,
                     global_variables_initializer, group, identity, local_variables, local_variables_initializer,
@@ -51,3 +52,44 @@ from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete
 from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 
 __version__ = "0.1.0"
+
+# The public API: what `from gpunet import *` gives and what dir(gn) shows — the
+# internal packages (gpunet.graph, gpunet.ops) stay importable but are not part of it.
+__all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIFOQueue", "FixedLenFeature",
+           "FixedLengthRecordReader", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession", "Operation",
+           "PaddingFIFOQueue", "Print", "QueueBase", "RandomShuffleQueue", "ReaderBase", "RunMetadata", "RunOptions",
+           "Session", "SparseTensor", "SparseTensorValue", "TFRecordReader", "Tensor", "TensorShape",
+           "TextLineReader", "VarLenFeature", "Variable", "VariableScope", "abs", "add", "add_check_numerics_ops",
+           "add_n", "add_to_collection", "add_to_collections", "all_variables", "app", "argmax", "argmin", "as_dtype",
+           "assert_variables_initialized", "assign", "assign_add", "assign_sub", "backend", "bool", "boolean_mask",
+           "broadcast_to", "callbacks", "cast", "ceil", "check_numerics", "clip_by_global_norm", "clip_by_norm",
+           "clip_by_value", "colocate_with", "compat", "concat", "cond", "config", "constant", "constant_initializer",
+           "control_dependencies", "convert_to_tensor", "cos", "count_nonzero", "count_up_to", "cumprod", "cumsum",
+           "data", "datasets", "debugging", "decode_csv", "decode_raw", "device", "dimension_value",
+           "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "errors", "exp", "expand_dims",
+           "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod", "gather",
+           "gather_nd", "get_collection", "get_collection_ref", "get_default_graph", "get_default_session",
+           "get_variable", "get_variable_scope", "gfile", "global_norm", "global_variables",
+           "global_variables_initializer", "glorot_normal_initializer", "glorot_uniform_initializer", "gradients",
+           "greater", "greater_equal", "group", "he_normal", "he_uniform", "identity", "initialize_all_variables",
+           "initialize_local_variables", "initialize_variables", "int16", "int32", "int64", "int8", "io",
+           "is_variable_initialized", "layers", "less", "less_equal", "local_variables",
+           "local_variables_initializer", "log", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor",
+           "losses", "matmul", "maximum", "metrics", "minimum", "mod", "models", "multiply", "name_scope", "negative",
+           "newaxis", "nn", "no_op", "not_equal", "one_hot", "ones", "ones_initializer", "ones_like", "optimizers",
+           "pack", "pad", "parallel", "parse_example", "parse_single_example", "placeholder",
+           "placeholder_with_default", "pow", "print", "py_func", "python_io", "random_normal",
+           "random_normal_initializer", "random_shuffle", "random_uniform", "random_uniform_initializer", "range",
+           "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
+           "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "report_uninitialized_variables",
+           "reset_default_graph", "reshape", "round", "rsqrt", "set_random_seed", "shape", "sigmoid", "sign", "sin",
+           "size", "slice", "split", "sqrt", "square", "squared_difference", "squeeze", "stack", "stop_gradient",
+           "strided_slice", "string", "subtract", "summary", "tanh", "tensordot", "tile", "timeline", "to_double",
+           "to_float", "to_int32", "to_int64", "train", "trainable_variables", "transpose", "truediv",
+           "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8", "unstack",
+           "utils", "variable_scope", "variables_initializer", "variance_scaling_initializer", "where", "while_loop",
+           "zeros", "zeros_initializer", "zeros_like"]
+
+
+def __dir__():
+    return sorted(__all__ + ["__version__"])

@@ -8,6 +8,12 @@ import numpy as np
 
 import gpunet as gn
 
+__all__ = ["abs", "cast", "clear_session", "clip", "concatenate", "count_params", "epsilon", "equal", "exp", "floatx",
+           "get_session", "get_value", "image_data_format", "in_train_phase", "initialize_variables", "int_shape",
+           "l2_normalize", "learning_phase", "maximum", "mean", "phase_feed", "placeholder", "random_normal", "relu",
+           "set_learning_phase", "set_session", "set_value", "shape", "sqrt", "square", "sum", "unique_object_name",
+           "update", "variable"]
+
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _graph_state = weakref.WeakKeyDictionary()   # graph -> {"phase": tensor, "names": {prefix: count}}

@@ -11,6 +11,9 @@ import time
 
 import numpy as np
 
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint", "ProgbarLogger",
+           "TensorBoard"]
+
 
 class Callback:
     """Base class: override the ``on_*`` hooks; ``self.model`` and ``self.params`` are set by fit."""

@@ -10,6 +10,10 @@ from .ops.reduction_ops import reduce_mean, reduce_sum
 from .ops.softmax_ops import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)
 
+__all__ = ["BinaryCrossentropy", "CategoricalCrossentropy", "EPSILON", "Loss", "MAE", "MSE", "MeanAbsoluteError",
+           "MeanSquaredError", "SparseCategoricalCrossentropy", "binary_crossentropy", "categorical_crossentropy",
+           "get", "mae", "mean_absolute_error", "mean_squared_error", "mse", "sparse_categorical_crossentropy"]
+
 EPSILON = 1e-7
 
 

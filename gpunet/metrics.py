@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["binary_accuracy", "categorical_accuracy", "get", "sparse_categorical_accuracy"]
+
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where the arg-max of ``y_pred`` is the arg-max of one-hot ``y_true``."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["Adagrad", "Adam", "Optimizer", "RMSprop", "SGD", "get"]
+
 
 class _KerasRMSProp(gn.train.RMSPropOptimizer):
     """TF1's RMSProp update with Keras's start: the mean square is 0, not 1."""

@@ -15,10 +15,12 @@ import threading
 import numpy as np
 
 from .. import errors
-from ..ops._queue_state import pad_stack
+from ..ops.queue_ops import pad_stack
 from ..ops.random_ops import get_seed
 from ._trace import TracedFunction
 from .structure import Structure, compatible
+
+__all__ = ["Dataset", "Env", "check_element"]
 
 
 class Env:

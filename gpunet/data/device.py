@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .dataset import _Prefetch
 
+__all__ = ["copy_to_device", "prefetch_to_device"]
+
 
 def prefetch_to_device(device, buffer_size=None):
     """For ``dataset.apply``: elements are prefetched by a host thread (``buffer_size``, default 1)

@@ -6,6 +6,8 @@ from ..graph import identity
 from ..ops.iterator_ops import iterator_get_next, iterator_handle, iterator_init
 from .structure import Structure
 
+__all__ = ["Iterator", "make_initializable_iterator", "make_one_shot_iterator"]
+
 
 class Iterator:
     """An iterator of elements of ``structure``: one-shot (starts on first use, no re-start) or

@@ -7,6 +7,8 @@ import numpy as np
 from ..graph import TensorShape, convert_to_tensor
 from ..graph.dtypes import as_bytes_array, infer_dtype, string
 
+__all__ = ["Structure", "as_array", "compatible", "flatten", "is_nested", "pack"]
+
 
 def is_nested(value) -> bool:
     return isinstance(value, (tuple, dict))

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["Backend", "Capabilities", "DeviceMismatchError", "MemoryInfo", "VirtualArray", "is_array",
+           "is_device_array", "refuse", "where_it_lives"]
+
 
 class DeviceMismatchError(RuntimeError):
     """A kernel was handed an array that lives on another device (a copy step is missing)."""
@@ -78,7 +81,7 @@ class Backend(abc.ABC):
         """A context manager in which new arrays (constants at plan build) are made on this device."""
         return _NO_CONTEXT
 
-    def synchronize(self) -> None:
+    def synchronize(self) -> None:  # noqa: B027  (a default: host memory has nothing to wait for)
         """Wait until every kernel and copy issued to this device has finished."""
 
     def memory_info(self) -> MemoryInfo:
@@ -93,7 +96,7 @@ class Backend(abc.ABC):
         """A marker of the work issued to this device so far (``None``: nothing is ever pending)."""
         return None
 
-    def wait_event(self, event) -> None:
+    def wait_event(self, event) -> None:  # noqa: B027  (a default: host memory orders itself)
         """Make work issued to this device from now on wait for ``event`` (from ``record_event``)."""
 
 

@@ -7,6 +7,8 @@ import numpy as np
 
 from .backend import Backend, Capabilities, DeviceMismatchError, VirtualArray, refuse
 
+__all__ = ["NumpyBackend", "VirtualGpuBackend", "copy_between", "nbytes", "tag"]
+
 
 class NumpyBackend(Backend):
     """The CPU: host memory, NumPy kernels."""

@@ -13,6 +13,8 @@ import threading
 from .backend import Backend, Capabilities, MemoryInfo, VirtualArray, refuse
 from .backends import tag
 
+__all__ = ["CupyBackend"]
+
 
 _making_streams = threading.Lock()
 _entered = threading.local()   # .stack: the _Current contexts this thread is inside, innermost last

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["GpuSettings", "gpu_count_limit"]
+
 
 @dataclass(frozen=True)
 class GpuSettings:

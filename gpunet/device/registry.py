@@ -15,6 +15,9 @@ from .cupy_backend import CupyBackend
 from .options import GpuSettings
 from .spec import canonical_name
 
+__all__ = ["Device", "MAX_VIRTUAL_GPUS", "copy", "devices", "find", "freeze", "list_logical_devices",
+           "list_physical_devices", "set_virtual_gpus"]
+
 _log = logging.getLogger("gpunet.device")
 
 

@@ -1,6 +1,8 @@
 """Device specifications: parsing, canonical names and TF1 merge rules."""
 from __future__ import annotations
 
+__all__ = ["DeviceSpec", "canonical_name"]
+
 _FIELDS = ("job", "replica", "task", "device_type", "device_index")
 _LOCAL = {"job": "localhost", "replica": 0, "task": 0}
 _BARE_TYPES = {"cpu", "gpu", "tpu", "xla_cpu", "xla_gpu"}  # accepted without the 'device:' prefix

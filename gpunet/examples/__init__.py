@@ -1,1 +1,3 @@
 """Runnable example programs (``python -m gpunet.examples.<name>``)."""
+
+__all__ = []

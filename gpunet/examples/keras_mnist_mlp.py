@@ -15,6 +15,8 @@ from gpunet.layers import Dense, Dropout
 from gpunet.models import Sequential
 from gpunet.optimizers import Adagrad, RMSprop
 
+__all__ = ["digits_as_mnist", "main"]
+
 
 def digits_as_mnist():
     """The digits (0..16, 8x8) as MNIST-like uint8 28x28 images: each pixel 3x3, 2 pixels of border."""

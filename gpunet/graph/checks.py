@@ -19,6 +19,8 @@ import numpy as np
 
 from .. import errors
 
+__all__ = ["DEFERRED_DEVICE_TYPES", "RunChecks", "ValueCheck", "collecting"]
+
 # Device types whose checks are deferred. Virtual GPUs are GPUs, so CI runs the deferred path;
 # tests may change this set to run either path on any device.
 DEFERRED_DEVICE_TYPES = {"GPU"}

@@ -16,6 +16,8 @@ from .. import errors
 from .plan import FeedStep, FetchStep, Plan, _StepBuilder, prune, with_nested_plans
 from .variables import GraphKeys, Variable
 
+__all__ = ["ControlFlowContext", "compile_subplan", "context_of"]
+
 
 class ControlFlowContext:
     """The ops one cond branch (or one while loop's cond and body) created while being traced."""

@@ -6,6 +6,8 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
+__all__ = ["DeviceTransfers", "HOST", "RunCopyStats", "Transfer", "counting", "current", "planned_transfers"]
+
 _local = threading.local()
 
 

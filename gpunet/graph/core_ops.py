@@ -13,6 +13,9 @@ from .registry import apply_op, define_op
 from .shape import as_shape, compatible
 from .validation import check_not_none, lossless_array
 
+__all__ = ["FedVariable", "REF_READERS", "VarSlot", "constant", "convert_to_tensor", "group", "identity", "locking",
+           "no_op", "placeholder", "placeholder_message", "placeholder_with_default"]
+
 
 def _same_as_input(inputs, attrs):
     return [(inputs[0].dtype, inputs[0]._shape)]

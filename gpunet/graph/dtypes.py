@@ -5,6 +5,9 @@ import numpy as np
 
 from .validation import bounded_repr
 
+__all__ = ["DType", "as_bytes_array", "as_dtype", "bool_", "float16", "float32", "float64", "infer_dtype", "int16",
+           "int32", "int64", "int8", "string", "uint8"]
+
 
 class DType:
     """A tensor element type; compares equal to the matching NumPy dtype as well."""

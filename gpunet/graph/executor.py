@@ -25,6 +25,8 @@ import threading
 from . import checks
 from .copy_stats import counting, current
 
+__all__ = ["DeviceSchedule", "DeviceWorkers", "schedule"]
+
 _worker_thread = threading.local()  # set in worker threads: a run started there runs flat
 
 

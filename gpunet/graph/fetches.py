@@ -11,6 +11,8 @@ from .graph import Operation, Tensor
 from .shape import TensorShape, compatible
 from .validation import StructureGuard, bounded, bounded_repr
 
+__all__ = ["FetchMapper", "feed_tensor", "feed_value"]
+
 
 class FetchMapper:
     """Flattens a fetch structure into unique graph elements and rebuilds results in its shape."""

@@ -10,6 +10,8 @@ from ..device import DeviceSpec
 from .nodes import Operation, Tensor, _as_op
 from .validation import bounded_repr
 
+__all__ = ["Graph", "assert_same_graph", "get_default_graph", "reset_default_graph"]
+
 
 class Graph:
     """Ops, names, scopes and collections. Graphs hold no values: sessions do."""

@@ -16,6 +16,9 @@ from .. import errors
 from ..device import VirtualArray
 from .core_ops import VarSlot
 
+__all__ = ["DeviceEstimate", "DeviceMemory", "LARGEST_SHOWN", "LiveTensor", "MemoryReport", "check_fits", "estimate",
+           "measure", "report"]
+
 LARGEST_SHOWN = 3
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from .shape import TensorShape, as_shape, compatible
 from .validation import bounded_repr
 
+__all__ = ["Operation", "Tensor"]
+
 
 class Tensor:
     """One output of an Operation: ``name`` is ``'op:index'``; ``shape`` is static."""

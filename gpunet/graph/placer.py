@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from .. import errors
 from ..device import Device, DeviceSpec
 
+__all__ = ["Placement", "Placer"]
+
 
 @dataclass(frozen=True)
 class Placement:

@@ -23,6 +23,9 @@ from .registry import KernelContext
 from .timeline import TimedStep
 from .validation import MESSAGE_LIMIT, bounded, is_oversized
 
+__all__ = ["CopyInfo", "CopyStep", "FeedStep", "FetchStep", "Plan", "SyncStep", "build_plan", "prune",
+           "with_nested_plans"]
+
 
 class CopyStep:
     """The step that copies one tensor to one device; it remembers the bytes it last moved, so a

@@ -5,6 +5,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+__all__ = ["DEFAULT_PLAN_CACHE_SIZE", "PlanCache", "PlanCacheInfo"]
+
 DEFAULT_PLAN_CACHE_SIZE = 64
 
 

@@ -15,6 +15,9 @@ from .checks import ValueCheck
 from .dtypes import string
 from .graph import get_default_graph
 
+__all__ = ["KernelContext", "OpDef", "apply_op", "as_value", "define_op", "elementwise", "get_op_def",
+           "register_gradient", "registered_ops"]
+
 _OPS: dict = {}
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["PlacementReport", "PlacementRow"]
+
 
 @dataclass(frozen=True)
 class PlacementRow:

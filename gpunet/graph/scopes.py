@@ -1,6 +1,9 @@
 """Scopes on the default graph: device, name, control dependencies, colocation."""
 from .graph import get_default_graph
 
+__all__ = ["add_to_collection", "add_to_collections", "colocate_with", "control_dependencies", "device",
+           "get_collection", "get_collection_ref", "name_scope", "set_random_seed"]
+
 
 def device(device_name_or_function):
     """``with gn.device('/gpu:1'):`` — a string, DeviceSpec, None (clears) or ``fn(op) -> str``."""

@@ -22,6 +22,9 @@ from .plan_cache import DEFAULT_PLAN_CACHE_SIZE, PlanCache
 from .report import PlacementReport
 from .timeline import StepStats
 
+__all__ = ["ConfigProto", "GPUOptions", "InteractiveSession", "RunMetadata", "RunOptions", "Session",
+           "get_default_session"]
+
 _placement_log = logging.getLogger("gpunet.placement")
 _HOST = "/job:localhost/replica:0/task:0/device:CPU:0"
 

@@ -6,6 +6,9 @@ import operator
 
 from .validation import static_dim
 
+__all__ = ["Dimension", "TensorShape", "as_dimension", "as_shape", "as_tensor_shape", "broadcast", "compatible",
+           "dimension_value"]
+
 
 class Dimension:
     """One dimension of a static shape: ``.value`` is an int, or None when unknown. As in TF1,

@@ -11,6 +11,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+__all__ = ["DeviceStepStats", "HOST", "NodeExecStats", "StepStats", "TimedStep", "Timeline"]
+
 HOST = "host"   # the source of a fed value: the caller's NumPy array
 
 

@@ -10,6 +10,11 @@ from .registry import apply_op, define_op
 from .shape import TensorShape, compatible
 from .validation import bounded_repr
 
+__all__ = ["GraphKeys", "Variable", "assert_variables_initialized", "assign", "assign_add", "assign_sub",
+           "global_variables", "global_variables_initializer", "is_variable_initialized", "local_variables",
+           "local_variables_initializer", "report_uninitialized_variables", "trainable_variables", "variable_of",
+           "variables_initializer"]
+
 
 class GraphKeys:
     GLOBAL_VARIABLES = "variables"

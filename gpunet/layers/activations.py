@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["get", "linear", "serialize", "sigmoid", "softmax"]
+
 
 def linear(x):
     """The identity."""

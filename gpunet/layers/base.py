@@ -12,6 +12,8 @@ from gpunet import backend as K
 
 from . import initializers
 
+__all__ = ["Layer", "Node", "shape_tuple", "snake_case", "to_list", "unique_in_order", "unpack"]
+
 
 class Node:
     """One call of a layer: the tensors it consumed and produced."""

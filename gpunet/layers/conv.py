@@ -7,6 +7,8 @@ from . import activations, initializers
 from .base import Layer
 from .pooling import conv_output_length, pair
 
+__all__ = ["Conv2D", "Convolution2D"]
+
 
 class Conv2D(Layer):
     """2-D convolution with ``filters`` kernels of ``kernel_size``, ``strides``, ``padding``."""

@@ -14,6 +14,8 @@ from gpunet import backend as K
 from . import activations, initializers, regularizers
 from .base import Layer
 
+__all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Reshape", "dump_function", "load_function"]
+
 
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""

@@ -5,6 +5,8 @@ import gpunet as gn
 
 from .base import Layer
 
+__all__ = ["Embedding"]
+
 
 class Embedding(Layer):
     """Row ``i`` of an ``(input_dim, output_dim)`` table for each index ``i`` of the input."""

@@ -6,6 +6,8 @@ import gpunet as gn
 
 from .core import Dense, Dropout
 
+__all__ = ["dense", "dropout"]
+
 
 class _ScopedDense(Dense):
     """A Dense whose weights come from get_variable in the current variable scope."""

@@ -5,6 +5,8 @@ import numpy as np
 
 import gpunet as gn
 
+__all__ = ["Orthogonal", "get", "serialize"]
+
 
 class Orthogonal:
     """A (semi-)orthogonal matrix from the QR decomposition of a normal sample, times ``gain``."""

@@ -6,6 +6,8 @@ from gpunet import backend as K
 
 from .base import Layer
 
+__all__ = ["Input", "InputLayer"]
+
 
 class InputLayer(Layer):
     """Holds one placeholder of shape ``batch_input_shape`` (or wraps a given ``input_tensor``)."""

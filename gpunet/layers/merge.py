@@ -5,6 +5,8 @@ import gpunet as gn
 
 from .base import Layer
 
+__all__ = ["Add", "Concatenate", "add", "concatenate"]
+
 
 class _Merge(Layer):
     def build(self, input_shape):

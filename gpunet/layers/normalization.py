@@ -6,6 +6,8 @@ from gpunet import backend as K
 
 from .base import Layer
 
+__all__ = ["BatchNormalization"]
+
 
 class BatchNormalization(Layer):
     """Normalizes ``axis`` with the batch statistics while training and the moving statistics at

@@ -5,6 +5,8 @@ import gpunet as gn
 
 from .base import Layer
 
+__all__ = ["AveragePooling2D", "MaxPooling2D", "conv_output_length", "pair"]
+
 
 def pair(value):
     """``(v, v)`` for an int, a tuple of ints otherwise."""

@@ -7,6 +7,8 @@ from gpunet import backend as K
 from . import activations
 from .base import Layer
 
+__all__ = ["LSTM"]
+
 
 class LSTM(Layer):
     """Long short-term memory over inputs ``(batch, timesteps, features)``; gates i, f, c, o;

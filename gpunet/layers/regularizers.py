@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["L1L2", "get", "l1", "l1_l2", "l2", "serialize"]
+
 
 class L1L2:
     """``l1 * sum(|w|) + l2 * sum(w ** 2)``."""

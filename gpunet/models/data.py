@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["batches", "split_validation", "standardize"]
+
 
 def _as_list(data, names, role):
     if isinstance(data, dict):

@@ -9,6 +9,8 @@ from . import saving, summary
 from .network import LayerGraph, single_or_list
 from .training import TrainingMixin
 
+__all__ = ["Model"]
+
 
 class Model(TrainingMixin, Layer):
     """``Model(inputs, outputs)`` builds a functional model from Input tensors and layer outputs;

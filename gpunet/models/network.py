@@ -5,6 +5,8 @@ from __future__ import annotations
 from gpunet.layers.base import to_list, unpack
 from gpunet.layers.input_layer import InputLayer
 
+__all__ = ["LayerGraph", "history", "node_of", "single_or_list"]
+
 
 def history(tensor, role):
     """The (layer, node index, tensor index) that produced ``tensor``."""

@@ -19,6 +19,8 @@ from gpunet import backend as K
 
 from .saving import atomic_write
 
+__all__ = ["PREFIX", "TrainingState"]
+
 PREFIX = "state"
 
 

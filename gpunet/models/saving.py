@@ -18,6 +18,10 @@ from gpunet import layers as layers_module
 from gpunet.layers.base import to_list
 from gpunet.layers.core import Lambda
 
+__all__ = ["FORMAT", "atomic_write", "deserialize_layer", "functional_config", "functional_from_config", "load_model",
+           "load_weights", "save_model", "save_weights", "sequential_config", "sequential_from_config",
+           "serialize_layer", "weight_keys", "weights_bytes"]
+
 FORMAT = "gpunet-keras-1"
 
 

@@ -8,6 +8,8 @@ from gpunet.layers.input_layer import Input, InputLayer
 from . import saving
 from .model import Model
 
+__all__ = ["Sequential"]
+
 
 class Sequential(Model):
     """``Sequential([layers])`` or ``.add(layer)`` one at a time."""

@@ -7,6 +7,8 @@ import numpy as np
 from gpunet.layers.base import shape_tuple
 from gpunet.layers.input_layer import InputLayer
 
+__all__ = ["print_summary"]
+
 
 def _memory(count):
     size, units = count * 4.0, ["Byte", "KB", "MB", "GB", "TB"]

@@ -16,6 +16,8 @@ from gpunet.layers.base import unpack
 
 from .data import batches, split_validation, standardize
 
+__all__ = ["TrainingMixin"]
+
 
 class _Function:
     """One compiled step: feeds arrays to ``inputs``, runs ``fetches`` (the first may be an op)."""

@@ -16,6 +16,8 @@ from .control_flow_ops import _build_cond, _build_while
 from .creation_ops import zeros_like
 from .gradients_impl import gradients
 
+__all__ = []
+
 
 def _differentiable(capture) -> bool:
     """Float values; not a variable's handle (an assign inside reads it; gradients go to its reads)."""

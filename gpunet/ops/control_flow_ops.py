@@ -18,7 +18,7 @@ from ..graph.dtypes import bool_, int32
 from ..graph.graph import Operation, Tensor, get_default_graph
 from ..graph.registry import apply_op, as_value, define_op
 from ..graph.shape import TensorShape, as_shape
-from . import _nest
+from . import nest
 
 __all__ = ["cond", "while_loop"]
 
@@ -205,7 +205,7 @@ def _build_cond(graph, scope, pred, fns, strict, resolve=None):
     traced = [_trace_branch(graph, scope, fn, strict, label)
               for fn, label in zip(fns, ("false_fn", "true_fn"))]
     (ctx_f, res_f, out_f), (ctx_t, res_t, out_t) = traced
-    _nest.assert_same_structure(res_t, res_f, "Incompatible return values of true_fn and false_fn")
+    nest.assert_same_structure(res_t, res_f, "Incompatible return values of true_fn and false_fn")
     for i, (t, f) in enumerate(zip(out_t, out_f)):
         if t.dtype != f.dtype:
             raise ValueError(f"Outputs of true_fn and false_fn must have the same type: {t.dtype.name}, "
@@ -216,7 +216,7 @@ def _build_cond(graph, scope, pred, fns, strict, resolve=None):
     sources = [resolve(t) if resolve else t for t in captures]
     op = apply_op("If", [pred] + sources, {"spec": spec, "outputs": outputs}, scope)
     _adopt(op, ctx_f, ctx_t)
-    return _nest.pack_as(res_t, op.outputs[:len(out_t)])
+    return nest.pack_as(res_t, op.outputs[:len(out_t)])
 
 
 def _trace_branch(graph, scope, fn, strict, label):
@@ -227,7 +227,7 @@ def _trace_branch(graph, scope, fn, strict, label):
             raise ValueError(f"{label} must have a return value.")
         if not strict and isinstance(result, (list, tuple)) and len(result) == 1 and not hasattr(result, "_fields"):
             result = result[0]
-        outputs = [_branch_output(leaf) for leaf in _nest.flatten(result)]
+        outputs = [_branch_output(leaf) for leaf in nest.flatten(result)]
     return context, result, outputs
 
 
@@ -275,17 +275,17 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise TypeError("body must be callable.")
     if not isinstance(parallel_iterations, int) or parallel_iterations < 1:
         raise TypeError("parallel_iterations must be a positive integer.")
-    if not _nest.is_sequence(loop_vars):
+    if not nest.is_sequence(loop_vars):
         raise TypeError(f"loop_vars must be a list, tuple or dict of tensors, got {type(loop_vars).__name__}")
-    if not _nest.flatten(loop_vars):
+    if not nest.flatten(loop_vars):
         raise ValueError("No loop variables provided")
     graph = get_default_graph()
     with graph.name_scope(name or "while") as scope:
-        flat = [as_value(convert_to_tensor(v)) for v in _nest.flatten(loop_vars)]
+        flat = [as_value(convert_to_tensor(v)) for v in nest.flatten(loop_vars)]
         invariants = _invariants(flat, loop_vars, shape_invariants)
         limit = None if maximum_iterations is None else _limit(maximum_iterations)
         outputs = _build_while(graph, scope, cond, body, loop_vars, flat, invariants, limit, back_prop)
-    packed = _nest.pack_as(loop_vars, outputs)
+    packed = nest.pack_as(loop_vars, outputs)
     if not return_same_structure and isinstance(loop_vars, (list, tuple)) and len(flat) == 1:
         return packed[0]
     return packed
@@ -294,8 +294,8 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
 def _invariants(flat, loop_vars, shape_invariants):
     if shape_invariants is None:
         return [t._shape for t in flat]
-    _nest.assert_same_structure(loop_vars, shape_invariants, "shape_invariants must match loop_vars")
-    shapes = [as_shape(s) for s in _nest.flatten(shape_invariants)]
+    nest.assert_same_structure(loop_vars, shape_invariants, "shape_invariants must match loop_vars")
+    shapes = [as_shape(s) for s in nest.flatten(shape_invariants)]
     for t, shape in zip(flat, shapes):
         if not _at_least_as_specific(t._shape, shape):
             raise ValueError(f"The shape invariant specified for {t.name} is not compatible with the initial shape "
@@ -348,7 +348,7 @@ def _build_while(graph, scope, cond_fn, body_fn, structure, flat, invariants, li
 
 
 def _call_args(structure, loop_vars):
-    packed = _nest.pack_as(structure, loop_vars)
+    packed = nest.pack_as(structure, loop_vars)
     return list(packed) if isinstance(structure, (list, tuple)) else [packed]
 
 
@@ -364,10 +364,10 @@ def _body_outputs(structure, result, loop_vars):
     expected = list(_call_args(structure, loop_vars))
     if len(expected) == 1 and not (isinstance(result, (list, tuple)) and len(result) == 1):
         result = [result]
-    _nest.assert_same_structure(expected, list(result) if isinstance(result, (list, tuple)) else result,
+    nest.assert_same_structure(expected, list(result) if isinstance(result, (list, tuple)) else result,
                                 "The while_loop body must return the structure of loop_vars")
     return [as_value(v) if isinstance(v, Tensor) else convert_to_tensor(v, preferred_dtype=lv.dtype)
-            for v, lv in zip(_nest.flatten(list(result)), loop_vars)]
+            for v, lv in zip(nest.flatten(list(result)), loop_vars)]
 
 
 def _check_body_outputs(flat, invariants, outputs):

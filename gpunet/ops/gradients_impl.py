@@ -12,6 +12,8 @@ from ..graph.graph import Tensor, assert_same_graph, get_default_graph
 from ..graph.validation import bounded_repr
 from .math_ops import add_n, ones_like, zeros_like
 
+__all__ = ["gradients"]
+
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=True, stop_gradients=None):
     ys, xs = _as_list(ys), _as_list(xs)

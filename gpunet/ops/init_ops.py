@@ -10,6 +10,11 @@ from ..graph.dtypes import as_dtype, float32
 from ..graph.validation import lossless_array
 from . import random_ops
 
+__all__ = ["Constant", "Initializer", "Ones", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+           "Zeros", "constant_initializer", "glorot_normal_initializer", "glorot_uniform_initializer", "he_normal",
+           "he_uniform", "ones_initializer", "random_normal_initializer", "random_uniform_initializer",
+           "truncated_normal_initializer", "variance_scaling_initializer", "zeros_initializer"]
+
 
 class Initializer:
     def __init__(self, dtype=float32):

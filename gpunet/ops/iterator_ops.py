@@ -15,6 +15,8 @@ from .. import errors
 from ..graph.dtypes import string
 from ..graph.registry import apply_op, define_op
 
+__all__ = ["IteratorState", "iterator_get_next", "iterator_handle", "iterator_init"]
+
 
 class IteratorState:
     def __init__(self, name):

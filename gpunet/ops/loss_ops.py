@@ -4,6 +4,8 @@ from __future__ import annotations
 from ..graph.registry import define_op
 from ._helpers import out
 
+__all__ = ["DIVISOR_MODES", "loss_divisor"]
+
 DIVISOR_MODES = ("size", "weights_sum", "nonzero_weights")
 
 

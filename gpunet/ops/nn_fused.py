@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from ._cuda import elementwise_kernel, runs_fused, warmed
 
+__all__ = ["FORMS", "FusedForm", "compiled", "kernels"]
+
 
 @dataclass(frozen=True)
 class FusedForm:

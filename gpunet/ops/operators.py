@@ -13,6 +13,8 @@ from ._elementwise import binary
 from .indexing_ops import getitem
 from .linalg_ops import matmul
 
+__all__ = []
+
 
 def _binary(op_type, default_name):
     def operator(x, y):

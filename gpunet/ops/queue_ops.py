@@ -246,4 +246,5 @@ class RandomShuffleQueue(QueueBase):
         super().__init__(capacity, dtypes, shapes, names, shared_name, name, min_after_dequeue, seed, shuffle=True)
 
 
-__all__ = ["FIFOQueue", "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue"]
+# pad_stack: the padding that Dataset.padded_batch shares
+__all__ = ["FIFOQueue", "PaddingFIFOQueue", "QueueBase", "RandomShuffleQueue", "pad_stack"]

@@ -17,6 +17,8 @@ from ..graph.shape import as_shape
 from ..graph.validation import bounded_repr
 from ._helpers import out
 
+__all__ = ["XpRandom", "get_seed", "random_normal", "random_uniform", "truncated_normal", "xp_random"]
+
 _DEFAULT_GRAPH_SEED = 87654321
 
 

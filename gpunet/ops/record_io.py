@@ -12,6 +12,9 @@ import numpy as np
 
 from .. import errors
 
+__all__ = ["fixed_length_records", "masked_crc", "record_chunks", "records", "text_lines", "tfrecord_frame",
+           "tfrecord_records"]
+
 _MASK_DELTA = 0xA282EAD8
 
 

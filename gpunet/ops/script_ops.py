@@ -10,6 +10,8 @@ from ..graph.registry import apply_op, define_op
 from ..graph.shape import TensorShape, compatible
 from ..graph.validation import bounded_repr, lossless_array
 
+__all__ = ["py_func"]
+
 
 def _py_func_infer(inputs, attrs):
     return [(dtype, None) for dtype in attrs["Tout"]]

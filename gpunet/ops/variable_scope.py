@@ -11,6 +11,8 @@ from ..graph.shape import TensorShape, as_shape, compatible
 from ..graph.variables import GraphKeys, Variable
 from . import init_ops
 
+__all__ = ["AUTO_REUSE", "VariableScope", "get_variable", "get_variable_scope", "variable_scope"]
+
 AUTO_REUSE = "AUTO_REUSE"
 
 

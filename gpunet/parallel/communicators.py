@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 
 import gpunet as gn
 
+__all__ = ["Communicator", "HostAllReduce"]
+
 
 class Communicator(ABC):
     """Combines per-device buffers; see the module docstring."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["fuse", "static_sizes", "unfuse"]
+
 
 def static_sizes(variables):
     """Number of elements of each variable (their shapes must be fully known)."""

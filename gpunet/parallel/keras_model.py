@@ -15,6 +15,8 @@ from gpunet.models import Model
 from .towers import gpu_devices, split_batch
 from .trainer import ReplicatedTrainer
 
+__all__ = ["ParallelModel", "multi_gpu_model"]
+
 
 class ParallelModel(Model):
     """The model ``multi_gpu_model`` returns (build it through that function)."""

@@ -14,6 +14,9 @@ import gpunet as gn
 from .communicators import Communicator
 from .fusion import fuse, static_sizes, unfuse
 
+__all__ = ["DistributedOptimizer", "MpiAllReduce", "broadcast_variables", "init", "local_device", "local_rank",
+           "rank", "size"]
+
 try:
     from mpi4py import MPI
 except ImportError as exc:  # pragma: no cover - the message is the point

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+__all__ = ["average_gradients", "gpu_devices", "split_batch"]
+
 
 def average_gradients(tower_grads):
     """``[(mean gradient, variable)]`` over towers, from one ``[(gradient, variable)]`` list per tower.

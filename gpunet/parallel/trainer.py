@@ -20,6 +20,8 @@ from .communicators import HostAllReduce
 from .fusion import fuse, unfuse
 from .towers import gpu_devices, split_batch
 
+__all__ = ["ReplicatedTrainer"]
+
 _MODES = ("cpu", "gpu")
 
 

@@ -16,6 +16,8 @@ from ..graph.registry import apply_op, define_op
 from ..graph.variables import GraphKeys
 from . import _encode
 
+__all__ = ["histogram", "image", "merge", "merge_all", "scalar", "summary_pb2"]
+
 
 def summary_pb2():
     """tensorboardX's copy of TensorFlow's summary protos (extra ``tensorboard``)."""

@@ -8,6 +8,8 @@ import os
 from ._graph_def import graph_def
 from .summary_ops import summary_pb2
 
+__all__ = ["FileWriter"]
+
 
 def _tensorboardx_writer():
     try:

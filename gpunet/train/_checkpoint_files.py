@@ -166,7 +166,7 @@ def _parse_header(prefix, text: bytes) -> tuple:
             raise ValueError(f"format {metadata['format']!r}, expected {FORMAT!r}")
         return {key: _checked_entry(key, entry) for key, entry in header.items()}, int(metadata["crc32c"])
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError, RecursionError) as exc:
-        raise _data_loss(prefix, f"the header is not a gpunet checkpoint header ({type(exc).__name__}: {exc})")
+        raise _data_loss(prefix, f"the header is not a gpunet checkpoint header ({type(exc).__name__}: {exc})") from exc
 
 
 def _checked_entry(key, entry):

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from .. import errors
 from . import _checkpoint_files as files
 
+__all__ = ["CheckpointState", "STATE_FILENAME", "checkpoint_exists", "get_checkpoint_state", "latest_checkpoint",
+           "list_variables", "load_variable", "update_checkpoint_state"]
+
 STATE_FILENAME = "checkpoint"
 
 

@@ -8,6 +8,8 @@ import time
 
 from .. import errors
 
+__all__ = ["Coordinator"]
+
 
 class Coordinator:
     """``should_stop()`` / ``request_stop(ex=None)`` / ``join(threads)`` as in TF1. The first

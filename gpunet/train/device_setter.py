@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from ..device import DeviceSpec
 
+__all__ = ["replica_device_setter"]
+
 _PS_OPS = ("Variable", "VariableV2", "VarHandleOp")
 
 

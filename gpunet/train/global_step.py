@@ -10,6 +10,8 @@ from ..graph.variables import GraphKeys, Variable
 from ..ops.init_ops import zeros_initializer
 from ..ops.variable_scope import get_variable
 
+__all__ = ["assert_global_step", "create_global_step", "get_global_step", "get_or_create_global_step", "global_step"]
+
 _log = logging.getLogger("gpunet.train")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..graph import GraphKeys, Variable, control_dependencies, convert_to_tensor, device, identity, name_scope
 from ..graph.dtypes import int64, string
-from ..ops._nest import flatten, pack_as
+from ..ops.nest import flatten, pack_as
 from ..ops.array_ops import shape as shape_of
 from ..ops.creation_ops import range as range_
 from ..ops.indexing_ops import gather

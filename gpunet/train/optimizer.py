@@ -12,6 +12,8 @@ from ..graph.variables import GraphKeys, Variable, trainable_variables
 from ..ops.gradients_impl import gradients
 from ..ops.math_ops import cast, multiply, ones_like, zeros_like
 
+__all__ = ["Optimizer", "create_slot"]
+
 _VALID_DTYPES = ("float16", "float32", "float64")
 
 
@@ -97,7 +99,7 @@ class Optimizer(ABC):
         return train_op
 
     # -- hooks for subclasses ---------------------------------------------------------------------
-    def _create_slots(self, var_list):
+    def _create_slots(self, var_list):  # noqa: B027  (optional: plain SGD has no slots)
         pass
 
     @abstractmethod

@@ -6,6 +6,8 @@ from ..graph.variables import Variable
 from ..ops.training_ops import apply_update
 from .optimizer import Optimizer
 
+__all__ = ["AdagradOptimizer", "AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "RMSPropOptimizer"]
+
 
 class GradientDescentOptimizer(Optimizer):
     """``var -= learning_rate * grad``"""

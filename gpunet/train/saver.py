@@ -18,6 +18,8 @@ from ..graph.variables import Variable, global_variables, variable_of
 from . import _checkpoint_files as files
 from .checkpoint_state import CheckpointState, update_checkpoint_state
 
+__all__ = ["Saver"]
+
 
 class Saver:
     """Saves and restores ``var_list`` (default: every global variable, optimizer slots and the

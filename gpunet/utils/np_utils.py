@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["to_categorical"]
+
 
 def to_categorical(y, num_classes=None, dtype="float32"):
     """One-hot rows for integer class labels ``y`` (a trailing axis of size 1 is dropped)."""

@@ -57,7 +57,8 @@ def test_device_counts_that_cannot_be_honoured_raise(device_count, message):
 
 
 def test_a_device_count_of_the_wrong_type_raises_type_error_naming_it():
-    with pytest.raises(TypeError, match=re.escape("ConfigProto: argument `device_count['GPU']` must be int, got float")):
+    message = "ConfigProto: argument `device_count['GPU']` must be int, got float"
+    with pytest.raises(TypeError, match=re.escape(message)):
         gn.ConfigProto(device_count={"GPU": 1.0})
 
 

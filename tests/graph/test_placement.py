@@ -287,7 +287,7 @@ def test_only_what_the_fetches_need_runs_and_feeds_cut_the_graph():
     upstream = gn.py_func(lambda: calls.append("upstream") or np.float32(1.0), [], gn.float32, name="upstream")
     middle = gn.multiply(upstream, 2.0, name="middle")
     out = gn.add(middle, 1.0, name="out")
-    unrelated = gn.multiply(x, 2.0, name="unrelated")
+    _unrelated = gn.multiply(x, 2.0, name="unrelated")  # pruned: the fed middle cuts it off
     with gn.Session() as sess:
         assert sess.run(out, {middle: 10.0}) == 11.0
         assert calls == []

@@ -306,7 +306,7 @@ def test_eval_and_run_use_the_default_session_or_an_explicit_one():
     doubled = v * 2.0
     with pytest.raises(ValueError, match="Cannot evaluate a tensor without a session"):
         doubled.eval()
-    with gn.Session() as sess:
+    with gn.Session():
         v.initializer.run()
         assert doubled.eval() == 4.0
         assert doubled.eval(feed_dict={v.value(): 5.0}) == 10.0

@@ -64,7 +64,8 @@ _CREATION = [
 ]
 
 _JOIN_SPLIT = [
-    OpCase("ConcatV2", lambda a, b, c: gn.concat([a, b, c], axis=1), [rand(2, 1), rand(2, 3, seed=1), rand(2, 2, seed=2)],
+    OpCase("ConcatV2", lambda a, b, c: gn.concat([a, b, c], axis=1),
+           [rand(2, 1), rand(2, 3, seed=1), rand(2, 2, seed=2)],
            lambda a, b, c: np.concatenate([a, b, c], 1)),
     OpCase("ConcatV2", lambda a, b: gn.concat([a, b], -2), [rand(1, 3), rand(2, 3, seed=1)],
            lambda a, b: np.concatenate([a, b], 0), id="ConcatV2-negative-axis"),

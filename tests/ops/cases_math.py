@@ -111,7 +111,8 @@ _OTHER_ELEMENTWISE = [
            [rand(2, 3), rand(1, 3, seed=1)], lambda g, x: g.sum(0, keepdims=True), grad_inputs=[0]),
     OpCase("BroadcastToLike", lambda x, like: broadcast_ops.broadcast_to_like(x, like),
            [rand(1, 3), rand(2, 3, seed=1)], lambda x, like: np.broadcast_to(x, like.shape), grad_inputs=[0]),
-    OpCase("BroadcastTo", lambda x: gn.broadcast_to(x, [2, 3, 4]), [rand(3, 1)], lambda x: np.broadcast_to(x, (2, 3, 4))),
+    OpCase("BroadcastTo", lambda x: gn.broadcast_to(x, [2, 3, 4]), [rand(3, 1)],
+           lambda x: np.broadcast_to(x, (2, 3, 4))),
 ]
 
 _WITH_ZEROS = np.array([[0.5, 0.0, 2.0, 1.5], [1.2, -0.7, 0.0, 0.0], [0.9, 1.1, -1.3, 0.8]], np.float32)

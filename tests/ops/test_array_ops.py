@@ -48,7 +48,8 @@ def test_indexing_with_unknown_dims():
     assert x[0].shape == (5,)
     assert x[..., None, ::2].shape == (None, 1, 3)
     assert gn.gather(gn.placeholder(gn.float32, [None, 4]), [0, 2, 2]).shape == (3, 4)
-    assert gn.gather(gn.placeholder(gn.float32, [10, None]), gn.placeholder(gn.int32, [None]), axis=1).shape == (10, None)
+    params, indices = gn.placeholder(gn.float32, [10, None]), gn.placeholder(gn.int32, [None])
+    assert gn.gather(params, indices, axis=1).shape == (10, None)
     assert gn.one_hot(gn.placeholder(gn.int32, [None]), 4).shape == (None, 4)
     assert gn.where(gn.placeholder(gn.bool, [None, 3])).shape == (None, 2)
     assert gn.where(gn.placeholder(gn.bool, [None, 3])).dtype == gn.int64

@@ -74,7 +74,7 @@ def test_arithmetic_refuses_bools_and_logic_refuses_numbers():
     with pytest.raises(TypeError, match="LogicalAnd needs bool tensors, got float32"):
         x & x
     with pytest.raises(TypeError, match="LogicalNot needs bool tensors, got float32"):
-        ~x
+        _ = ~x
 
 
 def test_integer_ops_keep_integer_dtypes():

@@ -51,7 +51,8 @@ def test_training_summaries_read_back_by_tensorboard(tmp_path, device):
         assert h.histogram_value.sum == pytest.approx(float(w_value.sum()))
     (image, *_) = events.Images("input/image")
     assert (image.width, image.height) == (2, 3)
-    np.testing.assert_array_equal(decode_png(image.encoded_image_string)[..., 0], np.round(batch * 255).astype(np.uint8))
+    decoded = decode_png(image.encoded_image_string)[..., 0]
+    np.testing.assert_array_equal(decoded, np.round(batch * 255).astype(np.uint8))
 
 
 def test_the_graph_carries_each_nodes_device(tmp_path, vgpus):

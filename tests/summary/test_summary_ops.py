@@ -48,7 +48,8 @@ def test_scalar_rejects_non_scalars_and_non_numbers():
         gn.summary.scalar("s", gn.constant("text"))
     unknown = gn.placeholder(gn.float32, None)
     summary = gn.summary.scalar("u", unknown)
-    with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError, match=r"not the same shape: \[\] != \[3\]"):
+    mismatch = r"not the same shape: \[\] != \[3\]"
+    with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError, match=mismatch):
         sess.run(summary, {unknown: [1.0, 2.0, 3.0]})
 
 

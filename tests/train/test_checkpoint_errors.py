@@ -155,7 +155,8 @@ def test_a_signed_file_that_safetensors_rejects_is_data_loss(saved):
 
 # -- garbage: whatever the bytes, the reader answers DataLossError and nothing else -------------------
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     lambda inner: (st.lists(inner, max_size=4)
+                                    | st.dictionaries(st.text(max_size=8), inner, max_size=4)),
                      max_leaves=12)
 
 

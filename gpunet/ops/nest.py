@@ -1,5 +1,8 @@
-"""Nested structures (lists, tuples, namedtuples, dicts) as cond outputs and while loop variables."""
+"""Nested structures (lists, tuples, namedtuples, dicts) as cond outputs, while loop variables and
+input-pipeline elements: flatten, pack_as, assert_same_structure (as TF1's nest)."""
 from __future__ import annotations
+
+__all__ = ["assert_same_structure", "flatten", "is_sequence", "pack_as"]
 
 
 def is_sequence(value) -> bool:
