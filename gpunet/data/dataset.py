@@ -22,12 +22,18 @@ from .structure import Structure, compatible
 
 
 class Env:
-    """One initialization of an iterator: capture values, per-dataset state, what to close."""
+    """One initialization of an iterator: capture values, per-dataset state, what to close, and the
+    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread)."""
 
-    def __init__(self, values, closers):
+    def __init__(self, values, closers, copy_stats=None):
         self.values = values
         self.closers = closers
+        self.copy_stats = copy_stats
         self._state = {}
+
+    def with_values(self, values):
+        """An Env for an inner dataset (interleave): other capture values, the same closers and stats."""
+        return Env(values, self.closers, self.copy_stats)
 
     def state(self, dataset, make):
         if dataset not in self._state:
@@ -86,8 +92,9 @@ class Dataset:
     def _factory(self):
         captures = self._captures
 
-        def make(values, closers):
-            return self._elements(Env(dict(zip(captures, values)), closers))
+        def make(values, iterator_state):
+            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats)
+            return self._elements(env)
         return make
 
     # -- iterators (gpunet/data/iterator.py) ----------------------------------------------
@@ -374,21 +381,23 @@ class _Prefetch(_Unary):
     def _elements(self, env):
         if self._input._in_memory:
             return self._input._elements(env)
-        return self._threaded(env)
+        return threaded(self._input._elements(env), self._buffer_size, env)
 
-    def _threaded(self, env):
-        buffer, stop = _queue.Queue(self._buffer_size), threading.Event()
-        thread = threading.Thread(target=_produce, args=(self._input._elements(env), buffer, stop),
-                                  daemon=True, name="gn.data.prefetch")
-        env.closers.append(lambda: _stop(stop, thread))
-        thread.start()
-        while True:
-            kind, value = buffer.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
+
+def threaded(source, buffer_size, env):
+    """The elements of ``source``, produced ahead by a background thread (at most ``buffer_size``
+    waiting) that ``env``'s closers stop."""
+    buffer, stop = _queue.Queue(buffer_size), threading.Event()
+    thread = threading.Thread(target=_produce, args=(source, buffer, stop), daemon=True, name="gn.data.prefetch")
+    env.closers.append(lambda: _stop(stop, thread))
+    thread.start()
+    while True:
+        kind, value = buffer.get()
+        if kind == "end":
+            return
+        if kind == "error":
+            raise value
+        yield value
 
 
 _END = ("end", None)
@@ -470,7 +479,7 @@ class _Interleave(_Unary):
                 if element is None:
                     break
                 values = dict(zip(self._inner._captures, run(element)))
-                active.append(self._inner._elements(Env(values, env.closers)))
+                active.append(self._inner._elements(env.with_values(values)))
             if not active:
                 return
             for it in list(active):

@@ -31,6 +31,8 @@ class OpDef:
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
     takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);
     #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
+    from_host: bool = False              # its outputs are copied from the host ahead of the run (prefetch_to_device):
+    #                                      reports count them as host-to-device bytes per step
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
