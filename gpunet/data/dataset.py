@@ -8,9 +8,12 @@ by the run that initializes it. Elements are flat tuples of NumPy arrays inside 
 """
 from __future__ import annotations
 
+import collections
 import itertools
+import os
 import queue as _queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -19,6 +22,9 @@ from ..ops._queue_state import pad_stack
 from ..ops.random_ops import get_seed
 from ._trace import TracedFunction
 from .structure import Structure, compatible
+
+
+AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.experimental.AUTOTUNE)
 
 
 class Env:
@@ -151,7 +157,7 @@ class Dataset:
         return _Repeat(self, None if count is None or count < 0 else int(count))
 
     def map(self, map_func, num_parallel_calls=None):  # noqa: A003 — TF1's name
-        return _Map(self, map_func)
+        return _Map(self, map_func, _parallel_calls(num_parallel_calls))
 
     def filter(self, predicate):  # noqa: A003 — TF1's name
         return _Filter(self, predicate)
@@ -344,29 +350,65 @@ class _Slice(_Unary):
 
 
 class _Map(_Unary):
+    """``fn`` on each element; ``parallel_calls`` of them at once on a thread pool (traced ops and
+    NumPy release the GIL), results in input order as TF1's deterministic map."""
+
     _keeps_memory = False
-    def __init__(self, input_dataset, fn):
+
+    def __init__(self, input_dataset, fn, parallel_calls):
         self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.map")
-        super().__init__(input_dataset, self._fn.output_structure())
+        structure = self._fn.output_structure()
+        super().__init__(input_dataset, structure, self._fn.captures)
+        self._parallel_calls = parallel_calls
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers)
-        for element in self._input._elements(env):
-            yield tuple(np.asarray(v) for v in run(element))
+        pool = None
+        if self._parallel_calls > 1:  # made first, so it is shut down before the session its calls use
+            pool = ThreadPoolExecutor(self._parallel_calls, thread_name_prefix="gn.data.map")
+            env.closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+        run = self._fn.runner(env)
+
+        def call(element):
+            return tuple(np.asarray(v) for v in run(element))
+        source = self._input._elements(env)
+        return map(call, source) if pool is None else _in_order(pool, call, source, self._parallel_calls)
+
+
+def _in_order(pool, call, source, calls):
+    """``call`` on each element of ``source`` with up to ``calls`` running at once, results in order."""
+    pending = collections.deque()
+    for element in source:
+        pending.append(pool.submit(call, element))
+        if len(pending) >= calls:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _parallel_calls(value):
+    """``num_parallel_calls``: None (one at a time), a positive count, or AUTOTUNE (-1: one per core)."""
+    if value is None:
+        return 1
+    if value == AUTOTUNE:
+        return os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"num_parallel_calls must be a positive int or AUTOTUNE ({AUTOTUNE}), got {value!r}")
+    return int(value)
 
 
 class _Filter(_Unary):
     _keeps_memory = False
+
     def __init__(self, input_dataset, predicate):
         self._fn = TracedFunction(predicate, input_dataset._structure, "Dataset.filter")
         out = self._fn.output_structure()
         if out.flat_dtypes != [out.flat_dtypes[0]] or out.flat_dtypes[0].name != "bool" or out.flat_shapes[0] != ():
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor, "
                              f"was {out.types} of shape {out.shapes}")
-        super().__init__(input_dataset)
+        super().__init__(input_dataset, captures=self._fn.captures)
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers)
+        run = self._fn.runner(env)
         return (element for element in self._input._elements(env) if bool(run(element)[0]))
 
 
@@ -466,11 +508,12 @@ class _Interleave(_Unary):
         if not isinstance(inner, Dataset):
             raise TypeError(f"`map_func` must return a Dataset, got {type(inner).__name__}")
         self._inner = inner
-        super().__init__(input_dataset, inner._structure)
+        self._inner_fetches = [self._fn.graph.local(c) for c in inner._captures]  # outer ones: captured
+        super().__init__(input_dataset, inner._structure, self._fn.captures)
         self._cycle, self._block = cycle_length, block_length
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers, fetches=self._inner._captures)
+        run = self._fn.runner(env, fetches=self._inner_fetches)
         sources = self._input._elements(env)
         active = []
         while True:

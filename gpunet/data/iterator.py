@@ -19,6 +19,8 @@ class Iterator:
 
     @classmethod
     def one_shot(cls, dataset):
+        for tensor in dataset._captures:
+            _check_capturable_by_value(tensor)
         return cls(dataset._structure, dataset, "OneShotIterator")
 
     @classmethod
@@ -76,6 +78,25 @@ class Iterator:
         """The copies this iterator made outside any run in ``session`` since it was last (re)started
         (a ``RunCopyStats`` of kind 'prefetch' transfers: ``prefetch_to_device``'s thread)."""
         return iterator_copy_stats(session, self._handle)
+
+
+def _check_capturable_by_value(tensor):
+    """TF1's one-shot rule: a dataset may capture only values computable once, without feeds or state."""
+    seen, stack = set(), [tensor.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type in ("Placeholder", "PlaceholderWithDefault"):
+            raise ValueError(f"Cannot capture a placeholder (name:{op.name}, type:{op.type}) by value (the dataset "
+                             f"uses {tensor.name}); use make_initializable_iterator() and feed it to the initializer")
+        if op.op_def.stateful:
+            raise ValueError(f"Cannot capture a stateful node (name:{op.name}, type:{op.type}) by value (the dataset "
+                             f"uses {tensor.name}): make_one_shot_iterator() does not support datasets that capture "
+                             f"stateful objects, such as a Variable; use make_initializable_iterator()")
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
 
 
 def _shape_leaves(shapes):

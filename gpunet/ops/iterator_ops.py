@@ -39,7 +39,8 @@ class IteratorState:
         self.cancel()
         self.closers = []
         self.copy_stats = RunCopyStats()
-        self.elements = iter(make(values, self))
+        # the captured values as they are now: a variable's value must not change under the iterator
+        self.elements = iter(make([np.array(v, copy=True) for v in values], self))
 
     def cancel(self):
         for close in self.closers:
@@ -148,7 +149,7 @@ define_op("IteratorInit", lambda i, a: [], {"CPU": _init_kernel}, **_CPU)
 define_op("IteratorGetNext", lambda i, a: list(zip(a["dtypes"], a["shapes"])), {"CPU": _get_next_kernel}, **_CPU)
 define_op("IteratorStart", lambda i, a: [], {"CPU": _start_kernel}, **_CPU)
 define_op("IteratorGetNextOnDevice", lambda i, a: list(zip(a["dtypes"], a["shapes"])),
-          {"CPU": _device_get_next_kernel, "GPU": _device_get_next_kernel}, from_host=True, **_CPU)
+          {"any": _device_get_next_kernel}, from_host=True, **_CPU)
 
 
 def iterator_handle(name):
