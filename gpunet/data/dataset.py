@@ -514,22 +514,35 @@ class _Interleave(_Unary):
 
     def _elements(self, env):
         run = self._fn.runner(env, fetches=self._inner_fetches)
-        sources = self._input._elements(env)
-        active = []
-        while True:
-            while len(active) < self._cycle:
-                element = next(sources, None)
-                if element is None:
-                    break
-                values = dict(zip(self._inner._captures, run(element)))
-                active.append(self._inner._elements(env.with_values(values)))
-            if not active:
-                return
-            for it in list(active):
-                block = list(itertools.islice(it, self._block))
-                yield from block
-                if len(block) < self._block:
-                    active.remove(it)
+        inner, captures = self._inner, self._inner._captures
+
+        def open_element(element):
+            return inner._elements(env.with_values(dict(zip(captures, run(element)))))
+        return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
+
+
+def _interleaved(sources, open_element, cycle, block):
+    """TF's interleave order: slot by slot, ``block`` elements each; an ended slot moves on to the
+    next one and is refilled from the input only when the cycle comes back to it."""
+    slots, index, taken, open_count, end_of_input = [None] * cycle, 0, 0, 0, False
+    while not end_of_input or open_count:
+        if slots[index] is not None:
+            element = next(slots[index], None)
+            if element is not None:
+                taken += 1
+                if taken == block:
+                    index, taken = (index + 1) % cycle, 0
+                yield element
+                continue
+            slots[index], open_count = None, open_count - 1
+            index, taken = (index + 1) % cycle, 0
+        elif not end_of_input:
+            source = next(sources, None)
+            end_of_input = source is None
+            if source is not None:
+                slots[index], open_count = open_element(source), open_count + 1
+        else:
+            index, taken = (index + 1) % cycle, 0
 
 
 def check_element(values, structure, where):

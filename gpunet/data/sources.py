@@ -9,7 +9,7 @@ from .. import errors
 from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
-from ..ops.record_io import record_chunks
+from ..ops.record_io import compression_kind, record_chunks
 from .dataset import Dataset, check_element
 from .structure import Structure, as_array, flatten
 
@@ -231,14 +231,14 @@ class FixedLengthRecordDataset(_RecordDataset):
 
 
 class TFRecordDataset(_RecordDataset):
-    """The records of TFRecord files (CRC-32C checked; DataLossError names file and offset)."""
+    """The records of TFRecord files (CRC-32C checked; DataLossError names file and offset), compressed
+    when ``compression_type`` is 'ZLIB' or 'GZIP'."""
 
     _kind = "tfrecord"
 
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None):
-        if compression_type:
-            raise ValueError(f"compression_type {compression_type!r} is not supported")
-        super().__init__(filenames, {})
+        compression_kind(compression_type)  # a ValueError naming an unknown type, at build time
+        super().__init__(filenames, {"compression_type": compression_type})
 
 
 __all__ = ["FixedLengthRecordDataset", "TFRecordDataset", "TextLineDataset"]

@@ -1,4 +1,6 @@
 """Dataset functions: map(num_parallel_calls=) on a thread pool, and tensors of the outer graph captured."""
+import json
+import os
 import threading
 
 import numpy as np
@@ -131,3 +133,16 @@ def test_one_shot_iterators_refuse_placeholders_and_variables_as_tf1():
         Dataset.range(3).map(lambda x: gn.cast(x, gn.float32) * v).make_one_shot_iterator()
     with pytest.raises(ValueError, match="Cannot capture a placeholder"):
         Dataset.from_tensor_slices(gn.placeholder(gn.int64, [None])).make_one_shot_iterator()
+
+
+_TF_INTERLEAVE = json.load(open(os.path.join(os.path.dirname(__file__), "fixtures", "interleave_order.json")))
+
+
+@pytest.mark.parametrize("key", sorted(_TF_INTERLEAVE))
+def test_interleave_order_is_tensorflows(key):
+    """Against TF's order for each input size, cycle_length and block_length (fixtures/make_interleave_fixture.py):
+    input x opens range(10 x, 10 x + x % 4 + 1), so the inner datasets end at different times."""
+    n, cycle, block = map(int, key.split(","))
+    dataset = Dataset.range(n).interleave(lambda x: Dataset.from_tensor_slices(gn.range(x * 10, x * 10 + x % 4 + 1)),
+                                          cycle_length=cycle, block_length=block)
+    assert [int(v) for v in _values(dataset)] == _TF_INTERLEAVE[key]
