@@ -18,7 +18,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .. import errors
-from ..ops._queue_state import pad_stack
 from ..ops.random_ops import get_seed
 from ._trace import TracedFunction
 from .structure import Structure, compatible
@@ -188,7 +187,12 @@ class Dataset:
         return transformation_func(self)
 
     def cache(self, filename=""):
-        return self
+        """Elements kept in memory by the first complete pass and replayed by later ones (``repeat``),
+        until the iterator is initialized again. A ``filename`` (a cache on disk) is not supported."""
+        if filename:
+            raise NotImplementedError(f"Dataset.cache(filename) is not supported (got {filename!r}): gpunet caches "
+                                      "in memory only; call cache() without a filename")
+        return _Cache(self)
 
 
 def _positive(value, what):
@@ -210,39 +214,66 @@ class _Unary(Dataset):
 
 
 class _Batch(_Unary):
+    """``size`` consecutive elements stacked; ``padded``: each component padded first (to
+    ``padded_shapes``, else to the largest element) with its padding value (0, b'', or ``padding_values``)."""
+
     def __init__(self, input_dataset, size, drop_remainder, padded=None, padding_values=None):
         structure = input_dataset._structure
         if padded not in (None, True):
             shapes = [tuple(s.as_list()) for s in _flat_shapes(padded, structure)]
             structure = structure.with_shapes(shapes)
-        super().__init__(input_dataset, structure.batched(size if drop_remainder else None))
-        self._size, self._drop, self._padded = size, drop_remainder, padded
+        fills = [] if padded is None else _padding_values(padding_values, input_dataset._structure)
+        super().__init__(input_dataset, structure.batched(size if drop_remainder else None),
+                         [f.tensor for f in fills if f.tensor is not None])
+        self._size, self._drop, self._padded, self._fills = size, drop_remainder, padded, fills
         self._pad_to = None if padded in (None, True) else shapes
-        if padding_values is not None:
-            raise ValueError("padding_values is not supported: padding is 0 (b'' for strings)")
 
     def _elements(self, env):
         if self._padded is None:
             blocks = self._input._blocks(env, self._size)
         else:
+            fills = [f.value(env) for f in self._fills]
             rows_of = _row_blocks(self._input._elements(env), self._size)
-            blocks = ([self._pad([row[i] for row in rows], i) for i in range(len(rows[0]))] for rows in rows_of)
+            blocks = ([self._pad([row[i] for row in rows], i, fills[i]) for i in range(len(rows[0]))]
+                      for rows in rows_of)
         for columns in blocks:
             if self._drop and len(columns[0]) < self._size:
                 return
             yield tuple(columns)
 
-    def _pad(self, arrays, index):
-        out = pad_stack(arrays, True)
+    def _pad(self, arrays, index, fill):
+        if len({a.ndim for a in arrays}) > 1:
+            raise errors.InvalidArgumentError(None, None, f"padded_batch: component {index} has elements of ranks "
+                                                          f"{sorted({a.ndim for a in arrays})}")
+        largest = tuple(max(sizes) for sizes in zip(*(a.shape for a in arrays)))
         target = self._pad_to[index] if self._pad_to else None
-        if target and any(t is not None for t in target):
-            full = tuple(t if t is not None else d for t, d in zip(target, out.shape[1:]))
-            if any(f < d for f, d in zip(full, out.shape[1:])):
-                raise errors.InvalidArgumentError(None, None, f"padded_shapes {target} is smaller than an element "
-                                                              f"of shape {out.shape[1:]}")
-            out = pad_stack([np.zeros(full, out.dtype) if out.dtype != object else np.full(full, b"", object)]
-                            + list(out), True)[1:]
+        full = largest if not target else tuple(largest[i] if t is None else t for i, t in enumerate(target))
+        if any(f < d for f, d in zip(full, largest)):
+            raise errors.InvalidArgumentError(None, None, f"padded_shapes {list(target)} of component {index} is "
+                                                          f"smaller than an element of shape {list(largest)}")
+        out = np.full((len(arrays),) + full, fill, dtype=arrays[0].dtype)
+        for i, a in enumerate(arrays):
+            out[(i,) + tuple(slice(0, d) for d in a.shape)] = a
         return out
+
+
+def _padding_values(padding_values, structure):
+    """One padding value per component: a scalar of its dtype (a Python value or a scalar tensor)."""
+    from .sources import Component
+    from .structure import flatten
+    dtypes = structure.flat_dtypes
+    if padding_values is None:
+        return [Component(b"" if d.name == "string" else 0, d) for d in dtypes]
+    leaves = flatten(padding_values) if isinstance(padding_values, (tuple, dict)) else [padding_values]
+    if len(leaves) != len(dtypes):
+        raise ValueError(f"padding_values has {len(leaves)} components, the dataset {len(dtypes)}")
+    fills = [Component(v, d) for v, d in zip(leaves, dtypes)]
+    for i, (fill, dtype) in enumerate(zip(fills, dtypes)):
+        if fill.dtype != dtype:
+            raise TypeError(f"padding_values component {i} has dtype {fill.dtype.name}; the dataset's is {dtype.name}")
+        if fill.shape != ():
+            raise ValueError(f"padding_values component {i} must be a scalar, got shape {list(fill.shape or [])}")
+    return fills
 
 
 def _row_blocks(source, size):
@@ -320,6 +351,25 @@ class _Shuffle(_Unary):
         order = rng.permutation(len(buffer))
         for index in order:
             yield buffer[index]
+
+
+class _Cache(_Unary):
+    """The input's elements, recorded by the first pass that reaches its end and replayed after."""
+
+    def _elements(self, env):
+        cache = env.state(self, dict)
+        if "elements" in cache:
+            return iter(cache["elements"])
+        return self._filling(env, cache)
+
+    def _filling(self, env, cache):
+        seen = []
+        for element in self._input._elements(env):
+            for array in element:
+                array.flags.writeable = False  # replayed later: a fetch copies it rather than hand it out
+            seen.append(element)
+            yield element
+        cache["elements"] = seen
 
 
 class _Repeat(_Unary):
