@@ -214,7 +214,8 @@ class QueueBase:
         inputs = [self._handle]
         if isinstance(n, Tensor):  # its value is read by each run; n (the attr) only marks a dequeue of many
             if n.dtype not in (int32, int64) or n.shape.ndims not in (None, 0):
-                raise TypeError(f"dequeue_many: n must be an int32 scalar, got {n.dtype.name} tensor of shape {n.shape}")
+                raise TypeError(f"dequeue_many: n must be an int32 scalar, got {n.dtype.name} tensor of shape "
+                                f"{n.shape}")
             inputs, n = inputs + [n], -1
         outputs = apply_op("QueueDequeue", inputs, {"n": n, "allow_smaller": allow_smaller}, name).outputs
         if self._names is not None:

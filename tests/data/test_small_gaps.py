@@ -138,36 +138,35 @@ def test_dequeue_many_and_up_to_take_a_tensor_n():
         queue.dequeue_many(gn.constant(1.0))
 
 
-def test_close_without_cancel_lets_a_blocked_enqueue_finish_and_cancel_ends_it():
-    for cancel in (False, True):
-        gn.reset_default_graph()
-        queue = gn.FIFOQueue(1, gn.int32, shapes=[])
-        enqueue, dequeue = queue.enqueue(5), queue.dequeue()
-        blocked = queue.enqueue(6)
-        outcome = []
-        with gn.Session() as sess:
-            sess.run(enqueue)
+@pytest.mark.parametrize("cancel", [False, True])
+def test_close_without_cancel_lets_a_blocked_enqueue_finish_and_cancel_ends_it(cancel):
+    queue = gn.FIFOQueue(1, gn.int32, shapes=[])
+    enqueue, dequeue = queue.enqueue(5), queue.dequeue()
+    blocked = queue.enqueue(6)
+    outcome = []
+    with gn.Session() as sess:
+        sess.run(enqueue)
 
-            def push():
-                try:
-                    sess.run(blocked)
-                    outcome.append("enqueued")
-                except gn.errors.CancelledError as exc:
-                    outcome.append(exc.message)
-            thread = threading.Thread(target=push)
-            thread.start()
-            state = queue_state(sess._state, queue.queue_ref.op)
-            while state.waiting_enqueues == 0:  # until the enqueue waits for room
-                time.sleep(0.001)
-            sess.run(queue.close(cancel_pending_enqueues=cancel))
-            if cancel:
-                thread.join()
-                assert sess.run(dequeue) == 5 and "is closed" in outcome[0]
-            else:
-                assert sess.run(dequeue) == 5
-                thread.join()
-                assert outcome == ["enqueued"] and sess.run(dequeue) == 6
-            with pytest.raises(gn.errors.OutOfRangeError):
-                sess.run(dequeue)
-            with pytest.raises(gn.errors.CancelledError, match="is closed"):
-                sess.run(enqueue)
+        def push():
+            try:
+                sess.run(blocked)
+                outcome.append("enqueued")
+            except gn.errors.CancelledError as exc:
+                outcome.append(exc.message)
+        thread = threading.Thread(target=push)
+        thread.start()
+        state = queue_state(sess._state, queue.queue_ref.op)
+        while state.waiting_enqueues == 0:  # until the enqueue waits for room
+            time.sleep(0.001)
+        sess.run(queue.close(cancel_pending_enqueues=cancel))
+        if cancel:
+            thread.join()
+            assert sess.run(dequeue) == 5 and "is closed" in outcome[0]
+        else:
+            assert sess.run(dequeue) == 5
+            thread.join()
+            assert outcome == ["enqueued"] and sess.run(dequeue) == 6
+        with pytest.raises(gn.errors.OutOfRangeError):
+            sess.run(dequeue)
+        with pytest.raises(gn.errors.CancelledError, match="is closed"):
+            sess.run(enqueue)
