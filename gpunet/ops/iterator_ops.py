@@ -74,11 +74,13 @@ def _init_kernel(ctx):
 
 
 def _get_next_kernel(ctx):
-    one_shot, op = ctx.attrs["one_shot"], ctx.op
+    one_shot, op, device = ctx.attrs["one_shot"], ctx.op, ctx.device
     dtypes = [t.dtype.np for t in op.outputs]
 
     def get_next(_handle, *values):
-        return _checked(_next_element(_state_of(ctx), one_shot, values, op), dtypes, op)
+        element = _next_element(_state_of(ctx), one_shot, values, op)
+        # a reinitializable iterator's get-next made before its prefetch_to_device initializer: back to the host
+        return _checked(tuple(_on_device(value, device) for value in element), dtypes, op)
     return get_next
 
 

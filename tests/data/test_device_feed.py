@@ -127,3 +127,16 @@ def test_the_prefetch_thread_ends_with_the_session(vgpus):
     assert [int(sess.run(element)) for _ in range(3)] == [0, 1, 2]
     sess.close()
     assert threading.active_count() == before
+
+
+def test_a_reinitializable_get_next_made_before_a_device_initializer_gets_host_arrays(vgpus):
+    iterator = gn.data.Iterator.from_structure(gn.float32, [2, 2])
+    element = iterator.get_next()  # on the host: made before any initializer names a device
+    init = iterator.make_initializer(_batches(gn.data.prefetch_to_device("/gpu:1")))
+    with gn.device("/cpu:0"):
+        doubled = element * 2.0
+    with gn.Session() as sess:
+        sess.run(init)
+        metadata = gn.RunMetadata()
+        np.testing.assert_array_equal(sess.run(doubled, run_metadata=metadata), ROWS[:2] * 2)
+    assert metadata.copy_stats.routes() == {(GPU1, "/job:localhost/replica:0/task:0/device:CPU:0"): (1, 16)}
