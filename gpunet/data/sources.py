@@ -220,14 +220,14 @@ def _scalar(value):
 
 
 class TextLineDataset(_RecordDataset):
-    """The lines of text files, without their newlines."""
+    """The lines of text files, without their newlines (files compressed when ``compression_type`` is
+    'ZLIB' or 'GZIP')."""
 
     _kind = "text"
 
     def __init__(self, filenames, compression_type=None, buffer_size=None):
-        if compression_type:
-            raise ValueError(f"compression_type {compression_type!r} is not supported")
-        super().__init__(filenames, {})
+        compression_kind(compression_type)  # a ValueError naming an unknown type, at build time
+        super().__init__(filenames, {"compression_type": compression_type})
 
 
 class FixedLengthRecordDataset(_RecordDataset):

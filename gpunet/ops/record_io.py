@@ -8,6 +8,7 @@ level 9), so files gpunet writes are byte-identical to TF's; offsets are in the 
 """
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
@@ -168,12 +169,22 @@ def _name(path) -> str:
     return path.decode() if isinstance(path, bytes) else str(path)
 
 
-def text_lines(path, skip_header_lines=0):
-    """``(line_number, line)`` per line, without its newline (``\\r\\n`` too)."""
-    with open(_name(path), "rb") as f:
-        for number, line in enumerate(f, start=1):
-            if number > skip_header_lines:
-                yield number, line.rstrip(b"\n").rstrip(b"\r")
+def text_lines(path, skip_header_lines=0, compression_type=None):
+    """``(line_number, line)`` per line, without its newline (``\\r\\n`` too); a 'GZIP' or 'ZLIB' file
+    is decompressed first."""
+    name = _name(path)
+    if compression_kind(compression_type) is not None:
+        lines = io.BytesIO(_file_bytes(name, compression_type))
+        yield from _numbered(lines, skip_header_lines)
+        return
+    with open(name, "rb") as f:
+        yield from _numbered(f, skip_header_lines)
+
+
+def _numbered(lines, skip_header_lines):
+    for number, line in enumerate(lines, start=1):
+        if number > skip_header_lines:
+            yield number, line.rstrip(b"\n").rstrip(b"\r")
 
 
 def fixed_length_records(path, record_bytes, header_bytes=0, footer_bytes=0):
@@ -195,7 +206,7 @@ def records(kind, path, params):
     """``(key, value)`` per record of ``path`` read as ``kind`` ('text', 'fixed', 'tfrecord')."""
     name = _name(path)
     if kind == "text":
-        source = text_lines(path, params.get("skip_header_lines", 0))
+        source = text_lines(path, params.get("skip_header_lines", 0), params.get("compression_type"))
     elif kind == "fixed":
         source = fixed_length_records(path, params["record_bytes"], params.get("header_bytes", 0),
                                       params.get("footer_bytes", 0))

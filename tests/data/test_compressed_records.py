@@ -1,5 +1,8 @@
-"""GZIP and ZLIB TFRecord files: TF-written fixtures read back, gpunet writes TF's bytes, damage is DataLoss."""
+"""GZIP and ZLIB TFRecord files (TF-written fixtures read back, gpunet writes TF's bytes, damage is DataLoss)
+and compressed text files."""
+import gzip
 import os
+import zlib
 
 import pytest
 
@@ -99,3 +102,24 @@ def test_unknown_compression_types_are_refused_at_build_time(bad):
         gn.python_io.TFRecordOptions(bad)
     with pytest.raises(ValueError, match="is not supported"):
         gn.TFRecordReader(options=bad)
+
+
+@pytest.mark.parametrize("kind", [None, "GZIP", "ZLIB"])
+def test_text_line_dataset_reads_compressed_files(tmp_path, kind):
+    text = b"header\r\nfirst line\n\nlast, no newline"
+    data = {None: text, "GZIP": gzip.compress(text), "ZLIB": zlib.compress(text)}[kind]
+    path = tmp_path / "lines.txt"
+    path.write_bytes(data)
+    lines = gn.data.TextLineDataset(str(path), compression_type=kind).skip(1)
+    assert _dataset_records_of(lines) == [b"first line", b"", b"last, no newline"]
+
+
+def _dataset_records_of(dataset):
+    element = dataset.make_one_shot_iterator().get_next()
+    out = []
+    with gn.Session() as sess:
+        try:
+            while True:
+                out.append(sess.run(element))
+        except gn.errors.OutOfRangeError:
+            return out
