@@ -1,7 +1,7 @@
-"""Iterator ops: the graph side of ``gn.data`` iterators (CPU ops).
+"""Iterator ops: the graph side of ``gn.data`` iterators (CPU ops, but for the get-next on a device).
 
-An ``IteratorHandle`` op names an iterator; its state (a Python iterator of flat tuples of NumPy
-arrays, made by a dataset's ``factory(capture_values)``) lives in the session. ``IteratorInit``
+An ``IteratorHandle`` op names an iterator; its state (a Python iterator of flat tuples of arrays,
+made by a dataset's ``factory(capture_values, iterator_state)``) lives in the session. ``IteratorInit``
 (re)starts it from the values of the dataset's captured tensors; ``IteratorGetNext`` takes the next
 element, OutOfRangeError at the end. A one-shot get-next starts the iterator itself on first use.
 
@@ -28,6 +28,8 @@ from ..graph.registry import apply_op, define_op
 
 
 class IteratorState:
+    """One iterator in one session: its elements, what to close on restart, its own copy stats."""
+
     def __init__(self, name):
         self.name = name
         self.lock = threading.Lock()  # one get-next at a time: elements are handed out once
