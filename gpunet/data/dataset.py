@@ -8,14 +8,16 @@ by the run that initializes it. Elements are flat tuples of NumPy arrays inside 
 """
 from __future__ import annotations
 
+import collections
 import itertools
+import os
 import queue as _queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .. import errors
-from ..ops.queue_ops import pad_stack
 from ..ops.random_ops import get_seed
 from ._trace import TracedFunction
 from .structure import Structure, compatible
@@ -23,13 +25,22 @@ from .structure import Structure, compatible
 __all__ = ["Dataset", "Env", "check_element"]
 
 
-class Env:
-    """One initialization of an iterator: capture values, per-dataset state, what to close."""
+AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.experimental.AUTOTUNE)
 
-    def __init__(self, values, closers):
+
+class Env:
+    """One initialization of an iterator: capture values, per-dataset state, what to close, and the
+    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread)."""
+
+    def __init__(self, values, closers, copy_stats=None):
         self.values = values
         self.closers = closers
+        self.copy_stats = copy_stats
         self._state = {}
+
+    def with_values(self, values):
+        """An Env for an inner dataset (interleave): other capture values, the same closers and stats."""
+        return Env(values, self.closers, self.copy_stats)
 
     def state(self, dataset, make):
         if dataset not in self._state:
@@ -88,8 +99,9 @@ class Dataset:
     def _factory(self):
         captures = self._captures
 
-        def make(values, closers):
-            return self._elements(Env(dict(zip(captures, values)), closers))
+        def make(values, iterator_state):
+            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats)
+            return self._elements(env)
         return make
 
     # -- iterators (gpunet/data/iterator.py) ----------------------------------------------
@@ -146,7 +158,7 @@ class Dataset:
         return _Repeat(self, None if count is None or count < 0 else int(count))
 
     def map(self, map_func, num_parallel_calls=None):  # noqa: A003 — TF1's name
-        return _Map(self, map_func)
+        return _Map(self, map_func, _parallel_calls(num_parallel_calls))
 
     def filter(self, predicate):  # noqa: A003 — TF1's name
         return _Filter(self, predicate)
@@ -177,7 +189,12 @@ class Dataset:
         return transformation_func(self)
 
     def cache(self, filename=""):
-        return self
+        """Elements kept in memory by the first complete pass and replayed by later ones (``repeat``),
+        until the iterator is initialized again. A ``filename`` (a cache on disk) is not supported."""
+        if filename:
+            raise NotImplementedError(f"Dataset.cache(filename) is not supported (got {filename!r}): gpunet caches "
+                                      "in memory only; call cache() without a filename")
+        return _Cache(self)
 
 
 def _positive(value, what):
@@ -199,39 +216,66 @@ class _Unary(Dataset):
 
 
 class _Batch(_Unary):
+    """``size`` consecutive elements stacked; ``padded``: each component padded first (to
+    ``padded_shapes``, else to the largest element) with its padding value (0, b'', or ``padding_values``)."""
+
     def __init__(self, input_dataset, size, drop_remainder, padded=None, padding_values=None):
         structure = input_dataset._structure
         if padded not in (None, True):
             shapes = [tuple(s.as_list()) for s in _flat_shapes(padded, structure)]
             structure = structure.with_shapes(shapes)
-        super().__init__(input_dataset, structure.batched(size if drop_remainder else None))
-        self._size, self._drop, self._padded = size, drop_remainder, padded
+        fills = [] if padded is None else _padding_values(padding_values, input_dataset._structure)
+        super().__init__(input_dataset, structure.batched(size if drop_remainder else None),
+                         [f.tensor for f in fills if f.tensor is not None])
+        self._size, self._drop, self._padded, self._fills = size, drop_remainder, padded, fills
         self._pad_to = None if padded in (None, True) else shapes
-        if padding_values is not None:
-            raise ValueError("padding_values is not supported: padding is 0 (b'' for strings)")
 
     def _elements(self, env):
         if self._padded is None:
             blocks = self._input._blocks(env, self._size)
         else:
+            fills = [f.value(env) for f in self._fills]
             rows_of = _row_blocks(self._input._elements(env), self._size)
-            blocks = ([self._pad([row[i] for row in rows], i) for i in range(len(rows[0]))] for rows in rows_of)
+            blocks = ([self._pad([row[i] for row in rows], i, fills[i]) for i in range(len(rows[0]))]
+                      for rows in rows_of)
         for columns in blocks:
             if self._drop and len(columns[0]) < self._size:
                 return
             yield tuple(columns)
 
-    def _pad(self, arrays, index):
-        out = pad_stack(arrays, True)
+    def _pad(self, arrays, index, fill):
+        if len({a.ndim for a in arrays}) > 1:
+            raise errors.InvalidArgumentError(None, None, f"padded_batch: component {index} has elements of ranks "
+                                                          f"{sorted({a.ndim for a in arrays})}")
+        largest = tuple(max(sizes) for sizes in zip(*(a.shape for a in arrays)))
         target = self._pad_to[index] if self._pad_to else None
-        if target and any(t is not None for t in target):
-            full = tuple(t if t is not None else d for t, d in zip(target, out.shape[1:]))
-            if any(f < d for f, d in zip(full, out.shape[1:])):
-                raise errors.InvalidArgumentError(None, None, f"padded_shapes {target} is smaller than an element "
-                                                              f"of shape {out.shape[1:]}")
-            out = pad_stack([np.zeros(full, out.dtype) if out.dtype != object else np.full(full, b"", object)]
-                            + list(out), True)[1:]
+        full = largest if not target else tuple(largest[i] if t is None else t for i, t in enumerate(target))
+        if any(f < d for f, d in zip(full, largest)):
+            raise errors.InvalidArgumentError(None, None, f"padded_shapes {list(target)} of component {index} is "
+                                                          f"smaller than an element of shape {list(largest)}")
+        out = np.full((len(arrays),) + full, fill, dtype=arrays[0].dtype)
+        for i, a in enumerate(arrays):
+            out[(i,) + tuple(slice(0, d) for d in a.shape)] = a
         return out
+
+
+def _padding_values(padding_values, structure):
+    """One padding value per component: a scalar of its dtype (a Python value or a scalar tensor)."""
+    from .sources import Component
+    from .structure import flatten
+    dtypes = structure.flat_dtypes
+    if padding_values is None:
+        return [Component(b"" if d.name == "string" else 0, d) for d in dtypes]
+    leaves = flatten(padding_values) if isinstance(padding_values, (tuple, dict)) else [padding_values]
+    if len(leaves) != len(dtypes):
+        raise ValueError(f"padding_values has {len(leaves)} components, the dataset {len(dtypes)}")
+    fills = [Component(v, d) for v, d in zip(leaves, dtypes)]
+    for i, (fill, dtype) in enumerate(zip(fills, dtypes)):
+        if fill.dtype != dtype:
+            raise TypeError(f"padding_values component {i} has dtype {fill.dtype.name}; the dataset's is {dtype.name}")
+        if fill.shape != ():
+            raise ValueError(f"padding_values component {i} must be a scalar, got shape {list(fill.shape or [])}")
+    return fills
 
 
 def _row_blocks(source, size):
@@ -311,6 +355,25 @@ class _Shuffle(_Unary):
             yield buffer[index]
 
 
+class _Cache(_Unary):
+    """The input's elements, recorded by the first pass that reaches its end and replayed after."""
+
+    def _elements(self, env):
+        cache = env.state(self, dict)
+        if "elements" in cache:
+            return iter(cache["elements"])
+        return self._filling(env, cache)
+
+    def _filling(self, env, cache):
+        seen = []
+        for element in self._input._elements(env):
+            for array in element:
+                array.flags.writeable = False  # replayed later: a fetch copies it rather than hand it out
+            seen.append(element)
+            yield element
+        cache["elements"] = seen
+
+
 class _Repeat(_Unary):
     def __init__(self, input_dataset, count):
         super().__init__(input_dataset)
@@ -339,29 +402,65 @@ class _Slice(_Unary):
 
 
 class _Map(_Unary):
+    """``fn`` on each element; ``parallel_calls`` of them at once on a thread pool (traced ops and
+    NumPy release the GIL), results in input order as TF1's deterministic map."""
+
     _keeps_memory = False
-    def __init__(self, input_dataset, fn):
+
+    def __init__(self, input_dataset, fn, parallel_calls):
         self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.map")
-        super().__init__(input_dataset, self._fn.output_structure())
+        structure = self._fn.output_structure()
+        super().__init__(input_dataset, structure, self._fn.captures)
+        self._parallel_calls = parallel_calls
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers)
-        for element in self._input._elements(env):
-            yield tuple(np.asarray(v) for v in run(element))
+        pool = None
+        if self._parallel_calls > 1:  # made first, so it is shut down before the session its calls use
+            pool = ThreadPoolExecutor(self._parallel_calls, thread_name_prefix="gn.data.map")
+            env.closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+        run = self._fn.runner(env)
+
+        def call(element):
+            return tuple(np.asarray(v) for v in run(element))
+        source = self._input._elements(env)
+        return map(call, source) if pool is None else _in_order(pool, call, source, self._parallel_calls)
+
+
+def _in_order(pool, call, source, calls):
+    """``call`` on each element of ``source`` with up to ``calls`` running at once, results in order."""
+    pending = collections.deque()
+    for element in source:
+        pending.append(pool.submit(call, element))
+        if len(pending) >= calls:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _parallel_calls(value):
+    """``num_parallel_calls``: None (one at a time), a positive count, or AUTOTUNE (-1: one per core)."""
+    if value is None:
+        return 1
+    if value == AUTOTUNE:
+        return os.cpu_count() or 1
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"num_parallel_calls must be a positive int or AUTOTUNE ({AUTOTUNE}), got {value!r}")
+    return int(value)
 
 
 class _Filter(_Unary):
     _keeps_memory = False
+
     def __init__(self, input_dataset, predicate):
         self._fn = TracedFunction(predicate, input_dataset._structure, "Dataset.filter")
         out = self._fn.output_structure()
         if out.flat_dtypes != [out.flat_dtypes[0]] or out.flat_dtypes[0].name != "bool" or out.flat_shapes[0] != ():
             raise ValueError(f"`predicate` return type must be convertible to a scalar boolean tensor, "
                              f"was {out.types} of shape {out.shapes}")
-        super().__init__(input_dataset)
+        super().__init__(input_dataset, captures=self._fn.captures)
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers)
+        run = self._fn.runner(env)
         return (element for element in self._input._elements(env) if bool(run(element)[0]))
 
 
@@ -376,21 +475,23 @@ class _Prefetch(_Unary):
     def _elements(self, env):
         if self._input._in_memory:
             return self._input._elements(env)
-        return self._threaded(env)
+        return threaded(self._input._elements(env), self._buffer_size, env)
 
-    def _threaded(self, env):
-        buffer, stop = _queue.Queue(self._buffer_size), threading.Event()
-        thread = threading.Thread(target=_produce, args=(self._input._elements(env), buffer, stop),
-                                  daemon=True, name="gn.data.prefetch")
-        env.closers.append(lambda: _stop(stop, thread))
-        thread.start()
-        while True:
-            kind, value = buffer.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
+
+def threaded(source, buffer_size, env):
+    """The elements of ``source``, produced ahead by a background thread (at most ``buffer_size``
+    waiting) that ``env``'s closers stop."""
+    buffer, stop = _queue.Queue(buffer_size), threading.Event()
+    thread = threading.Thread(target=_produce, args=(source, buffer, stop), daemon=True, name="gn.data.prefetch")
+    env.closers.append(lambda: _stop(stop, thread))
+    thread.start()
+    while True:
+        kind, value = buffer.get()
+        if kind == "end":
+            return
+        if kind == "error":
+            raise value
+        yield value
 
 
 _END = ("end", None)
@@ -459,27 +560,41 @@ class _Interleave(_Unary):
         if not isinstance(inner, Dataset):
             raise TypeError(f"`map_func` must return a Dataset, got {type(inner).__name__}")
         self._inner = inner
-        super().__init__(input_dataset, inner._structure)
+        self._inner_fetches = [self._fn.graph.local(c) for c in inner._captures]  # outer ones: captured
+        super().__init__(input_dataset, inner._structure, self._fn.captures)
         self._cycle, self._block = cycle_length, block_length
 
     def _elements(self, env):
-        run = self._fn.runner(env.closers, fetches=self._inner._captures)
-        sources = self._input._elements(env)
-        active = []
-        while True:
-            while len(active) < self._cycle:
-                element = next(sources, None)
-                if element is None:
-                    break
-                values = dict(zip(self._inner._captures, run(element)))
-                active.append(self._inner._elements(Env(values, env.closers)))
-            if not active:
-                return
-            for it in list(active):
-                block = list(itertools.islice(it, self._block))
-                yield from block
-                if len(block) < self._block:
-                    active.remove(it)
+        run = self._fn.runner(env, fetches=self._inner_fetches)
+        inner, captures = self._inner, self._inner._captures
+
+        def open_element(element):
+            return inner._elements(env.with_values(dict(zip(captures, run(element)))))
+        return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
+
+
+def _interleaved(sources, open_element, cycle, block):
+    """TF's interleave order: slot by slot, ``block`` elements each; an ended slot moves on to the
+    next one and is refilled from the input only when the cycle comes back to it."""
+    slots, index, taken, open_count, end_of_input = [None] * cycle, 0, 0, 0, False
+    while not end_of_input or open_count:
+        if slots[index] is not None:
+            element = next(slots[index], None)
+            if element is not None:
+                taken += 1
+                if taken == block:
+                    index, taken = (index + 1) % cycle, 0
+                yield element
+                continue
+            slots[index], open_count = None, open_count - 1
+            index, taken = (index + 1) % cycle, 0
+        elif not end_of_input:
+            source = next(sources, None)
+            end_of_input = source is None
+            if source is not None:
+                slots[index], open_count = open_element(source), open_count + 1
+        else:
+            index, taken = (index + 1) % cycle, 0
 
 
 def check_element(values, structure, where):

@@ -1,9 +1,8 @@
 """Iterators over datasets: ``get_next()`` gives graph tensors; each run takes the next element."""
 from __future__ import annotations
 
-from ..graph import device as device_scope
-from ..graph import identity
-from ..ops.iterator_ops import iterator_get_next, iterator_handle, iterator_init
+from ..ops.iterator_ops import iterator_copy_stats, iterator_get_next, iterator_get_next_on_device, iterator_handle
+from ..ops.iterator_ops import iterator_init
 from .structure import Structure
 
 __all__ = ["Iterator", "make_initializable_iterator", "make_one_shot_iterator"]
@@ -22,6 +21,8 @@ class Iterator:
 
     @classmethod
     def one_shot(cls, dataset):
+        for tensor in dataset._captures:
+            _check_capturable_by_value(tensor)
         return cls(dataset._structure, dataset, "OneShotIterator")
 
     @classmethod
@@ -60,20 +61,44 @@ class Iterator:
         if dataset._structure.flat_dtypes != self._structure.flat_dtypes:
             raise TypeError(f"Expected output types {self._structure.types} but got dataset with output types "
                             f"{dataset._structure.types}.")
-        self._device = getattr(dataset, "_target_device", None) or self._device
+        self._device = getattr(dataset, "target_device", None) or self._device
         return iterator_init(self._handle, dataset._factory(), dataset._captures, name or "MakeIterator")
 
     def get_next(self, name=None):
-        """The next element as tensors of the dataset's structure (OutOfRangeError at the end)."""
+        """The next element as tensors of the dataset's structure (OutOfRangeError at the end); on the
+        dataset's device for ``prefetch_to_device`` / ``copy_to_device``."""
         one_shot = self._one_shot
-        device = getattr(one_shot, "_target_device", None) or self._device
-        outputs = iterator_get_next(self._handle, self._structure.flat_dtypes, self._structure.flat_shapes,
-                                    one_shot._factory() if one_shot is not None else None,
-                                    one_shot._captures if one_shot is not None else (), name)
-        if device is not None:  # prefetch_to_device: the planned copy to the device is made here
-            with device_scope(device):
-                outputs = [identity(t) for t in outputs]
-        return self._structure.pack(outputs)
+        device = getattr(one_shot, "target_device", None) or self._device
+        args = (self._handle, self._structure.flat_dtypes, self._structure.flat_shapes,
+                one_shot._factory() if one_shot is not None else None,
+                one_shot._captures if one_shot is not None else (), name)
+        if device is None:
+            return self._structure.pack(iterator_get_next(*args))
+        return self._structure.pack(iterator_get_next_on_device(device, *args))
+
+    def copy_stats(self, session):
+        """The copies this iterator made outside any run in ``session`` since it was last (re)started
+        (a ``RunCopyStats`` of kind 'prefetch' transfers: ``prefetch_to_device``'s thread)."""
+        return iterator_copy_stats(session, self._handle)
+
+
+def _check_capturable_by_value(tensor):
+    """TF1's one-shot rule: a dataset may capture only values computable once, without feeds or state."""
+    seen, stack = set(), [tensor.op]
+    while stack:
+        op = stack.pop()
+        if op in seen:
+            continue
+        seen.add(op)
+        if op.type in ("Placeholder", "PlaceholderWithDefault"):
+            raise ValueError(f"Cannot capture a placeholder (name:{op.name}, type:{op.type}) by value (the dataset "
+                             f"uses {tensor.name}); use make_initializable_iterator() and feed it to the initializer")
+        if op.op_def.stateful:
+            raise ValueError(f"Cannot capture a stateful node (name:{op.name}, type:{op.type}) by value (the dataset "
+                             f"uses {tensor.name}): make_one_shot_iterator() does not support datasets that capture "
+                             f"stateful objects, such as a Variable; use make_initializable_iterator()")
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
 
 
 def _shape_leaves(shapes):

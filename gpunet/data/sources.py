@@ -9,30 +9,40 @@ from .. import errors
 from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
-from ..ops.record_io import record_chunks
+from ..ops.record_io import compression_kind, record_chunks
 from .dataset import Dataset, check_element
 from .structure import Structure, as_array, flatten
 
 
-class _Component:
-    """One leaf of a source: a NumPy value fixed at build time, or a graph tensor (a capture)."""
+class Component:
+    """One leaf of a source: a NumPy value fixed at build time, or a graph tensor (a capture).
+    ``dtype``: the dtype a Python value must have (converted exactly, never truncated)."""
 
-    def __init__(self, value):
+    def __init__(self, value, dtype=None):
         if isinstance(value, Tensor):
             self.tensor, self.array = value, None
             self.dtype, self.shape = value.dtype, (None if value.shape.ndims is None else
                                                    tuple(value.shape.as_list()))
         else:
-            self.tensor, self.array = None, as_array(value)
+            self.tensor, self.array = None, _exactly(value, dtype)
             self.dtype, self.shape = as_dtype(self.array.dtype), self.array.shape
 
     def value(self, env):
         return self.array if self.tensor is None else env.values[self.tensor]
 
 
+def _exactly(value, dtype):
+    if dtype is None:
+        return as_array(value)
+    array = as_array(value, dtype)
+    if dtype != string and not np.array_equal(array, np.asarray(value), equal_nan=array.dtype.kind == "f"):
+        raise TypeError(f"{value!r} cannot be represented exactly as {dtype.name}")
+    return array
+
+
 def _components(tensors):
     leaves = flatten(tensors)
-    components = [_Component(leaf) for leaf in leaves]
+    components = [Component(leaf) for leaf in leaves]
     captures = [c.tensor for c in components if c.tensor is not None]
     return components, captures
 
@@ -173,7 +183,7 @@ class _RecordDataset(Dataset):
     _kind = None
 
     def __init__(self, filenames, params):
-        self._files = _Component(filenames if isinstance(filenames, Tensor) else as_array(filenames, string))
+        self._files = Component(filenames if isinstance(filenames, Tensor) else as_array(filenames, string))
         if self._files.dtype != string:
             raise TypeError(f"filenames must be strings, got {self._files.dtype.name}")
         self._params = params
@@ -210,14 +220,14 @@ def _scalar(value):
 
 
 class TextLineDataset(_RecordDataset):
-    """The lines of text files, without their newlines."""
+    """The lines of text files, without their newlines (files compressed when ``compression_type`` is
+    'ZLIB' or 'GZIP')."""
 
     _kind = "text"
 
     def __init__(self, filenames, compression_type=None, buffer_size=None):
-        if compression_type:
-            raise ValueError(f"compression_type {compression_type!r} is not supported")
-        super().__init__(filenames, {})
+        compression_kind(compression_type)  # a ValueError naming an unknown type, at build time
+        super().__init__(filenames, {"compression_type": compression_type})
 
 
 class FixedLengthRecordDataset(_RecordDataset):
@@ -231,14 +241,14 @@ class FixedLengthRecordDataset(_RecordDataset):
 
 
 class TFRecordDataset(_RecordDataset):
-    """The records of TFRecord files (CRC-32C checked; DataLossError names file and offset)."""
+    """The records of TFRecord files (CRC-32C checked; DataLossError names file and offset), compressed
+    when ``compression_type`` is 'ZLIB' or 'GZIP'."""
 
     _kind = "tfrecord"
 
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None):
-        if compression_type:
-            raise ValueError(f"compression_type {compression_type!r} is not supported")
-        super().__init__(filenames, {})
+        compression_kind(compression_type)  # a ValueError naming an unknown type, at build time
+        super().__init__(filenames, {"compression_type": compression_type})
 
 
 __all__ = ["FixedLengthRecordDataset", "TFRecordDataset", "TextLineDataset"]

@@ -263,9 +263,11 @@ class Plan:
 
     def transfers_per_step(self) -> list[DeviceTransfers]:
         """Per non-CPU device (each replica), the bytes it receives from and sends to the host per
-        step: planned copies and feeds to it, copies and fetches from it (see copy_stats.py)."""
+        step: planned copies, feeds and prefetched inputs to it, copies and fetches from it (see copy_stats.py)."""
+        prefetched = [(self.placement[op].device, _static_bytes(t)) for op in self.ops if op.op_def.from_host
+                      for t in op.outputs]
         return planned_transfers([(c.src, c.dst, c.bytes) for c in self.copies],
-                                 [(f.device, _static_bytes(f.tensor)) for f in self._feed_steps],
+                                 [(f.device, _static_bytes(f.tensor)) for f in self._feed_steps] + prefetched,
                                  [(f.device, _static_bytes(f.tensor)) for f in self._fetch_steps if f.device])
 
 

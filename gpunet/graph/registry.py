@@ -34,6 +34,8 @@ class OpDef:
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
     takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);
     #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
+    from_host: bool = False              # its outputs are copied from the host ahead of the run (prefetch_to_device):
+    #                                      reports count them as host-to-device bytes per step
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -84,7 +86,7 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
     """Create an op of ``op_type`` in the default graph (or the inputs' graph); returns the Operation."""
     op_def = get_op_def(op_type)
     inputs = list(inputs)
-    graph = graph or (inputs[0].graph if inputs else get_default_graph())
+    graph = graph or _graph_for(inputs)
     attrs = attrs or {}
     if not op_def.takes_refs:
         inputs = [as_value(t, graph) for t in inputs]
@@ -94,6 +96,15 @@ def apply_op(op_type, inputs=(), attrs=None, name=None, graph=None):
         where = f" (op {(name or op_type).rstrip('/')!r}, inputs {[f'{t.name} {t.shape}' for t in inputs]})"
         raise type(exc)(f"{exc}{where}") from exc
     return graph._create_op(op_def, inputs, attrs, name or op_type, outputs)
+
+
+def _graph_for(inputs):
+    """The inputs' graph; inside a graph that captures other graphs' tensors (a dataset function being
+    traced, gpunet/data/_trace.py) that graph, whatever the inputs' graphs."""
+    default = get_default_graph()
+    if not inputs or getattr(default, "captures_outer_tensors", False):
+        return default
+    return inputs[0].graph
 
 
 def as_value(tensor, graph=None):

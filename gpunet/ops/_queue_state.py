@@ -26,20 +26,28 @@ class QueueState:
         self._items = deque()
         self._cond = threading.Condition()
         self._closed = False
-        self._cancelled = False
+        self._cancelled = False           # the session closed: every waiting op ends
+        self._enqueues_cancelled = False  # close(cancel_pending_enqueues=True): waiting enqueues end
+        self.waiting_enqueues = 0         # enqueues waiting for room now
 
     def size(self) -> int:
         return len(self._items)
 
     def enqueue(self, elements, op=None):
-        """Adds the elements one by one, waiting for room; a closed queue refuses them."""
+        """Adds the elements one by one, waiting for room. A closed queue refuses a new enqueue; one
+        already waiting finishes unless the close cancelled pending enqueues (as TF1)."""
         with self._cond:
+            self._check_open_for_enqueue(op)
             for element in elements:
-                while True:
-                    self._check_open_for_enqueue(op)
-                    if len(self._items) < self.capacity:
-                        break
-                    self._cond.wait()
+                while len(self._items) >= self.capacity:
+                    self.waiting_enqueues += 1
+                    try:
+                        self._cond.wait()
+                    finally:
+                        self.waiting_enqueues -= 1
+                    self._check_cancelled(op)
+                    if self._enqueues_cancelled:
+                        raise errors.CancelledError(None, op, f"{_describe(self)} is closed.")
                 self._items.append(element)
                 self._cond.notify_all()
 
@@ -69,10 +77,12 @@ class QueueState:
         self._cond.notify_all()
         return element
 
-    def close(self):
-        """No more enqueues (waiting ones end with CancelledError); dequeues drain what is left."""
+    def close(self, cancel_pending_enqueues=False):
+        """No more enqueues; waiting ones finish, or end with CancelledError when
+        ``cancel_pending_enqueues``; dequeues drain what is left."""
         with self._cond:
             self._closed = True
+            self._enqueues_cancelled |= bool(cancel_pending_enqueues)
             self._cond.notify_all()
 
     def cancel(self):

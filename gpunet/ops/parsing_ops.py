@@ -19,19 +19,30 @@ _CPU = dict(differentiable=False)
 # -- decode_csv --------------------------------------------------------------------------------
 def _csv_kernel(ctx):
     delim, quote, na, op = ctx.attrs["field_delim"], ctx.attrs["use_quote_delim"], ctx.attrs["na_value"], ctx.op
+    select = ctx.attrs.get("select_cols")
     dtypes = [t.dtype for t in ctx.op.outputs]
 
     def decode(records, *defaults):
         columns = [np.empty(records.shape, dtype=d.np) for d in dtypes]
         for index, record in np.ndenumerate(records):
-            fields = _split(record, delim, quote, op)
-            if len(fields) != len(dtypes):
-                raise errors.InvalidArgumentError(None, op, f"Expect {len(dtypes)} fields but have {len(fields)} "
-                                                            f"in record {record!r}")
+            fields = _selected(_split(record, delim, quote, op), select, len(dtypes), record, op)
             for i, field in enumerate(fields):
                 columns[i][index] = _csv_value(field, defaults[i], dtypes[i], na, i, record, op)
         return columns[0] if len(columns) == 1 else tuple(columns)
     return decode
+
+
+def _selected(fields, select, count, record, op):
+    """The fields decoded: all of them (exactly ``count``), or the columns ``select`` names."""
+    if select is None:
+        if len(fields) != count:
+            raise errors.InvalidArgumentError(None, op, f"Expect {count} fields but have {len(fields)} "
+                                                        f"in record {record!r}")
+        return fields
+    if select[-1] >= len(fields):
+        raise errors.InvalidArgumentError(None, op, f"select_cols asks for column {select[-1]} but record {record!r} "
+                                                    f"has {len(fields)} fields")
+    return [fields[c] for c in select]
 
 
 def _split(record, delim, quote, op):
@@ -68,16 +79,32 @@ _CSV_TYPES = (float32, float64, int32, int64, string)
 def decode_csv(records, record_defaults, field_delim=",", use_quote_delim=True, name=None, na_value="",
                select_cols=None):
     """Columns of CSV ``records``: one tensor per ``record_defaults`` entry (a 1-element default,
-    or an empty one for a required column), of its dtype and the records' shape."""
-    if select_cols is not None:
-        raise ValueError("select_cols is not supported")
+    or an empty one for a required column), of its dtype and the records' shape; with ``select_cols``
+    (strictly increasing column indices, one per default) only those columns are decoded."""
+    select_cols = _check_select_cols(select_cols, len(record_defaults))
     if len(field_delim) != 1:
         raise ValueError(f"field_delim must be one character, got {field_delim!r}")
     defaults = [_csv_default(d, i) for i, d in enumerate(record_defaults)]
     op = apply_op("DecodeCSV", [convert_to_tensor(records, dtype=string)] + defaults,
-                  {"field_delim": field_delim, "use_quote_delim": use_quote_delim, "na_value": na_value},
+                  {"field_delim": field_delim, "use_quote_delim": use_quote_delim, "na_value": na_value,
+                   "select_cols": select_cols},
                   name or "DecodeCSV")
     return list(op.outputs)
+
+
+def _check_select_cols(select_cols, count):
+    """``select_cols`` as a tuple of column indices (None: all columns), checked as TF1 does."""
+    if select_cols is None:
+        return None
+    select = tuple(int(c) for c in select_cols)
+    if any(b <= a for a, b in zip(select, select[1:])):
+        raise ValueError("select_cols is not strictly increasing.")
+    if select and select[0] < 0:
+        raise ValueError("select_cols contains negative values.")
+    if len(select) != count:
+        raise ValueError(f"Length of select_cols and record_defaults do not match: select_cols has {len(select)} "
+                         f"columns but record_defaults {count}.")
+    return select
 
 
 def _csv_default(value, column):

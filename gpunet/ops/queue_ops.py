@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import errors
 from ..graph.core_ops import convert_to_tensor
-from ..graph.dtypes import as_dtype, int32, string
+from ..graph.dtypes import as_dtype, int32, int64, string
 from ..graph.graph import Tensor
 from ..graph.registry import apply_op, define_op
 from ..graph.shape import TensorShape
@@ -66,22 +66,35 @@ def _check_same_first_dim(components, op):
 
 def _dequeue_kernel(ctx):
     n, allow_smaller, op = ctx.attrs["n"], ctx.attrs["allow_smaller"], ctx.op
-    padded = ctx.op.inputs[0].op.attrs["padded"]
+    handle = ctx.op.inputs[0].op.attrs
     count = len(op.outputs)
 
-    def dequeue(_handle):
+    def dequeue(_handle, n_tensor=None):
         queue = _queue_of(ctx)
-        elements = queue.dequeue(1 if n is None else n, allow_smaller, op)
-        if n is None:
+        many = n if n_tensor is None else _count(n_tensor, op)
+        elements = queue.dequeue(1 if many is None else many, allow_smaller, op)
+        if many is None:
             values = elements[0]
+        elif not elements:
+            values = tuple(np.empty((0,) + tuple(d or 0 for d in shape), dtype.np)
+                           for dtype, shape in zip(handle["dtypes"], handle["shapes"]))
         else:
-            values = tuple(pad_stack([e[i] for e in elements], padded) for i in range(count))
+            values = tuple(pad_stack([e[i] for e in elements], handle["padded"]) for i in range(count))
         return values[0] if count == 1 else tuple(values)
     return dequeue
 
 
+def _count(n, op) -> int:
+    """A dequeue_many ``n`` given as a tensor: a non-negative scalar."""
+    if n.ndim != 0 or n < 0:
+        raise errors.InvalidArgumentError(None, op, f"dequeue_many: n must be a non-negative scalar, got "
+                                                    f"{n.tolist()}")
+    return int(n)
+
+
 def _close_kernel(ctx):
-    return lambda _handle: _queue_of(ctx).close()
+    cancel = ctx.attrs["cancel"]
+    return lambda _handle: _queue_of(ctx).close(cancel)
 
 
 def _size_kernel(ctx):
@@ -95,7 +108,7 @@ def _handle_infer(inputs, attrs):
 def _dequeue_infer(inputs, attrs):
     handle = inputs[0].op.attrs
     n = attrs["n"]
-    lead = () if n is None else ((None if attrs["allow_smaller"] else n),)
+    lead = () if n is None else ((None if attrs["allow_smaller"] or len(inputs) > 1 else n),)
     shapes = handle["shapes"] or [None] * len(handle["dtypes"])
     return [(d, None if s is None else lead + tuple(s)) for d, s in zip(handle["dtypes"], shapes)]
 
@@ -198,9 +211,13 @@ class QueueBase:
         if n is not None and self._shapes is None:
             raise ValueError(f"Queue {self.name} needs fully defined shapes for dequeue_many; "
                              "create it with shapes=")
-        if isinstance(n, Tensor):
-            raise TypeError("dequeue_many takes a Python int n in gpunet")
-        outputs = apply_op("QueueDequeue", [self._handle], {"n": n, "allow_smaller": allow_smaller}, name).outputs
+        inputs = [self._handle]
+        if isinstance(n, Tensor):  # its value is read by each run; n (the attr) only marks a dequeue of many
+            if n.dtype not in (int32, int64) or n.shape.ndims not in (None, 0):
+                raise TypeError(f"dequeue_many: n must be an int32 scalar, got {n.dtype.name} tensor of shape "
+                                f"{n.shape}")
+            inputs, n = inputs + [n], -1
+        outputs = apply_op("QueueDequeue", inputs, {"n": n, "allow_smaller": allow_smaller}, name).outputs
         if self._names is not None:
             return dict(zip(self._names, outputs))
         return outputs[0] if len(outputs) == 1 else list(outputs)
@@ -209,10 +226,12 @@ class QueueBase:
         return self._dequeue(None, False, name or f"{self.name}_Dequeue")
 
     def dequeue_many(self, n, name=None):
-        return self._dequeue(int(n), False, name or f"{self.name}_DequeueMany")
+        """``n`` elements stacked (``n`` an int or an int32 scalar tensor); OutOfRangeError once closed."""
+        return self._dequeue(_as_count(n), False, name or f"{self.name}_DequeueMany")
 
     def dequeue_up_to(self, n, name=None):
-        return self._dequeue(int(n), True, name or f"{self.name}_DequeueUpTo")
+        """Up to ``n`` elements stacked: fewer (at least one) once the queue is closed."""
+        return self._dequeue(_as_count(n), True, name or f"{self.name}_DequeueUpTo")
 
     def close(self, cancel_pending_enqueues=False, name=None):
         return apply_op("QueueClose", [self._handle], {"cancel": cancel_pending_enqueues},
@@ -220,6 +239,10 @@ class QueueBase:
 
     def size(self, name=None):
         return apply_op("QueueSize", [self._handle], {}, name or f"{self.name}_Size").outputs[0]
+
+
+def _as_count(n):
+    return n if isinstance(n, Tensor) else int(n)
 
 
 class FIFOQueue(QueueBase):

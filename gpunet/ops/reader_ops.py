@@ -14,7 +14,7 @@ from .. import errors
 from ..graph.dtypes import int64, string
 from ..graph.registry import apply_op, define_op
 from .queue_ops import queue_state
-from .record_io import records
+from .record_io import compression_kind, records
 
 
 class _ReaderState:
@@ -160,11 +160,10 @@ class FixedLengthRecordReader(ReaderBase):
 
 
 class TFRecordReader(ReaderBase):
-    """Records of TFRecord files (CRCs checked)."""
+    """Records of TFRecord files (CRCs checked), compressed as ``options`` say (TFRecordOptions, 'GZIP', ...)."""
 
     def __init__(self, name=None, options=None):
-        compression = getattr(options, "compression_type", options)
-        super().__init__("tfrecord", {"compression_type": compression}, name or "TFRecordReaderV2")
+        super().__init__("tfrecord", {"compression_type": compression_kind(options)}, name or "TFRecordReaderV2")
 
 
 __all__ = ["FixedLengthRecordReader", "ReaderBase", "TFRecordReader", "TextLineReader"]

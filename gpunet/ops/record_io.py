@@ -2,11 +2,15 @@
 
 Each reader is a generator of ``(key, record_bytes)``; keys are ``b"<file>:<n>"`` as TF1's readers
 give. A TFRecord record is ``uint64 length | uint32 masked_crc(length) | data | uint32
-masked_crc(data)``, all little-endian; a damaged one raises DataLossError naming file and offset.
+masked_crc(data)``, all little-endian; a damaged one raises DataLossError naming file and offset. A GZIP or ZLIB
+TFRecord file is that byte stream compressed whole, as TF writes it (zlib's default level, memory
+level 9), so files gpunet writes are byte-identical to TF's; offsets are in the uncompressed stream.
 """
 from __future__ import annotations
 
+import io
 import struct
+import zlib
 
 import numpy as np
 
@@ -38,17 +42,50 @@ def tfrecord_frame(record: bytes) -> bytes:
     return length + struct.pack("<I", masked_crc(length)) + record + struct.pack("<I", masked_crc(record))
 
 
-def _check_compression(compression_type):
-    if compression_type not in (None, "", 0):
-        raise ValueError(f"compression_type {compression_type!r} is not supported (only uncompressed files)")
+_WINDOW_BITS = {"ZLIB": 15, "GZIP": 31}  # 31: a gzip header and trailer around the deflate stream
+_CODES = {0: None, 1: "ZLIB", 2: "GZIP"}    # TFRecordCompressionType's values
+
+
+def compression_kind(compression_type):
+    """None, 'ZLIB' or 'GZIP' for TF's ways of naming them (None, '', 'NONE', 'ZLIB', 'GZIP', 0, 1, 2,
+    or TFRecordOptions); anything else is a ValueError naming it."""
+    compression_type = getattr(compression_type, "compression_type", compression_type)
+    if compression_type in (None, ""):
+        return None
+    if isinstance(compression_type, int) and not isinstance(compression_type, bool) and compression_type in _CODES:
+        return _CODES[compression_type]
+    if isinstance(compression_type, str) and compression_type.upper() in ("NONE", "ZLIB", "GZIP"):
+        return None if compression_type.upper() == "NONE" else compression_type.upper()
+    raise ValueError(f"compression_type {compression_type!r} is not supported: use None, 'ZLIB' or 'GZIP'")
+
+
+def compressor(compression_type):
+    """A zlib compressor that writes what TF's TFRecordWriter writes for ``compression_type`` (or None)."""
+    kind = compression_kind(compression_type)
+    return None if kind is None else zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, _WINDOW_BITS[kind], 9)
+
+
+def _file_bytes(name, compression_type):
+    """The (uncompressed) bytes of record file ``name``; a damaged compressed file is DataLossError."""
+    kind = compression_kind(compression_type)
+    with open(name, "rb") as f:
+        data = f.read()
+    if kind is None:
+        return data
+    inflater = zlib.decompressobj(_WINDOW_BITS[kind])
+    try:
+        out = inflater.decompress(data) + inflater.flush()
+    except zlib.error as exc:
+        raise errors.DataLossError(None, None, f"corrupted {kind} data in file {name}: {exc}") from None
+    if not inflater.eof:
+        raise errors.DataLossError(None, None, f"truncated {kind} data in file {name}")
+    return out
 
 
 def tfrecord_records(path, compression_type=None):
     """``(offset, data)`` per record of the TFRecord file ``path``, CRCs checked."""
-    _check_compression(compression_type)
     name = _name(path)
-    with open(path, "rb") as f:
-        data = f.read()
+    data = _file_bytes(name, compression_type)
     offset, end = 0, len(data)
     while offset < end:
         if end - offset < 12:
@@ -67,11 +104,10 @@ def tfrecord_records(path, compression_type=None):
         offset = start + length + 4
 
 
-def _tfrecord_chunks(name, size):
+def _tfrecord_chunks(name, size, compression_type=None):
     """Lists of up to ``size`` records: ``tfrecord_records`` in a tight loop (the hot path of
     TFRecordDataset); the masked CRCs of a chunk are compared at once with NumPy."""
-    with open(name, "rb") as f:
-        data = f.read()
+    data = _file_bytes(name, compression_type)
     unpack_q, crc, end = struct.Struct("<Q").unpack_from, _crc32c(), len(data)
     offset = 0
     while offset < end:
@@ -114,8 +150,7 @@ def record_chunks(kind, path, params, size):
     name = _name(path)
     try:
         if kind == "tfrecord":
-            _check_compression(params.get("compression_type"))
-            yield from _tfrecord_chunks(name, size)
+            yield from _tfrecord_chunks(name, size, params.get("compression_type"))
             return
         chunk = []
         for _, value in records(kind, path, params):
@@ -137,12 +172,22 @@ def _name(path) -> str:
     return path.decode() if isinstance(path, bytes) else str(path)
 
 
-def text_lines(path, skip_header_lines=0):
-    """``(line_number, line)`` per line, without its newline (``\\r\\n`` too)."""
-    with open(_name(path), "rb") as f:
-        for number, line in enumerate(f, start=1):
-            if number > skip_header_lines:
-                yield number, line.rstrip(b"\n").rstrip(b"\r")
+def text_lines(path, skip_header_lines=0, compression_type=None):
+    """``(line_number, line)`` per line, without its newline (``\\r\\n`` too); a 'GZIP' or 'ZLIB' file
+    is decompressed first."""
+    name = _name(path)
+    if compression_kind(compression_type) is not None:
+        lines = io.BytesIO(_file_bytes(name, compression_type))
+        yield from _numbered(lines, skip_header_lines)
+        return
+    with open(name, "rb") as f:
+        yield from _numbered(f, skip_header_lines)
+
+
+def _numbered(lines, skip_header_lines):
+    for number, line in enumerate(lines, start=1):
+        if number > skip_header_lines:
+            yield number, line.rstrip(b"\n").rstrip(b"\r")
 
 
 def fixed_length_records(path, record_bytes, header_bytes=0, footer_bytes=0):
@@ -164,7 +209,7 @@ def records(kind, path, params):
     """``(key, value)`` per record of ``path`` read as ``kind`` ('text', 'fixed', 'tfrecord')."""
     name = _name(path)
     if kind == "text":
-        source = text_lines(path, params.get("skip_header_lines", 0))
+        source = text_lines(path, params.get("skip_header_lines", 0), params.get("compression_type"))
     elif kind == "fixed":
         source = fixed_length_records(path, params["record_bytes"], params.get("header_bytes", 0),
                                       params.get("footer_bytes", 0))

@@ -223,17 +223,3 @@ def test_errors_in_the_pipeline_surface_in_get_next_and_bad_arguments():
         Dataset.from_tensor_slices(1.0)
     with pytest.raises(ValueError, match="must be equal"):
         Dataset.from_tensor_slices((np.zeros(2), np.zeros(3)))
-
-
-def test_prefetch_to_device_copies_each_batch_once(vgpus):
-    dataset = Dataset.from_tensor_slices(np.arange(12, dtype=np.float32).reshape(6, 2)).batch(2).apply(
-        gn.data.prefetch_to_device("/gpu:1"))
-    element = dataset.make_one_shot_iterator().get_next()
-    with gn.device("/gpu:1"):
-        doubled = element * 2.0
-    with gn.Session() as sess:
-        report = sess.placement_report(doubled)
-        got = [sess.run(doubled).tolist() for _ in range(3)]
-    assert got[0] == [[0.0, 2.0], [4.0, 6.0]] and len(got) == 3
-    assert [(c.src.name[-5:], c.dst.name[-5:]) for c in report.copies] == [("CPU:0", "GPU:1")]
-    assert report.row("IteratorGetNext").assigned.endswith("CPU:0")

@@ -11,7 +11,7 @@ import pytest
 
 import gpunet as gn
 from gpunet.graph.registry import registered_ops
-from tests.ops.cases_data import EXEMPT as DATA_OPS
+from tests.ops.cases_data import HOST_OPS as DATA_OPS
 from tests.ops.opcases import OpCase
 from tests.ops.shape_classes import CLASSES, SHAPE_CASES, SHAPE_EXEMPT, sample
 
