@@ -23,6 +23,8 @@ _OPS: dict = {}
 
 @dataclass
 class OpDef:
+    """An op type as data: shape/dtype rule, kernels, gradient, placement limits and doc."""
+
     type: str
     infer: Callable                      # (inputs, attrs) -> [(dtype, shape), ...]
     kernels: dict                        # 'any' | 'CPU' | 'GPU' -> builder(ctx) -> fn
@@ -34,6 +36,8 @@ class OpDef:
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
     takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);
     #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
+    doc: str = ""                        # what it computes (one line, the formula for math ops): the first
+    #                                      line of the docstring of the public builders that factories make
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -52,6 +56,8 @@ class OpDef:
 
 
 def define_op(type, infer, kernels, **options) -> OpDef:
+    """Register the op type ``type``: ``infer(inputs, attrs) -> [(dtype, shape), ...]``, its kernel
+    builders by device type, and any :class:`OpDef` field (``grad``, ``doc``, ...) as a keyword."""
     if type in _OPS:
         raise ValueError(f"Op type {type!r} is already registered")
     if not isinstance(kernels, dict) or not kernels:
@@ -62,6 +68,7 @@ def define_op(type, infer, kernels, **options) -> OpDef:
 
 
 def get_op_def(type: str) -> OpDef:
+    """The registered :class:`OpDef` of ``type`` (KeyError if there is none)."""
     try:
         return _OPS[type]
     except KeyError:
@@ -69,6 +76,7 @@ def get_op_def(type: str) -> OpDef:
 
 
 def registered_ops() -> dict:
+    """A copy of the registry: op type -> :class:`OpDef`."""
     return dict(_OPS)
 
 

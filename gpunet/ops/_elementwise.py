@@ -62,13 +62,31 @@ def public_binary(op_type, default_name, doc):
 
 
 # -- unary ops --------------------------------------------------------------------------------------
-def define_unary(op_type, default_name, kernel, grad=None, check=floats):
-    """Register ``op_type`` (same dtype and shape as its input) and return its public builder."""
-    define_op(op_type, _checked(_same_shape, check, op_type), {"any": kernel}, grad=grad,
-              differentiable=grad is not None)
+_DTYPE_WORDS = {floats: "a floating-point dtype", numbers: "a number dtype (floating-point or integer)",
+                bools: "dtype bool", any_dtype: "any dtype"}
+
+
+def define_unary(op_type, default_name, kernel, grad=None, check=floats, *, doc):
+    """Register ``op_type`` (same dtype and shape as its input; ``doc``: what it computes, one line)
+    and return its public builder ``fn(x, name=None)``, whose docstring the OpDef's doc begins."""
+    op_def = define_op(op_type, _checked(_same_shape, check, op_type), {"any": kernel}, grad=grad,
+                       differentiable=grad is not None, doc=doc)
 
     def build(x, name=None):
         with op_scope(name, default_name, [x]) as scope:
             return out(op_type, [convert_to_tensor(x, name="x")], name=scope)
     build.__name__ = default_name.lower()
+    build.__doc__ = unary_doc(op_def, default_name, "x", _DTYPE_WORDS[check])
     return build
+
+
+def unary_doc(op_def, default_name, arg, dtypes):
+    """The docstring of the builder ``fn(<arg>, name=None)`` of the one-input op ``op_def``: its doc,
+    then what it takes and gives (and that no gradient flows when it has none)."""
+    if not op_def.doc:
+        raise ValueError(f"Op type {op_def.type!r} has a public builder but no doc")
+    gradient = "" if op_def.grad else "\n\nNot differentiable: its gradient is None, as in TF1."
+    return (f"{op_def.doc}{gradient}\n\n"
+            f"Args:\n  {arg}: a Tensor (or a value convertible to one) of {dtypes}.\n"
+            f"  name: a name for the op (default {default_name!r}).\n\n"
+            f"Returns:\n  A Tensor of the same shape and dtype as ``{arg}``.")

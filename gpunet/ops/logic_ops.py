@@ -30,7 +30,8 @@ greater = public_binary("Greater", "Greater", "x > y elementwise (bool).")
 greater_equal = public_binary("GreaterEqual", "GreaterEqual", "x >= y elementwise (bool).")
 logical_and = public_binary("LogicalAnd", "LogicalAnd", "x AND y for bool tensors.")
 logical_or = public_binary("LogicalOr", "LogicalOr", "x OR y for bool tensors.")
-logical_not = define_unary("LogicalNot", "LogicalNot", elementwise("logical_not"), check=bools)
+logical_not = define_unary("LogicalNot", "LogicalNot", elementwise("logical_not"), check=bools,
+                           doc="y = not x, elementwise.")
 
 
 def logical_xor(x, y, name="LogicalXor"):

@@ -197,27 +197,38 @@ def _round_kernel(ctx):
     return elementwise("rint")(ctx)  # halves to even, as TF1
 
 
-negative = define_unary("Neg", "Neg", elementwise("negative"), lambda op, g: [negative(g)], numbers)
+negative = define_unary("Neg", "Neg", elementwise("negative"), lambda op, g: [negative(g)], numbers, doc="y = -x.")
 abs = define_unary("Abs", "Abs", elementwise("abs"),  # noqa: A001 (TF1's name)
-                   lambda op, g: [multiply(g, sign(op.inputs[0]))], numbers)
-sign = define_unary("Sign", "Sign", elementwise("sign"), lambda op, g: [zeros_like(g)], numbers)
+                   lambda op, g: [multiply(g, sign(op.inputs[0]))], numbers,
+                   doc="y = |x|; the gradient is g * sign(x) (0 at x = 0).")
+sign = define_unary("Sign", "Sign", elementwise("sign"), lambda op, g: [zeros_like(g)], numbers,
+                    doc="y = sign(x): -1 where x < 0, 0 where x == 0, 1 where x > 0; its gradient is 0.")
 square = define_unary("Square", "Square", elementwise("square"),
-                      lambda op, g: [multiply(g, multiply(op.inputs[0], 2))], numbers)
-sqrt = define_unary("Sqrt", "Sqrt", elementwise("sqrt"), lambda op, g: [realdiv(multiply(g, 0.5), op.outputs[0])])
+                      lambda op, g: [multiply(g, multiply(op.inputs[0], 2))], numbers, doc="y = x * x.")
+sqrt = define_unary("Sqrt", "Sqrt", elementwise("sqrt"), lambda op, g: [realdiv(multiply(g, 0.5), op.outputs[0])],
+                    doc="y = sqrt(x) (NaN where x < 0); the gradient is g * 0.5 / y.")
 rsqrt = define_unary("Rsqrt", "Rsqrt", _rsqrt_kernel,
-                     lambda op, g: [multiply(g, multiply(pow(op.outputs[0], 3), -0.5))])
-exp = define_unary("Exp", "Exp", elementwise("exp"), lambda op, g: [multiply(g, op.outputs[0])])
-expm1 = define_unary("Expm1", "Expm1", elementwise("expm1"), lambda op, g: [multiply(g, exp(op.inputs[0]))])
-log = define_unary("Log", "Log", elementwise("log"), lambda op, g: [realdiv(g, op.inputs[0])])
-log1p = define_unary("Log1p", "Log1p", elementwise("log1p"), lambda op, g: [realdiv(g, add(op.inputs[0], 1))])
+                     lambda op, g: [multiply(g, multiply(pow(op.outputs[0], 3), -0.5))],
+                     doc="y = 1 / sqrt(x); the gradient is g * -0.5 * y ** 3.")
+exp = define_unary("Exp", "Exp", elementwise("exp"), lambda op, g: [multiply(g, op.outputs[0])], doc="y = e ** x.")
+expm1 = define_unary("Expm1", "Expm1", elementwise("expm1"), lambda op, g: [multiply(g, exp(op.inputs[0]))],
+                     doc="y = e ** x - 1, accurate for x near 0.")
+log = define_unary("Log", "Log", elementwise("log"), lambda op, g: [realdiv(g, op.inputs[0])],
+                   doc="y = ln(x), the natural logarithm (-inf at 0, NaN where x < 0).")
+log1p = define_unary("Log1p", "Log1p", elementwise("log1p"), lambda op, g: [realdiv(g, add(op.inputs[0], 1))],
+                     doc="y = ln(1 + x), accurate for x near 0.")
 reciprocal = define_unary("Reciprocal", "Reciprocal", elementwise("reciprocal"),
-                          lambda op, g: [negative(multiply(g, square(op.outputs[0])))])
-sin = define_unary("Sin", "Sin", elementwise("sin"), lambda op, g: [multiply(g, cos(op.inputs[0]))])
-cos = define_unary("Cos", "Cos", elementwise("cos"), lambda op, g: [negative(multiply(g, sin(op.inputs[0])))])
+                          lambda op, g: [negative(multiply(g, square(op.outputs[0])))],
+                          doc="y = 1 / x; the gradient is -g * y ** 2.")
+sin = define_unary("Sin", "Sin", elementwise("sin"), lambda op, g: [multiply(g, cos(op.inputs[0]))],
+                   doc="y = sin(x), x in radians.")
+cos = define_unary("Cos", "Cos", elementwise("cos"), lambda op, g: [negative(multiply(g, sin(op.inputs[0])))],
+                   doc="y = cos(x), x in radians.")
 # floor, ceil and round are piecewise constant: no gradient flows through them (TF1 returns None)
-floor = define_unary("Floor", "Floor", elementwise("floor"))
-ceil = define_unary("Ceil", "Ceil", elementwise("ceil"))
-round = define_unary("Round", "Round", _round_kernel, check=numbers)  # noqa: A001 (TF1's name)
+floor = define_unary("Floor", "Floor", elementwise("floor"), doc="y = floor(x): the largest integer <= x.")
+ceil = define_unary("Ceil", "Ceil", elementwise("ceil"), doc="y = ceil(x): the smallest integer >= x.")
+round = define_unary("Round", "Round", _round_kernel, check=numbers,  # noqa: A001 (TF1's name)
+                     doc="y = x rounded to the nearest integer, halves to even (banker's rounding); ints unchanged.")
 
 
 # -- cast -------------------------------------------------------------------------------------------
@@ -244,18 +255,22 @@ def cast(x, dtype, name=None):
 
 
 def to_float(x, name="ToFloat"):
+    """``cast(x, float32)``: TF1's deprecated shorthand."""
     return cast(x, "float32", name=name)
 
 
 def to_double(x, name="ToDouble"):
+    """``cast(x, float64)``: TF1's deprecated shorthand."""
     return cast(x, "float64", name=name)
 
 
 def to_int32(x, name="ToInt32"):
+    """``cast(x, int32)`` (floats truncate toward zero): TF1's deprecated shorthand."""
     return cast(x, "int32", name=name)
 
 
 def to_int64(x, name="ToInt64"):
+    """``cast(x, int64)`` (floats truncate toward zero): TF1's deprecated shorthand."""
     return cast(x, "int64", name=name)
 
 
