@@ -7,6 +7,8 @@ from .ops.record_io import tfrecord_frame, tfrecord_records
 
 
 class TFRecordCompressionType:
+    """TF1's compression codes for TFRecord files: only NONE (uncompressed) is supported."""
+
     NONE, ZLIB, GZIP = 0, 1, 2
 
 
