@@ -69,6 +69,7 @@ _DTYPE_WORDS = {floats: "a floating-point dtype", numbers: "a number dtype (floa
 def define_unary(op_type, default_name, kernel, grad=None, check=floats, *, doc):
     """Register ``op_type`` (same dtype and shape as its input; ``doc``: what it computes, one line)
     and return its public builder ``fn(x, name=None)``, whose docstring the OpDef's doc begins."""
+    require_doc(op_type, doc)
     op_def = define_op(op_type, _checked(_same_shape, check, op_type), {"any": kernel}, grad=grad,
                        differentiable=grad is not None, doc=doc)
 
@@ -83,10 +84,15 @@ def define_unary(op_type, default_name, kernel, grad=None, check=floats, *, doc)
 def unary_doc(op_def, default_name, arg, dtypes):
     """The docstring of the builder ``fn(<arg>, name=None)`` of the one-input op ``op_def``: its doc,
     then what it takes and gives (and that no gradient flows when it has none)."""
-    if not op_def.doc:
-        raise ValueError(f"Op type {op_def.type!r} has a public builder but no doc")
+    require_doc(op_def.type, op_def.doc)
     gradient = "" if op_def.grad else "\n\nNot differentiable: its gradient is None, as in TF1."
     return (f"{op_def.doc}{gradient}\n\n"
             f"Args:\n  {arg}: a Tensor (or a value convertible to one) of {dtypes}.\n"
             f"  name: a name for the op (default {default_name!r}).\n\n"
             f"Returns:\n  A Tensor of the same shape and dtype as ``{arg}``.")
+
+
+def require_doc(op_type, doc):
+    """``ValueError`` unless ``doc`` says what ``op_type`` computes: every public builder has a docstring."""
+    if not (isinstance(doc, str) and doc.strip()):
+        raise ValueError(f"Op type {op_type!r} has a public builder but no doc (got {doc!r})")

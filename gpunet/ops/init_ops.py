@@ -34,7 +34,7 @@ class Initializer:
 class Constant(Initializer):
     """``constant_initializer(value=0)``: every element ``value``, or ``value`` reshaped when it is an array.
 
-    The value must convert to the dtype without loss (1.5 for an int variable is a ValueError).
+    The value must convert to the dtype without loss (1.5 for an int variable is a TypeError).
     """
 
     def __init__(self, value=0, dtype=float32, verify_shape=False):

@@ -15,6 +15,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, int64
 from ..graph.registry import define_op
+from ._elementwise import require_doc
 from ._helpers import dims_text, int_list_arg, op_scope, out, rank_of, single_axis
 from .array_ops import reshape, reshape_like, stop_gradient
 from .logic_ops import equal, not_equal
@@ -71,6 +72,8 @@ def reduction(op_type, kernel, grad=None, check=_check_numbers, *, doc):
     """Define the reduction ``op_type`` (``kernel(ctx)`` reads attrs ``axis``/``keepdims``; ``doc``: what
     it computes, one line); return its TF1-style builder ``(input_tensor, axis=None, keepdims=None,
     name=None, ...)``, whose docstring the OpDef's doc begins."""
+    require_doc(op_type, doc)
+
     def infer(inputs, attrs):
         check(op_type, inputs[0])
         return reduce_infer(inputs, attrs)
