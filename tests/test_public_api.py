@@ -84,7 +84,8 @@ def test_dir_shows_the_public_api_only():
 # -- factory-made builders: their docstring comes from the doc registered with the op -------------
 FACTORY_BUILDERS = [(gn.exp, "Exp"), (gn.floor, "Floor"), (gn.negative, "Neg"), (gn.logical_not, "LogicalNot"),
                     (gn.reduce_sum, "Sum"), (gn.reduce_any, "Any"), (gn.nn.relu, "Relu"), (gn.nn.softplus, "Softplus"),
-                    (gn.sigmoid, "Sigmoid"), (gn.tanh, "Tanh")]
+                    (gn.sigmoid, "Sigmoid"), (gn.tanh, "Tanh"), (gn.add, "AddV2"), (gn.floordiv, "FloorDiv"),
+                    (gn.equal, "Equal"), (gn.logical_and, "LogicalAnd")]
 
 
 @pytest.mark.parametrize("builder, op_type", FACTORY_BUILDERS, ids=[t for _, t in FACTORY_BUILDERS])

@@ -84,10 +84,12 @@ def _squared_difference_kernel(ctx):
     return lambda x, y: square_fn(subtract_fn(x, y))
 
 
-define_binary("AddV2", elementwise("add"), _add_grad)
-define_binary("Sub", elementwise("subtract"), _sub_grad)
-define_binary("Mul", elementwise("multiply"), _mul_grad)
-define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats)
+define_binary("AddV2", elementwise("add"), _add_grad, doc="x + y with broadcasting.")
+define_binary("Sub", elementwise("subtract"), _sub_grad, doc="x - y with broadcasting.")
+define_binary("Mul", elementwise("multiply"), _mul_grad, doc="x * y with broadcasting.")
+define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats, doc="x / y for floating-point tensors.")
+
+
 def _integer_checked(name, check_values):
     """``xp.<name>``, with ``check_values(check, y)`` run first when the inputs are integers: a
     zero divisor or a negative exponent would otherwise give 0 (NumPy, with a warning) or a wrapped
@@ -111,9 +113,11 @@ def _check_exponent(check, y):
         check(y.min() < 0, lambda: "Integers to negative integer powers are not allowed")
 
 
-define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor))
-define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad)
-define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad)
+define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor),
+              doc="x // y: the quotient rounded towards -inf (ints stay ints).")
+define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad,
+              doc="x % y with the sign of y, as Python's %.")
+define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad, doc="x ** y.")
 
 
 def _truncate_divide_kernel(ctx):
@@ -143,25 +147,27 @@ def _truncate_mod_kernel(ctx):
     return truncate_mod
 
 
-define_binary("TruncateDiv", _truncate_divide_kernel)
-define_binary("TruncateMod", _truncate_mod_kernel)
-define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
-define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
-define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)
+define_binary("TruncateDiv", _truncate_divide_kernel, doc="x / y rounded towards zero (C's integer division).")
+define_binary("TruncateMod", _truncate_mod_kernel, doc="The remainder of truncatediv: the sign of x, as C's %.")
+define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal),
+              doc="Elementwise max; the gradient goes to x on ties.")
+define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal),
+              doc="Elementwise min; the gradient goes to x on ties.")
+define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad, doc="(x - y) ** 2.")
 
-add = public_binary("AddV2", "Add", "x + y with broadcasting.")
-subtract = public_binary("Sub", "Sub", "x - y with broadcasting.")
-multiply = public_binary("Mul", "Mul", "x * y with broadcasting.")
-realdiv = public_binary("RealDiv", "RealDiv", "x / y for floating-point tensors.")
-floordiv = public_binary("FloorDiv", "floordiv", "x // y: the quotient rounded towards -inf (ints stay ints).")
-floormod = public_binary("FloorMod", "FloorMod", "x % y with the sign of y, as Python's %.")
+add = public_binary("AddV2", "Add")
+subtract = public_binary("Sub", "Sub")
+multiply = public_binary("Mul", "Mul")
+realdiv = public_binary("RealDiv", "RealDiv")
+floordiv = public_binary("FloorDiv", "floordiv")
+floormod = public_binary("FloorMod", "FloorMod")
 mod = floormod
-pow = public_binary("Pow", "Pow", "x ** y.")  # noqa: A001 (TF1's name)
-maximum = public_binary("Maximum", "Maximum", "Elementwise max; the gradient goes to x on ties.")
-minimum = public_binary("Minimum", "Minimum", "Elementwise min; the gradient goes to x on ties.")
-squared_difference = public_binary("SquaredDifference", "SquaredDifference", "(x - y) ** 2.")
-truncatediv = public_binary("TruncateDiv", "TruncateDiv", "x / y rounded towards zero (C's integer division).")
-truncatemod = public_binary("TruncateMod", "TruncateMod", "The remainder of truncatediv: the sign of x, as C's %.")
+pow = public_binary("Pow", "Pow")  # noqa: A001 (TF1's name)
+maximum = public_binary("Maximum", "Maximum")
+minimum = public_binary("Minimum", "Minimum")
+squared_difference = public_binary("SquaredDifference", "SquaredDifference")
+truncatediv = public_binary("TruncateDiv", "TruncateDiv")
+truncatemod = public_binary("TruncateMod", "TruncateMod")
 
 
 def div(x, y, name=None):
