@@ -22,6 +22,8 @@ class CancelledError(OpError):
 
 
 class InvalidArgumentError(OpError):
+    """An op got an invalid value at run time (an unfed placeholder, a bad index, a failed check)."""
+
     error_code = 3
 
 
@@ -31,30 +33,44 @@ class InvalidFeedError(InvalidArgumentError, ValueError):
 
 
 class NotFoundError(OpError):
+    """Something named does not exist: a file, a checkpoint, a variable in a checkpoint."""
+
     error_code = 5
 
 
 class FailedPreconditionError(OpError):
+    """The state does not allow the op: reading an uninitialized variable, say."""
+
     error_code = 9
 
 
 class ResourceExhaustedError(OpError):
+    """A device ran out of memory (or another resource) for a run."""
+
     error_code = 8
 
 
 class OutOfRangeError(OpError):
+    """Input ran out: the end of a dataset or iterator, or a closed, empty queue."""
+
     error_code = 11
 
 
 class DataLossError(OpError):
+    """A file is corrupt or truncated (a TFRecord, a checkpoint)."""
+
     error_code = 15
 
 
 class UnavailableError(OpError):
+    """The service asked for is not available (a remote session ``target``)."""
+
     error_code = 14
 
 
 class InternalError(OpError):
+    """An invariant of the runtime broke: a bug in gpunet, or a graph it cannot run."""
+
     error_code = 13
 
 

@@ -111,26 +111,38 @@ def _snake(class_name):
 
 
 class CategoricalCrossentropy(Loss):
+    """The batch mean of ``categorical_crossentropy``: -sum(y_true * log(y_pred)) over the last axis
+    (``from_logits``: y_pred are logits).
+    """
+
     def __init__(self, from_logits=False, name=None):
         super().__init__(name, from_logits=from_logits)
 
 
 class SparseCategoricalCrossentropy(Loss):
+    """The batch mean of ``sparse_categorical_crossentropy``: -log(y_pred[label]) for integer labels
+    (``from_logits``: y_pred are logits).
+    """
+
     def __init__(self, from_logits=False, name=None):
         super().__init__(name, from_logits=from_logits)
 
 
 class BinaryCrossentropy(Loss):
+    """The batch mean of ``binary_crossentropy``: -(y log(p) + (1 - y) log(1 - p)), averaged over the last
+    axis (``from_logits``: y_pred are logits).
+    """
+
     def __init__(self, from_logits=False, name=None):
         super().__init__(name, from_logits=from_logits)
 
 
 class MeanSquaredError(Loss):
-    pass
+    """The batch mean of ``mean_squared_error``: mean((y_pred - y_true) ** 2) over the last axis."""
 
 
 class MeanAbsoluteError(Loss):
-    pass
+    """The batch mean of ``mean_absolute_error``: mean(|y_pred - y_true|) over the last axis."""
 
 
 def get(identifier):

@@ -135,19 +135,23 @@ def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collec
 
 # -- the LOSSES collection --------------------------------------------------------------------------
 def add_loss(loss, loss_collection=GraphKeys.LOSSES):
+    """Add ``loss`` to ``loss_collection`` (LOSSES by default; nothing when it is None or empty)."""
     if loss_collection:
         add_to_collection(loss_collection, loss)
 
 
 def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
+    """The losses in ``loss_collection`` (LOSSES), those whose name matches the regex ``scope`` if given."""
     return get_collection(loss_collection, scope)
 
 
 def get_regularization_losses(scope=None):
+    """The REGULARIZATION_LOSSES collection (names matching the regex ``scope``, if given)."""
     return get_collection(GraphKeys.REGULARIZATION_LOSSES, scope)
 
 
 def get_regularization_loss(scope=None, name="total_regularization_loss"):
+    """The sum of the regularization losses (a float32 0.0 constant when there are none)."""
     losses = get_regularization_losses(scope)
     if not losses:
         return convert_to_tensor(0.0, name=name)

@@ -109,8 +109,10 @@ def _shape_leaves(shapes):
 
 
 def make_one_shot_iterator(dataset):
+    """``dataset.make_one_shot_iterator()``: an iterator that needs no initialization and runs through once."""
     return dataset.make_one_shot_iterator()
 
 
 def make_initializable_iterator(dataset, shared_name=None):
+    """``dataset.make_initializable_iterator()``: run its ``initializer`` before ``get_next()`` (again to restart)."""
     return dataset.make_initializable_iterator(shared_name)

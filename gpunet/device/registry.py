@@ -168,10 +168,12 @@ def find(device_type: str, index: int):
 
 
 def list_logical_devices(device_type=None) -> list[Device]:
+    """The devices sessions place ops on (``/device:CPU:0``, ``/device:GPU:N``), optionally of one ``device_type``."""
     return [d for d in devices() if device_type is None or d.device_type == device_type.upper()]
 
 
 def list_physical_devices(device_type=None) -> list[Device]:
+    """The machine's CPU and real GPUs (virtual GPUs are not listed), optionally of one ``device_type``."""
     _, physical = _real_gpus()
     cpu = [Device("/physical_device:CPU:0", "CPU", 0, None)]
     gpus = [Device(f"/physical_device:GPU:{i}", "GPU", i, None) for i in range(physical)]

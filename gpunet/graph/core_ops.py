@@ -95,11 +95,16 @@ def _constant_array(value, dtype):
 
 
 def placeholder(dtype, shape=None, name=None):
+    """A tensor of ``dtype`` (and ``shape``, None = any) whose value must be fed in each run that needs it.
+
+    Running it unfed raises ``gn.errors.InvalidArgumentError``.
+    """
     return apply_op("Placeholder", [], {"dtype": as_dtype(dtype), "shape": as_shape(shape)},
                     name or "Placeholder").outputs[0]
 
 
 def placeholder_with_default(input, shape, name=None):
+    """A placeholder that gives ``input`` when not fed; ``shape`` must be compatible with the default's shape."""
     value = convert_to_tensor(input)
     shape = as_shape(shape)
     if not compatible(value._shape, shape):
@@ -110,10 +115,12 @@ def placeholder_with_default(input, shape, name=None):
 
 
 def identity(input, name=None):
+    """A tensor with the value, shape and dtype of ``input``; the gradient passes through unchanged."""
     return apply_op("Identity", [convert_to_tensor(input)], {}, name or "Identity").outputs[0]
 
 
 def no_op(name=None):
+    """An op that does nothing (useful with control dependencies)."""
     return apply_op("NoOp", [], {}, name or "NoOp")
 
 

@@ -309,6 +309,7 @@ def _default_stack():
 
 
 def get_default_graph() -> Graph:
+    """The innermost ``with graph.as_default():`` graph of this thread, else the global default graph."""
     stack = _default_stack()
     if stack:
         return stack[-1]
@@ -318,6 +319,7 @@ def get_default_graph() -> Graph:
 
 
 def reset_default_graph():
+    """Replace the global default graph with a new, empty one (AssertionError inside ``as_default()``)."""
     if _default_stack():
         raise AssertionError("Do not use reset_default_graph() inside a `with graph.as_default():` block "
                              "or while another graph is the default.")

@@ -23,6 +23,8 @@ _OPS: dict = {}
 
 @dataclass
 class OpDef:
+    """An op type as data: shape/dtype rule, kernels, gradient, placement limits and doc."""
+
     type: str
     infer: Callable                      # (inputs, attrs) -> [(dtype, shape), ...]
     kernels: dict                        # 'any' | 'CPU' | 'GPU' -> builder(ctx) -> fn
@@ -36,6 +38,8 @@ class OpDef:
     #                                      any other op gets the variable's value, read for it (as TF1's ref→value)
     from_host: bool = False              # its outputs are copied from the host ahead of the run (prefetch_to_device):
     #                                      reports count them as host-to-device bytes per step
+    doc: str = ""                        # what it computes (one line, the formula for math ops): the first
+    #                                      line of the docstring of the public builders that factories make
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")
@@ -54,6 +58,8 @@ class OpDef:
 
 
 def define_op(type, infer, kernels, **options) -> OpDef:
+    """Register the op type ``type``: ``infer(inputs, attrs) -> [(dtype, shape), ...]``, its kernel
+    builders by device type, and any :class:`OpDef` field (``grad``, ``doc``, ...) as a keyword."""
     if type in _OPS:
         raise ValueError(f"Op type {type!r} is already registered")
     if not isinstance(kernels, dict) or not kernels:
@@ -64,6 +70,7 @@ def define_op(type, infer, kernels, **options) -> OpDef:
 
 
 def get_op_def(type: str) -> OpDef:
+    """The registered :class:`OpDef` of ``type`` (KeyError if there is none)."""
     try:
         return _OPS[type]
     except KeyError:
@@ -71,6 +78,7 @@ def get_op_def(type: str) -> OpDef:
 
 
 def registered_ops() -> dict:
+    """A copy of the registry: op type -> :class:`OpDef`."""
     return dict(_OPS)
 
 

@@ -57,6 +57,8 @@ class ConfigProto:
 
 
 class RunOptions:
+    """Options of one ``sess.run``: ``trace_level`` above NO_TRACE fills ``run_metadata.step_stats``."""
+
     NO_TRACE, SOFTWARE_TRACE, HARDWARE_TRACE, FULL_TRACE = 0, 1, 2, 3
 
     def __init__(self, trace_level=0):
@@ -273,6 +275,7 @@ def _graph_order(item):
 
 
 def get_default_session():
+    """This thread's innermost ``with sess.as_default():`` / ``with sess:`` session, else None."""
     stack = getattr(_sessions, "stack", [])
     return stack[-1] if stack else None
 

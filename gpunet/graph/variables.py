@@ -17,6 +17,8 @@ __all__ = ["GraphKeys", "Variable", "assert_variables_initialized", "assign", "a
 
 
 class GraphKeys:
+    """TF1's standard collection names (``gn.get_collection(gn.GraphKeys.TRAINABLE_VARIABLES)``)."""
+
     GLOBAL_VARIABLES = "variables"
     VARIABLES = GLOBAL_VARIABLES  # TF 0.x's name
     LOCAL_VARIABLES = "local_variables"
@@ -210,28 +212,34 @@ def _as_variable(ref, what):
 
 
 def global_variables(scope=None):
+    """The GLOBAL_VARIABLES collection of the default graph (names matching the regex ``scope``, if given)."""
     return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
 
 
 def local_variables(scope=None):
+    """The LOCAL_VARIABLES collection of the default graph (names matching the regex ``scope``, if given)."""
     return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
 
 
 def trainable_variables(scope=None):
+    """The TRAINABLE_VARIABLES collection of the default graph (names matching the regex ``scope``, if given)."""
     return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
 
 
 def variables_initializer(var_list, name="init"):
+    """An op that runs the initializers of ``var_list`` (a NoOp when it is empty)."""
     if not var_list:
         return apply_op("NoOp", [], {}, name)
     return group(*[v.initializer for v in var_list], name=name)
 
 
 def global_variables_initializer():
+    """An op named ``init`` that initializes every global variable of the default graph."""
     return variables_initializer(global_variables(), name="init")
 
 
 def local_variables_initializer():
+    """An op named ``init`` that initializes every local variable of the default graph."""
     return variables_initializer(local_variables(), name="init")
 
 

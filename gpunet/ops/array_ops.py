@@ -123,14 +123,17 @@ define_op("Rank", lambda i, a: [(int32, ())], {"any": _rank_kernel}, differentia
 
 
 def shape(input, name=None, out_type=int32):
+    """The shape of ``input`` as a 1-D ``out_type`` (int32) tensor, known at run time; not differentiable."""
     return out("Shape", [convert_to_tensor(input)], {"out_type": as_dtype(out_type)}, name=name, default_name="Shape")
 
 
 def size(input, name=None, out_type=int32):
+    """The number of elements of ``input`` as an ``out_type`` (int32) scalar; not differentiable."""
     return out("Size", [convert_to_tensor(input)], {"out_type": as_dtype(out_type)}, name=name, default_name="Size")
 
 
 def rank(input, name=None):
+    """The number of dimensions of ``input`` as an int32 scalar; not differentiable."""
     return out("Rank", [convert_to_tensor(input)], name=name, default_name="Rank")
 
 
@@ -154,6 +157,10 @@ define_op("ExpandDims", _expand_dims_infer, {"any": _expand_dims_kernel},
 
 
 def expand_dims(input, axis=None, name=None, dim=None):
+    """``input`` with a dimension of length 1 inserted at ``axis`` (in ``[-rank - 1, rank]``).
+
+    ``dim`` is TF1's deprecated name of ``axis``; the gradient is reshaped back to ``input``'s shape.
+    """
     axis = dim if axis is None else axis
     if axis is None:
         raise ValueError("expand_dims: axis must be given")
@@ -187,6 +194,10 @@ define_op("Squeeze", _squeeze_infer, {"any": _squeeze_kernel},
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None):
+    """``input`` without its dimensions of length 1: those in ``axis`` (each must be 1), or all of them.
+
+    ``squeeze_dims`` is TF1's deprecated name of ``axis``; the gradient is reshaped back to ``input``'s shape.
+    """
     axis = squeeze_dims if axis is None else axis
     x = convert_to_tensor(input)
     if axis is not None:
@@ -270,6 +281,10 @@ def tile_grad(g, like, multiples):
 
 
 def tile(input, multiples, name=None):
+    """``input`` repeated ``multiples[i]`` times along each dimension i (output dim i = dim i * multiples[i]).
+
+    The gradient sums the copies back.
+    """
     x = convert_to_tensor(input)
     multiples = tuple(int_list_arg(multiples, "multiples", "Tile"))
     return out("Tile", [x], {"multiples": multiples}, name=name, default_name="Tile")

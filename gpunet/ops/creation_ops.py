@@ -103,10 +103,12 @@ def _filled(value, shape, dtype, name, default_name):
 
 
 def zeros(shape, dtype=float32, name=None):
+    """A tensor of ``shape`` (list, tuple or 1-D int tensor) filled with 0, of ``dtype`` (float32)."""
     return _filled(0, shape, dtype, name, "zeros")
 
 
 def ones(shape, dtype=float32, name=None):
+    """A tensor of ``shape`` (list, tuple or 1-D int tensor) filled with 1, of ``dtype`` (float32)."""
     return _filled(1, shape, dtype, name, "ones")
 
 
@@ -126,11 +128,13 @@ define_op("ZerosLike", _like_infer, {"any": _like_kernel("zeros")}, differentiab
 
 
 def ones_like(tensor, dtype=None, name=None, optimize=True):
+    """Ones of ``tensor``'s shape, of ``dtype`` (default: ``tensor``'s); ``optimize`` is accepted for TF1."""
     attrs = {"dtype": None if dtype is None else as_dtype(dtype)}
     return out("OnesLike", [convert_to_tensor(tensor)], attrs, name=name, default_name="ones_like")
 
 
 def zeros_like(tensor, dtype=None, name=None, optimize=True):
+    """Zeros of ``tensor``'s shape, of ``dtype`` (default: ``tensor``'s); ``optimize`` is accepted for TF1."""
     attrs = {"dtype": None if dtype is None else as_dtype(dtype)}
     return out("ZerosLike", [convert_to_tensor(tensor)], attrs, name=name, default_name="zeros_like")
 

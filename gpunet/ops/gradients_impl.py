@@ -16,6 +16,19 @@ __all__ = ["gradients"]
 
 
 def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=True, stop_gradients=None):
+    """Symbolic d(sum(ys))/dx for each x in ``xs``: a list of tensors, None where x does not affect ys.
+
+    Args:
+      ys: a tensor or list of tensors to differentiate.
+      xs: a tensor, variable or list of them to differentiate with respect to.
+      grad_ys: initial gradients for ``ys`` (default: ones of each y's shape).
+      name: the name scope of the gradient ops (default 'gradients').
+      colocate_gradients_with_ops: accepted for TF1; each gradient op goes where its forward op is.
+      stop_gradients: tensors treated as constants (no gradient flows through them).
+
+    Raises:
+      ValueError: ``grad_ys`` and ``ys`` differ in length, or the tensors come from different graphs.
+    """
     ys, xs = _as_list(ys), _as_list(xs)
     ys = [convert_to_tensor(y) for y in ys]
     xs = [_as_x(x) for x in xs]

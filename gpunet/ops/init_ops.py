@@ -17,6 +17,10 @@ __all__ = ["Constant", "Initializer", "Ones", "RandomNormal", "RandomUniform", "
 
 
 class Initializer:
+    """Base of the initializers: ``init(shape, dtype=None, partition_info=None) -> Tensor`` of ``dtype`` (default: the
+    one given at construction, float32).
+    """
+
     def __init__(self, dtype=float32):
         self.dtype = as_dtype(dtype)
 
@@ -28,6 +32,11 @@ class Initializer:
 
 
 class Constant(Initializer):
+    """``constant_initializer(value=0)``: every element ``value``, or ``value`` reshaped when it is an array.
+
+    The value must convert to the dtype without loss (1.5 for an int variable is a TypeError).
+    """
+
     def __init__(self, value=0, dtype=float32, verify_shape=False):
         super().__init__(dtype)
         self.value = value
@@ -41,16 +50,22 @@ class Constant(Initializer):
 
 
 class Zeros(Constant):
+    """``zeros_initializer()``: every element 0."""
+
     def __init__(self, dtype=float32):
         super().__init__(0, dtype)
 
 
 class Ones(Constant):
+    """``ones_initializer()``: every element 1."""
+
     def __init__(self, dtype=float32):
         super().__init__(1, dtype)
 
 
 class RandomNormal(Initializer):
+    """``random_normal_initializer(mean=0.0, stddev=1.0)``: samples from N(mean, stddev ** 2)."""
+
     def __init__(self, mean=0.0, stddev=1.0, seed=None, dtype=float32):
         super().__init__(dtype)
         self.mean, self.stddev, self.seed = mean, stddev, seed
@@ -60,11 +75,19 @@ class RandomNormal(Initializer):
 
 
 class TruncatedNormal(RandomNormal):
+    """``truncated_normal_initializer(mean=0.0, stddev=1.0)``: normal samples redrawn until within two standard
+    deviations of ``mean``.
+    """
+
     def __call__(self, shape, dtype=None, partition_info=None):
         return random_ops.truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype), self.seed)
 
 
 class RandomUniform(Initializer):
+    """``random_uniform_initializer(minval=0.0, maxval=None)``: samples uniform in [minval, maxval) (maxval 1 for floats
+    when None).
+    """
+
     def __init__(self, minval=0.0, maxval=None, seed=None, dtype=float32):
         super().__init__(dtype)
         self.minval, self.maxval, self.seed = minval, maxval, seed
@@ -111,18 +134,22 @@ def _fans(shape):
 
 
 def glorot_uniform_initializer(seed=None, dtype=float32):
+    """Xavier uniform: U(-limit, limit) with limit = sqrt(6 / (fan_in + fan_out))."""
     return VarianceScaling(1.0, "fan_avg", "uniform", seed, dtype)
 
 
 def glorot_normal_initializer(seed=None, dtype=float32):
+    """Xavier normal: a truncated normal of stddev sqrt(2 / (fan_in + fan_out)) (after truncation)."""
     return VarianceScaling(1.0, "fan_avg", "truncated_normal", seed, dtype)
 
 
 def he_normal(seed=None):
+    """He normal: a truncated normal of stddev sqrt(2 / fan_in) (after truncation)."""
     return VarianceScaling(2.0, "fan_in", "truncated_normal", seed)
 
 
 def he_uniform(seed=None):
+    """He uniform: U(-limit, limit) with limit = sqrt(6 / fan_in)."""
     return VarianceScaling(2.0, "fan_in", "uniform", seed)
 
 

@@ -16,21 +16,27 @@ from .broadcast_ops import sum_to_shape_of
 __all__ = ["equal", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_not", "logical_or",
            "logical_xor", "not_equal", "where"]
 
-for _type, _fn in (("Equal", "equal"), ("NotEqual", "not_equal"), ("Less", "less"), ("LessEqual", "less_equal"),
-                   ("Greater", "greater"), ("GreaterEqual", "greater_equal")):
-    define_binary(_type, elementwise(_fn), check=any_dtype, infer=bool_broadcast_infer)
-for _type, _fn in (("LogicalAnd", "logical_and"), ("LogicalOr", "logical_or")):
-    define_binary(_type, elementwise(_fn), check=bools, infer=bool_broadcast_infer)
+for _type, _fn, _doc in (("Equal", "equal", "x == y elementwise (bool)."),
+                         ("NotEqual", "not_equal", "x != y elementwise (bool)."),
+                         ("Less", "less", "x < y elementwise (bool)."),
+                         ("LessEqual", "less_equal", "x <= y elementwise (bool)."),
+                         ("Greater", "greater", "x > y elementwise (bool)."),
+                         ("GreaterEqual", "greater_equal", "x >= y elementwise (bool).")):
+    define_binary(_type, elementwise(_fn), check=any_dtype, infer=bool_broadcast_infer, doc=_doc)
+for _type, _fn, _doc in (("LogicalAnd", "logical_and", "x AND y for bool tensors."),
+                         ("LogicalOr", "logical_or", "x OR y for bool tensors.")):
+    define_binary(_type, elementwise(_fn), check=bools, infer=bool_broadcast_infer, doc=_doc)
 
-equal = public_binary("Equal", "Equal", "x == y elementwise (bool).")
-not_equal = public_binary("NotEqual", "NotEqual", "x != y elementwise (bool).")
-less = public_binary("Less", "Less", "x < y elementwise (bool).")
-less_equal = public_binary("LessEqual", "LessEqual", "x <= y elementwise (bool).")
-greater = public_binary("Greater", "Greater", "x > y elementwise (bool).")
-greater_equal = public_binary("GreaterEqual", "GreaterEqual", "x >= y elementwise (bool).")
-logical_and = public_binary("LogicalAnd", "LogicalAnd", "x AND y for bool tensors.")
-logical_or = public_binary("LogicalOr", "LogicalOr", "x OR y for bool tensors.")
-logical_not = define_unary("LogicalNot", "LogicalNot", elementwise("logical_not"), check=bools)
+equal = public_binary("Equal", "Equal")
+not_equal = public_binary("NotEqual", "NotEqual")
+less = public_binary("Less", "Less")
+less_equal = public_binary("LessEqual", "LessEqual")
+greater = public_binary("Greater", "Greater")
+greater_equal = public_binary("GreaterEqual", "GreaterEqual")
+logical_and = public_binary("LogicalAnd", "LogicalAnd")
+logical_or = public_binary("LogicalOr", "LogicalOr")
+logical_not = define_unary("LogicalNot", "LogicalNot", elementwise("logical_not"), check=bools,
+                           doc="y = not x, elementwise.")
 
 
 def logical_xor(x, y, name="LogicalXor"):

@@ -84,10 +84,12 @@ def _squared_difference_kernel(ctx):
     return lambda x, y: square_fn(subtract_fn(x, y))
 
 
-define_binary("AddV2", elementwise("add"), _add_grad)
-define_binary("Sub", elementwise("subtract"), _sub_grad)
-define_binary("Mul", elementwise("multiply"), _mul_grad)
-define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats)
+define_binary("AddV2", elementwise("add"), _add_grad, doc="x + y with broadcasting.")
+define_binary("Sub", elementwise("subtract"), _sub_grad, doc="x - y with broadcasting.")
+define_binary("Mul", elementwise("multiply"), _mul_grad, doc="x * y with broadcasting.")
+define_binary("RealDiv", elementwise("true_divide"), _div_grad, check=floats, doc="x / y for floating-point tensors.")
+
+
 def _integer_checked(name, check_values):
     """``xp.<name>``, with ``check_values(check, y)`` run first when the inputs are integers: a
     zero divisor or a negative exponent would otherwise give 0 (NumPy, with a warning) or a wrapped
@@ -111,9 +113,11 @@ def _check_exponent(check, y):
         check(y.min() < 0, lambda: "Integers to negative integer powers are not allowed")
 
 
-define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor))
-define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad)
-define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad)
+define_binary("FloorDiv", _integer_checked("floor_divide", check_nonzero_divisor),
+              doc="x // y: the quotient rounded towards -inf (ints stay ints).")
+define_binary("FloorMod", _integer_checked("remainder", check_nonzero_divisor), _floormod_grad,
+              doc="x % y with the sign of y, as Python's %.")
+define_binary("Pow", _integer_checked("power", _check_exponent), _pow_grad, doc="x ** y.")
 
 
 def _truncate_divide_kernel(ctx):
@@ -143,25 +147,27 @@ def _truncate_mod_kernel(ctx):
     return truncate_mod
 
 
-define_binary("TruncateDiv", _truncate_divide_kernel)
-define_binary("TruncateMod", _truncate_mod_kernel)
-define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal))
-define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal))
-define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad)
+define_binary("TruncateDiv", _truncate_divide_kernel, doc="x / y rounded towards zero (C's integer division).")
+define_binary("TruncateMod", _truncate_mod_kernel, doc="The remainder of truncatediv: the sign of x, as C's %.")
+define_binary("Maximum", elementwise("maximum"), _extremum_grad(greater_equal),
+              doc="Elementwise max; the gradient goes to x on ties.")
+define_binary("Minimum", elementwise("minimum"), _extremum_grad(less_equal),
+              doc="Elementwise min; the gradient goes to x on ties.")
+define_binary("SquaredDifference", _squared_difference_kernel, _squared_difference_grad, doc="(x - y) ** 2.")
 
-add = public_binary("AddV2", "Add", "x + y with broadcasting.")
-subtract = public_binary("Sub", "Sub", "x - y with broadcasting.")
-multiply = public_binary("Mul", "Mul", "x * y with broadcasting.")
-realdiv = public_binary("RealDiv", "RealDiv", "x / y for floating-point tensors.")
-floordiv = public_binary("FloorDiv", "floordiv", "x // y: the quotient rounded towards -inf (ints stay ints).")
-floormod = public_binary("FloorMod", "FloorMod", "x % y with the sign of y, as Python's %.")
+add = public_binary("AddV2", "Add")
+subtract = public_binary("Sub", "Sub")
+multiply = public_binary("Mul", "Mul")
+realdiv = public_binary("RealDiv", "RealDiv")
+floordiv = public_binary("FloorDiv", "floordiv")
+floormod = public_binary("FloorMod", "FloorMod")
 mod = floormod
-pow = public_binary("Pow", "Pow", "x ** y.")  # noqa: A001 (TF1's name)
-maximum = public_binary("Maximum", "Maximum", "Elementwise max; the gradient goes to x on ties.")
-minimum = public_binary("Minimum", "Minimum", "Elementwise min; the gradient goes to x on ties.")
-squared_difference = public_binary("SquaredDifference", "SquaredDifference", "(x - y) ** 2.")
-truncatediv = public_binary("TruncateDiv", "TruncateDiv", "x / y rounded towards zero (C's integer division).")
-truncatemod = public_binary("TruncateMod", "TruncateMod", "The remainder of truncatediv: the sign of x, as C's %.")
+pow = public_binary("Pow", "Pow")  # noqa: A001 (TF1's name)
+maximum = public_binary("Maximum", "Maximum")
+minimum = public_binary("Minimum", "Minimum")
+squared_difference = public_binary("SquaredDifference", "SquaredDifference")
+truncatediv = public_binary("TruncateDiv", "TruncateDiv")
+truncatemod = public_binary("TruncateMod", "TruncateMod")
 
 
 def div(x, y, name=None):
@@ -197,27 +203,38 @@ def _round_kernel(ctx):
     return elementwise("rint")(ctx)  # halves to even, as TF1
 
 
-negative = define_unary("Neg", "Neg", elementwise("negative"), lambda op, g: [negative(g)], numbers)
+negative = define_unary("Neg", "Neg", elementwise("negative"), lambda op, g: [negative(g)], numbers, doc="y = -x.")
 abs = define_unary("Abs", "Abs", elementwise("abs"),  # noqa: A001 (TF1's name)
-                   lambda op, g: [multiply(g, sign(op.inputs[0]))], numbers)
-sign = define_unary("Sign", "Sign", elementwise("sign"), lambda op, g: [zeros_like(g)], numbers)
+                   lambda op, g: [multiply(g, sign(op.inputs[0]))], numbers,
+                   doc="y = |x|; the gradient is g * sign(x) (0 at x = 0).")
+sign = define_unary("Sign", "Sign", elementwise("sign"), lambda op, g: [zeros_like(g)], numbers,
+                    doc="y = sign(x): -1 where x < 0, 0 where x == 0, 1 where x > 0; its gradient is 0.")
 square = define_unary("Square", "Square", elementwise("square"),
-                      lambda op, g: [multiply(g, multiply(op.inputs[0], 2))], numbers)
-sqrt = define_unary("Sqrt", "Sqrt", elementwise("sqrt"), lambda op, g: [realdiv(multiply(g, 0.5), op.outputs[0])])
+                      lambda op, g: [multiply(g, multiply(op.inputs[0], 2))], numbers, doc="y = x * x.")
+sqrt = define_unary("Sqrt", "Sqrt", elementwise("sqrt"), lambda op, g: [realdiv(multiply(g, 0.5), op.outputs[0])],
+                    doc="y = sqrt(x) (NaN where x < 0); the gradient is g * 0.5 / y.")
 rsqrt = define_unary("Rsqrt", "Rsqrt", _rsqrt_kernel,
-                     lambda op, g: [multiply(g, multiply(pow(op.outputs[0], 3), -0.5))])
-exp = define_unary("Exp", "Exp", elementwise("exp"), lambda op, g: [multiply(g, op.outputs[0])])
-expm1 = define_unary("Expm1", "Expm1", elementwise("expm1"), lambda op, g: [multiply(g, exp(op.inputs[0]))])
-log = define_unary("Log", "Log", elementwise("log"), lambda op, g: [realdiv(g, op.inputs[0])])
-log1p = define_unary("Log1p", "Log1p", elementwise("log1p"), lambda op, g: [realdiv(g, add(op.inputs[0], 1))])
+                     lambda op, g: [multiply(g, multiply(pow(op.outputs[0], 3), -0.5))],
+                     doc="y = 1 / sqrt(x); the gradient is g * -0.5 * y ** 3.")
+exp = define_unary("Exp", "Exp", elementwise("exp"), lambda op, g: [multiply(g, op.outputs[0])], doc="y = e ** x.")
+expm1 = define_unary("Expm1", "Expm1", elementwise("expm1"), lambda op, g: [multiply(g, exp(op.inputs[0]))],
+                     doc="y = e ** x - 1, accurate for x near 0.")
+log = define_unary("Log", "Log", elementwise("log"), lambda op, g: [realdiv(g, op.inputs[0])],
+                   doc="y = ln(x), the natural logarithm (-inf at 0, NaN where x < 0).")
+log1p = define_unary("Log1p", "Log1p", elementwise("log1p"), lambda op, g: [realdiv(g, add(op.inputs[0], 1))],
+                     doc="y = ln(1 + x), accurate for x near 0.")
 reciprocal = define_unary("Reciprocal", "Reciprocal", elementwise("reciprocal"),
-                          lambda op, g: [negative(multiply(g, square(op.outputs[0])))])
-sin = define_unary("Sin", "Sin", elementwise("sin"), lambda op, g: [multiply(g, cos(op.inputs[0]))])
-cos = define_unary("Cos", "Cos", elementwise("cos"), lambda op, g: [negative(multiply(g, sin(op.inputs[0])))])
+                          lambda op, g: [negative(multiply(g, square(op.outputs[0])))],
+                          doc="y = 1 / x; the gradient is -g * y ** 2.")
+sin = define_unary("Sin", "Sin", elementwise("sin"), lambda op, g: [multiply(g, cos(op.inputs[0]))],
+                   doc="y = sin(x), x in radians.")
+cos = define_unary("Cos", "Cos", elementwise("cos"), lambda op, g: [negative(multiply(g, sin(op.inputs[0])))],
+                   doc="y = cos(x), x in radians.")
 # floor, ceil and round are piecewise constant: no gradient flows through them (TF1 returns None)
-floor = define_unary("Floor", "Floor", elementwise("floor"))
-ceil = define_unary("Ceil", "Ceil", elementwise("ceil"))
-round = define_unary("Round", "Round", _round_kernel, check=numbers)  # noqa: A001 (TF1's name)
+floor = define_unary("Floor", "Floor", elementwise("floor"), doc="y = floor(x): the largest integer <= x.")
+ceil = define_unary("Ceil", "Ceil", elementwise("ceil"), doc="y = ceil(x): the smallest integer >= x.")
+round = define_unary("Round", "Round", _round_kernel, check=numbers,  # noqa: A001 (TF1's name)
+                     doc="y = x rounded to the nearest integer, halves to even (banker's rounding); ints unchanged.")
 
 
 # -- cast -------------------------------------------------------------------------------------------
@@ -244,18 +261,22 @@ def cast(x, dtype, name=None):
 
 
 def to_float(x, name="ToFloat"):
+    """``cast(x, float32)``: TF1's deprecated shorthand."""
     return cast(x, "float32", name=name)
 
 
 def to_double(x, name="ToDouble"):
+    """``cast(x, float64)``: TF1's deprecated shorthand."""
     return cast(x, "float64", name=name)
 
 
 def to_int32(x, name="ToInt32"):
+    """``cast(x, int32)`` (floats truncate toward zero): TF1's deprecated shorthand."""
     return cast(x, "int32", name=name)
 
 
 def to_int64(x, name="ToInt64"):
+    """``cast(x, int64)`` (floats truncate toward zero): TF1's deprecated shorthand."""
     return cast(x, "int64", name=name)
 
 

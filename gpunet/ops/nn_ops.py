@@ -11,12 +11,13 @@ import operator
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype
-from ..graph.registry import define_op
+from ..graph.registry import define_op, get_op_def
 from . import math_ops
 from .array_ops import reshape
 from .creation_ops import zeros_like
 from .linalg_ops import matmul
 from .nn_fused import kernels as fused_or_generic
+from ._elementwise import unary_doc
 from ._helpers import matching_pair, out, same_as_input
 
 __all__ = ["bias_add", "elu", "in_top_k", "l2_loss", "leaky_relu", "relu", "relu6", "selu", "sigmoid",
@@ -39,12 +40,16 @@ def _pair_infer(inputs, attrs):
 
 
 def _unary_builder(op_type, default_name, floats_only=True):
+    """The public ``fn(features, name=None)`` of the activation ``op_type``; its docstring begins with
+    the doc registered with the op."""
     def build(features, name=None):
         x = convert_to_tensor(features)
         if floats_only:
             require_float(x, op_type)
         return out(op_type, [x], name=name, default_name=default_name)
     build.__name__ = default_name.lower()
+    dtypes = "a floating-point dtype" if floats_only else "a number dtype (floating-point or integer)"
+    build.__doc__ = unary_doc(get_op_def(op_type), default_name, "features", dtypes)
     return build
 
 
@@ -68,13 +73,15 @@ def _xp_kernel(fn):
 relu_grad = _backward_op("ReluGrad", lambda ctx: lambda g, y: g * (y > 0),
                          lambda op, gg: [relu_grad(gg, op.inputs[1]), zeros_like(op.inputs[1])])
 define_op("Relu", same_as_input, {"any": _xp_kernel(lambda xp, x: xp.maximum(x, 0))},
-          grad=lambda op, g: [relu_grad(g, op.outputs[0])])
+          grad=lambda op, g: [relu_grad(g, op.outputs[0])],
+          doc="Rectified linear: max(features, 0); the gradient is g where the output is > 0, else 0.")
 relu = _unary_builder("Relu", "Relu", floats_only=False)
 
 relu6_grad = _backward_op("Relu6Grad", lambda ctx: lambda g, x: g * ((x > 0) & (x < 6)),
                           lambda op, gg: [relu6_grad(gg, op.inputs[1]), zeros_like(op.inputs[1])])
 define_op("Relu6", same_as_input, {"any": _xp_kernel(lambda xp, x: xp.clip(x, 0, 6))},
-          grad=lambda op, g: [relu6_grad(g, op.inputs[0])])
+          grad=lambda op, g: [relu6_grad(g, op.inputs[0])],
+          doc="min(max(features, 0), 6); the gradient is g where 0 < features < 6, else 0.")
 relu6 = _unary_builder("Relu6", "Relu6", floats_only=False)
 
 
@@ -100,7 +107,8 @@ define_op("LeakyReluGrad", _pair_infer, {"any": _leaky_grad_kernel},
           grad=lambda op, gg: [_leaky_relu_grad(gg, op.inputs[1], op.attrs["alpha"]),
                                zeros_like(op.inputs[1])])
 define_op("LeakyRelu", same_as_input, {"any": _leaky_kernel},
-          grad=lambda op, g: [_leaky_relu_grad(g, op.inputs[0], op.attrs["alpha"])])
+          grad=lambda op, g: [_leaky_relu_grad(g, op.inputs[0], op.attrs["alpha"])],
+          doc="features where features > 0, alpha * features elsewhere.")
 
 
 def _leaky_relu_grad(g, x, alpha):
@@ -108,6 +116,17 @@ def _leaky_relu_grad(g, x, alpha):
 
 
 def leaky_relu(features, alpha=0.2, name=None):
+    """Leaky rectified linear: ``features`` where it is > 0, ``alpha * features`` elsewhere.
+
+    Args:
+      features: a Tensor of a floating-point dtype.
+      alpha: the slope for negative inputs (a Python number, default 0.2).
+      name: a name for the op (default 'LeakyRelu').
+
+    Returns:
+      A Tensor of the same shape and dtype as ``features``; the gradient is g where features > 0,
+      ``alpha * g`` elsewhere.
+    """
     x = convert_to_tensor(features)
     require_float(x, "LeakyRelu")
     return out("LeakyRelu", [x], {"alpha": float(alpha)}, name=name, default_name="LeakyRelu")
@@ -153,9 +172,12 @@ def _selu_grad(xp, g, y):
 
 elu_grad = _backward_op("EluGrad", _xp_kernel(_elu_grad), _elu_like_grad_grad(lambda gg, y: elu_grad(gg, y)))
 selu_grad = _backward_op("SeluGrad", _xp_kernel(_selu_grad), _elu_like_grad_grad(lambda gg, y: selu_grad(gg, y)))
-define_op("Elu", same_as_input, {"any": _xp_kernel(_elu)}, grad=lambda op, g: [elu_grad(g, op.outputs[0])])
+define_op("Elu", same_as_input, {"any": _xp_kernel(_elu)}, grad=lambda op, g: [elu_grad(g, op.outputs[0])],
+          doc="Exponential linear: features where features > 0, exp(features) - 1 elsewhere.")
 define_op("Selu", same_as_input, {"any": _xp_kernel(lambda xp, x: _elu(xp, x, _SELU_ALPHA, _SELU_SCALE))},
-          grad=lambda op, g: [selu_grad(g, op.outputs[0])])
+          grad=lambda op, g: [selu_grad(g, op.outputs[0])],
+          doc="Scaled exponential linear: scale * (features where features > 0, alpha * (exp(features) - 1) "
+              "elsewhere), with alpha = 1.6732632423543772 and scale = 1.0507009873554805.")
 elu = _unary_builder("Elu", "Elu")
 selu = _unary_builder("Selu", "Selu")
 
@@ -193,10 +215,12 @@ def _tanh_grad_grad(op, gg):
 sigmoid_grad = _backward_op("SigmoidGrad", lambda ctx: lambda y, g: g * y * (1 - y), _sigmoid_grad_grad)
 tanh_grad = _backward_op("TanhGrad", lambda ctx: lambda y, g: g * (1 - y * y), _tanh_grad_grad)
 define_op("Sigmoid", same_as_input, fused_or_generic("Sigmoid", _sigmoid_kernel),
-          grad=lambda op, g: [sigmoid_grad(op.outputs[0], g)])
-define_op("Tanh", same_as_input, {"any": lambda ctx: ctx.xp.tanh}, grad=lambda op, g: [tanh_grad(op.outputs[0], g)])
+          grad=lambda op, g: [sigmoid_grad(op.outputs[0], g)],
+          doc="y = 1 / (1 + exp(-features)), without overflow; the gradient is g * y * (1 - y).")
+define_op("Tanh", same_as_input, {"any": lambda ctx: ctx.xp.tanh}, grad=lambda op, g: [tanh_grad(op.outputs[0], g)],
+          doc="y = tanh(features), the hyperbolic tangent; the gradient is g * (1 - y ** 2).")
 
-sigmoid = _unary_builder("Sigmoid", "Sigmoid")  # 1 / (1 + exp(-x)), without overflow for large negative x
+sigmoid = _unary_builder("Sigmoid", "Sigmoid")
 tanh = _unary_builder("Tanh", "Tanh")
 
 
@@ -217,7 +241,8 @@ def _softplus_grad_kernel(ctx):
 
 softplus_grad = _backward_op("SoftplusGrad", _softplus_grad_kernel, _softplus_grad_grad)
 define_op("Softplus", same_as_input, fused_or_generic("Softplus", _softplus_kernel),
-          grad=lambda op, g: [softplus_grad(g, op.inputs[0])])
+          grad=lambda op, g: [softplus_grad(g, op.inputs[0])],
+          doc="y = log(exp(features) + 1), without overflow; the gradient is g * sigmoid(features).")
 softplus = _unary_builder("Softplus", "Softplus")
 
 

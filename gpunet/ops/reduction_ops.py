@@ -15,6 +15,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, int64
 from ..graph.registry import define_op
+from ._elementwise import require_doc
 from ._helpers import dims_text, int_list_arg, op_scope, out, rank_of, single_axis
 from .array_ops import reshape, reshape_like, stop_gradient
 from .logic_ops import equal, not_equal
@@ -67,14 +68,17 @@ def reduce_infer(inputs, attrs):
     return [(dtype, tuple(d for i, d in enumerate(shape) if i not in axes))]
 
 
-def reduction(op_type, kernel, grad=None, check=_check_numbers):
-    """Define the reduction ``op_type`` (``kernel(ctx)`` reads attrs ``axis``/``keepdims``); return
-    its TF1-style builder ``(input_tensor, axis=None, keepdims=None, name=None, ...)``."""
+def reduction(op_type, kernel, grad=None, check=_check_numbers, *, doc):
+    """Define the reduction ``op_type`` (``kernel(ctx)`` reads attrs ``axis``/``keepdims``; ``doc``: what
+    it computes, one line); return its TF1-style builder ``(input_tensor, axis=None, keepdims=None,
+    name=None, ...)``, whose docstring the OpDef's doc begins."""
+    require_doc(op_type, doc)
+
     def infer(inputs, attrs):
         check(op_type, inputs[0])
         return reduce_infer(inputs, attrs)
 
-    define_op(op_type, infer, {"any": kernel}, grad=grad, differentiable=grad is not None)
+    op_def = define_op(op_type, infer, {"any": kernel}, grad=grad, differentiable=grad is not None, doc=doc)
 
     def build(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         x = convert_to_tensor(input_tensor)
@@ -83,7 +87,21 @@ def reduction(op_type, kernel, grad=None, check=_check_numbers):
         attrs = {"axis": reduction_axes(axis, x, op_type), "keepdims": keep}
         return out(op_type, [x], attrs, name=name, default_name=op_type)
     build.__name__ = f"reduce_{op_type.lower()}"
+    build.__doc__ = _reduction_doc(op_def, "bool" if check is _check_bools else "a number dtype")
     return build
+
+
+def _reduction_doc(op_def, dtypes):
+    gradient = "" if op_def.grad else "\n\nNot differentiable: its gradient is None, as in TF1."
+    return (f"{op_def.doc}{gradient}\n\n"
+            f"Args:\n"
+            f"  input_tensor: the Tensor to reduce, of {dtypes}.\n"
+            f"  axis: the dimensions to reduce (an int, a list of ints or a constant tensor, each in\n"
+            f"    [-rank, rank)); None (the default) reduces all of them.\n"
+            f"  keepdims: if true, the reduced dimensions stay, with length 1.\n"
+            f"  name: a name for the op (default {op_def.type!r}).\n"
+            f"  reduction_indices, keep_dims: TF1's deprecated names of ``axis`` and ``keepdims``.\n\n"
+            f"Returns:\n  The reduced Tensor, of the input's dtype.")
 
 
 def _xp_reduce(fn_name, pass_dtype=False):
@@ -225,13 +243,24 @@ def _prod_grad(op, g):
 
 
 # -- the reductions -------------------------------------------------------------------------------
-reduce_sum = reduction("Sum", _xp_reduce("sum", pass_dtype=True), _sum_grad)
-reduce_mean = reduction("Mean", _mean_kernel, _mean_grad)
-reduce_max = reduction("Max", _extremum_kernel("amax", _lowest), _extremum_grad)
-reduce_min = reduction("Min", _extremum_kernel("amin", _highest), _extremum_grad)
-reduce_prod = reduction("Prod", _xp_reduce("prod", pass_dtype=True), _prod_grad)
-reduce_all = reduction("All", _xp_reduce("all"), check=_check_bools)
-reduce_any = reduction("Any", _xp_reduce("any"), check=_check_bools)
+reduce_sum = reduction("Sum", _xp_reduce("sum", pass_dtype=True), _sum_grad,
+                       doc="The sum of the elements over ``axis`` (0 over an empty axis); ints stay ints.")
+reduce_mean = reduction("Mean", _mean_kernel, _mean_grad,
+                        doc="The mean of the elements over ``axis`` (NaN over an empty axis); for integers the "
+                            "quotient is truncated toward zero, as in TF1.")
+reduce_max = reduction("Max", _extremum_kernel("amax", _lowest), _extremum_grad,
+                       doc="The largest element over ``axis`` (the dtype's lowest value, -inf for floats, over an "
+                           "empty axis); tied maxima share the gradient equally.")
+reduce_min = reduction("Min", _extremum_kernel("amin", _highest), _extremum_grad,
+                       doc="The smallest element over ``axis`` (the dtype's highest value, +inf for floats, over "
+                           "an empty axis); tied minima share the gradient equally.")
+reduce_prod = reduction("Prod", _xp_reduce("prod", pass_dtype=True), _prod_grad,
+                        doc="The product of the elements over ``axis`` (1 over an empty axis); the gradient is "
+                            "exact where inputs are zero.")
+reduce_all = reduction("All", _xp_reduce("all"), check=_check_bools,
+                       doc="Logical AND of the elements over ``axis`` (True over an empty axis).")
+reduce_any = reduction("Any", _xp_reduce("any"), check=_check_bools,
+                       doc="Logical OR of the elements over ``axis`` (False over an empty axis).")
 
 
 def reduce_logsumexp(input_tensor, axis=None, keepdims=False, name=None, reduction_indices=None, keep_dims=None):

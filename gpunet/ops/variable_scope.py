@@ -68,6 +68,7 @@ def _graph_state(graph):
 
 
 def get_variable_scope() -> VariableScope:
+    """The current VariableScope of the default graph (the root scope, name '', outside any)."""
     return _graph_state(get_default_graph())["current"]
 
 

@@ -41,6 +41,7 @@ def create_global_step(graph=None):
 
 
 def get_or_create_global_step(graph=None):
+    """The global step of ``graph`` (default graph), created (a 0 int64 scalar variable) if there is none."""
     graph = graph or get_default_graph()
     found = get_global_step(graph)
     return create_global_step(graph) if found is None else found
