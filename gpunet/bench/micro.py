@@ -1,4 +1,4 @@
-"""``python -m gpunet.bench``: runs the benchmarks in bench/ and prints gpunet/NumPy ratios.
+"""``gpunet-bench micro`` (also ``python -m gpunet.bench``): runs the benchmarks in bench/ and prints gpunet/NumPy ratios.
 
 Runs ``pytest bench`` with pytest-benchmark enabled (from a source checkout), writes its JSON to
 ``--json`` (default ``.benchmarks/latest.json``) and prints one row per benchmark group: the
@@ -29,7 +29,7 @@ TARGETS = {
 
 def bench_dir() -> Path:
     """bench/ beside the gpunet package (a source checkout or an editable install)."""
-    folder = Path(__file__).resolve().parent.parent / "bench"
+    folder = Path(__file__).resolve().parents[2] / "bench"
     if not (folder / "__init__.py").is_file():
         raise FileNotFoundError(f"the benchmarks live in bench/ of a gpunet source checkout; not found at {folder}")
     return folder
@@ -102,7 +102,7 @@ def _time(seconds) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gpunet.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="gpunet-bench micro", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON})")
     parser.add_argument("--table", metavar="PATH", help="only print the table of an earlier run's JSON")
     args, pytest_args = parser.parse_known_args(argv)
