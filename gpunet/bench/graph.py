@@ -14,13 +14,19 @@ from gpunet.parallel import ReplicatedTrainer, split_batch
 from .data import NUM_CLASSES
 from .models import ModelSpec
 
-__all__ = ["BenchGraph", "OPTIMIZERS", "build"]
+__all__ = ["BenchGraph", "GraphOptions", "OPTIMIZERS", "build", "default_learning_rate"]
 
 OPTIMIZERS = {
     "sgd": lambda rate: gn.train.GradientDescentOptimizer(rate),
-    "momentum": lambda rate: gn.train.MomentumOptimizer(rate * 0.25, 0.9),  # momentum 0.9 steps ~10x further
-    "adam": lambda rate: gn.train.AdamOptimizer(rate * 0.02),  # Adam's steps are larger: 0.001 for 0.05
+    "momentum": lambda rate: gn.train.MomentumOptimizer(rate, 0.9),
+    "adam": lambda rate: gn.train.AdamOptimizer(rate),
 }
+
+
+def default_learning_rate(model: ModelSpec, optimizer: str) -> float:
+    """The model's SGD rate; a quarter of it with momentum 0.9 (whose steps go ~10x further); 0.002 for
+    Adam, whose step size does not scale with the gradient."""
+    return {"sgd": model.learning_rate, "momentum": model.learning_rate / 4, "adam": 0.002}[optimizer]
 
 
 @dataclass

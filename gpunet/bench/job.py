@@ -8,7 +8,7 @@ import gpunet as gn
 
 from . import data, records
 from .flags import FlagError, device_sets, run_parser
-from .graph import GraphOptions
+from .graph import GraphOptions, default_learning_rate
 from .models import MODELS
 from .report import Printer, scaling_rows
 from .runner import RunSpec, run_configuration
@@ -69,7 +69,7 @@ def _spec(args, model, shape, devices):
     batch = args.global_batch_size // len(devices) if args.global_batch_size else args.batch_size
     host = "/cpu:0" if args.local_parameter_device == "cpu" else devices[0]
     options = GraphOptions(model, shape, devices, args.variable_update, host, args.optimizer,
-                           args.learning_rate or model.learning_rate, args.forward_only, args.width)
+                           args.learning_rate or default_learning_rate(model, args.optimizer), args.forward_only, args.width)
     return RunSpec(options, args.data, batch, args.num_batches, args.num_warmup_batches, args.display_every,
                    args.seed, args.trace, args.log_device_placement)
 
