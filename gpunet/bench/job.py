@@ -2,6 +2,7 @@
 then runs one configuration per device set and reports each, and a scaling table for several."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import gpunet as gn
@@ -62,14 +63,17 @@ def plan_runs(args):
     spec = MODELS[args.model]
     shape = data.image_shape(args.data, spec.image_size, spec.channels, args.image_size)
     _check_data(args.data)
+    for flag, path in (("--json", args.json), ("--trace", args.trace)):
+        _check_writable(flag, path)
     return [_spec(args, spec, shape, devices) for devices in sets], supply
 
 
 def _spec(args, model, shape, devices):
     batch = args.global_batch_size // len(devices) if args.global_batch_size else args.batch_size
     host = "/cpu:0" if args.local_parameter_device == "cpu" else devices[0]
-    options = GraphOptions(model, shape, devices, args.variable_update, host, args.optimizer,
-                           args.learning_rate or default_learning_rate(model, args.optimizer), args.forward_only, args.width)
+    rate = args.learning_rate or default_learning_rate(model, args.optimizer)
+    options = GraphOptions(model, shape, devices, args.variable_update, host, args.optimizer, rate,
+                           args.forward_only, args.width)
     return RunSpec(options, args.data, batch, args.num_batches, args.num_warmup_batches, args.display_every,
                    args.seed, args.trace, args.log_device_placement)
 
@@ -111,6 +115,19 @@ def _check_count(supply, needed):
             raise FlagError(f"asked for {needed} GPUs, more than virtual GPUs can stand in for") from None
     elif needed > supply.count:
         raise FlagError(f"asked for {needed} GPUs (up to /gpu:{needed - 1}), but this machine has {supply.count}")
+
+
+def _check_writable(flag, path):
+    """The results must have somewhere to go before any work starts (a read-only /results mount...)."""
+    if not path:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as exc:
+        raise FlagError(f"{flag} {path}: cannot create its folder ({exc.strerror})") from None
+    if not os.access(folder, os.W_OK) or os.path.isdir(path):
+        raise FlagError(f"{flag} {path}: cannot write there")
 
 
 def _check_data(name):

@@ -14,8 +14,8 @@ SIZES = {"lenet": 12, "resnet20": 8, "vgg11-small": 16}  # small images keep the
 def run(model, update="parameter_server", optimizer="adam", steps=50, forward_only=False, host="/cpu:0"):
     spec = models.MODELS[model]
     shape = data.image_shape("synthetic", spec.image_size, spec.channels, SIZES.get(model))
-    options = graph.GraphOptions(spec, shape, ("/gpu:0", "/gpu:1"), update, host, optimizer, graph.default_learning_rate(spec, optimizer),
-                                 forward_only, 4)
+    rate = graph.default_learning_rate(spec, optimizer)
+    options = graph.GraphOptions(spec, shape, ("/gpu:0", "/gpu:1"), update, host, optimizer, rate, forward_only, 4)
     job = runner.RunSpec(options, "synthetic", 8, steps, 0, 10, seed=3)
     return runner.run_configuration(job, Printer(io.StringIO()))
 

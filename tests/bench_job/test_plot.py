@@ -61,3 +61,14 @@ def test_plot_rejects_what_is_not_a_results_file(tmp_path, content, message):
     assert result.returncode == 2 and not (tmp_path / "x.png").exists()
     (line,) = result.stderr.splitlines()
     assert line.startswith("gpunet-bench plot: error: cannot read the results: ") and message in line
+
+
+def test_micro_is_a_subcommand_and_the_old_invocation_still_works(tmp_path):
+    report = {"datetime": "2026-01-02T03:04:05", "machine_info": {"cpu": {"brand_raw": "Test CPU"}},
+              "benchmarks": [{"group": "session-run-tiny-fed", "extra_info": {"impl": "gpunet"},
+                              "stats": {"median": 9e-6, "min": 8e-6}}]}
+    path = tmp_path / "micro.json"
+    path.write_text(json.dumps(report))
+    new, old = bench("micro", "--table", str(path)), bench("--table", str(path))
+    assert new.returncode == 0 == old.returncode and new.stdout == old.stdout
+    assert "Test CPU" in new.stdout and "session-run-tiny-fed" in new.stdout

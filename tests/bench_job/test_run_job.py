@@ -121,3 +121,11 @@ def test_unknown_command_and_help():
     assert result.returncode == 2
     assert result.stderr.strip() == "gpunet-bench: error: unknown command 'train' (choose from run, plot, micro)"
     assert bench("--help").stdout.splitlines()[0] == "usage: gpunet-bench {run,plot,micro} ..."
+
+
+def test_an_unwritable_results_path_is_a_bad_flag(tmp_path):
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    result = bench("run", "--json", str(folder))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip() == f"gpunet-bench run: error: --json {folder}: cannot write there"
