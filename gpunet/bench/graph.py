@@ -59,8 +59,14 @@ class GraphOptions:
 def build(options: GraphOptions) -> BenchGraph:
     """A fresh default graph holding the benchmark step of ``options``."""
     gn.reset_default_graph()
-    images = gn.placeholder(gn.float32, [None, *options.shape], name="images")
-    labels = gn.placeholder(gn.int32, [None], name="labels")
+    with gn.device("/cpu:0"):  # the input is fed on the host, as an input pipeline would deliver it
+        images = gn.placeholder(gn.float32, [None, *options.shape], name="images")
+        labels = gn.placeholder(gn.int32, [None], name="labels")
+    with gn.device(options.host):  # ops no replica claims (the grouping ops) run where the parameters live
+        return _build(options, images, labels)
+
+
+def _build(options, images, labels):
 
     def tower_loss(x, y):
         logits = options.spec.build(x, NUM_CLASSES, options.width)

@@ -2,6 +2,7 @@
 with them, for the three variable updates; the scaling table of ``--num_gpus 1,2``; bad flags."""
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -129,3 +130,19 @@ def test_an_unwritable_results_path_is_a_bad_flag(tmp_path):
     result = bench("run", "--json", str(folder))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == f"gpunet-bench run: error: --json {folder}: cannot write there"
+
+
+def test_named_devices_forward_only_on_digits_with_placement_logged(tmp_path):
+    out = tmp_path / "forward.json"
+    result = bench("run", "--model", "resnet20", "--data", "digits", "--devices", "/gpu:1,/gpu:2", "--forward_only",
+                   "--log_device_placement", "--local_parameter_device", "gpu", "--variable_update", "replicated",
+                   "--num_batches", "4", "--display_every", "2", "--json", str(out), *SMALL)
+    assert result.returncode == 0, result.stderr
+    assert "so 3 virtual GPU(s) in host memory stand in" in result.stdout
+    assert "  /gpu:0 ->" not in result.stdout  # the mapping lists the devices the job uses
+    placed = re.findall(r"^\S+: \(\w+\): (/job:\S+)$", result.stderr, flags=re.MULTILINE)  # TF1's lines
+    assert placed and set(placed) == {f"/job:localhost/replica:0/task:0/device:GPU:{i}" for i in (1, 2)}
+    (record,) = json.loads(out.read_text())["records"]
+    assert record["configuration"]["image_shape"] == [8, 8, 1] and record["configuration"]["forward_only"] is True
+    assert record["devices"] == ["/gpu:1", "/gpu:2"] and record["configuration"]["local_parameter_device"] == "/gpu:1"
+    assert [line[0] for line in step_lines(result.stdout)] == [2, 4]
