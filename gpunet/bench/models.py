@@ -16,7 +16,8 @@ __all__ = ["MODELS", "ModelSpec"]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A model's builder and its synthetic input: ``image_size`` square images of ``channels``."""
+    """A model's builder, its synthetic input (``image_size`` square images of ``channels``) and its SGD
+    learning rate (graph.default_learning_rate derives the momentum and Adam ones)."""
 
     name: str
     build: object
