@@ -1,4 +1,4 @@
-"""``python -m gpunet.bench``: runs the benchmarks in bench/ and prints gpunet/NumPy ratios.
+"""``gpunet-bench micro`` (also ``python -m gpunet.bench``): runs bench/, prints gpunet/NumPy ratios.
 
 Runs ``pytest bench`` with pytest-benchmark enabled (from a source checkout), writes its JSON to
 ``--json`` (default ``.benchmarks/latest.json``) and prints one row per benchmark group: the
@@ -13,6 +13,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+__all__ = ["TARGETS", "bench_dir", "format_table", "main", "ratio_rows", "run_benchmarks"]
 
 DEFAULT_JSON = os.path.join(".benchmarks", "latest.json")
 
@@ -29,13 +31,14 @@ TARGETS = {
 
 def bench_dir() -> Path:
     """bench/ beside the gpunet package (a source checkout or an editable install)."""
-    folder = Path(__file__).resolve().parent.parent / "bench"
+    folder = Path(__file__).resolve().parents[2] / "bench"
     if not (folder / "__init__.py").is_file():
         raise FileNotFoundError(f"the benchmarks live in bench/ of a gpunet source checkout; not found at {folder}")
     return folder
 
 
 def run_benchmarks(json_path, pytest_args) -> int:
+    """Runs ``pytest bench`` with pytest-benchmark on, its JSON to ``json_path``; pytest's exit status."""
     folder = bench_dir()
     Path(json_path).parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -74,6 +77,7 @@ def ratio_rows(report) -> list[dict]:
 
 
 def format_table(rows) -> str:
+    """The rows of ``ratio_rows`` as an aligned text table."""
     header = ("benchmark group", "gpunet (median)", "NumPy/baseline", "ratio", "ratio of mins", "target", "")
     table = [header]
     for r in rows:
@@ -102,7 +106,8 @@ def _time(seconds) -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m gpunet.bench", description=__doc__.split("\n\n")[0])
+    """Runs the micro-benchmarks (or reads an earlier run with ``--table``) and prints the table."""
+    parser = argparse.ArgumentParser(prog="gpunet-bench micro", description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", default=DEFAULT_JSON, help=f"where to write the results (default {DEFAULT_JSON})")
     parser.add_argument("--table", metavar="PATH", help="only print the table of an earlier run's JSON")
     args, pytest_args = parser.parse_known_args(argv)
