@@ -44,6 +44,58 @@ class _KerasMomentum(gn.train.Optimizer):
             return var.assign_add(step, read_value=False)
 
 
+class _KerasAdagrad(gn.train.Optimizer):
+    """tf_keras's Adagrad: ``accum += grad ** 2; var -= lr * grad / sqrt(accum + epsilon)`` (epsilon inside
+    the root, so an accumulator starting at 0 is allowed). Slot ``<var>/<name>`` ("accumulator")."""
+
+    def __init__(self, learning_rate, initial_accumulator_value, epsilon, name):
+        super().__init__(False, name)
+        self._learning_rate, self._initial, self._epsilon = learning_rate, initial_accumulator_value, epsilon
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._get_or_make_slot(v, self._initial, "accumulator", self._name)
+
+    def _apply_dense(self, grad, var):
+        accumulator = self.get_slot(var, "accumulator")
+        new_accumulator = accumulator.value() + grad * grad
+        lr = self._hyper(self._learning_rate, var, "learning_rate")
+        step = lr * grad / gn.sqrt(new_accumulator + self._hyper(self._epsilon, var, "epsilon"))
+        with gn.control_dependencies([accumulator.assign(new_accumulator, read_value=False)]):
+            return var.assign_sub(step, read_value=False)
+
+
+class _KerasAdam(gn.train.Optimizer):
+    """tf_keras's Adam (and AMSGrad): ``m += (grad - m) * (1 - beta_1); v += (grad ** 2 - v) * (1 - beta_2)``,
+    ``var -= m * lr * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t) / (sqrt(v) + epsilon)`` with ``t`` the
+    step counted by ``iterations`` (so the optimizer's whole state is its slots and ``iterations``)."""
+
+    def __init__(self, learning_rate, hyper, iterations, name):
+        super().__init__(False, name)
+        self._learning_rate, self._h, self._iterations = learning_rate, hyper, iterations
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            for slot in ("m", "v", "vhat") if self._h["amsgrad"] else ("m", "v"):
+                self._zeros_slot(v, slot, self._name)
+
+    def _apply_dense(self, grad, var):
+        h, m, v = self._h, self.get_slot(var, "m"), self.get_slot(var, "v")
+        beta_1, beta_2 = self._hyper(h["beta_1"], var, "beta_1"), self._hyper(h["beta_2"], var, "beta_2")
+        t = gn.cast(self._iterations.value() + 1, var.dtype)
+        alpha = self._hyper(self._learning_rate, var, "learning_rate") * gn.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        new_m = m.value() + (grad - m.value()) * (1 - beta_1)
+        new_v = v.value() + (grad * grad - v.value()) * (1 - beta_2)
+        assigns = [m.assign(new_m, read_value=False), v.assign(new_v, read_value=False)]
+        if h["amsgrad"]:
+            v_hat = self.get_slot(var, "vhat")
+            new_v = gn.maximum(v_hat.value(), new_v)
+            assigns.append(v_hat.assign(new_v, read_value=False))
+        step = new_m * alpha / (gn.sqrt(new_v) + self._hyper(h["epsilon"], var, "epsilon"))
+        with gn.control_dependencies(assigns):
+            return var.assign_sub(step, read_value=False)
+
+
 class Optimizer:
     """A Keras 2 optimizer: hyperparameters now, a graph optimizer when a model compiles."""
 
@@ -119,12 +171,15 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """``accum += grad ** 2; var -= lr * grad / sqrt(accum)``; the accumulator starts at 0.1."""
+    """``accum += grad ** 2; var -= lr * grad / sqrt(accum + epsilon)``; the accumulator starts at 0.1."""
 
     _defaults = {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7}
 
     def _graph_optimizer(self, learning_rate):
-        return gn.train.AdagradOptimizer(learning_rate, self.hyper["initial_accumulator_value"], name=self.name)
+        h = self.hyper
+        if h["initial_accumulator_value"] < 0:
+            raise ValueError(f"initial_accumulator_value must be non-negative: {h['initial_accumulator_value']}")
+        return _KerasAdagrad(learning_rate, h["initial_accumulator_value"], h["epsilon"], name=self.name)
 
 
 class RMSprop(Optimizer):
@@ -139,13 +194,13 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with Keras's epsilon 1e-7 (``beta_1`` 0.9, ``beta_2`` 0.999)."""
+    """Adam with Keras's epsilon 1e-7 (``beta_1`` 0.9, ``beta_2`` 0.999); ``amsgrad=True`` divides by the
+    running maximum of ``v``."""
 
-    _defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+    _defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
 
     def _graph_optimizer(self, learning_rate):
-        h = self.hyper
-        return gn.train.AdamOptimizer(learning_rate, h["beta_1"], h["beta_2"], h["epsilon"], name=self.name)
+        return _KerasAdam(learning_rate, self.hyper, self.iterations, name=self.name)
 
 
 _BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
