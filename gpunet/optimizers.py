@@ -113,6 +113,7 @@ class Optimizer:
         self.hyper = {k: hyper.get(k, v) for k, v in self._defaults.items() if k != "learning_rate"}
         self.name = name or type(self).__name__
         self.iterations = None
+        self._updater, self._updater_graph = None, None  # one graph optimizer per graph: train steps share slots
 
     @property
     def lr(self):
@@ -146,9 +147,26 @@ class Optimizer:
         with gn.name_scope(None), gn.variable_scope(None, default_name=self.name):
             if self.iterations is None:
                 self.iterations = gn.Variable(0, dtype=gn.int64, name="iterations", trainable=False)
-            optimizer = self._graph_optimizer(self._current_learning_rate())
+            if self._updater is None or self._updater_graph is not gn.get_default_graph():
+                self._updater = self._graph_optimizer(self._current_learning_rate())
+                self._updater_graph = gn.get_default_graph()
+            optimizer = self._updater
             pairs = grads_and_vars(optimizer) if callable(grads_and_vars) else grads_and_vars
             return optimizer.apply_gradients(self._clip(pairs), global_step=self.iterations)
+
+    def state_variables(self, var_list):
+        """``[(name, variable)]``: the optimizer's whole state for ``var_list`` — ``'iterations'``, then
+        ``'<i>/<slot>'`` for each slot of ``var_list[i]`` (by slot name). Empty before any training step
+        was built."""
+        if self.iterations is None or self._updater is None:
+            return []
+        state = [("iterations", self.iterations)]
+        for i, var in enumerate(var_list):
+            for slot in self._updater.get_slot_names():
+                found = self._updater.get_slot(var, slot)
+                if found is not None:
+                    state.append((f"{i}/{slot}", found))
+        return state
 
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate, "decay": self.decay, **self.hyper}

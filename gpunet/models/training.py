@@ -14,7 +14,9 @@ from gpunet import optimizers
 from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import unpack
 
+from . import optimizer_state
 from .data import batches, split_validation, standardize
+from .saving import weight_keys
 
 __all__ = ["TrainingMixin"]
 
@@ -142,6 +144,7 @@ class TrainingMixin:
         fetches = [total] + values
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
+            optimizer_state.apply_pending(self, weight_keys(self))
         return _Function(self.inputs + targets, fetches, training=mode == "train")
 
     def _train_op(self, total, targets):
