@@ -133,9 +133,11 @@ class Model(TrainingMixin, Layer):
         """The weights as safetensors at ``filepath`` (``.safetensors`` added when it has no extension)."""
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath, by_name=False):
-        """Load weights saved by save_weights/save; every shape is checked before any is assigned."""
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Load weights saved by save_weights/save; every shape is checked before any is assigned.
+        ``by_name=True`` loads into the layers of the same name (``skip_mismatch=True`` skips, with a
+        warning, those whose weights do not fit)."""
+        saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
 
 def _layer_name(tensor, default):

@@ -18,7 +18,7 @@ from gpunet import layers as layers_module
 from gpunet.layers.base import to_list
 from gpunet.layers.core import Lambda
 
-from . import optimizer_state
+from . import by_name_loading, optimizer_state
 
 __all__ = ["FORMAT", "atomic_write", "deserialize_layer", "functional_config", "functional_from_config", "load_model",
            "load_weights", "save_model", "save_weights", "sequential_config", "sequential_from_config",
@@ -143,8 +143,13 @@ def _check_match(model, path, keys, arrays):
                          f"{len(mine)})")
 
 
-def load_weights(model, filepath, data=None):
-    """Check the whole file (digest, count, shapes), then assign every weight."""
+def load_weights(model, filepath, data=None, by_name=False, skip_mismatch=False):
+    """Check the whole file (digest, count, shapes), then assign every weight. ``by_name`` (Keras 2):
+    load into the layers whose names appear in the file, whatever the architecture; ``skip_mismatch``
+    then skips (with a warning) layers whose weight count or shapes differ instead of raising."""
+    if skip_mismatch and not by_name:
+        raise ValueError("When calling model.load_weights, skip_mismatch can only be set to True when by_name is "
+                         "True.")
     path = os.fspath(filepath)
     if data is None:
         if not os.path.splitext(path)[1] and not os.path.exists(path):
@@ -152,6 +157,9 @@ def load_weights(model, filepath, data=None):
         with open(path, "rb") as f:
             data = f.read()
     keys, arrays = _read_weights(path, data)
+    if by_name:
+        by_name_loading.load_by_name(model, path, weight_keys(model), keys, arrays, skip_mismatch)
+        return
     _check_match(model, path, keys, arrays)
     model.set_weights(arrays)
 
