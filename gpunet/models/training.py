@@ -61,6 +61,7 @@ class TrainingMixin:
         metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._functions = {}
+        self._pending_optimizer_state = None  # a new optimizer starts fresh (load_model restores after compiling)
 
     # -- the compiled graph ------------------------------------------------------------------------
     def _per_output(self, value, default, what):

@@ -120,3 +120,31 @@ def test_altered_optimizer_state_is_refused(tmp_path):
     (tmp_path / "m.json").write_text(json.dumps(document))
     with pytest.raises(gn.errors.DataLossError, match="optimizer state does not match the SHA-256"):
         gn.models.load_model(str(tmp_path / "m"))
+
+
+def test_recompiling_a_loaded_model_starts_a_fresh_optimizer(tmp_path):
+    x, y = _data()
+    model = _model("adam")
+    model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+    model.save(str(tmp_path / "m"))
+    K.clear_session()
+    loaded = gn.models.load_model(str(tmp_path / "m"))
+    loaded.compile(gn.optimizers.SGD(0.01), "mse")
+    loaded.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    assert K.get_value(loaded.optimizer.iterations) == 4
+
+
+def test_loaded_state_that_does_not_fit_the_optimizer_is_refused(tmp_path):
+    x, y = _data()
+    model = _model("adam")
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    model.save(str(tmp_path / "m"))
+    document = json.loads((tmp_path / "m.json").read_text())
+    document["training_config"]["optimizer"] = {"class_name": "SGD", "config": {"learning_rate": 0.1,
+                                                                                 "momentum": 0.9}}
+    (tmp_path / "m.json").write_text(json.dumps(document))
+    K.clear_session()
+    loaded = gn.models.load_model(str(tmp_path / "m"))
+    with pytest.raises(ValueError, match=r"Cannot restore the optimizer state saved in .*m.safetensors: the model's "
+                                         r"optimizer has state \['optimizer/batch_normalization/beta/momentum'"):
+        loaded.fit(x, y, batch_size=16, epochs=1, verbose=0)
