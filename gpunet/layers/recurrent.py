@@ -11,8 +11,10 @@ __all__ = ["LSTM"]
 
 
 class LSTM(Layer):
-    """Long short-term memory over inputs ``(batch, timesteps, features)``; gates i, f, c, o;
-    recurrent activation sigmoid; the forget-gate bias starts at 1 (``unit_forget_bias``)."""
+    """Long short-term memory over inputs ``(batch, timesteps, features)`` (``timesteps`` may be None: the
+    steps run in a ``gn.while_loop``); gates i, f, c, o; recurrent activation sigmoid; the forget-gate bias
+    starts at 1 (``unit_forget_bias``). ``layer(x, initial_state=[h, c])`` records the states as inputs of
+    the call; ``go_backwards`` reads the sequence last step first (and returns outputs in that order)."""
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
