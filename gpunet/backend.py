@@ -109,15 +109,19 @@ def phase_feed(training):
 
 
 def in_train_phase(training_value, inference_value, training=None):
-    """``training_value`` while training (learning phase 1), else ``inference_value``: both are
-    computed, the phase selects (no control flow needed)."""
+    """``training_value`` while training (learning phase 1), else ``inference_value``. Either may be
+    a callable building the value: under a phase tensor the two sit in a ``gn.cond``, so only the
+    taken branch's ops run (no random mask at inference)."""
     phase = learning_phase() if training is None else training
-    if isinstance(phase, bool):
-        return training_value if phase else inference_value
-    if isinstance(phase, (int, np.integer)):
-        return training_value if phase else inference_value
-    on = gn.cast(phase, training_value.dtype)
-    return inference_value + on * (training_value - inference_value)
+    if isinstance(phase, (bool, int, np.integer)):
+        return _built(training_value if phase else inference_value)
+    if not phase.dtype.is_bool:
+        phase = gn.cast(phase, gn.bool)
+    return gn.cond(phase, lambda: _built(training_value), lambda: _built(inference_value))
+
+
+def _built(value):
+    return value() if callable(value) else value
 
 
 # -- small helpers of API.md §7 --------------------------------------------------------------------

@@ -44,6 +44,58 @@ class _KerasMomentum(gn.train.Optimizer):
             return var.assign_add(step, read_value=False)
 
 
+class _KerasAdagrad(gn.train.Optimizer):
+    """tf_keras's Adagrad: ``accum += grad ** 2; var -= lr * grad / sqrt(accum + epsilon)`` (epsilon inside
+    the root, so an accumulator starting at 0 is allowed). Slot ``<var>/<name>`` ("accumulator")."""
+
+    def __init__(self, learning_rate, initial_accumulator_value, epsilon, name):
+        super().__init__(False, name)
+        self._learning_rate, self._initial, self._epsilon = learning_rate, initial_accumulator_value, epsilon
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            self._get_or_make_slot(v, self._initial, "accumulator", self._name)
+
+    def _apply_dense(self, grad, var):
+        accumulator = self.get_slot(var, "accumulator")
+        new_accumulator = accumulator.value() + grad * grad
+        lr = self._hyper(self._learning_rate, var, "learning_rate")
+        step = lr * grad / gn.sqrt(new_accumulator + self._hyper(self._epsilon, var, "epsilon"))
+        with gn.control_dependencies([accumulator.assign(new_accumulator, read_value=False)]):
+            return var.assign_sub(step, read_value=False)
+
+
+class _KerasAdam(gn.train.Optimizer):
+    """tf_keras's Adam (and AMSGrad): ``m += (grad - m) * (1 - beta_1); v += (grad ** 2 - v) * (1 - beta_2)``,
+    ``var -= m * lr * sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t) / (sqrt(v) + epsilon)`` with ``t`` the
+    step counted by ``iterations`` (so the optimizer's whole state is its slots and ``iterations``)."""
+
+    def __init__(self, learning_rate, hyper, iterations, name):
+        super().__init__(False, name)
+        self._learning_rate, self._h, self._iterations = learning_rate, hyper, iterations
+
+    def _create_slots(self, var_list):
+        for v in var_list:
+            for slot in ("m", "v", "vhat") if self._h["amsgrad"] else ("m", "v"):
+                self._zeros_slot(v, slot, self._name)
+
+    def _apply_dense(self, grad, var):
+        h, m, v = self._h, self.get_slot(var, "m"), self.get_slot(var, "v")
+        beta_1, beta_2 = self._hyper(h["beta_1"], var, "beta_1"), self._hyper(h["beta_2"], var, "beta_2")
+        t = gn.cast(self._iterations.value() + 1, var.dtype)
+        alpha = self._hyper(self._learning_rate, var, "learning_rate") * gn.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        new_m = m.value() + (grad - m.value()) * (1 - beta_1)
+        new_v = v.value() + (grad * grad - v.value()) * (1 - beta_2)
+        assigns = [m.assign(new_m, read_value=False), v.assign(new_v, read_value=False)]
+        if h["amsgrad"]:
+            v_hat = self.get_slot(var, "vhat")
+            new_v = gn.maximum(v_hat.value(), new_v)
+            assigns.append(v_hat.assign(new_v, read_value=False))
+        step = new_m * alpha / (gn.sqrt(new_v) + self._hyper(h["epsilon"], var, "epsilon"))
+        with gn.control_dependencies(assigns):
+            return var.assign_sub(step, read_value=False)
+
+
 class Optimizer:
     """A Keras 2 optimizer: hyperparameters now, a graph optimizer when a model compiles."""
 
@@ -61,6 +113,7 @@ class Optimizer:
         self.hyper = {k: hyper.get(k, v) for k, v in self._defaults.items() if k != "learning_rate"}
         self.name = name or type(self).__name__
         self.iterations = None
+        self._updater, self._updater_graph = None, None  # one graph optimizer per graph: train steps share slots
 
     @property
     def lr(self):
@@ -94,9 +147,26 @@ class Optimizer:
         with gn.name_scope(None), gn.variable_scope(None, default_name=self.name):
             if self.iterations is None:
                 self.iterations = gn.Variable(0, dtype=gn.int64, name="iterations", trainable=False)
-            optimizer = self._graph_optimizer(self._current_learning_rate())
+            if self._updater is None or self._updater_graph is not gn.get_default_graph():
+                self._updater = self._graph_optimizer(self._current_learning_rate())
+                self._updater_graph = gn.get_default_graph()
+            optimizer = self._updater
             pairs = grads_and_vars(optimizer) if callable(grads_and_vars) else grads_and_vars
             return optimizer.apply_gradients(self._clip(pairs), global_step=self.iterations)
+
+    def state_variables(self, var_list):
+        """``[(name, variable)]``: the optimizer's whole state for ``var_list`` — ``'iterations'``, then
+        ``'<i>/<slot>'`` for each slot of ``var_list[i]`` (by slot name). Empty before any training step
+        was built."""
+        if self.iterations is None or self._updater is None:
+            return []
+        state = [("iterations", self.iterations)]
+        for i, var in enumerate(var_list):
+            for slot in self._updater.get_slot_names():
+                found = self._updater.get_slot(var, slot)
+                if found is not None:
+                    state.append((f"{i}/{slot}", found))
+        return state
 
     def get_config(self):
         return {"name": self.name, "learning_rate": self.learning_rate, "decay": self.decay, **self.hyper}
@@ -119,12 +189,15 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """``accum += grad ** 2; var -= lr * grad / sqrt(accum)``; the accumulator starts at 0.1."""
+    """``accum += grad ** 2; var -= lr * grad / sqrt(accum + epsilon)``; the accumulator starts at 0.1."""
 
     _defaults = {"learning_rate": 0.001, "initial_accumulator_value": 0.1, "epsilon": 1e-7}
 
     def _graph_optimizer(self, learning_rate):
-        return gn.train.AdagradOptimizer(learning_rate, self.hyper["initial_accumulator_value"], name=self.name)
+        h = self.hyper
+        if h["initial_accumulator_value"] < 0:
+            raise ValueError(f"initial_accumulator_value must be non-negative: {h['initial_accumulator_value']}")
+        return _KerasAdagrad(learning_rate, h["initial_accumulator_value"], h["epsilon"], name=self.name)
 
 
 class RMSprop(Optimizer):
@@ -139,13 +212,13 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """Adam with Keras's epsilon 1e-7 (``beta_1`` 0.9, ``beta_2`` 0.999)."""
+    """Adam with Keras's epsilon 1e-7 (``beta_1`` 0.9, ``beta_2`` 0.999); ``amsgrad=True`` divides by the
+    running maximum of ``v``."""
 
-    _defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+    _defaults = {"learning_rate": 0.001, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "amsgrad": False}
 
     def _graph_optimizer(self, learning_rate):
-        h = self.hyper
-        return gn.train.AdamOptimizer(learning_rate, h["beta_1"], h["beta_2"], h["epsilon"], name=self.name)
+        return _KerasAdam(learning_rate, self.hyper, self.iterations, name=self.name)
 
 
 _BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}

@@ -1,11 +1,11 @@
-"""Conv2D (channels_last, NHWC)."""
+"""Conv2D (channels_last, NHWC; channels_first by transposing around the NHWC kernels)."""
 from __future__ import annotations
 
 import gpunet as gn
 
 from . import activations, initializers
 from .base import Layer
-from .pooling import conv_output_length, pair
+from .pooling import conv_output_length, nhwc, normalize_data_format, output_shape, pair, spatial
 
 __all__ = ["Conv2D", "Convolution2D"]
 
@@ -16,8 +16,7 @@ class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None, **kwargs):
         super().__init__(**kwargs)
-        if data_format not in (None, "channels_last"):
-            raise ValueError(f"Conv2D supports data_format='channels_last' only, got {data_format!r}")
+        self.data_format = normalize_data_format(data_format, "Conv2D")
         if padding not in ("valid", "same"):
             raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
         self.filters, self.kernel_size, self.strides = int(filters), pair(kernel_size), pair(strides)
@@ -25,30 +24,34 @@ class Conv2D(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):
-        if len(input_shape) != 4 or input_shape[-1] is None:
-            raise ValueError(f"Conv2D {self.name} expects inputs (batch, rows, cols, channels) with known channels, "
-                             f"got {input_shape}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
+        if len(input_shape) != 4 or spatial(input_shape, self.data_format)[2] is None:
+            layout = "(batch, channels, rows, cols)" if self.data_format == "channels_first" else \
+                "(batch, rows, cols, channels)"
+            raise ValueError(f"Conv2D {self.name} expects inputs {layout} with known channels, got {input_shape}")
+        channels = spatial(input_shape, self.data_format)[2]
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
                                       initializer=self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer) \
             if self.use_bias else None
 
+    def _convolve(self, x):
+        out = gn.nn.conv2d(x, self.kernel.value(), strides=(1,) + self.strides + (1,), padding=self.padding.upper())
+        return gn.nn.bias_add(out, self.bias.value()) if self.use_bias else out
+
     def call(self, inputs):
-        out = gn.nn.conv2d(inputs, self.kernel.value(), strides=(1,) + self.strides + (1,),
-                           padding=self.padding.upper())
-        if self.use_bias:
-            out = gn.nn.bias_add(out, self.bias.value())
-        return self.activation(out)
+        return self.activation(nhwc(self._convolve, inputs, self.data_format))
 
     def compute_output_shape(self, input_shape):
-        rows, cols = (conv_output_length(input_shape[1 + i], self.kernel_size[i], self.padding, self.strides[i])
-                      for i in range(2))
-        return (input_shape[0], rows, cols, self.filters)
+        rows, cols, _ = spatial(input_shape, self.data_format)
+        rows, cols = (conv_output_length(length, self.kernel_size[i], self.padding, self.strides[i])
+                      for i, length in enumerate((rows, cols)))
+        return output_shape(input_shape[0], rows, cols, self.filters, self.data_format)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "data_format": self.data_format,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer)}
 

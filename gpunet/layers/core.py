@@ -87,8 +87,9 @@ class Dropout(Layer):
     def call(self, inputs, training=None):
         if self.rate == 0.0:
             return gn.identity(inputs)
-        dropped = gn.nn.dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
-        return K.in_train_phase(dropped, inputs, training)
+        def dropped():
+            return gn.nn.dropout(inputs, rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
+        return K.in_train_phase(dropped, lambda: gn.identity(inputs), training)
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}

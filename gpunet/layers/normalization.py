@@ -40,17 +40,22 @@ class BatchNormalization(Layer):
                                          self.gamma.value() if self.scale else None, self.epsilon)
 
     def call(self, inputs, training=None):
-        mean, variance = gn.nn.moments(inputs, self._reduce)
         moving_mean, moving_variance = self.moving_mean.value(), self.moving_variance.value()
+
+        def with_batch_statistics():
+            mean, variance = gn.nn.moments(inputs, self._reduce)
+            return self._normalize(inputs, mean, variance), mean, variance
+
+        def with_moving_statistics():
+            return self._normalize(inputs, moving_mean, moving_variance), moving_mean, moving_variance
+        # one cond picks the branch: the batch moments are computed only while training
+        output, mean, variance = K.in_train_phase(with_batch_statistics, with_moving_statistics, training)
         if training is not False:
             # at inference (phase 0) the update moves by zero, so running `updates` is always safe
             decay = 1.0 - self.momentum
-            new_mean = K.in_train_phase(mean, moving_mean, training)
-            new_variance = K.in_train_phase(variance, moving_variance, training)
-            self.add_update([gn.assign_sub(self.moving_mean, (moving_mean - new_mean) * decay),
-                             gn.assign_sub(self.moving_variance, (moving_variance - new_variance) * decay)])
-        return K.in_train_phase(self._normalize(inputs, mean, variance),
-                                self._normalize(inputs, moving_mean, moving_variance), training)
+            self.add_update([gn.assign_sub(self.moving_mean, (moving_mean - mean) * decay),
+                             gn.assign_sub(self.moving_variance, (moving_variance - variance) * decay)])
+        return output
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,

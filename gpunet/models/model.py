@@ -92,10 +92,11 @@ class Model(TrainingMixin, Layer):
         return unpack([shape_tuple(t) for t in self.outputs])
 
     def _build_for_data(self, arrays):
-        """Subclassed models get their input placeholders from the first data they see."""
+        """Subclassed models get their input placeholders from the first data they see, with its dtype
+        (integer ids stay integers for Embedding; anything not a number becomes float32)."""
         if self.outputs is not None:
             return
-        placeholders = [gn.placeholder(gn.as_dtype(a.dtype.name) if a.dtype.kind == "f" else gn.float32,
+        placeholders = [gn.placeholder(gn.as_dtype(a.dtype.name) if a.dtype.kind in "fiu" else gn.float32,
                                        shape=(None,) + a.shape[1:], name=f"input_{i + 1}")
                         for i, a in enumerate(arrays)]
         outputs = self(unpack(placeholders))
@@ -117,16 +118,26 @@ class Model(TrainingMixin, Layer):
         summary.print_summary(self, line_length, positions, print_fn or print)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
-        """``filepath.json`` (architecture and compile settings) + ``filepath.safetensors`` (weights)."""
-        saving.save_model(self, filepath, overwrite)
+        """``filepath.json`` (architecture and compile settings) + ``filepath.safetensors`` (weights and,
+        with ``include_optimizer``, the optimizer's slots and iterations). Subclassed models cannot be saved
+        whole (their architecture is Python code): use ``save_weights``."""
+        if self._graph is None and type(self).get_config is Model.get_config:
+            raise NotImplementedError(
+                f"Model {self.name} is a subclassed model: saving it whole requires a functional or Sequential "
+                f"model, because a subclassed model is defined by the body of its call() method, which cannot be "
+                f"safely serialized. Use model.save_weights(path) and rebuild the model in code before "
+                f"load_weights.")
+        saving.save_model(self, filepath, overwrite, include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """The weights as safetensors at ``filepath`` (``.safetensors`` added when it has no extension)."""
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath, by_name=False):
-        """Load weights saved by save_weights/save; every shape is checked before any is assigned."""
-        saving.load_weights(self, filepath)
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Load weights saved by save_weights/save; every shape is checked before any is assigned.
+        ``by_name=True`` loads into the layers of the same name (``skip_mismatch=True`` skips, with a
+        warning, those whose weights do not fit)."""
+        saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
 
 
 def _layer_name(tensor, default):

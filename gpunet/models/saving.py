@@ -18,6 +18,8 @@ from gpunet import layers as layers_module
 from gpunet.layers.base import to_list
 from gpunet.layers.core import Lambda
 
+from . import by_name_loading, optimizer_state
+
 __all__ = ["FORMAT", "atomic_write", "deserialize_layer", "functional_config", "functional_from_config", "load_model",
            "load_weights", "save_model", "save_weights", "sequential_config", "sequential_from_config",
            "serialize_layer", "weight_keys", "weights_bytes"]
@@ -69,11 +71,17 @@ def _digest(keys, arrays):
     return h.hexdigest()
 
 
-def weights_bytes(model):
-    """The model's weights as safetensors bytes (order, names and digest in the metadata)."""
+def weights_bytes(model, include_optimizer=False):
+    """The model's weights as safetensors bytes (order, names and digest in the metadata); with
+    ``include_optimizer`` also the optimizer's state (``optimizer/...`` tensors, digested apart)."""
     keys, arrays = weight_keys(model), model.get_weights()
     indexed = {f"{i:05d}:{k}": a for i, (k, a) in enumerate(zip(keys, arrays))}
     meta = {"format": FORMAT, "weights": json.dumps(keys), "sha256": _digest(keys, arrays)}
+    if include_optimizer:
+        opt_keys, opt_arrays = optimizer_state.optimizer_state(model, keys)
+        if opt_keys:
+            indexed.update(zip(opt_keys, opt_arrays))
+            meta.update({"optimizer": json.dumps(opt_keys), "optimizer_sha256": _digest(opt_keys, opt_arrays)})
     return st_save(indexed, metadata=meta)
 
 
@@ -85,7 +93,7 @@ def save_weights(model, filepath):
     atomic_write(path, weights_bytes(model))
 
 
-def _read_weights(path, data):
+def _parse(path, data):
     try:
         header_len = int.from_bytes(data[:8], "little")
         meta = json.loads(data[8:8 + header_len]).get("__metadata__") or {}
@@ -95,11 +103,26 @@ def _read_weights(path, data):
     if meta.get("format") != FORMAT:
         raise gn.errors.DataLossError(None, None, f"Weights file {path} is not a gpunet weights file "
                                                   f"(format {meta.get('format')!r})")
+    return meta, tensors
+
+
+def _read_weights(path, data):
+    meta, tensors = _parse(path, data)
     keys = json.loads(meta["weights"])
     arrays = [tensors[f"{i:05d}:{k}"] for i, k in enumerate(keys)]
     if _digest(keys, arrays) != meta["sha256"]:
         raise gn.errors.DataLossError(None, None, f"Weights file {path} is corrupt: its contents do not match "
                                                   f"the SHA-256 digest recorded when it was saved")
+    return keys, arrays
+
+
+def _read_optimizer_state(path, data):
+    meta, tensors = _parse(path, data)
+    keys = json.loads(meta.get("optimizer", "[]"))
+    arrays = [tensors[k] for k in keys]
+    if keys and _digest(keys, arrays) != meta["optimizer_sha256"]:
+        raise gn.errors.DataLossError(None, None, f"Weights file {path} is corrupt: its optimizer state does not "
+                                                  f"match the SHA-256 digest recorded when it was saved")
     return keys, arrays
 
 
@@ -120,8 +143,13 @@ def _check_match(model, path, keys, arrays):
                          f"{len(mine)})")
 
 
-def load_weights(model, filepath, data=None):
-    """Check the whole file (digest, count, shapes), then assign every weight."""
+def load_weights(model, filepath, data=None, by_name=False, skip_mismatch=False):
+    """Check the whole file (digest, count, shapes), then assign every weight. ``by_name`` (Keras 2):
+    load into the layers whose names appear in the file, whatever the architecture; ``skip_mismatch``
+    then skips (with a warning) layers whose weight count or shapes differ instead of raising."""
+    if skip_mismatch and not by_name:
+        raise ValueError("When calling model.load_weights, skip_mismatch can only be set to True when by_name is "
+                         "True.")
     path = os.fspath(filepath)
     if data is None:
         if not os.path.splitext(path)[1] and not os.path.exists(path):
@@ -129,6 +157,9 @@ def load_weights(model, filepath, data=None):
         with open(path, "rb") as f:
             data = f.read()
     keys, arrays = _read_weights(path, data)
+    if by_name:
+        by_name_loading.load_by_name(model, path, weight_keys(model), keys, arrays, skip_mismatch)
+        return
     _check_match(model, path, keys, arrays)
     model.set_weights(arrays)
 
@@ -237,16 +268,18 @@ def _training_config(model):
             "loss_weights": args["loss_weights"], "optimizer": optimizer}
 
 
-def save_model(model, filepath, overwrite=True):
-    """Write ``<path>.safetensors`` then ``<path>.json`` (which records the weights file's SHA-256)."""
+def save_model(model, filepath, overwrite=True, include_optimizer=True):
+    """Write ``<path>.safetensors`` then ``<path>.json`` (which records the weights file's SHA-256).
+    ``include_optimizer`` saves the compile settings and the optimizer's state with the weights."""
     json_path, weights_path = _paths(filepath)
     if not overwrite and os.path.exists(json_path):
         raise FileExistsError(f"{json_path} exists and overwrite=False")
-    data = weights_bytes(model)
+    config = serialize_layer(model) | {"class_name": _class_name(model)}  # refused configs fail before any write
+    training = _training_config(model) if include_optimizer else None
+    data = weights_bytes(model, include_optimizer=training is not None)
     atomic_write(weights_path, data)
-    document = {"format": FORMAT, "model_config": serialize_layer(model) | {"class_name": _class_name(model)},
-                "training_config": _training_config(model), "weights_file": os.path.basename(weights_path),
-                "weights_sha256": hashlib.sha256(data).hexdigest()}
+    document = {"format": FORMAT, "model_config": config, "training_config": training,
+                "weights_file": os.path.basename(weights_path), "weights_sha256": hashlib.sha256(data).hexdigest()}
     atomic_write(json_path, json.dumps(document, indent=1).encode())
 
 
@@ -278,4 +311,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
         from gpunet import optimizers
         model.compile(optimizers.get(training["optimizer"]), training["loss"], training["metrics"],
                       training["loss_weights"])
+        keys, arrays = _read_optimizer_state(weights_path, data)
+        if keys:
+            optimizer_state.restore_when_built(model, keys, arrays, weights_path)
     return model

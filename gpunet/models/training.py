@@ -14,7 +14,9 @@ from gpunet import optimizers
 from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import unpack
 
+from . import optimizer_state
 from .data import batches, split_validation, standardize
+from .saving import weight_keys
 
 __all__ = ["TrainingMixin"]
 
@@ -59,6 +61,7 @@ class TrainingMixin:
         metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
         self._functions = {}
+        self._pending_optimizer_state = None  # a new optimizer starts fresh (load_model restores after compiling)
 
     # -- the compiled graph ------------------------------------------------------------------------
     def _per_output(self, value, default, what):
@@ -142,6 +145,7 @@ class TrainingMixin:
         fetches = [total] + values
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
+            optimizer_state.apply_pending(self, weight_keys(self))
         return _Function(self.inputs + targets, fetches, training=mode == "train")
 
     def _train_op(self, total, targets):

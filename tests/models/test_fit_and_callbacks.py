@@ -84,7 +84,8 @@ def test_early_stopping_csv_logger_and_checkpoint(tmp_path):
 def test_keras_optimizer_defaults():
     assert gn.optimizers.RMSprop().get_config() == {"name": "RMSprop", "learning_rate": 0.001, "decay": 0.0,
                                                    "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}
-    assert gn.optimizers.Adam().hyper == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+    assert gn.optimizers.Adam().hyper == {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7,
+                                           "amsgrad": False}
     assert gn.optimizers.Adagrad().hyper["initial_accumulator_value"] == 0.1
     assert gn.optimizers.SGD().learning_rate == 0.01 and gn.optimizers.SGD(lr=0.5).lr == 0.5
     assert isinstance(gn.optimizers.get("rmsprop"), gn.optimizers.RMSprop)
