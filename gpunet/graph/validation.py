@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["MAX_DIM", "MAX_NESTING", "MESSAGE_LIMIT", "REPR_LIMIT", "StructureGuard", "bounded", "bounded_repr",
-           "check_config_args", "check_gpu_options_args", "check_no_overflow", "check_not_none", "check_run_args", "check_session_args",
-           "check_type", "is_oversized", "lossless_array", "static_dim"]
+           "check_config_args", "check_gpu_options_args", "check_no_overflow", "check_not_none", "check_run_args",
+           "check_session_args", "check_type", "is_oversized", "lossless_array", "static_dim"]
 
 REPR_LIMIT = 300        # characters of a value's repr kept in an error message
 MESSAGE_LIMIT = 2000    # characters of a kernel's own error text kept in a run-time error
