@@ -190,7 +190,8 @@ CONVERSIONS = [
     (lambda e: gn.cast(gn.constant(["1.5"]), gn.float32), TypeError, "Cast string to float32 is not supported"),
     (lambda e: gn.cast(gn.constant([1]), gn.string), TypeError, "Cast int32 to string is not supported"),
     (lambda e: gn.to_float(gn.constant("3")), TypeError, "Cast string to float32 is not supported"),
-    (lambda e: gn.constant("a") + 1, TypeError, "Input 'y' of 'AddV2' Op has type int32 that does not match type string"),
+    (lambda e: gn.constant("a") + 1, TypeError, "Input 'y' of 'AddV2' Op has type int32 that does not match type "
+                                                  "string"),
     (lambda e: gn.constant("a") + gn.constant("b"), TypeError, "AddV2 does not support dtype string: it needs numbers"),
     (lambda e: gn.reduce_sum(gn.constant(["a", "b"])), TypeError, "Sum does not support dtype string"),
     (lambda e: e.sess.run(e.y, {e.x: [["a", "b", "c"]]}), gn.errors.InvalidFeedError,
