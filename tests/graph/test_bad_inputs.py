@@ -409,8 +409,20 @@ def _fed(dtype, shape, value, build=lambda p: p * 2):
     return _ran(build(p), {p: value})
 
 
+def _trained_beside_an_int_counter():
+    """TF1 scripts leave ``tf.Variable(0)`` counters trainable: minimize() skips what the loss does not reach."""
+    gn.Variable(0, name="counter")
+    w = gn.Variable(3.0)
+    step = gn.train.GradientDescentOptimizer(0.25).minimize(w * w)
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        sess.run(step)
+        return sess.run(w)
+
+
 C = gn.constant
 VALID = [
+    (_trained_beside_an_int_counter, np.float32, 1.5),
     # lists of tensors (and variables, and numbers among tensors) are packed, as TF1's convert_to_tensor does
     (lambda: _ran(gn.convert_to_tensor([C(1.0), C(2.0)])), np.float32, [1.0, 2.0]),
     (lambda: _ran(gn.convert_to_tensor([C(1.0), 2.0])), np.float32, [1.0, 2.0]),
