@@ -60,7 +60,7 @@ with tf.Session() as sess:
     for epoch in range(training_epochs):
         avg_cost = 0.
         total_batch = int(mnist.train.num_examples / batch_size)
-        for i in range(total_batch):
+        for _ in range(total_batch):
             batch_x, batch_y = mnist.train.next_batch(batch_size)
             _, c = sess.run([train_op, loss_op], feed_dict={X: batch_x, Y: batch_y})
             avg_cost += c / total_batch
