@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
-from ._helpers import binary_args, broadcast_infer, op_scope, out
+from ._helpers import binary_args, bool_dtype, broadcast_infer, op_scope, out
 
 
 # -- dtype rules: check(op_type, dtype) raises TypeError ------------------------------------------
@@ -71,4 +71,20 @@ def define_unary(op_type, default_name, kernel, grad=None, check=floats):
         with op_scope(name, default_name, [x]) as scope:
             return out(op_type, [convert_to_tensor(x, name="x")], name=scope)
     build.__name__ = default_name.lower()
+    return build
+
+
+def _bool_of_same_shape(inputs, attrs):
+    return [(bool_dtype, inputs[0]._shape)]
+
+
+def define_predicate(op_type, default_name, kernel, doc, check=floats):
+    """Register ``op_type``, a test of each element (a bool tensor of the input's shape, no gradient),
+    and return its public builder."""
+    define_op(op_type, _checked(_bool_of_same_shape, check, op_type), {"any": kernel}, differentiable=False)
+
+    def build(x, name=None):
+        with op_scope(name, default_name, [x]) as scope:
+            return out(op_type, [convert_to_tensor(x, name="x")], name=scope)
+    build.__name__, build.__doc__ = default_name, doc
     return build

@@ -194,6 +194,8 @@ CONVERSIONS = [
                                                   "string"),
     (lambda e: gn.constant("a") + gn.constant("b"), TypeError, "AddV2 does not support dtype string: it needs numbers"),
     (lambda e: gn.reduce_sum(gn.constant(["a", "b"])), TypeError, "Sum does not support dtype string"),
+    (lambda e: gn.is_nan(gn.constant([1])), TypeError, "IsNan does not support dtype int32: it needs a floating"),
+    (lambda e: gn.is_finite(gn.constant("x")), TypeError, "IsFinite does not support dtype string"),
     (lambda e: e.sess.run(e.y, {e.x: [["a", "b", "c"]]}), gn.errors.InvalidFeedError,
      "Cannot feed [['a', 'b', 'c']] to Tensor x:0 of dtype float32"),
     # bools where integers are needed (NumPy takes True as 1)
