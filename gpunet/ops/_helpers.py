@@ -135,7 +135,7 @@ def single_axis(axis, rank, op_name, extra=0):
     """One axis in ``[-rank-extra, rank+extra)`` as a non-negative int (needs the rank if negative).
 
     ``extra=1`` is for ops that insert an axis (stack, expand_dims): they accept ``rank`` itself."""
-    axis = int_list_arg(axis, "axis", op_name)[0]
+    axis = one_int(axis, "axis", op_name)
     if rank is None:
         if axis < 0:
             raise ValueError(f"{op_name}: a negative axis ({axis}) needs an input of known rank")
@@ -186,6 +186,14 @@ def shape_from_tensor(tensor):
     if tensor._shape is not None and len(tensor._shape) == 1 and tensor._shape[0] is not None:
         return (None,) * tensor._shape[0]
     return None
+
+
+def one_int(value, what, op_name):
+    """One int given as a Python or NumPy int, or a graph-constant tensor of one element (not True, 2.5 or [])."""
+    ints = int_list_arg(value, what, op_name)
+    if len(ints) != 1:  # [] or [0, 1] where one value is meant
+        raise TypeError(f"{op_name}: {what} must be one int, got {bounded_repr(value)}")
+    return ints[0]
 
 
 def int_list_arg(value, what, op_name):

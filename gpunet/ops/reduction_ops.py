@@ -319,7 +319,7 @@ define_op("ArgMin", _arg_infer, {"any": _arg_kernel("argmin")}, differentiable=F
 def _arg(op_type, input, axis, name, dimension, output_type):
     x = convert_to_tensor(input)
     axis = dimension if axis is None else axis
-    axis = 0 if axis is None else int_list_arg(axis, "axis", op_type)[0]
+    axis = 0 if axis is None else axis
     output_type = as_dtype(output_type)
     if output_type.name not in ("int32", "int64"):
         raise TypeError(f"{op_type}: output_type must be int32 or int64, got {output_type.name}")

@@ -89,6 +89,25 @@ ARGUMENT_TYPES = [
      "Session.placement_report: argument `feed_dict` must be dict or None, got list"),
 ]
 
+# -- arguments of the wrong kind deep inside a builder: no AttributeError/IndexError/OverflowError -----
+ARGUMENT_KINDS = [
+    (lambda e: e.x.graph.get_tensor_by_name(3), TypeError, "Tensor names are strings, got int"),
+    (lambda e: e.x.graph.get_tensor_by_name(["x:0"]), TypeError, "Tensor names are strings, got list"),
+    (lambda e: e.x.graph.get_operation_by_name(None), TypeError, "Operation names are strings, got NoneType"),
+    (lambda e: gn.expand_dims(e.y, []), TypeError, "ExpandDims: axis must be one int, got []"),
+    (lambda e: gn.expand_dims(e.y, [0, 1]), TypeError, "ExpandDims: axis must be one int, got [0, 1]"),
+    (lambda e: gn.argmax(e.y, axis=np.zeros((0,), np.int32)), TypeError, "ArgMax: axis must be one int"),
+    (lambda e: gn.gather(e.y, [0], axis=[]), TypeError, "GatherV2: axis must be one int, got []"),
+    (lambda e: gn.stack([e.y, e.y], axis=[0, 1]), TypeError, "Pack: axis must be one int, got [0, 1]"),
+    (lambda e: gn.split(e.y, 2 ** 70), ValueError, "split: num_or_size_splits must be in [1, 2**31), got "
+                                                   "1180591620717411303424"),
+    (lambda e: gn.one_hot([0], 2.5), TypeError, "OneHot: depth must be a list of ints, got 2.5"),
+    (lambda e: gn.one_hot([0], True), TypeError, "OneHot: depth must be a list of ints, got True"),
+    (lambda e: gn.one_hot([0], gn.constant([], gn.int32)), TypeError, "OneHot: depth must be one int, got <gn.Tensor"),
+    (lambda e: gn.one_hot([0], 3, axis=True), TypeError, "OneHot: axis must be a list of ints, got True"),
+    (lambda e: gn.split(e.y, 0), ValueError, "split: num_or_size_splits must be in [1, 2**31), got 0"),
+]
+
 # -- structures (item 8) ----------------------------------------------------------------------------
 STRUCTURES = [
     (lambda e: e.sess.run([e.v, _cyclic(e.v)]), ValueError, "The fetch structure contains itself (a cyclic structure)"),
@@ -248,7 +267,7 @@ RUN_TIME = [
     (lambda e: _py(e, _raise_long, gn.float32), gn.errors.InvalidArgumentError, "xxxx... (998000 more characters)"),
 ]
 
-TABLE = ARGUMENT_TYPES + STRUCTURES + SHAPES + CONVERSIONS + NONES + RANDOMS + RUN_TIME
+TABLE = ARGUMENT_TYPES + ARGUMENT_KINDS + STRUCTURES + SHAPES + CONVERSIONS + NONES + RANDOMS + RUN_TIME
 
 
 @pytest.mark.parametrize("call, error, fragment", TABLE, ids=[f"{i}-{r[1].__name__}" for i, r in enumerate(TABLE)])
