@@ -11,7 +11,7 @@ from .dtypes import as_bytes_array, as_dtype, infer_dtype, string
 from .graph import Tensor, _as_op, assert_same_graph, get_default_graph
 from .registry import apply_op, define_op
 from .shape import as_shape, compatible
-from .validation import check_not_none, lossless_array
+from .validation import MAX_NESTING, bounded_repr, check_not_none, lossless_array
 
 __all__ = ["FedVariable", "REF_READERS", "VarSlot", "constant", "convert_to_tensor", "group", "identity", "locking",
            "no_op", "placeholder", "placeholder_message", "placeholder_with_default"]
@@ -65,6 +65,9 @@ define_op("NoOp", lambda i, a: [], {"any": lambda ctx: lambda *args: None}, diff
 def constant(value, dtype=None, shape=None, name="Const"):
     """A constant tensor; Python floats become float32 and ints int32, as in TF1."""
     check_not_none(value)
+    if _holds_tensors(value):
+        raise TypeError(f"List of Tensors when single Tensor expected: {bounded_repr(value)} (gn.stack them, "
+                        f"or use gn.convert_to_tensor)")
     dtype = as_dtype(dtype) if dtype is not None else infer_dtype(value)
     array = _constant_array(value, dtype)
     if shape is not None:
@@ -154,12 +157,31 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None):
             raise ValueError(f"Tensor conversion requested dtype {as_dtype(dtype).name} for Tensor "
                              f"{value.name} with dtype {value.dtype.name}")
         return value
+    if _holds_tensors(value):
+        return _packed(value, dtype, name)
     if dtype is None and preferred_dtype is not None:
         try:
             return constant(value, as_dtype(preferred_dtype), name=name or "Const")
         except (TypeError, ValueError):
             pass
     return constant(value, dtype, name=name or "Const")
+
+
+def _holds_tensors(value, depth=0):
+    """Whether a (nested) list or tuple holds a tensor or variable somewhere (TF1 packs those)."""
+    if not isinstance(value, (list, tuple)) or depth > MAX_NESTING:
+        return False
+    return any(isinstance(v, Tensor) or hasattr(v, "_as_tensor") or _holds_tensors(v, depth + 1) for v in value)
+
+
+def _packed(value, dtype, name):
+    """TF1's conversion of a list holding tensors: its items converted (to the tensors' dtype)
+    and stacked along a new first axis, as ``gn.stack`` would."""
+    items = [v._as_tensor() if hasattr(v, "_as_tensor") else v for v in value]
+    if dtype is None:
+        dtype = next(v.dtype for v in _flatten(items) if isinstance(v, Tensor))
+    parts = [convert_to_tensor(v, dtype) for v in items]
+    return apply_op("Pack", parts, {"axis": 0}, name or "packed").outputs[0]
 
 
 # -- variables ----------------------------------------------------------------------------------

@@ -100,13 +100,17 @@ def infer_dtype(value) -> DType:
     if arr.dtype.kind == "f":
         return float32
     if arr.dtype.kind in "iu":
-        return int32 if arr.size == 0 or (np.abs(arr).max() < 2 ** 31) else int64
+        fits = arr.size == 0 or (-2 ** 31 <= arr.min() and arr.max() < 2 ** 31)  # -2**31 is an int32 too
+        return int32 if fits else int64
     return as_dtype(arr.dtype)
 
 
 def as_bytes_array(value):
     """A string tensor's value: an object array of ``bytes`` (str is UTF-8 encoded), as TF1 returns."""
     array = np.array(value, dtype=object)
+    if not all(isinstance(v, (str, bytes)) for v in array.ravel()):  # an object array of anything else
+        raise TypeError(f"Failed to convert object of type {type(value).__name__} to Tensor. Contents: "
+                        f"{bounded_repr(value)}. Consider casting elements to a supported type.")
     flat = [v.encode("utf-8") if isinstance(v, str) else v for v in array.ravel()]
     out = np.empty(array.shape, dtype=object)
     out.ravel()[:] = flat

@@ -9,7 +9,7 @@ from .. import errors
 from .dtypes import as_bytes_array, string
 from .graph import Operation, Tensor
 from .shape import TensorShape, compatible
-from .validation import StructureGuard, bounded, bounded_repr
+from .validation import StructureGuard, bounded, bounded_repr, check_no_overflow
 
 __all__ = ["FetchMapper", "feed_tensor", "feed_value"]
 
@@ -105,17 +105,30 @@ def feed_value(tensor: Tensor, value):
         raise TypeError(f"The value of a feed cannot be a gn.Tensor or Variable (feeding {tensor.name}); "
                         f"feed NumPy arrays, lists or scalars.")
     try:
-        array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
+        with np.errstate(over="ignore", invalid="ignore"):  # lost values are checked below, with a clear error
+            array = as_bytes_array(value) if tensor.dtype is string else np.asarray(value, dtype=tensor.dtype.np)
     except (TypeError, ValueError, OverflowError) as exc:
         raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed {bounded_repr(value)} to Tensor {tensor.name} "
                                                        f"of dtype {tensor.dtype.name}: {bounded(str(exc))}") from None
     if array.dtype.kind in "iub":
         _check_exact(value, array, tensor)
+    elif array.dtype.kind == "f":
+        _check_finite_stays_finite(value, array, tensor)
     if not compatible(tensor._shape, array.shape):
         raise errors.InvalidFeedError(None, tensor.op, (
             f"Cannot feed value of shape {array.shape} for Tensor {tensor.name}, "
             f"which has shape {TensorShape(tensor._shape)}"))
     return array
+
+
+def _check_finite_stays_finite(value, array, tensor):
+    """A float fed to a narrower float tensor may round (as in TF1) but not overflow to inf."""
+    source = value if isinstance(value, np.ndarray) else np.asarray(value)
+    try:
+        check_no_overflow(source, array)
+    except ValueError as exc:
+        raise errors.InvalidFeedError(None, tensor.op, f"Cannot feed value of dtype {source.dtype} to Tensor "
+                                                       f"{tensor.name} of dtype {tensor.dtype.name}: {exc}") from None
 
 
 def _check_exact(value, array, tensor):

@@ -197,6 +197,8 @@ class Graph:
         return self._by_name[name]
 
     def get_tensor_by_name(self, name: str) -> Tensor:
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings, got {type(name).__name__}")
         op_name, sep, index = name.rpartition(":")
         if not sep or not index.isdigit():
             raise ValueError(f"The name {name!r} looks like an (invalid) Operation name, not a Tensor. "

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["MAX_DIM", "MAX_NESTING", "MESSAGE_LIMIT", "REPR_LIMIT", "StructureGuard", "bounded", "bounded_repr",
-           "check_config_args", "check_gpu_options_args", "check_not_none", "check_run_args", "check_session_args",
-           "check_type", "is_oversized", "lossless_array", "static_dim"]
+           "check_config_args", "check_gpu_options_args", "check_no_overflow", "check_not_none", "check_run_args",
+           "check_session_args", "check_type", "is_oversized", "lossless_array", "static_dim"]
 
 REPR_LIMIT = 300        # characters of a value's repr kept in an error message
 MESSAGE_LIMIT = 2000    # characters of a kernel's own error text kept in a run-time error
@@ -114,11 +114,14 @@ def lossless_array(value, np_dtype, copy=True):
     not fit (300 to uint8)."""
     source = value if isinstance(value, np.ndarray) else _source_array(value)
     try:
-        array = np.array(value, dtype=np_dtype) if copy else np.asarray(value, dtype=np_dtype)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked below, with a clear error
+            array = np.array(value, dtype=np_dtype) if copy else np.asarray(value, dtype=np_dtype)
     except OverflowError:
         raise ValueError(f"{bounded_repr(value)} does not fit in {np.dtype(np_dtype).name}") from None
     except (TypeError, ValueError) as exc:
         raise TypeError(f"Cannot convert {bounded_repr(value)} to {np.dtype(np_dtype).name}: {exc}") from None
+    if source is not None and array.dtype.kind == "f":
+        check_no_overflow(source, array)
     if source is None or source.dtype == array.dtype or source.dtype.kind not in "iufb" \
             or array.dtype.kind not in "iub":
         return array
@@ -131,6 +134,18 @@ def lossless_array(value, np_dtype, copy=True):
                             f"'{type(bad).__name__}'.")
         raise ValueError(f"{bounded_repr(bad)} does not fit in {np.dtype(np_dtype).name}")
     return array
+
+
+def check_no_overflow(source, array):
+    """A ValueError when a finite number became infinite in the narrower float ``array`` (1e6 to
+    float16): NumPy does it silently, with a RuntimeWarning at most."""
+    if source.dtype.kind not in "iuf" or not array.size or np.can_cast(source.dtype, array.dtype, "safe"):
+        return
+    with np.errstate(invalid="ignore", over="ignore"):
+        overflowed = np.isinf(array) & np.isfinite(source)
+    if overflowed.any():
+        bad = source[overflowed].ravel()[0].item() if source.ndim else source[()].item()
+        raise ValueError(f"{bounded_repr(bad)} does not fit in {array.dtype.name} (it would become inf)")
 
 
 def _source_array(value):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op, get_op_def
-from ._helpers import binary_args, broadcast_infer, op_scope, out
+from ._helpers import binary_args, bool_dtype, broadcast_infer, op_scope, out
 
 
 # -- dtype rules: check(op_type, dtype) raises TypeError ------------------------------------------
@@ -109,3 +109,21 @@ def require_doc(op_type, doc):
     """``ValueError`` unless ``doc`` says what ``op_type`` computes: every public builder has a docstring."""
     if not (isinstance(doc, str) and doc.strip()):
         raise ValueError(f"Op type {op_type!r} has a public builder but no doc (got {doc!r})")
+
+
+def _bool_of_same_shape(inputs, attrs):
+    return [(bool_dtype, inputs[0]._shape)]
+
+
+def define_predicate(op_type, default_name, kernel, doc, check=floats):
+    """Register ``op_type``, a test of each element (a bool tensor of the input's shape, no gradient),
+    and return its public builder."""
+    require_doc(op_type, doc)
+    define_op(op_type, _checked(_bool_of_same_shape, check, op_type), {"any": kernel}, differentiable=False,
+              doc=doc)
+
+    def build(x, name=None):
+        with op_scope(name, default_name, [x]) as scope:
+            return out(op_type, [convert_to_tensor(x, name="x")], name=scope)
+    build.__name__, build.__doc__ = default_name, doc
+    return build

@@ -135,7 +135,7 @@ def single_axis(axis, rank, op_name, extra=0):
     """One axis in ``[-rank-extra, rank+extra)`` as a non-negative int (needs the rank if negative).
 
     ``extra=1`` is for ops that insert an axis (stack, expand_dims): they accept ``rank`` itself."""
-    axis = int_list_arg(axis, "axis", op_name)[0] if _is_tensorish(axis) else int(axis)
+    axis = one_int(axis, "axis", op_name)
     if rank is None:
         if axis < 0:
             raise ValueError(f"{op_name}: a negative axis ({axis}) needs an input of known rank")
@@ -188,6 +188,14 @@ def shape_from_tensor(tensor):
     return None
 
 
+def one_int(value, what, op_name):
+    """One int given as a Python or NumPy int, or a graph-constant tensor of one element (not True, 2.5 or [])."""
+    ints = int_list_arg(value, what, op_name)
+    if len(ints) != 1:  # [] or [0, 1] where one value is meant
+        raise TypeError(f"{op_name}: {what} must be one int, got {bounded_repr(value)}")
+    return ints[0]
+
+
 def int_list_arg(value, what, op_name):
     """A list of ints given as a Python sequence, a NumPy array or a graph-constant tensor."""
     if _is_tensorish(value):
@@ -203,6 +211,7 @@ def int_list_arg(value, what, op_name):
         ints = [int(v) for v in values]
     except (TypeError, ValueError, OverflowError):
         raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}") from None
-    if values.dtype.kind not in "iu" and any(i != v for i, v in zip(ints, values)):  # 0.5 is no axis
+    inexact = values.dtype.kind not in "iu" and any(i != v for i, v in zip(ints, values))  # 0.5 is no axis
+    if inexact or values.dtype.kind == "b":  # True is no axis either (NumPy would take it as 1)
         raise TypeError(f"{op_name}: {what} must be a list of ints, got {bounded_repr(value)}")
     return ints

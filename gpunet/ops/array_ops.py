@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, int32
 from ..graph.registry import define_op
@@ -244,6 +245,8 @@ def transpose(a, perm=None, name="transpose", conjugate=False):
 # -- tile -----------------------------------------------------------------------------------------
 def _tile_infer(inputs, attrs):
     x, multiples = inputs[0], attrs["multiples"]
+    if multiples is None:  # known when the graph runs
+        return [(x.dtype, _dynamic_tile_shape(x, attrs, inputs))]
     if x._shape is None:
         return [(x.dtype, (None,) * len(multiples))]
     if len(multiples) != len(x._shape):
@@ -252,22 +255,54 @@ def _tile_infer(inputs, attrs):
     return [(x.dtype, tuple(None if d is None else d * m for d, m in zip(x._shape, multiples)))]
 
 
+def _dynamic_tile_shape(x, attrs, inputs):
+    host = attrs.get("host_args")
+    multiples = host.args[0].value if host is not None else inputs[1]
+    if not multiples.dtype.is_integer:
+        raise TypeError(f"Tile: multiples must be int32 or int64, got {multiples.dtype.name}")
+    known = shape_from_tensor(multiples)
+    rank = len(known) if known is not None else rank_of(x)
+    if rank is None:
+        return None
+    if x._shape is not None and len(x._shape) != rank:
+        raise ValueError(f"Tile: multiples must have one entry per dimension of input shape {dims_text(x._shape)}, "
+                         f"got {rank}")
+    dims = x._shape or (None,) * rank
+    known = known or (None,) * rank
+    return tuple(None if d is None or m is None else d * m for d, m in zip(dims, known))
+
+
 def _tile_kernel(ctx):
-    multiples, tile_fn = ctx.attrs["multiples"], ctx.xp.tile
-    return lambda x: tile_fn(x, multiples)
+    multiples, tile_fn, host = ctx.attrs["multiples"], ctx.xp.tile, ctx.attrs.get("host_args")
+    if multiples is not None:
+        return lambda x: tile_fn(x, multiples)
+    if host is not None:  # multiples computed on the host from the shapes of the inputs
+        multiples_of = host.program(ctx.state)
+        return lambda x, *sources: tile_fn(x, _run_multiples(ctx, x, multiples_of(*sources)[0]))
+    return lambda x, m: tile_fn(x, _run_multiples(ctx, x, m.tolist()))  # read back each step
+
+
+def _run_multiples(ctx, x, values):
+    multiples = tuple(int(m) for m in values)
+    if len(multiples) != x.ndim or any(m < 0 for m in multiples):
+        raise errors.InvalidArgumentError(None, ctx.op, f"Tile: multiples must be {x.ndim} non-negative ints (one "
+                                                        f"per dimension of the input), got {list(multiples)}")
+    return multiples
 
 
 define_op("Tile", _tile_infer, {"any": _tile_kernel},
-          grad=lambda op, g: [tile_grad(g, op.inputs[0], op.attrs["multiples"])])
+          grad=lambda op, g: [tile_grad(g, op.inputs[0], op.attrs["multiples"])] + [None] * (len(op.inputs) - 1))
 
 
 def _tile_grad_kernel(ctx):
-    multiples = ctx.attrs["multiples"]
-    tile_axes = tuple(range(0, 2 * len(multiples), 2))
+    static, zeros = ctx.attrs["multiples"], ctx.xp.zeros
 
     def sum_tiles(g, like):
+        if static is None and like.size == 0:  # multiples of an empty input cannot be read back from g
+            return zeros(like.shape, dtype=g.dtype)
+        multiples = static or [n // d for n, d in zip(g.shape, like.shape)]
         split_dims = [n for pair in zip(multiples, like.shape) for n in pair]  # (m0, d0, m1, d1, ...)
-        return g.reshape(split_dims).sum(axis=tile_axes)
+        return g.reshape(split_dims).sum(axis=tuple(range(0, 2 * len(multiples), 2)))
     return sum_tiles
 
 
@@ -277,17 +312,30 @@ define_op("TileGrad", lambda i, a: [(i[0].dtype, i[1]._shape)], {"any": _tile_gr
 
 def tile_grad(g, like, multiples):
     """``g`` (shaped like ``tile(like, multiples)``) summed over the tiles: shaped like ``like``."""
-    return out("TileGrad", [g, like], {"multiples": tuple(multiples)}, default_name="Sum")
+    return out("TileGrad", [g, like], {"multiples": None if multiples is None else tuple(multiples)},
+               default_name="Sum")
 
 
 def tile(input, multiples, name=None):
-    """``input`` repeated ``multiples[i]`` times along each dimension i (output dim i = dim i * multiples[i]).
+    """``input`` repeated ``multiples[i]`` times along each dimension i (output dim i = dim i * multiples[i]);
+    ``multiples`` are ints, or an int tensor known only at run time.
 
     The gradient sums the copies back.
     """
     x = convert_to_tensor(input)
+    if holds_tensors(multiples) and constant_value(shape_arg(multiples, "multiples")) is None:
+        return _dynamic_tile(x, shape_arg(multiples, "multiples"), name)
     multiples = tuple(int_list_arg(multiples, "multiples", "Tile"))
     return out("Tile", [x], {"multiples": multiples}, name=name, default_name="Tile")
+
+
+def _dynamic_tile(x, multiples, name):
+    """Tile by multiples known when the graph runs: computed on the host when they are a function of
+    shapes (``[tf.shape(y)[0], 1]``), read back from the device otherwise."""
+    host = host_args([multiples])
+    if host is not None:
+        return out("Tile", [x, *host.sources], {"multiples": None, "host_args": host}, name=name, default_name="Tile")
+    return out("Tile", [x, multiples], {"multiples": None}, name=name, default_name="Tile")
 
 
 # -- stop_gradient --------------------------------------------------------------------------------

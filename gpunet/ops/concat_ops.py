@@ -139,8 +139,8 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
     axis = single_axis(axis, rank_of(x), "Split")
     if np.ndim(num_or_size_splits) == 0 and not hasattr(num_or_size_splits, "op"):
         count = int(num_or_size_splits)
-        if count < 1:
-            raise ValueError(f"split: num_or_size_splits must be at least 1, got {count}")
+        if not 1 <= count < 2 ** 31:
+            raise ValueError(f"split: num_or_size_splits must be in [1, 2**31), got {count}")
         attrs = {"axis": axis, "sizes": (-1,) * count, "equal": True}
     else:
         sizes = tuple(int_list_arg(num_or_size_splits, "size_splits", "SplitV"))

@@ -15,7 +15,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, float32
 from ..graph.registry import define_op
-from ._helpers import constant_value, dims_text, int_list_arg, op_scope, out, rank_of, single_axis
+from ._helpers import constant_value, dims_text, int_list_arg, one_int, op_scope, out, rank_of, single_axis
 from ._value_checks import check_indices
 
 __all__ = ["gather", "newaxis", "one_hot", "pad", "slice", "strided_slice"]
@@ -272,8 +272,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=None, batch_d
     with op_scope(name, "GatherV2", [params, indices]) as scope:
         params = convert_to_tensor(params, name="params")
         indices = convert_to_tensor(indices, name="indices")
-        axis = single_axis(0 if axis is None else int_list_arg(axis, "axis", "GatherV2")[0], rank_of(params),
-                           "GatherV2")
+        axis = single_axis(0 if axis is None else axis, rank_of(params), "GatherV2")
         return out("GatherV2", [params, indices], {"axis": axis}, name=scope)
 
 
@@ -315,11 +314,11 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
         dtype = convert_to_tensor(given).dtype if given is not None else float32
     dtype = as_dtype(dtype)
     rank = rank_of(indices)
-    axis = -1 if axis is None else int(axis)
+    axis = -1 if axis is None else one_int(axis, "axis", "OneHot")
     if rank is None and axis != -1:
         raise ValueError("one_hot: an axis other than -1 needs indices of known rank")
     axis = rank if axis == -1 or rank is None else single_axis(axis, rank, "OneHot", extra=1)
-    depth = int_list_arg(depth, "depth", "OneHot")[0] if hasattr(depth, "op") else int(depth)
+    depth = one_int(depth, "depth", "OneHot")
     if depth < 0:
         raise ValueError(f"OneHot: depth must be non-negative, got {depth}")
     attrs = {"depth": depth, "axis": axis, "dtype": dtype,

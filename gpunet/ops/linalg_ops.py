@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ..graph.shape import broadcast
@@ -56,9 +57,24 @@ def _batch_matmul_infer(inputs, attrs):
 
 def _matmul_kernel(ctx):
     ta, tb, matmul_fn, swap = ctx.attrs["transpose_a"], ctx.attrs["transpose_b"], ctx.xp.matmul, ctx.xp.swapaxes
-    if not ta and not tb:
-        return matmul_fn
-    return lambda a, b: matmul_fn(swap(a, -1, -2) if ta else a, swap(b, -1, -2) if tb else b)
+
+    def product(a, b):
+        _check_run_shapes(ctx, a, b)  # shapes only (no device sync): NumPy would take a vector as a matrix
+        return matmul_fn(swap(a, -1, -2) if ta else a, swap(b, -1, -2) if tb else b)
+    return product
+
+
+def _check_run_shapes(ctx, a, b):
+    shown = f"In[0]: {dims_text(a.shape)}, In[1]: {dims_text(b.shape)}"
+    exact = ctx.op.type == "MatMul"
+    for x in (a, b):
+        if x.ndim < 2 or (exact and x.ndim != 2):
+            raise errors.InvalidArgumentError(None, ctx.op, f"{ctx.op.type}: the inputs must be "
+                                                            f"{'matrices' if exact else 'rank >= 2'}, got {shown}")
+    inner_a = a.shape[-2] if ctx.attrs["transpose_a"] else a.shape[-1]
+    inner_b = b.shape[-1] if ctx.attrs["transpose_b"] else b.shape[-2]
+    if inner_a != inner_b:
+        raise errors.InvalidArgumentError(None, ctx.op, f"Matrix size-incompatible: {shown}")
 
 
 def _matmul_grad(op, g):

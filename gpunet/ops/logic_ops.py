@@ -8,13 +8,13 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int64
 from ..graph.registry import define_op, elementwise
 from ..graph.shape import broadcast
-from ._elementwise import any_dtype, bools, define_binary, define_unary, public_binary
+from ._elementwise import any_dtype, bools, define_binary, define_predicate, define_unary, public_binary
 from ._helpers import binary_args, bool_broadcast_infer, op_scope, out, rank_of
 from .creation_ops import zeros_like
 from .broadcast_ops import sum_to_shape_of
 
-__all__ = ["equal", "greater", "greater_equal", "less", "less_equal", "logical_and", "logical_not", "logical_or",
-           "logical_xor", "not_equal", "where"]
+__all__ = ["equal", "greater", "greater_equal", "is_finite", "is_inf", "is_nan", "less", "less_equal", "logical_and",
+           "logical_not", "logical_or", "logical_xor", "not_equal", "where"]
 
 for _type, _fn, _doc in (("Equal", "equal", "x == y elementwise (bool)."),
                          ("NotEqual", "not_equal", "x != y elementwise (bool)."),
@@ -37,6 +37,10 @@ logical_and = public_binary("LogicalAnd", "LogicalAnd")
 logical_or = public_binary("LogicalOr", "LogicalOr")
 logical_not = define_unary("LogicalNot", "LogicalNot", elementwise("logical_not"), check=bools,
                            doc="y = not x, elementwise.")
+is_nan = define_predicate("IsNan", "is_nan", elementwise("isnan"), "Which elements of a float tensor are NaN (bool).")
+is_inf = define_predicate("IsInf", "is_inf", elementwise("isinf"), "Which elements of a float tensor are +-inf (bool).")
+is_finite = define_predicate("IsFinite", "is_finite", elementwise("isfinite"),
+                             "Which elements of a float tensor are neither NaN nor +-inf (bool).")
 
 
 def logical_xor(x, y, name="LogicalXor"):

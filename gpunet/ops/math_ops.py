@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.core_ops import convert_to_tensor
-from ..graph.dtypes import as_dtype
+from ..graph.dtypes import as_dtype, string
 from ..graph.registry import define_op, elementwise
 from ..graph.shape import broadcast, compatible
 from ._elementwise import define_binary, define_unary, floats, numbers, public_binary
@@ -248,7 +248,14 @@ def _cast_grad(op, g):
     return [cast(g, src) if src.is_floating and op.outputs[0].dtype.is_floating else None]
 
 
-define_op("Cast", lambda i, a: [(a["DstT"], i[0]._shape)], {"any": _cast_kernel}, grad=_cast_grad)
+def _cast_infer(inputs, attrs):
+    src, dst = inputs[0].dtype, attrs["DstT"]
+    if (src == string) != (dst == string):  # NumPy would parse "1.5" or print 1.5: TF1 does neither
+        raise TypeError(f"Cast {src.name} to {dst.name} is not supported")
+    return [(dst, inputs[0]._shape)]
+
+
+define_op("Cast", _cast_infer, {"any": _cast_kernel}, grad=_cast_grad)
 
 
 def cast(x, dtype, name=None):

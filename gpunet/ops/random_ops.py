@@ -10,12 +10,15 @@ import weakref
 
 import numpy as np
 
+from .. import errors
 from ..graph.dtypes import as_dtype
 from ..graph.graph import get_default_graph
 from ..graph.registry import define_op
 from ..graph.shape import as_shape
 from ..graph.validation import bounded_repr
-from ._helpers import out
+from ._helpers import constant_value, op_scope, out, shape_from_tensor
+from ._host_shapes import host_args
+from .creation_ops import holds_tensors, shape_arg
 
 __all__ = ["XpRandom", "get_seed", "random_normal", "random_uniform", "truncated_normal", "xp_random"]
 
@@ -89,9 +92,32 @@ def xp_random(ctx) -> XpRandom:
 # -- the ops ---------------------------------------------------------------------------------------
 def _random_kernel(draw):
     def build(ctx):
-        rng, dtype, shape, attrs = xp_random(ctx), ctx.out_dtype(), ctx.attrs["shape"], ctx.attrs
-        return lambda: draw(rng, shape, dtype, attrs)
+        rng, dtype, attrs = xp_random(ctx), ctx.out_dtype(), ctx.attrs
+        if not ctx.op.inputs:  # a static shape
+            return lambda: draw(rng, attrs["shape"], dtype, attrs)
+        host = attrs.get("host_args")
+        if host is not None:  # dims computed on the host from the shapes of the inputs
+            dims_of = host.program(ctx.state)
+            return lambda *sources: draw(rng, _checked_dims(ctx, dims_of(*sources)[0]), dtype, attrs)
+        return lambda dims: draw(rng, _checked_dims(ctx, dims.tolist()), dtype, attrs)  # read back each step
     return build
+
+
+def _checked_dims(ctx, values):
+    dims = tuple(int(d) for d in values)
+    if any(d < 0 for d in dims):
+        raise errors.InvalidArgumentError(None, ctx.op, f"{ctx.op.type}: shape must be >= 0, got {list(dims)}")
+    return dims
+
+
+def _random_infer(inputs, attrs):
+    host = attrs.get("host_args")
+    if host is None and not inputs:
+        return [(attrs["dtype"], attrs["shape"])]
+    dims = host.args[0].value if host is not None else inputs[0]
+    if not dims.dtype.is_integer:
+        raise TypeError(f"shape must be int32 or int64, got {dims.dtype.name}")
+    return [(attrs["dtype"], shape_from_tensor(dims))]
 
 
 _DRAWS = {
@@ -100,17 +126,34 @@ _DRAWS = {
     "TruncatedNormal": lambda rng, shape, dtype, a: rng.truncated_normal(shape, dtype) * a["stddev"] + a["mean"],
 }
 for _type, _draw in _DRAWS.items():
-    define_op(_type, lambda i, a: [(a["dtype"], a["shape"])], {"any": _random_kernel(_draw)},
-              stateful=True, differentiable=False)
+    define_op(_type, _random_infer, {"any": _random_kernel(_draw)}, stateful=True, differentiable=False)
 
 
 def _random(op_type, shape, dtype, seed, name, default_name, **params):
+    if holds_tensors(shape):  # tf.random_normal(tf.shape(x)): the shape is known when the graph runs
+        return _random_of_dynamic_shape(op_type, shape, dtype, seed, name, default_name, params)
     dims = as_shape(shape)
     if dims is None or None in dims:
         raise ValueError(f"{default_name} needs a fully defined shape, got {bounded_repr(shape)}")
     graph_seed, op_seed = get_seed(seed)
     attrs = dict(params, shape=dims, dtype=as_dtype(dtype), seed=graph_seed, seed2=op_seed)
     return out(op_type, [], attrs, name=name, default_name=default_name)
+
+
+def _random_of_dynamic_shape(op_type, shape, dtype, seed, name, default_name, params):
+    with op_scope(name, default_name) as scope:
+        dims = shape_arg(shape)
+        if not dims.dtype.is_integer:
+            raise TypeError(f"{default_name}: shape must be int32 or int64, got {dims.dtype.name}")
+        known = constant_value(dims)
+        if known is not None:
+            return _random(op_type, [int(d) for d in known], dtype, seed, scope, default_name, **params)
+        graph_seed, op_seed = get_seed(seed)
+        attrs = dict(params, shape=None, dtype=as_dtype(dtype), seed=graph_seed, seed2=op_seed)
+        host = host_args([dims])
+        if host is not None:
+            return out(op_type, list(host.sources), dict(attrs, host_args=host), name=scope)
+        return out(op_type, [dims], attrs, name=scope)
 
 
 def _float_dtype(dtype, what):

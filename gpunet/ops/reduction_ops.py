@@ -15,6 +15,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, int64
 from ..graph.registry import define_op
+from ..graph.validation import bounded_repr
 from ._elementwise import require_doc
 from ._helpers import dims_text, int_list_arg, op_scope, out, rank_of, single_axis
 from .array_ops import reshape, reshape_like, stop_gradient
@@ -45,6 +46,7 @@ def reduction_axes(axis, x, op_type):
         return None
     axes = int_list_arg(axis, "axis", op_type)
     rank = rank_of(x)
+    _check_distinct(axes, rank, op_type)
     if rank is None:
         if any(a < 0 for a in axes):
             raise ValueError(f"{op_type}: negative reduction axes need an input of known rank")
@@ -54,6 +56,13 @@ def reduction_axes(axis, x, op_type):
             raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions "
                              f"(op {op_type}, input shape {dims_text(x._shape)})")
     return tuple(sorted({a % rank for a in axes}))
+
+
+def _check_distinct(axes, rank, op_type):
+    """TF1 refuses an axis given twice (``[0, 0]``, or ``[1, -1]`` on a matrix)."""
+    seen = [a % rank if rank and -rank <= a < rank else a for a in axes]
+    if len(set(seen)) != len(seen):
+        raise ValueError(f"{op_type}: axes contains a duplicate dimension, got {bounded_repr(axes)}")
 
 
 def reduce_infer(inputs, attrs):
@@ -339,7 +348,7 @@ define_op("ArgMin", _arg_infer, {"any": _arg_kernel("argmin")}, differentiable=F
 def _arg(op_type, input, axis, name, dimension, output_type):
     x = convert_to_tensor(input)
     axis = dimension if axis is None else axis
-    axis = 0 if axis is None else int_list_arg(axis, "axis", op_type)[0]
+    axis = 0 if axis is None else axis
     output_type = as_dtype(output_type)
     if output_type.name not in ("int32", "int64"):
         raise TypeError(f"{op_type}: output_type must be int32 or int64, got {output_type.name}")

@@ -59,7 +59,11 @@ def _result_array(value, index, dtype, where):
         raise errors.InvalidArgumentError(None, None, f"{index}-th value returned by {where} is None, "
                                                       f"but expects {dtype.name}")
     if dtype == string:
-        return as_bytes_array(value)
+        try:
+            return as_bytes_array(value)
+        except TypeError as exc:
+            raise errors.InvalidArgumentError(None, None, f"{index}-th value returned by {where} is not "
+                                                          f"strings, but expects string: {exc}") from None
     source = np.asarray(value) if not isinstance(value, np.ndarray) else value
     float_to_int = source.dtype.kind == "f" and not dtype.is_floating  # TF1 refuses these, even 1.0
     if float_to_int or source.dtype.kind not in "iufb":

@@ -63,9 +63,10 @@ class Optimizer(ABC):
         for v in var_list:
             if not isinstance(v, Variable):
                 raise TypeError(f"Trying to optimize {v!r}, which is not a gn.Variable")
-        _check_dtypes(var_list)
         grads = gradients(loss, [v._ref for v in var_list], grad_ys=grad_loss,
                           colocate_gradients_with_ops=colocate_gradients_with_ops)
+        # as TF1: only variables the loss reaches must be floats (an int counter left trainable is fine)
+        _check_dtypes([v for g, v in zip(grads, var_list) if g is not None])
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):

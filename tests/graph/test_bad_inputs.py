@@ -89,6 +89,25 @@ ARGUMENT_TYPES = [
      "Session.placement_report: argument `feed_dict` must be dict or None, got list"),
 ]
 
+# -- arguments of the wrong kind deep inside a builder: no AttributeError/IndexError/OverflowError -----
+ARGUMENT_KINDS = [
+    (lambda e: e.x.graph.get_tensor_by_name(3), TypeError, "Tensor names are strings, got int"),
+    (lambda e: e.x.graph.get_tensor_by_name(["x:0"]), TypeError, "Tensor names are strings, got list"),
+    (lambda e: e.x.graph.get_operation_by_name(None), TypeError, "Operation names are strings, got NoneType"),
+    (lambda e: gn.expand_dims(e.y, []), TypeError, "ExpandDims: axis must be one int, got []"),
+    (lambda e: gn.expand_dims(e.y, [0, 1]), TypeError, "ExpandDims: axis must be one int, got [0, 1]"),
+    (lambda e: gn.argmax(e.y, axis=np.zeros((0,), np.int32)), TypeError, "ArgMax: axis must be one int"),
+    (lambda e: gn.gather(e.y, [0], axis=[]), TypeError, "GatherV2: axis must be one int, got []"),
+    (lambda e: gn.stack([e.y, e.y], axis=[0, 1]), TypeError, "Pack: axis must be one int, got [0, 1]"),
+    (lambda e: gn.split(e.y, 2 ** 70), ValueError, "split: num_or_size_splits must be in [1, 2**31), got "
+                                                   "1180591620717411303424"),
+    (lambda e: gn.one_hot([0], 2.5), TypeError, "OneHot: depth must be a list of ints, got 2.5"),
+    (lambda e: gn.one_hot([0], True), TypeError, "OneHot: depth must be a list of ints, got True"),
+    (lambda e: gn.one_hot([0], gn.constant([], gn.int32)), TypeError, "OneHot: depth must be one int, got <gn.Tensor"),
+    (lambda e: gn.one_hot([0], 3, axis=True), TypeError, "OneHot: axis must be a list of ints, got True"),
+    (lambda e: gn.split(e.y, 0), ValueError, "split: num_or_size_splits must be in [1, 2**31), got 0"),
+]
+
 # -- structures (item 8) ----------------------------------------------------------------------------
 STRUCTURES = [
     (lambda e: e.sess.run([e.v, _cyclic(e.v)]), ValueError, "The fetch structure contains itself (a cyclic structure)"),
@@ -166,6 +185,51 @@ CONVERSIONS = [
      "must return a list or tuple of values"),
     (lambda e: _py(e, lambda: [1.0], [gn.float32, gn.float32]), gn.errors.InvalidArgumentError,
      "returned 1 values, expected 2"),
+    (lambda e: _py(e, lambda: 3, gn.string), gn.errors.InvalidArgumentError,
+     "0-th value returned by py_func my_fn (<lambda>) is not strings, but expects string"),
+    # finite floats that would become inf in a narrower float (NumPy does it with a warning at most)
+    (lambda e: gn.constant(1e6, gn.float16), ValueError, "1000000.0 does not fit in float16 (it would become inf)"),
+    (lambda e: gn.constant([1.0, 1e300], gn.float32), ValueError, "1e+300 does not fit in float32"),
+    (lambda e: gn.constant(np.array([70000], np.int32), gn.float16), ValueError, "70000 does not fit in float16"),
+    (lambda e: gn.Variable(1e5, dtype=gn.float16), ValueError, "100000.0 does not fit in float16"),
+    (lambda e: e.v.assign([1e300, 0.0]), ValueError, "1e+300 does not fit in float32"),
+    (lambda e: _py(e, lambda: np.float64(1e300), gn.float32), gn.errors.InvalidArgumentError,
+     "is float64, but expects float32: 1e+300 does not fit in float32"),
+    # objects that are neither numbers nor strings, and tensors where a constant's value is needed
+    (lambda e: gn.constant([object()]), TypeError, "Failed to convert object of type list to Tensor. Contents: "
+                                                   "[<object object at"),
+    (lambda e: gn.constant([1.0, {"a": 1}]), TypeError, "Failed to convert object of type list to Tensor"),
+    (lambda e: gn.constant([e.y, e.y]), TypeError, "List of Tensors when single Tensor expected"),
+    (lambda e: gn.constant([[1.0, e.v]]), TypeError, "List of Tensors when single Tensor expected"),
+    (lambda e: gn.convert_to_tensor([gn.constant(1.0), gn.constant(2)]), ValueError,
+     "Tensor conversion requested dtype float32 for Tensor Const_1:0 with dtype int32"),
+    (lambda e: gn.convert_to_tensor([gn.constant([1.0]), gn.constant([1.0, 2.0])]), ValueError,
+     "Pack: dimension 0 in both shapes must be equal"),
+    # strings where numbers are needed, numbers where strings are needed
+    (lambda e: gn.cast(gn.constant(["1.5"]), gn.float32), TypeError, "Cast string to float32 is not supported"),
+    (lambda e: gn.cast(gn.constant([1]), gn.string), TypeError, "Cast int32 to string is not supported"),
+    (lambda e: gn.to_float(gn.constant("3")), TypeError, "Cast string to float32 is not supported"),
+    (lambda e: gn.constant("a") + 1, TypeError, "Input 'y' of 'AddV2' Op has type int32 that does not match type "
+                                                  "string"),
+    (lambda e: gn.constant("a") + gn.constant("b"), TypeError, "AddV2 does not support dtype string: it needs numbers"),
+    (lambda e: gn.reduce_sum(gn.constant(["a", "b"])), TypeError, "Sum does not support dtype string"),
+    (lambda e: gn.is_nan(gn.constant([1])), TypeError, "IsNan does not support dtype int32: it needs a floating"),
+    (lambda e: gn.is_finite(gn.constant("x")), TypeError, "IsFinite does not support dtype string"),
+    (lambda e: e.sess.run(e.y, {e.x: [["a", "b", "c"]]}), gn.errors.InvalidFeedError,
+     "Cannot feed [['a', 'b', 'c']] to Tensor x:0 of dtype float32"),
+    # bools where integers are needed (NumPy takes True as 1)
+    (lambda e: gn.reduce_sum(e.y, axis=True), TypeError, "Sum: axis must be a list of ints, got True"),
+    (lambda e: gn.reduce_mean(e.y, axis=[False]), TypeError, "Mean: axis must be a list of ints, got [False]"),
+    (lambda e: gn.argmax(e.y, True), TypeError, "ArgMax: axis must be a list of ints, got True"),
+    (lambda e: gn.gather(e.y, [0], axis=True), TypeError, "GatherV2: axis must be a list of ints, got True"),
+    (lambda e: gn.expand_dims(e.y, False), TypeError, "ExpandDims: axis must be a list of ints, got False"),
+    (lambda e: gn.concat([e.y, e.y], True), TypeError, "ConcatV2: axis must be a list of ints, got True"),
+    (lambda e: gn.constant(True) + gn.constant(False), TypeError, "AddV2 does not support dtype bool"),
+    (lambda e: gn.reduce_sum(gn.constant([True, False])), TypeError, "Sum does not support dtype bool"),
+    # an axis given twice (TF1 refuses; NumPy's reductions would too, but silently deduplicating is a guess)
+    (lambda e: gn.reduce_sum(e.y, axis=[0, 0]), ValueError, "Sum: axes contains a duplicate dimension, got [0, 0]"),
+    (lambda e: gn.reduce_max(e.y, axis=[1, -1]), ValueError, "Max: axes contains a duplicate dimension, got [1, -1]"),
+    (lambda e: gn.reduce_mean(e.y, axis=np.array([1, 1])), ValueError, "Mean: axes contains a duplicate dimension"),
 ]
 
 # -- None where a tensor is needed (item 3) --------------------------------------------------------
@@ -203,7 +267,7 @@ RUN_TIME = [
     (lambda e: _py(e, _raise_long, gn.float32), gn.errors.InvalidArgumentError, "xxxx... (998000 more characters)"),
 ]
 
-TABLE = ARGUMENT_TYPES + STRUCTURES + SHAPES + CONVERSIONS + NONES + RANDOMS + RUN_TIME
+TABLE = ARGUMENT_TYPES + ARGUMENT_KINDS + STRUCTURES + SHAPES + CONVERSIONS + NONES + RANDOMS + RUN_TIME
 
 
 @pytest.mark.parametrize("call, error, fragment", TABLE, ids=[f"{i}-{r[1].__name__}" for i, r in enumerate(TABLE)])
@@ -239,6 +303,11 @@ def test_a_feed_of_the_wrong_shape_is_both_value_error_and_invalid_argument(shap
 
 
 @pytest.mark.parametrize("dtype, value, fragment", [
+    (gn.float16, [1e6], "Cannot feed value of dtype float64 to Tensor x:0 of dtype float16: 1000000.0 does not fit "
+                        "in float16 (it would become inf)"),
+    (gn.float32, np.array([0.0, -1e300]), "-1e+300 does not fit in float32"),
+    (gn.float16, np.array([65520], np.int32), "65520 does not fit in float16"),
+    (gn.string, [1, 2], "Cannot feed [1, 2] to Tensor x:0 of dtype string: Failed to convert object of type list"),
     (gn.int32, [1.5, 2.0], "1.5 is not representable as int32"),
     (gn.uint8, 300, "Cannot feed 300 to Tensor x:0 of dtype uint8: Python integer 300 out of bounds for uint8"),
     (gn.uint8, np.int64(300), "Cannot feed value of dtype int64 to Tensor x:0 of dtype uint8: 300 is not "
@@ -348,3 +417,72 @@ def test_ordered_dict_and_namedtuple_fetches_keep_their_types():
         got = sess.run(collections.OrderedDict([("b", b), ("a", pair(a, [b]))]))
     assert type(got) is collections.OrderedDict and list(got) == ["b", "a"]
     assert type(got["a"]) is pair and got["a"].a == 1.0 and got["a"].b == [2.0]
+
+
+# -- valid inputs of every kind are accepted, with TF1's value and dtype ----------------------------
+def _ran(fetch, feeds=None):
+    with gn.Session() as sess:
+        return sess.run(fetch, feeds)
+
+
+def _fed(dtype, shape, value, build=lambda p: p * 2):
+    p = gn.placeholder(dtype, shape)
+    return _ran(build(p), {p: value})
+
+
+def _trained_beside_an_int_counter():
+    """TF1 scripts leave ``tf.Variable(0)`` counters trainable: minimize() skips what the loss does not reach."""
+    gn.Variable(0, name="counter")
+    w = gn.Variable(3.0)
+    step = gn.train.GradientDescentOptimizer(0.25).minimize(w * w)
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        sess.run(step)
+        return sess.run(w)
+
+
+C = gn.constant
+VALID = [
+    (_trained_beside_an_int_counter, np.float32, 1.5),
+    # lists of tensors (and variables, and numbers among tensors) are packed, as TF1's convert_to_tensor does
+    (lambda: _ran(gn.convert_to_tensor([C(1.0), C(2.0)])), np.float32, [1.0, 2.0]),
+    (lambda: _ran(gn.convert_to_tensor([C(1.0), 2.0])), np.float32, [1.0, 2.0]),
+    (lambda: _ran(gn.convert_to_tensor([[C(1.0), 2], (3.0, C(4.0))])), np.float32, [[1.0, 2.0], [3.0, 4.0]]),
+    (lambda: _ran(gn.add([C(1), C(2)], 1)), np.int32, [2, 3]),
+    (lambda: _ran(gn.reshape(C([1.0, 2.0]), [C(2), 1])), np.float32, [[1.0], [2.0]]),
+    (lambda: _ran(gn.reduce_sum([gn.Variable(1.5).initialized_value(), C(2.0)])), np.float32, 3.5),
+    # integers at the edges of int32 are int32, as in TF1
+    (lambda: _ran(C(-2 ** 31)), np.int32, -2 ** 31),
+    (lambda: _ran(C([2 ** 31 - 1, -2 ** 31])), np.int32, [2 ** 31 - 1, -2 ** 31]),
+    (lambda: _ran(C([2 ** 31])), np.int64, [2 ** 31]),
+    # infinities and NaNs that were given are kept (only finite values that overflow are refused)
+    (lambda: _ran(C([np.inf, -np.inf], gn.float16)), np.float16, [np.inf, -np.inf]),
+    (lambda: _fed(gn.float16, [None], np.array([np.inf, 65504.0]), gn.identity), np.float16, [np.inf, 65504.0]),
+    (lambda: _fed(gn.float32, [None], np.array([1e-50, 1.5])), np.float32, [0.0, 3.0]),
+    # small integer and float dtypes, 0-d and empty values, NumPy scalars and Python bools
+    (lambda: _ran(C([100], gn.int8) - C([27], gn.int8)), np.int8, [73]),
+    (lambda: _ran(C([200], gn.uint8) + C([55], gn.uint8)), np.uint8, [255]),
+    (lambda: _ran(C([3], gn.int16) * C([-4], gn.int16)), np.int16, [-12]),
+    (lambda: _ran(gn.reduce_sum(C([1.0, 2.0, 3.5], gn.float16))), np.float16, 6.5),
+    (lambda: _fed(gn.float32, [], np.float32(3)), np.float32, 6.0),
+    (lambda: _fed(gn.bool, [], True, gn.logical_not), np.bool_, False),
+    (lambda: _fed(gn.float32, [None, 3], np.zeros((0, 3), np.float32)), np.float32, np.zeros((0, 3))),
+    (lambda: _ran(C([1.0, 2.0]) + np.float64(2.0)), np.float32, [3.0, 4.0]),
+    (lambda: _ran(C([1, 2]) + np.int64(2)), np.int32, [3, 4]),
+    (lambda: _ran(gn.reduce_sum(C([[1.0, 2.0]]), axis=np.int64(1))), np.float32, [3.0]),
+    (lambda: _ran(gn.reduce_sum(C([[1.0, 2.0]]), axis=(0, 1))), np.float32, 3.0),
+    # shapes as tuples, Dimensions, NumPy ints, TensorShapes and slices of them
+    (lambda: _ran(gn.zeros((2,))), np.float32, [0.0, 0.0]),
+    (lambda: _ran(gn.zeros([gn.Dimension(2), np.int64(1)])), np.float32, [[0.0], [0.0]]),
+    (lambda: _ran(gn.ones(C([[1.0, 2.0]]).shape[1:], gn.int8)), np.int8, [1, 1]),
+    (lambda: _ran(gn.reshape(C([[1.0, 2.0]]), [C([[1.0, 2.0]]).shape[1], -1])), np.float32, [[1.0], [2.0]]),
+    (lambda: _fed(gn.float32, gn.TensorShape([None, gn.Dimension(2)]), [[1.0, 2.0]]), np.float32, [[2.0, 4.0]]),
+    (lambda: _fed(gn.float32, np.array([1, 2]), [[1.0, 2.0]]), np.float32, [[2.0, 4.0]]),
+]
+
+
+@pytest.mark.parametrize("call, dtype, expected", VALID, ids=[str(i) for i in range(len(VALID))])
+def test_a_valid_input_is_accepted_with_tf1s_value_and_dtype(call, dtype, expected):
+    got = np.asarray(call())
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, np.asarray(expected, dtype=dtype))

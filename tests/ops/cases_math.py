@@ -19,6 +19,7 @@ _MOD_X = np.array([[2.3, -1.7, 0.4], [5.5, -3.2, 1.1]], np.float32)
 _MOD_Y = np.array([0.7, 1.3, -0.9], np.float32)
 
 _NONZERO = np.array([3, -2, 4], np.int32)  # divisors of both signs for the C-style (truncating) ops
+_SPECIALS = np.array([[np.nan, 1.0, -np.inf], [np.inf, 0.0, -np.nan]], np.float32)  # for the IsNan family
 
 _BINARY = [
     OpCase("AddV2", gn.add, [rand(2, 3), rand(3, seed=1)], lambda a, b: a + b),
@@ -89,6 +90,9 @@ _LOGIC = [
     OpCase("LogicalAnd", lambda a, b: a & b, [bools(2, 3), bools(3, seed=1)], np.logical_and, grad=False),
     OpCase("LogicalOr", gn.logical_or, [bools(2, 3), bools(2, 3, seed=1)], np.logical_or, grad=False),
     OpCase("LogicalNot", lambda x: ~x, [bools(2, 3)], np.logical_not, grad=False),
+    OpCase("IsNan", gn.is_nan, [_SPECIALS], np.isnan, grad=False),
+    OpCase("IsInf", gn.is_inf, [_SPECIALS], np.isinf, grad=False),
+    OpCase("IsFinite", gn.is_finite, [_SPECIALS], np.isfinite, grad=False),
     OpCase("LogicalAnd", lambda a, b: a ^ b, [bools(2, 3), bools(2, 3, seed=1)], np.logical_xor, grad=False,
            id="LogicalXor-composite"),
 ]

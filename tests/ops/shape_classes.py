@@ -129,6 +129,8 @@ UNARY = [
     _unary("L2Loss", gn.nn.l2_loss, lambda x: (x ** 2).sum() / 2),
     _unary("ClipByValue", lambda x: gn.clip_by_value(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5)),
     _unary("LogicalNot", gn.logical_not, np.logical_not, "bool"),
+    _unary("IsNan", gn.is_nan, np.isnan, grad=False), _unary("IsInf", gn.is_inf, np.isinf, grad=False),
+    _unary("IsFinite", gn.is_finite, np.isfinite, grad=False),
     _unary("PlaceholderWithDefault", lambda x: gn.placeholder_with_default(x, x.shape) * 2.0, lambda x: 2 * x),
     _unary("PyFunc", lambda x: gn.py_func(lambda a: a * 3, [x], gn.float32), lambda x: 3 * x, grad=False),
     _unary("Print", lambda x: gn.Print(x, [x], "x: ", first_n=0), lambda x: x),

@@ -206,3 +206,46 @@ def test_negative_fill_dimensions_fed_at_run_time_raise(device):
         message = re.escape("Fill dimensions must be >= 0, got dims [2, -1]")
         with pytest.raises(gn.errors.InvalidArgumentError, match=message):
             sess.run(filled, {dims: [2, -1]})
+
+
+# -- tile by multiples known only when the graph runs (TF1 code tiles by [tf.shape(y)[0], 1]) -------
+DYNAMIC_MULTIPLES = [  # (multiples from x and the fed m, the multiples for a value, the static shape)
+    pytest.param(lambda x, m: [gn.shape(x)[0], 1], lambda v: [len(v), 1], [None, 3], id="shape-of-the-batch"),
+    pytest.param(lambda x, m: gn.stack([1, gn.shape(x)[1]]), lambda v: [1, 3], [None, 9], id="stacked-shape"),
+    pytest.param(lambda x, m: m, lambda v: [3, 2], [None, None], id="fed"),  # a value: read back each run
+    pytest.param(lambda x, m: [m[0], 0], lambda v: [3, 0], [None, 0], id="fed-with-zero"),
+]
+
+
+@pytest.mark.parametrize("multiples_of, expected_multiples, static", DYNAMIC_MULTIPLES)
+@pytest.mark.parametrize("value", [np.arange(6, dtype=np.float32).reshape(2, 3), np.zeros((0, 3), np.float32)],
+                         ids=["(2, 3)", "(0, 3)"])
+def test_tile_by_multiples_known_at_run_time_matches_numpy_with_its_gradient(device, multiples_of,
+                                                                             expected_multiples, static, value):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [None, 3])
+        m = gn.placeholder(gn.int32, [2])
+        tiled = gn.tile(x, multiples_of(x, m))
+        [dx] = gn.gradients(gn.reduce_sum(tiled * tiled), [x])
+    assert tiled.shape.as_list() == static
+    with gn.Session() as sess:
+        got, grad = sess.run([tiled, dx], {x: value, m: [3, 2]})
+    multiples = expected_multiples(value)
+    np.testing.assert_array_equal(got, np.tile(value, multiples))
+    np.testing.assert_allclose(grad, 2 * value * np.prod(multiples))
+
+
+def test_tile_refuses_run_time_multiples_of_the_wrong_length_or_sign(device):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [None, 3])
+        m = gn.placeholder(gn.int32, [None])
+        tiled = gn.tile(x, m, name="tiled")
+    with gn.Session() as sess:
+        for bad in ([-1, 1], [1, 1, 1]):
+            with pytest.raises(gn.errors.InvalidArgumentError, match=re.escape(
+                    f"Tile: multiples must be 2 non-negative ints (one per dimension of the input), got {bad}")):
+                sess.run(tiled, {x: np.ones((2, 3), np.float32), m: bad})
+    with pytest.raises(TypeError, match="Tile: multiples must be int32 or int64, got float32"):
+        gn.tile(x, gn.placeholder(gn.float32, [2]))
+    with pytest.raises(ValueError, match=r"Tile: multiples must have one entry per dimension of input shape \[\?,3\]"):
+        gn.tile(x, [gn.shape(x)[0], 1, 1])

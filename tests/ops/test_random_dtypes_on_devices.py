@@ -50,3 +50,56 @@ def test_dropout_keeps_the_dtype_and_scales_the_kept_values(device, dtype):
     kept = values[values != 0]
     np.testing.assert_allclose(kept, np.full(kept.shape, 1 / 0.75, dtype), rtol=1e-3)
     assert 0.6 < kept.size / values.size < 0.9
+
+
+# -- shapes known only when the graph runs: tf.random_normal(tf.shape(x)) and friends ---------------
+DYNAMIC_DRAWS = [
+    pytest.param(lambda shape: gn.random_normal(shape, mean=5.0, seed=3), (-1.0, 11.0), id="normal"),  # 6 sigma
+    pytest.param(lambda shape: gn.truncated_normal(shape, stddev=0.5, seed=3), (-1.0, 1.0), id="truncated"),
+    pytest.param(lambda shape: gn.random_uniform(shape, 2.0, 3.0, seed=3), (2.0, 3.0), id="uniform"),
+    pytest.param(lambda shape: gn.random_uniform(shape, 0, 4, dtype=gn.int32, seed=3), (0, 3), id="uniform-int"),
+]
+DYNAMIC_SHAPES = [
+    pytest.param(lambda x, n: gn.shape(x), (5, 3), id="shape-of-x"),        # a function of shapes: on the host
+    pytest.param(lambda x, n: [gn.shape(x)[0], 4], (5, 4), id="list-with-a-tensor"),
+    pytest.param(lambda x, n: n, (2, 6), id="fed-shape"),                   # a value: read back each run
+    pytest.param(lambda x, n: [0, gn.shape(x)[1]], (0, 3), id="empty"),
+    pytest.param(lambda x, n: gn.constant([2, 2]), (2, 2), id="constant-tensor"),
+]
+
+
+@pytest.mark.parametrize("draw, bounds", DYNAMIC_DRAWS)
+@pytest.mark.parametrize("shape_of, expected", DYNAMIC_SHAPES)
+def test_random_draws_take_a_shape_known_only_at_run_time(device, draw, bounds, shape_of, expected):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [None, 3])
+        n = gn.placeholder(gn.int32, [2])
+        values = draw(shape_of(x, n))
+    with gn.Session() as sess:
+        got = sess.run(values, {x: np.zeros((5, 3), np.float32), n: [2, 6]})
+    assert got.shape == expected and got.dtype == values.dtype.np
+    assert values.shape.is_compatible_with(expected)
+    if got.size:
+        assert bounds[0] <= got.min() and got.max() <= bounds[1] and len(np.unique(got)) > 1
+
+
+def test_a_run_time_shape_must_be_non_negative_and_integer(device):
+    with gn.device(device):
+        n = gn.placeholder(gn.int32, [2])
+        values = gn.random_normal(n, name="noise")
+    with gn.Session() as sess:
+        with pytest.raises(gn.errors.InvalidArgumentError, match=r"RandomStandardNormal: shape must be >= 0, got "
+                                                                 r"\[-1, 2\]"):
+            sess.run(values, {n: [-1, 2]})
+    with pytest.raises(TypeError, match="random_normal: shape must be int32 or int64, got float32"):
+        gn.random_normal(gn.constant([1.5, 2.0]))
+
+
+def test_noise_of_a_run_time_shape_has_a_gradient_path_around_it(device):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [None, 3])
+        y = x * 2.0 + gn.random_normal(gn.shape(x)) * 0.0
+        [dx] = gn.gradients(gn.reduce_sum(y), [x])
+    with gn.Session() as sess:
+        got = sess.run(dx, {x: np.ones((4, 3), np.float32)})
+    np.testing.assert_array_equal(got, np.full((4, 3), 2.0, np.float32))

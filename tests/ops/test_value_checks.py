@@ -102,6 +102,48 @@ def test_an_index_out_of_range_raises_naming_the_op_and_the_index(device, build,
     _run_raises(device, build, feeds, message)
 
 
+# -- matrix products whose shapes are known only at run time: NumPy would take a vector for a matrix ----
+def _matmul(transpose_b=False, rank=None):
+    def build():
+        a = gn.placeholder(gn.float32, None if rank is None else [None] * rank)
+        b = gn.placeholder(gn.float32, None if rank is None else [None] * rank)
+        return gn.matmul(a, b, transpose_b=transpose_b, name="product"), [a, b], "product"
+    return build
+
+
+MATMUL_CASES = [
+    pytest.param(_matmul(), {0: np.ones(3), 1: np.ones(3)},
+                 "BatchMatMulV2: the inputs must be rank >= 2, got In[0]: [3], In[1]: [3]", id="vectors"),
+    pytest.param(_matmul(), {0: np.ones((2, 3)), 1: np.ones(3)}, "BatchMatMulV2: the inputs must be rank >= 2",
+                 id="matrix-vector"),
+    pytest.param(_matmul(), {0: np.float32(2), 1: np.ones((1, 1))},
+                 "BatchMatMulV2: the inputs must be rank >= 2, got In[0]: []", id="scalar"),
+    pytest.param(_matmul(rank=2), {0: np.ones((1, 3)), 1: np.ones((2, 1))},
+                 "Matrix size-incompatible: In[0]: [1,3], In[1]: [2,1]", id="inner-dims"),
+    pytest.param(_matmul(transpose_b=True, rank=2), {0: np.ones((1, 3)), 1: np.ones((3, 1))},
+                 "Matrix size-incompatible: In[0]: [1,3], In[1]: [3,1]", id="inner-dims-transposed"),
+    pytest.param(_matmul(), {0: np.ones((2, 0, 3)), 1: np.ones((2, 4, 1))}, "Matrix size-incompatible",
+                 id="batched-inner-dims"),
+]
+
+
+@pytest.mark.parametrize("build, feeds, message", MATMUL_CASES)
+def test_a_matrix_product_of_the_wrong_shapes_raises_at_run_time(device, build, feeds, message):
+    _run_raises(device, build, {i: np.asarray(v, np.float32) for i, v in feeds.items()}, message)
+
+
+@pytest.mark.parametrize("shapes", [((2, 3), (3, 4)), ((0, 3), (3, 2)), ((2, 0), (0, 2)), ((5, 2, 3), (3, 1))])
+def test_a_matrix_product_of_run_time_shapes_matches_numpy(device, shapes):
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    with gn.device(device):
+        a, b = gn.placeholder(gn.float32, None), gn.placeholder(gn.float32, None)
+        product = gn.matmul(a, b)
+    with gn.Session() as sess:
+        got = sess.run(product, {a: values[0], b: values[1]})
+    np.testing.assert_allclose(got, values[0] @ values[1], rtol=1e-5, atol=1e-6)
+
+
 def test_gather_on_an_empty_axis_refuses_every_index(device):
     with gn.device(device):
         p = gn.placeholder(gn.float32, [None, 2])

@@ -1,6 +1,7 @@
 """TF1 programs run as a user runs them, in their own process, with only the import changed
 (tests/scripts/tf1_programs/): the MNIST tutorial's fully_connected_feed.py + mnist.py and the
-models repo's convolutional MNIST (self-test and a short run on the digits)."""
+models repo's convolutional MNIST (self-test and a short run on the digits), and the popular example
+scripts' logistic regression, multilayer perceptron and raw convolutional network."""
 import os
 import re
 import subprocess
@@ -61,3 +62,30 @@ def test_convolutional_trains_on_the_digits_with_a_decaying_rate():
     assert len(losses) == 2 and losses[-1] < losses[0] / 2, out
     assert rates == [0.05, pytest.approx(0.05 * 0.95)]  # staircase: one decay per epoch
     assert float(re.search(r"^Test error: ([0-9.]+)%$", out, re.M).group(1)) < 25.0, out
+
+
+def _epoch_costs(out):
+    return [float(v) for v in re.findall(r"^Epoch: \d{4} cost= ?([0-9.]+)$", out, re.M)]
+
+
+def test_logistic_regression_learns_the_digits():
+    out = run_program("logistic_regression.py")
+    costs = _epoch_costs(out)
+    assert len(costs) == 3 and costs[0] > costs[1] > costs[2], out  # epochs 5, 10 and 15
+    assert float(re.search(r"^Accuracy: ([0-9.]+)$", out, re.M).group(1)) >= 0.9, out
+
+
+def test_multilayer_perceptron_learns_the_digits():
+    out = run_program("multilayer_perceptron.py")
+    costs = _epoch_costs(out)
+    assert len(costs) == 4 and costs[-1] < costs[0] / 3, out  # epochs 1, 6, 11 and 16
+    assert float(re.search(r"^Accuracy: ([0-9.]+)$", out, re.M).group(1)) >= 0.93, out
+
+
+@pytest.mark.slow
+def test_raw_convolutional_network_learns_the_digits_with_dropout():
+    out = run_program("convolutional_network_raw.py")
+    rows = re.findall(r"^Iter (\d+), Minibatch Loss= ([0-9.]+), Training Accuracy= ([0-9.]+)$", out, re.M)
+    assert [int(i) for i, _, _ in rows] == [64, 3200, 6400, 9600], out
+    assert float(rows[-1][1]) < float(rows[0][1]) / 4, out
+    assert float(re.search(r"^Testing Accuracy: ([0-9.]+)$", out, re.M).group(1)) >= 0.9, out

@@ -9,12 +9,20 @@ Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
 
 class DataSet(object):
-    def __init__(self, images, labels, seed=0):
+    def __init__(self, images, labels, seed=0, one_hot=False):
         self._images = images.reshape(len(images), -1).astype(numpy.float32) / 16.0
-        self._labels = labels.astype(numpy.int32)
+        self._labels = numpy.eye(10, dtype=numpy.float32)[labels] if one_hot else labels.astype(numpy.int32)
         self._num_examples = len(images)
         self._index_in_epoch = 0
         self._rng = numpy.random.RandomState(seed)
+
+    @property
+    def images(self):
+        return self._images
+
+    @property
+    def labels(self):
+        return self._labels
 
     @property
     def num_examples(self):
@@ -32,8 +40,8 @@ class DataSet(object):
         return self._images[start:self._index_in_epoch], self._labels[start:self._index_in_epoch]
 
 
-def read_data_sets(train_dir, fake_data=False, validation_size=200):
+def read_data_sets(train_dir, fake_data=False, validation_size=200, one_hot=False):
     (x_train, y_train), (x_test, y_test) = tf.datasets.digits.load_data()
-    return Datasets(train=DataSet(x_train[validation_size:], y_train[validation_size:]),
-                    validation=DataSet(x_train[:validation_size], y_train[:validation_size]),
-                    test=DataSet(x_test, y_test))
+    return Datasets(train=DataSet(x_train[validation_size:], y_train[validation_size:], one_hot=one_hot),
+                    validation=DataSet(x_train[:validation_size], y_train[:validation_size], one_hot=one_hot),
+                    test=DataSet(x_test, y_test, one_hot=one_hot))
