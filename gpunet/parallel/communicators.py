@@ -2,13 +2,15 @@
 
 A ``Communicator`` takes one buffer per device and returns, for each of those devices, the sum of
 all buffers (multiplied by ``scale``) as a tensor placed on that device. Implementations:
-``HostAllReduce`` (through the host: one copy up and one down per device; the virtual-GPU path and
-the fallback everywhere) and, in ``gn.parallel.mpi``, one across processes."""
+``HostAllReduce`` (through the host: one copy up and one down per device), ``CollectiveAllReduce``
+(one collective op per device, gpunet/ops/collective_ops.py: NCCL on CuPy GPUs, a host sum in place
+on virtual GPUs; no copy through the host) and, in ``gn.parallel.mpi``, one across processes."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
 import gpunet as gn
+from gpunet.ops.collective_ops import all_reduce_sum
 
 
 class Communicator(ABC):
@@ -33,4 +35,16 @@ class HostAllReduce(Communicator):
         for index, device in enumerate(devices):
             with gn.device(device):
                 results.append(gn.identity(reduced, name=f"all_reduce/to_replica_{index}"))
+        return results
+
+
+class CollectiveAllReduce(Communicator):
+    """One all-reduce collective over the devices' buffers (NCCL on CuPy GPUs), then each device
+    scales its own result: gradients never pass through the host."""
+
+    def all_reduce(self, buffers, devices, scale):
+        results = []
+        for index, (reduced, device) in enumerate(zip(all_reduce_sum(buffers, devices), devices)):
+            with gn.device(device):
+                results.append(gn.multiply(reduced, scale, name=f"all_reduce/mean_{index}"))
         return results
