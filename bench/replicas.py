@@ -5,6 +5,7 @@ feed, per-variable gradient averaging on the CPU) for comparison.
 
 ``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table (milliseconds per step and
 samples/s). Whether replicas overlap is up to the executor; this measures the graphs as they run."""
+import functools
 import sys
 import time
 
@@ -37,21 +38,24 @@ def _xent_sum(x, labels, params):
 
 
 class EngineStep:
-    """One SGD step of ``replicas`` replicas built by the replica engine."""
+    """One SGD step of ``replicas`` replicas built by the replica engine: weights on /cpu:0, or
+    mirrored on the GPUs (``variables_on='gpu'``) and combined by ``communicator``."""
 
-    def __init__(self, replicas, params):
+    def __init__(self, replicas, params, variables_on="cpu", communicator=None):
         self.graph = gn.Graph()
         with self.graph.as_default():
             with gn.device("/cpu:0"):
                 self.x = gn.placeholder(gn.float32, [None, models.MLP_WIDTHS[0]], name="x")
                 self.labels = gn.placeholder(gn.int32, [None], name="labels")
-            trainer = gn.parallel.ReplicatedTrainer(gn.train.GradientDescentOptimizer(models.LEARNING_RATE),
-                                                    gpus=replicas)
+            sgd = functools.partial(gn.train.GradientDescentOptimizer, models.LEARNING_RATE)
+            trainer = gn.parallel.ReplicatedTrainer(sgd if variables_on == "gpu" else sgd(), gpus=replicas,
+                                                    variables_on=variables_on, communicator=communicator)
             self.train_op, sums = trainer.minimize(lambda x, y: _xent_sum(x, y, params), [self.x, self.labels])
             with gn.device("/cpu:0"):
                 self.loss = gn.add_n(sums) / GLOBAL_BATCH
             self.session = gn.Session(graph=self.graph)
             self.session.run(gn.global_variables_initializer())
+            self.session.run(trainer.broadcast_op())
 
     def step(self, x, labels):
         return self.session.run([self.train_op, self.loss], {self.x: x, self.labels: labels})[1]
@@ -110,6 +114,10 @@ def main(out=sys.stdout):
     rows = [("one device (/cpu:0), no replicas", time_steps(single.step, data))]
     rows += [(f"engine, {n} replica(s)", time_steps(EngineStep(n, params).step, data)) for n in (1, 2, 4)]
     rows.append(("hand-written towers, 2", time_steps(HandTowerStep(2, params).step, data)))
+    for name, communicator in (("host all-reduce", gn.parallel.HostAllReduce()),
+                               ("collective all-reduce", gn.parallel.CollectiveAllReduce())):
+        step = EngineStep(2, params, variables_on="gpu", communicator=communicator).step
+        rows.append((f"engine, 2 mirrored, {name}", time_steps(step, data)))
     print(f"{'784-512-512-10 MLP, global batch 256':40s} {'ms/step':>8s} {'samples/s':>10s}", file=out)
     for name, seconds in rows:
         print(f"{name:40s} {1000 * seconds:8.2f} {GLOBAL_BATCH / seconds:10.0f}", file=out)

@@ -63,6 +63,9 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
         return None
     devices.sort(key=lambda d: d.device_type != "CPU")  # the caller's thread takes the CPU's part
     where = {d: k for k, d in enumerate(devices)}
+    # only a kernel given variable refs can write a variable's buffer in place; other stateful steps
+    # (VariableV2 handing out its slot, random generators, queues) need not order against copies
+    stateful_steps = [j for j in stateful_steps if steps[j][4].op_def.takes_refs]
     position, producer, per_device = {}, {}, [[] for _ in devices]
     for i, step in enumerate(steps):
         d = where[step[5]]

@@ -9,14 +9,15 @@ layout, ``replica_device_setter``); the buffers are summed and scaled on the hos
 applied there by the optimizer. ``variables_on='gpu'``: every replica builds its own mirrored copy
 of the variables on its GPU; the buffers are combined by the communicator's all-reduce and every
 replica applies the same update to its copy with its own optimizer (pass a zero-argument
-optimizer factory); ``broadcast_op()`` makes the copies equal after the initializer."""
+optimizer factory); ``broadcast_op()`` makes the copies equal after the initializer. The default
+communicator there is ``CollectiveAllReduce`` (NCCL on CuPy GPUs): the gradients never visit the host."""
 from __future__ import annotations
 
 import contextlib
 
 import gpunet as gn
 
-from .communicators import HostAllReduce
+from .communicators import CollectiveAllReduce, HostAllReduce
 from .fusion import fuse, unfuse
 from .towers import gpu_devices, split_batch
 
@@ -33,7 +34,9 @@ class ReplicatedTrainer:
             gpus = len(gn.config.list_logical_devices("GPU"))
         self.devices = gpu_devices(gpus)
         self.variables_on, self.host = variables_on, host
-        self.communicator = communicator or HostAllReduce(host)
+        # mirrored copies meet in one collective (NCCL on CuPy GPUs; on virtual GPUs a sum in place, measured
+        # faster than through the host); the host all-reduce stays available by name
+        self.communicator = communicator or (CollectiveAllReduce() if variables_on == "gpu" else HostAllReduce(host))
         self._optimizer_source = optimizer
         self._optimizers = []
         for index in range(self.num_replicas):
