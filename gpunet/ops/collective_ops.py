@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,16 +38,16 @@ class _Rendezvous:
         self.size = size
         self._lock = threading.Lock()
         self._arrivals = [0] * size
-        self._rounds = {}  # round -> {rank: (input, output)}
+        self._rounds = {}  # round -> {rank: its part}
 
-    def arrive(self, rank, value, out):
-        """Hand in ``value`` and the buffer ``out`` for the result; returns every rank's
-        ``(input, output)`` in rank order when this arrival completes its round, else None."""
+    def arrive(self, rank, member):
+        """Hand in this rank's part (its input and output buffer, and what the kernel needs to reach
+        them); returns every rank's part in rank order when this arrival completes its round, else None."""
         with self._lock:
             round_ = self._arrivals[rank]
             self._arrivals[rank] += 1
             members = self._rounds.setdefault(round_, {})
-            members[rank] = (value, out)
+            members[rank] = member
             if len(members) < self.size:
                 return None
             del self._rounds[round_]
@@ -61,8 +62,23 @@ def _rendezvous(ctx):
     return ctx.state.resource(("CollectiveAllReduce", ctx.attrs["key"]), lambda: _Rendezvous(size))
 
 
+class HostPart(NamedTuple):
+    """A participant in host memory (CPU, virtual GPU): its input and its output buffer."""
+
+    value: object
+    out: object
+
+
+def check_parts(members, kind):
+    """Every participant of one collective must be of one ``kind`` (host memory, or CuPy GPUs)."""
+    if any(m.__class__ is not kind for m in members):
+        raise ValueError(f"CollectiveAllReduce: participants mix host memory and CuPy GPUs "
+                         f"({[m.__class__.__name__ for m in members]}); one collective joins devices of one kind")
+
+
 def _host_sum(members):
     """The last arrival's part on host memory: the inputs summed in rank order into every output."""
+    check_parts(members, HostPart)
     total = members[0][1]
     np.copyto(total, members[0][0])
     for value, _ in members[1:]:
@@ -76,7 +92,7 @@ def _host_kernel(ctx):
 
     def all_reduce(x):
         out = np.empty_like(x)
-        members = meeting.arrive(rank, x, out)
+        members = meeting.arrive(rank, HostPart(x, out))
         if members is not None:
             _host_sum(members)
         return out

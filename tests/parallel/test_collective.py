@@ -1,12 +1,15 @@
 """The collective all-reduce (one op per device, meeting at run time) and the replica engine's
 mirrored mode on it: results equal a host sum, in the flat loop and the concurrent executor alike,
-and gradients never pass through the host."""
+and gradients never pass through the host. The op-level tests here are about devices in host memory
+(virtual GPUs, the CPU); tests/parallel/test_nccl.py runs the collective on CuPy GPUs."""
 import numpy as np
 import pytest
 
 import gpunet as gn
 from gpunet.ops.collective_ops import all_reduce_sum
 from gpunet.parallel import CollectiveAllReduce, ReplicatedTrainer
+
+from tests.conftest import no_gpu_only
 
 from .nets import OPTIMIZERS, data, initial_weights, per_example_loss
 from .test_engine import BATCH, batches_of, copies_by_replica, single_device_weights
@@ -28,6 +31,7 @@ def values_for(n, shape, dtype, round_):
     return [(rng.normal(size=shape) * 10).astype(dtype) for _ in range(n)]
 
 
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
 @pytest.mark.parametrize("vgpus", [4], indirect=True)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 @pytest.mark.parametrize("shape", SHAPES)
@@ -47,6 +51,7 @@ def test_each_device_gets_the_sum_in_every_round(vgpus, n, shape, dtype):
                 np.testing.assert_array_equal(g, want)
 
 
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
 @pytest.mark.parametrize("vgpus", [2], indirect=True)
 def test_results_are_placed_on_their_devices_and_fetching_one_runs_every_participant(vgpus):
     feeds, results = build_all_reduce(["/gpu:0", "/gpu:1", "/cpu:0"], (2,), gn.float32)
@@ -60,6 +65,7 @@ def test_results_are_placed_on_their_devices_and_fetching_one_runs_every_partici
     assert report.copies == []  # each participant reads its own device's input
 
 
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
 @pytest.mark.parametrize("vgpus", [2], indirect=True)
 def test_the_flat_loop_completes_the_rendezvous_with_its_last_participant(vgpus):
     feeds, results = build_all_reduce(["/gpu:0", "/gpu:1"], (3,), gn.float32)
@@ -115,6 +121,7 @@ def test_mirrored_replicas_on_the_collective_equal_one_device(vgpus, n, optimize
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
 @pytest.mark.parametrize("vgpus", [4], indirect=True)
 @pytest.mark.parametrize("n", [2, 4])
 def test_gradients_never_pass_through_the_host(vgpus, n):
@@ -134,3 +141,14 @@ def test_gradients_never_pass_through_the_host(vgpus, n):
     assert stats.device_to_host == {}  # measured in the run as well: nothing came back to the host
     x_bytes = xv.nbytes + yv.nbytes
     assert sum(stats.host_to_device.values()) == x_bytes + 4 * n  # the batch's rows and the scale, no weight
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+def test_one_collective_joins_devices_of_one_kind_only(vgpus):
+    from gpunet.parallel.communicators import collective_applies
+    cards = {getattr(d.backend, "physical_id", None) for d in gn.config.list_logical_devices("GPU")}
+    on_cards = gn.config.list_logical_devices("GPU")[0].backend.capabilities.device_memory
+    assert collective_applies(["/gpu:0", "/gpu:1"]) == (not on_cards or len(cards) >= 2)
+    assert collective_applies(["/gpu:0", "/gpu:1", "/gpu:2", "/gpu:3"]) == (not on_cards or len(cards) >= 4)
+    assert collective_applies(["/cpu:0", "/gpu:0"]) == (not on_cards)  # host memory and a card do not mix
+    assert collective_applies(["/cpu:0"])

@@ -6,6 +6,7 @@ import pytest
 
 import gpunet as gn
 from gpunet.parallel import ReplicatedTrainer
+from gpunet.parallel.communicators import collective_applies
 
 from .nets import OPTIMIZERS, data, initial_weights, per_example_loss
 
@@ -117,6 +118,9 @@ def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buf
         if variables_on == "cpu":
             assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
             assert received == weight_bytes  # every weight once, nothing else
+        elif not collective_applies(trainer.devices):  # logical GPUs sharing cards: through the host
+            assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
+            assert received == {"all_reduce/mean:0": fused}
         else:  # the default collective all-reduce: the fused buffers meet on the GPUs, none visits the host
             assert sent == []
             assert received == {"Reciprocal:0": 4}  # the 1 / global batch scale; no weight, no gradient
@@ -128,7 +132,8 @@ def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buf
 def test_the_host_all_reduce_sends_one_fused_buffer_each_way(vgpus, n):
     gn.reset_default_graph()
     x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
-    trainer = ReplicatedTrainer(OPTIMIZERS["adam"], gpus=n, variables_on="gpu", communicator=gn.parallel.HostAllReduce())
+    trainer = ReplicatedTrainer(OPTIMIZERS["adam"], gpus=n, variables_on="gpu",
+                                communicator=gn.parallel.HostAllReduce())
     train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())), [x, y])
     fused = sum(w.nbytes for w in initial_weights())
     with gn.Session() as sess:
