@@ -102,3 +102,63 @@ def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
     into = sorted(c.tensor.name for c in report.copies if "rows" not in c.tensor.name)
     assert into == ["Reciprocal:0", "Reciprocal:0"]  # the 1 / global batch scale, 4 bytes per card
     assert report.row("all_reduce/replica_1").assigned.endswith("GPU:1")
+
+
+# -- the double's model of cupy.cuda.nccl keeps NCCL's rules ---------------------------------------
+@pytest.fixture
+def double(monkeypatch):
+    from tests import cupy_double
+    monkeypatch.setitem(cupy_double.CONFIG, "devices", 2)
+    return cupy_double
+
+
+def _per_device(double, make):
+    arrays = []
+    for d in range(2):
+        with double.cuda.Device(d):
+            arrays.append(make(d))
+    return arrays
+
+
+def test_the_double_reduces_only_complete_groups_of_ranks(double):
+    nccl = double.cuda.nccl
+    xs = _per_device(double, lambda d: double.asarray(np.arange(3, dtype=np.float32) + 10 * d))
+    outs = _per_device(double, lambda d: double.empty_like(xs[d]))
+    comm = nccl.NcclCommunicator.initAll(2, [0, 1])
+    args = [(xs[r].data.ptr, outs[r].data.ptr, 3, nccl.NCCL_FLOAT32, nccl.NCCL_SUM,
+             double.cuda.get_current_stream(r).ptr) for r in range(2)]
+    with pytest.raises(nccl.NcclError, match="inside groupStart/groupEnd"):
+        comm.allReduce(*args[0])  # one thread, several ranks: NCCL would wait forever here
+    comm.groupStart()
+    comm.setCurrentComm(0)
+    comm.allReduce(*args[0])
+    with pytest.raises(nccl.NcclError, match=r"every rank once .* ranks called: \[0\]"):
+        comm.groupEnd()
+    comm.groupStart()
+    for r in range(2):
+        comm.setCurrentComm(r)
+        comm.allReduce(*args[r])
+    comm.groupEnd()
+    for d in range(2):
+        with double.cuda.Device(d):
+            np.testing.assert_array_equal(outs[d].get(), [10, 12, 14])
+            assert ("kernel", "ncclAllReduce") in double.cuda.get_current_stream(d).log
+
+
+def test_the_double_refuses_a_buffer_of_another_card_and_an_unordered_read(double):
+    nccl = double.cuda.nccl
+    xs = _per_device(double, lambda d: double.zeros(4, dtype=double.float32))
+    comm = nccl.NcclCommunicator.initAll(2, [0, 1])
+    streams = _per_device(double, lambda d: double.cuda.Stream(non_blocking=True))
+    comm.groupStart()
+    for r in range(2):
+        comm.setCurrentComm(r)
+        comm.allReduce(xs[1 - r].data.ptr, xs[1 - r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, streams[r].ptr)
+    with pytest.raises(nccl.NcclError, match="rank 0 runs on device 0, its buffer lives on device 1"):
+        comm.groupEnd()
+    comm.groupStart()  # the inputs were written on the null streams; these streams never waited for them
+    for r in range(2):
+        comm.setCurrentComm(r)
+        comm.allReduce(xs[r].data.ptr, xs[r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, streams[r].ptr)
+    with pytest.raises(AssertionError, match="without waiting for an event"):
+        comm.groupEnd()
