@@ -131,7 +131,11 @@ class _Run:
     def __init__(self, schedule, steps, vals, pending):
         self.schedule, self.steps, self.vals, self.pending = schedule, steps, vals, pending
         self.progress = [0] * len(schedule.devices)
-        self.cond = threading.Condition()
+        # one lock; a condition per device's progress and one for the end of the run, so a step done
+        # wakes only the threads waiting for that device (each wake-up costs a thread switch under the GIL)
+        self.lock = threading.Lock()
+        self.advanced = [threading.Condition(self.lock) for _ in schedule.devices]
+        self.ended = threading.Condition(self.lock)
         self.remaining = len(schedule.devices)
         self.failures = []
         self.stop_at = math.inf   # plan index of the first failure so far
@@ -159,32 +163,34 @@ class _Run:
                         self.checks.extend((i, n, item) for n, item in enumerate(local.pending[seen:], seen))
                         seen = len(local.pending)
                     if publish:
-                        with self.cond:
+                        with self.lock:
                             progress[d] = k + 1
-                            self.cond.notify_all()
+                            self.advanced[d].notify_all()
             finally:
-                with self.cond:
+                with self.lock:
                     self.remaining -= 1
-                    self.cond.notify_all()
+                    if not self.remaining:
+                        self.ended.notify()
 
     def _wait(self, device, count, index):
         """Wait until ``device`` has done ``count`` steps; False when a failure earlier in plan order
         means this step must not run."""
-        with self.cond:
+        with self.lock:
             while self.progress[device] < count and index <= self.stop_at:
-                self.cond.wait()
+                self.advanced[device].wait()
             return self.progress[device] >= count
 
     def _fail(self, index, step, exc):
-        with self.cond:
+        with self.lock:
             self.failures.append((index, step, exc))
             self.stop_at = min(self.stop_at, index)
-            self.cond.notify_all()
+            for advanced in self.advanced:  # threads waiting for steps after the failure stop waiting
+                advanced.notify_all()
 
     def finish(self):
-        with self.cond:
+        with self.lock:
             while self.remaining:
-                self.cond.wait()
+                self.ended.wait()
         self.pending.pending += [item for _, _, item in sorted(self.checks, key=lambda c: (c[0], c[1]))]
         if not self.failures:
             return None
