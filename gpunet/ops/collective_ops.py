@@ -99,9 +99,9 @@ def _host_kernel(ctx):
     return all_reduce
 
 
-def _gpu_kernel(ctx):
+def _kernel(ctx):
     if not ctx.device.backend.capabilities.device_memory:
-        return _host_kernel(ctx)  # virtual GPUs keep their buffers in host memory
+        return _host_kernel(ctx)  # the CPU, and virtual GPUs: buffers in host memory
     from . import _nccl  # CuPy only: imported where a real (or the double's) GPU runs the op
     return _nccl.kernel(ctx, _rendezvous(ctx))
 
@@ -111,7 +111,7 @@ def _infer(inputs, attrs):
     return [(x.dtype, x._shape)]
 
 
-define_op("CollectiveAllReduce", _infer, {"CPU": _host_kernel, "GPU": _gpu_kernel}, stateful=True,
+define_op("CollectiveAllReduce", _infer, {"any": _kernel}, stateful=True,
           differentiable=False)
 
 
