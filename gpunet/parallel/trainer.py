@@ -19,7 +19,7 @@ import gpunet as gn
 
 from .communicators import CollectiveAllReduce, HostAllReduce
 from .fusion import fuse, unfuse
-from .towers import gpu_devices, split_batch
+from .towers import gpu_devices, replica_rows, split_batch
 
 _MODES = ("cpu", "gpu")
 
@@ -81,10 +81,13 @@ class ReplicatedTrainer:
         with gn.device(placement), scope, gn.name_scope(f"tower_{index}"):
             yield device
 
-    def split(self, tensor):
-        """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host."""
+    def split(self, tensor, rows=None):
+        """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host; ``rows``: the
+        replicas' row indices when already computed (``replica_rows``) for another input of the batch."""
         with gn.device(self.host), gn.name_scope("split"):
-            return [split_batch(tensor, self.num_replicas, i) for i in range(self.num_replicas)]
+            if rows is None:
+                return [split_batch(tensor, self.num_replicas, i) for i in range(self.num_replicas)]
+            return [gn.gather(tensor, r, name=f"replica_{i}_rows") for i, r in enumerate(rows)]
 
     def minimize(self, tower_loss, inputs, global_step=None, var_list=None):
         """Build the replicas and the update: ``tower_loss(*rows)`` returns the SUM of the per-example
@@ -92,7 +95,10 @@ class ReplicatedTrainer:
         divided by the global batch size. ``inputs`` are the global batch tensors. Returns
         ``(train_op, [per-replica loss sums])``."""
         inputs = list(inputs)
-        shards = [self.split(t) for t in inputs]
+        with gn.device(self.host), gn.name_scope("split_rows"):  # the rows of each replica, once for every input
+            n = gn.shape(inputs[0])[0]
+            rows = [replica_rows(n, self.num_replicas, i) for i in range(self.num_replicas)]
+        shards = [self.split(t, rows) for t in inputs]
         tower_grads, sums = [], []
         for i in range(self.num_replicas):
             with self.tower(i):
