@@ -3,17 +3,23 @@ through the replica engine (``gn.parallel.ReplicatedTrainer``, weights on /cpu:0
 replicas, one device without replicas, and a hand-written TF1 tower graph (batch split by the
 feed, per-variable gradient averaging on the CPU) for comparison.
 
-``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table (milliseconds per step and
-samples/s). Whether replicas overlap is up to the executor; this measures the graphs as they run."""
+``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table: per configuration the median
+and the minimum over several rounds (each round a median of timed steps; rounds interleave the
+configurations, so a burst of load elsewhere hits all of them), their ratios to one device, and the
+load average before and after. Whether replicas overlap is up to the executor; this measures the
+graphs as they run, next to NumPy's own ceiling (the same towers by hand on threads)."""
+import functools
+import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 import gpunet as gn
 from gpunet.device import registry
 
-from . import models
+from . import models, numpy_steps
 
 GLOBAL_BATCH = 256
 
@@ -37,21 +43,24 @@ def _xent_sum(x, labels, params):
 
 
 class EngineStep:
-    """One SGD step of ``replicas`` replicas built by the replica engine."""
+    """One SGD step of ``replicas`` replicas built by the replica engine: weights on /cpu:0, or
+    mirrored on the GPUs (``variables_on='gpu'``) and combined by ``communicator``."""
 
-    def __init__(self, replicas, params):
+    def __init__(self, replicas, params, variables_on="cpu", communicator=None):
         self.graph = gn.Graph()
         with self.graph.as_default():
             with gn.device("/cpu:0"):
                 self.x = gn.placeholder(gn.float32, [None, models.MLP_WIDTHS[0]], name="x")
                 self.labels = gn.placeholder(gn.int32, [None], name="labels")
-            trainer = gn.parallel.ReplicatedTrainer(gn.train.GradientDescentOptimizer(models.LEARNING_RATE),
-                                                    gpus=replicas)
+            sgd = functools.partial(gn.train.GradientDescentOptimizer, models.LEARNING_RATE)
+            trainer = gn.parallel.ReplicatedTrainer(sgd if variables_on == "gpu" else sgd(), gpus=replicas,
+                                                    variables_on=variables_on, communicator=communicator)
             self.train_op, sums = trainer.minimize(lambda x, y: _xent_sum(x, y, params), [self.x, self.labels])
             with gn.device("/cpu:0"):
                 self.loss = gn.add_n(sums) / GLOBAL_BATCH
             self.session = gn.Session(graph=self.graph)
             self.session.run(gn.global_variables_initializer())
+            self.session.run(trainer.broadcast_op())
 
     def step(self, x, labels):
         return self.session.run([self.train_op, self.loss], {self.x: x, self.labels: labels})[1]
@@ -86,6 +95,35 @@ class HandTowerStep:
         return self.session.run([self.train_op, self.loss], feed)[1]
 
 
+class NumpyTowers:
+    """The ceiling on this machine: the same towers by hand in NumPy, one thread per tower, the
+    gradients averaged and applied on the calling thread."""
+
+    def __init__(self, replicas, params, learning_rate=models.LEARNING_RATE):
+        shard = GLOBAL_BATCH // replicas
+        self.towers = [numpy_steps.DenseStack(params, shard) for _ in range(replicas)]
+        self.probs = [np.empty_like(t.acts[-1]) for t in self.towers]
+        self.params, self.shard, self.rate = self.towers[0].params, shard, np.float32(learning_rate)
+        for tower in self.towers[1:]:
+            tower.params = self.params  # the variables are shared, as on /cpu:0
+        self.pool = ThreadPoolExecutor(replicas)
+
+    def _tower(self, k, x, labels):
+        tower, rows = self.towers[k], slice(k * self.shard, (k + 1) * self.shard)
+        logits = tower.forward(x[rows])
+        loss = numpy_steps.softmax_xent_backprop(logits, labels[rows], self.probs[k])
+        tower.backward(x[rows], self.probs[k])
+        return loss
+
+    def step(self, x, labels):
+        losses = list(self.pool.map(self._tower, range(len(self.towers)), [x] * len(self.towers),
+                                    [labels] * len(self.towers)))
+        scale = self.rate / np.float32(len(self.towers))
+        for j, param in enumerate(self.params):
+            param -= scale * sum(t.grads[j] for t in self.towers)
+        return float(np.mean(losses))
+
+
 def use_virtual_gpus(n):
     """A fresh device set with ``n`` virtual GPUs (benchmarks, like tests, pick their devices)."""
     registry._reset_for_tests(n)
@@ -102,18 +140,39 @@ def time_steps(step, data, repeats=20):
     return float(np.median(times))
 
 
-def main(out=sys.stdout):
+def configurations(params):
+    """(name, step function) of every measured configuration, the baseline first."""
+    single = models.GpunetTrainer(models.dense_logits, params, (GLOBAL_BATCH, models.MLP_WIDTHS[0]))
+    rows = [("one device (/cpu:0), no replicas", single.step)]
+    rows += [(f"engine, {n} replica(s)", EngineStep(n, params).step) for n in (1, 2, 4)]
+    rows.append(("hand-written towers, 2", HandTowerStep(2, params).step))
+    for name, communicator in (("host all-reduce", gn.parallel.HostAllReduce()),
+                               ("collective all-reduce", gn.parallel.CollectiveAllReduce())):
+        step = EngineStep(2, params, variables_on="gpu", communicator=communicator).step
+        rows.append((f"engine, 2 mirrored, {name}", step))
+    rows += [(f"NumPy towers, {n} thread(s)", NumpyTowers(n, params).step) for n in (1, 2)]
+    return rows
+
+
+def main(out=sys.stdout, rounds=5, repeats=20):
     use_virtual_gpus(4)
     data = models.batch((GLOBAL_BATCH, models.MLP_WIDTHS[0]))
-    params = models.mlp_params()
-    single = models.GpunetTrainer(models.dense_logits, params, data[0].shape)
-    rows = [("one device (/cpu:0), no replicas", time_steps(single.step, data))]
-    rows += [(f"engine, {n} replica(s)", time_steps(EngineStep(n, params).step, data)) for n in (1, 2, 4)]
-    rows.append(("hand-written towers, 2", time_steps(HandTowerStep(2, params).step, data)))
-    print(f"{'784-512-512-10 MLP, global batch 256':40s} {'ms/step':>8s} {'samples/s':>10s}", file=out)
-    for name, seconds in rows:
-        print(f"{name:40s} {1000 * seconds:8.2f} {GLOBAL_BATCH / seconds:10.0f}", file=out)
-    return dict(rows)
+    rows = configurations(models.mlp_params())
+    load_before = os.getloadavg()[0]
+    times = {name: [] for name, _ in rows}
+    for _ in range(rounds):
+        for name, step in rows:
+            times[name].append(time_steps(step, data, repeats))
+    load_after = os.getloadavg()[0]
+    base_median, base_min = np.median(times[rows[0][0]]), min(times[rows[0][0]])
+    print(f"784-512-512-10 MLP, global batch 256; {rounds} rounds x {repeats} steps; "
+          f"load average {load_before:.2f} before, {load_after:.2f} after", file=out)
+    print(f"{'':42s} {'median ms':>9s} {'min ms':>7s} {'samples/s':>9s} {'x median':>8s} {'x min':>6s}", file=out)
+    for name, _ in rows:
+        median, fastest = np.median(times[name]), min(times[name])
+        print(f"{name:42s} {1000 * median:9.2f} {1000 * fastest:7.2f} {GLOBAL_BATCH / median:9.0f} "
+              f"{median / base_median:8.2f} {fastest / base_min:6.2f}", file=out)
+    return {name: (float(np.median(t)), min(t)) for name, t in times.items()}
 
 
 if __name__ == "__main__":

@@ -7,15 +7,14 @@ part on its own thread, so with ``OPENBLAS_NUM_THREADS=1`` (one core per device)
 
     OPENBLAS_NUM_THREADS=1 PYTHONPATH=. python -m pytest bench/test_concurrent_towers.py --benchmark-only
 """
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 
 import gpunet as gn
 from gpunet.device import registry
 
-from . import models, numpy_steps
+from . import models
+from . import replicas as replica_bench
 
 GLOBAL_BATCH = 256
 
@@ -64,35 +63,6 @@ class TowerTrainer:
         return self.session.run([self.train_op, self.loss], {self.x: x, self.labels: labels})[1]
 
 
-class NumpyTowers:
-    """The ceiling on this machine: the same towers by hand in NumPy, one thread per tower, the
-    gradients averaged and applied on the calling thread."""
-
-    def __init__(self, replicas, params, learning_rate=models.LEARNING_RATE):
-        shard = GLOBAL_BATCH // replicas
-        self.towers = [numpy_steps.DenseStack(params, shard) for _ in range(replicas)]
-        self.probs = [np.empty_like(t.acts[-1]) for t in self.towers]
-        self.params, self.shard, self.rate = self.towers[0].params, shard, np.float32(learning_rate)
-        for tower in self.towers[1:]:
-            tower.params = self.params  # the variables are shared, as on /cpu:0
-        self.pool = ThreadPoolExecutor(replicas)
-
-    def _tower(self, k, x, labels):
-        tower, rows = self.towers[k], slice(k * self.shard, (k + 1) * self.shard)
-        logits = tower.forward(x[rows])
-        loss = numpy_steps.softmax_xent_backprop(logits, labels[rows], self.probs[k])
-        tower.backward(x[rows], self.probs[k])
-        return loss
-
-    def step(self, x, labels):
-        losses = list(self.pool.map(self._tower, range(len(self.towers)), [x] * len(self.towers),
-                                    [labels] * len(self.towers)))
-        scale = self.rate / np.float32(len(self.towers))
-        for j, param in enumerate(self.params):
-            param -= scale * sum(t.grads[j] for t in self.towers)
-        return float(np.mean(losses))
-
-
 def _logits(x, variables):
     for k in range(0, len(variables), 2):
         x = gn.nn.bias_add(gn.matmul(x, variables[k]), variables[k + 1])
@@ -134,5 +104,5 @@ def test_mlp_virtual_gpu_towers(benchmark, global_batch, replicas):
 @pytest.mark.benchmark(group="mlp-replicas-global-b256")
 def test_mlp_numpy_thread_towers(benchmark, global_batch, replicas):
     reference = _single_device_loss(global_batch)
-    towers = NumpyTowers(replicas, models.mlp_params())
+    towers = replica_bench.NumpyTowers(replicas, models.mlp_params())
     run(benchmark, f"NumPy, {replicas} thread(s)", towers.step, global_batch, reference)

@@ -3,6 +3,8 @@ engine against a hand-written TF1 tower graph, both computing the same step."""
 import numpy as np
 import pytest
 
+import gpunet as gn
+
 from . import models, replicas
 
 
@@ -44,3 +46,23 @@ def test_engine_and_hand_written_towers_compute_the_same_step(global_batch):
     for a, b in zip(engine.session.run(engine.graph.get_collection("trainable_variables")),
                     towers.session.run(towers.graph.get_collection("trainable_variables"))):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+COMMUNICATORS = {"host": gn.parallel.HostAllReduce, "collective": gn.parallel.CollectiveAllReduce}
+
+
+@pytest.mark.benchmark(group="replicas-mirrored-2")
+@pytest.mark.parametrize("communicator", sorted(COMMUNICATORS))
+def test_mirrored_replicas_by_communicator(benchmark, global_batch, communicator):
+    step = replicas.EngineStep(2, models.mlp_params(), variables_on="gpu", communicator=COMMUNICATORS[communicator]())
+    run(benchmark, step.step, global_batch, 2, f"mirrored, {communicator} all-reduce")
+
+
+def test_both_communicators_compute_the_same_step(global_batch):
+    steps = [replicas.EngineStep(2, models.mlp_params(), variables_on="gpu", communicator=make())
+             for make in COMMUNICATORS.values()]
+    losses = [s.step(*global_batch) for s in steps]
+    assert losses[0] == pytest.approx(losses[1], rel=1e-6)
+    weights = [s.session.run(s.graph.get_collection("trainable_variables")) for s in steps]
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)

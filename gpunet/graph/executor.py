@@ -18,7 +18,10 @@ reported, as by the flat loop: after a failure the other devices still run their
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import math
+import platform
 import queue
 import threading
 
@@ -62,6 +65,9 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
         return None
     devices.sort(key=lambda d: d.device_type != "CPU")  # the caller's thread takes the CPU's part
     where = {d: k for k, d in enumerate(devices)}
+    # only a kernel given variable refs can write a variable's buffer in place; other stateful steps
+    # (VariableV2 handing out its slot, random generators, queues) need not order against copies
+    stateful_steps = [j for j in stateful_steps if steps[j][4].op_def.takes_refs]
     position, producer, per_device = {}, {}, [[] for _ in devices]
     for i, step in enumerate(steps):
         d = where[step[5]]
@@ -127,7 +133,11 @@ class _Run:
     def __init__(self, schedule, steps, vals, pending):
         self.schedule, self.steps, self.vals, self.pending = schedule, steps, vals, pending
         self.progress = [0] * len(schedule.devices)
-        self.cond = threading.Condition()
+        # one lock; a condition per device's progress and one for the end of the run, so a step done
+        # wakes only the threads waiting for that device (each wake-up costs a thread switch under the GIL)
+        self.lock = threading.Lock()
+        self.advanced = [threading.Condition(self.lock) for _ in schedule.devices]
+        self.ended = threading.Condition(self.lock)
         self.remaining = len(schedule.devices)
         self.failures = []
         self.stop_at = math.inf   # plan index of the first failure so far
@@ -155,32 +165,34 @@ class _Run:
                         self.checks.extend((i, n, item) for n, item in enumerate(local.pending[seen:], seen))
                         seen = len(local.pending)
                     if publish:
-                        with self.cond:
+                        with self.lock:
                             progress[d] = k + 1
-                            self.cond.notify_all()
+                            self.advanced[d].notify_all()
             finally:
-                with self.cond:
+                with self.lock:
                     self.remaining -= 1
-                    self.cond.notify_all()
+                    if not self.remaining:
+                        self.ended.notify()
 
     def _wait(self, device, count, index):
         """Wait until ``device`` has done ``count`` steps; False when a failure earlier in plan order
         means this step must not run."""
-        with self.cond:
+        with self.lock:
             while self.progress[device] < count and index <= self.stop_at:
-                self.cond.wait()
+                self.advanced[device].wait()
             return self.progress[device] >= count
 
     def _fail(self, index, step, exc):
-        with self.cond:
+        with self.lock:
             self.failures.append((index, step, exc))
             self.stop_at = min(self.stop_at, index)
-            self.cond.notify_all()
+            for advanced in self.advanced:  # threads waiting for steps after the failure stop waiting
+                advanced.notify_all()
 
     def finish(self):
-        with self.cond:
+        with self.lock:
             while self.remaining:
-                self.cond.wait()
+                self.ended.wait()
         self.pending.pending += [item for _, _, item in sorted(self.checks, key=lambda c: (c[0], c[1]))]
         if not self.failures:
             return None
@@ -233,6 +245,8 @@ class DeviceWorkers:
         q = self._queues.get(device)
         if q is None:
             q = self._queues[device] = queue.SimpleQueue()
+            if not device.backend.capabilities.device_memory:
+                _keep_freed_host_pages()
             thread = threading.Thread(target=_serve, args=(q,), name=f"gpunet-{device.short_name}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -247,6 +261,27 @@ class DeviceWorkers:
         for thread in threads:
             if thread is not threading.current_thread():  # closed by a collected session's finalizer there
                 thread.join()
+
+
+# glibc's mallopt parameters, and the values that keep a step's freed megabytes for the next step
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_HOST_POOL_SETTINGS = ((_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 256 << 20), (_M_TOP_PAD, 64 << 20))
+
+
+@functools.lru_cache(maxsize=None)
+def _keep_freed_host_pages():
+    """Virtual GPUs keep their buffers in host memory, and each step allocates and frees megabytes
+    there (gradients, fused buffers, copies), much of it on worker threads. glibc's defaults hand
+    such blocks back to the kernel (mmap per block, trimming the heaps' tops), so every step
+    page-faults them in again: measured, a 2.7 MB copy or add then costs 3-10x its memcpy time and
+    the virtual GPUs' host part dominates the step. Keep the freed pages for reuse, as a GPU's
+    memory pool does (process-wide, once, where the C library is glibc; a no-op elsewhere)."""
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
+    if mallopt is not None:
+        for parameter, value in _HOST_POOL_SETTINGS:
+            mallopt(parameter, value)
 
 
 def _serve(jobs):

@@ -2,13 +2,17 @@
 
 A ``Communicator`` takes one buffer per device and returns, for each of those devices, the sum of
 all buffers (multiplied by ``scale``) as a tensor placed on that device. Implementations:
-``HostAllReduce`` (through the host: one copy up and one down per device; the virtual-GPU path and
-the fallback everywhere) and, in ``gn.parallel.mpi``, one across processes."""
+``HostAllReduce`` (through the host: one copy up and one down per device), ``CollectiveAllReduce``
+(one collective op per device, gpunet/ops/collective_ops.py: NCCL on CuPy GPUs, a host sum in place
+on virtual GPUs; no copy through the host) and, in ``gn.parallel.mpi``, one across processes."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
 import gpunet as gn
+from gpunet.device import registry
+from gpunet.device.spec import DeviceSpec
+from gpunet.ops.collective_ops import all_reduce_sum
 
 __all__ = ["Communicator", "HostAllReduce"]
 
@@ -36,3 +40,41 @@ class HostAllReduce(Communicator):
             with gn.device(device):
                 results.append(gn.identity(reduced, name=f"all_reduce/to_replica_{index}"))
         return results
+
+
+class CollectiveAllReduce(Communicator):
+    """One all-reduce collective over the devices' buffers (NCCL on CuPy GPUs), then each device
+    scales its own result: gradients never pass through the host. Where one collective cannot join
+    the devices (host memory mixed with CuPy GPUs, or logical GPUs sharing a card, which NCCL cannot
+    make ranks of), it combines them as ``HostAllReduce`` does."""
+
+    def __init__(self, host="/cpu:0"):
+        self.host = host
+
+    def all_reduce(self, buffers, devices, scale):
+        if not collective_applies(devices):
+            return HostAllReduce(self.host).all_reduce(buffers, devices, scale)
+        results = []
+        for index, (reduced, device) in enumerate(zip(all_reduce_sum(buffers, devices), devices)):
+            with gn.device(device):
+                results.append(gn.multiply(reduced, scale, name=f"all_reduce/mean_{index}"))
+        return results
+
+
+def collective_applies(devices):
+    """Whether one collective joins ``devices`` (names): all of them in host memory (CPU, virtual
+    GPUs), or all CuPy GPUs on cards of their own (NCCL: one rank per card)."""
+    backends = [_device(name).backend for name in devices]
+    on_cards = [b.capabilities.device_memory for b in backends]
+    if not any(on_cards):
+        return True
+    cards = [getattr(b, "physical_id", None) for b in backends]
+    return all(on_cards) and len(set(cards)) == len(cards)
+
+
+def _device(name):
+    spec = DeviceSpec.from_string(name)
+    device = registry.find(spec.device_type or "CPU", spec.device_index or 0)
+    if device is None:
+        raise ValueError(f"CollectiveAllReduce: no device {name!r} on this machine")
+    return device

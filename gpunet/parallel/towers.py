@@ -60,8 +60,13 @@ def gpu_devices(gpus):
 def split_batch(tensor, parts, index):
     """Rows of replica ``index`` of ``parts``: Keras 2's get_slice (``n // parts`` rows each, the last
     replica takes the rest). Built on the current device (the CPU, so each GPU receives only its rows)."""
-    n = gn.shape(tensor)[0]
+    return gn.gather(tensor, replica_rows(gn.shape(tensor)[0], parts, index), name=f"replica_{index}_rows")
+
+
+def replica_rows(n, parts, index):
+    """The row indices of replica ``index`` of ``parts`` in a batch of ``n`` (a scalar tensor): one
+    index tensor serves every input of the batch."""
     step = n // parts
     start = step * index
     stop = n if index == parts - 1 else start + step
-    return gn.gather(tensor, gn.range(start, stop), name=f"replica_{index}_rows")
+    return gn.range(start, stop)

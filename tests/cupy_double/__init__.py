@@ -24,6 +24,9 @@ source, see /work/shared/reference/gpu-audit/REPORT.md):
 * ``ElementwiseKernel`` built from CUDA source runs a registered NumPy fallback body
   (``register_fallback``), checking argument count, one type T, and device; it "compiles" at the first
   call of each device and signature, as CuPy does (``STATS['compiles']``).
+* ``cuda.nccl``: ``NcclCommunicator.initAll`` over the fake devices, ``groupStart``/``groupEnd`` and
+  ``allReduce`` on raw pointers (``ndarray.data.ptr``) and stream handles (``Stream.ptr``), with
+  NCCL's usage rules and the race check on each rank's stream (see _nccl.py).
 * ``STATS`` counts syncs, transfers, kernels, compiles and ``Device`` entries (``device_enters``).
 
 Install it in place of CuPy with ``install()`` (tests/conftest.py does so when the environment
@@ -33,7 +36,7 @@ import sys
 
 import numpy as _np
 
-from . import cupyx, random
+from . import _nccl, cupyx, random
 from ._array import ndarray
 from ._cuda import CONFIG, STATS, Device, Event, OutOfMemoryError, Stream, get_current_stream, memory, runtime
 from ._functions import (
@@ -73,6 +76,7 @@ class cuda:
 
     Device = Device
     Stream = Stream
+    nccl = _nccl
     Event = Event
     runtime = runtime
     memory = memory

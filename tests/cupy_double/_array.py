@@ -4,18 +4,43 @@ kernel arguments, and records on which stream it was last written.
 """
 from __future__ import annotations
 
+import itertools
+import weakref
+
 import numpy as np
 
 from ._cuda import POOL, STATS, current_device, get_current_stream
 
 
+_by_pointer = weakref.WeakValueDictionary()  # ptr -> the array it addresses (NCCL takes raw pointers)
+_pointers = itertools.count(1 << 32, 1 << 20)
+
+
 class MemoryPointer:
-    """``ndarray.data``: only its ``device_id`` is modelled."""
+    """``ndarray.data``: its ``device_id``, and a ``ptr`` that stands for the array's address (given
+    on first use; ``pointed_array(ptr)`` finds the array again, as a kernel given the address would)."""
 
-    __slots__ = ("device_id",)
+    __slots__ = ("device_id", "_array", "_ptr")
 
-    def __init__(self, device_id):
+    def __init__(self, device_id, array=None):
         self.device_id = device_id
+        self._array = None if array is None else weakref.ref(array)
+        self._ptr = None
+
+    @property
+    def ptr(self):
+        if self._ptr is None:
+            self._ptr = next(_pointers)
+            _by_pointer[self._ptr] = self._array()
+        return self._ptr
+
+
+def pointed_array(ptr):
+    """The live array whose ``data.ptr`` is ``ptr`` (a dangling or foreign pointer is an error)."""
+    array = _by_pointer.get(ptr)
+    if array is None:
+        raise ValueError(f"CuPy double: {ptr:#x} is not the address of a live device array")
+    return array
 
 
 class ndarray:
@@ -25,7 +50,7 @@ class ndarray:
     __slots__ = ("_a", "data", "_writer", "__weakref__")
 
     def __init__(self, a, device_id, writer):
-        self._a, self.data, self._writer = a, MemoryPointer(device_id), writer
+        self._a, self.data, self._writer = a, MemoryPointer(device_id, self), writer
 
     # host conversion is explicit in CuPy (core.pyx __array__)
     def __array__(self, *args, **kwargs):

@@ -4,6 +4,7 @@ them and check that work on one stream reads another stream's results only after
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 
@@ -72,6 +73,16 @@ class Device:
 
 # -- streams and events -------------------------------------------------------------------------
 _all_streams = weakref.WeakSet()
+_streams_by_ptr = weakref.WeakValueDictionary()
+_stream_ids = itertools.count(1 << 40, 256)
+
+
+def stream_of(ptr, device_id):
+    """The stream whose handle is ``ptr`` (0: the null stream of ``device_id``)."""
+    stream = _null_stream(device_id) if ptr == 0 else _streams_by_ptr.get(ptr)
+    if stream is None or stream.device_id != device_id:
+        raise CUDARuntimeError(f"cudaErrorInvalidResourceHandle: stream {ptr:#x} is not a stream of device {device_id}")
+    return stream
 
 
 def _streams_of(device_id):
@@ -102,7 +113,10 @@ class Stream:
         self.device_id = current_device()
         self.null, self.non_blocking = null, non_blocking
         self.log, self.seq, self.synced, self.seen = [], 0, 0, {}
+        self.ptr = 0 if null else next(_stream_ids)  # the legacy null stream's handle is 0, as in CUDA
         _all_streams.add(self)
+        if not null:
+            _streams_by_ptr[self.ptr] = self
 
     def __enter__(self):
         if self.device_id != current_device():
@@ -156,8 +170,10 @@ _null_streams = {}
 def get_current_stream(device_id=None):
     device_id = current_device() if device_id is None else device_id
     stack = _stream_stack(device_id)
-    if stack:
-        return stack[-1]
+    return stack[-1] if stack else _null_stream(device_id)
+
+
+def _null_stream(device_id):
     if device_id not in _null_streams:
         with Device(device_id):
             _null_streams[device_id] = Stream(null=True)

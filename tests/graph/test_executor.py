@@ -379,3 +379,35 @@ def test_a_run_that_waits_on_another_run_does_not_deadlock(vgpus):
     assert not thread.is_alive()
     np.testing.assert_array_equal(results["a"], [2.0, 4.0])
     np.testing.assert_array_equal(results["b"], [7.0])
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_only_steps_that_may_write_a_variable_wait_for_copies_of_variables(vgpus, monkeypatch):
+    """A copy of a weight to a GPU holds back the CPU's next in-place update (the flat loop's order),
+    but not the CPU's next variable: layer 2's weights need not wait for tower 0's first layer."""
+    values = [np.full(64, k + 1.0, np.float32) for k in range(3)]
+    reads = []
+    for k, value in enumerate(values):  # variables made between the towers' reads, as get_variable does
+        with gn.device("/cpu:0"):
+            v = gn.Variable(value, name=f"w{k}")
+        with gn.device(f"/gpu:{k % 2}"):
+            reads.append(gn.reduce_sum(v.value() * 2.0))
+        if k == 0:
+            with gn.device("/cpu:0"):
+                bump = gn.assign_add(v, np.ones(64, np.float32))
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        fetches = reads + [bump]
+        plan = sess._plan(tuple(t if isinstance(t, gn.Tensor) else t.outputs[0] for t in fetches), ())
+        got = [sess.run(fetches)[:3] for _ in range(3)]
+    _flat(monkeypatch)
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        assert got == [sess.run(fetches)[:3] for _ in range(3)] == [[128.0 * (1 + r), 256.0, 384.0] for r in range(3)]
+    schedule = plan._schedule
+    cpu = next(k for k, d in enumerate(schedule.devices) if d.device_type == "CPU")
+    by_type = {}
+    for i, step_waits, _ in schedule.tasks[cpu]:
+        by_type.setdefault(plan._steps[i][4].type, []).append(step_waits)
+    assert by_type["VariableV2"] == [(), (), ()]
+    assert by_type["AssignAdd"] != [()]  # the update waits for the copy of w0 that precedes it

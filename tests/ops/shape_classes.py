@@ -368,6 +368,7 @@ SHAPE_EXEMPT = {
     "RandomStandardNormal": "random (tests/ops/test_random.py)", "RandomUniform": "random (tests/ops/test_random.py)",
     "TruncatedNormal": "random (tests/ops/test_random.py)", "Dropout": "random (tests/ops/test_nn_dropout.py)",
     "PrintV2": "prints; the pass-through Print op is swept",
+    "CollectiveAllReduce": "one op per device meeting at run time: shapes swept in tests/parallel/test_collective.py",
     "GatherGrad": "the gradient of GatherV2: " + _COVERED_ELSEWHERE,
     "StridedSliceGrad": "a gradient helper with a fixed slice; " + _COVERED_ELSEWHERE,
     "MirrorPad": "REFLECT/SYMMETRIC need each padded dimension longer than its padding: no empty class fits",

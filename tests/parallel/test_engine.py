@@ -6,6 +6,7 @@ import pytest
 
 import gpunet as gn
 from gpunet.parallel import ReplicatedTrainer
+from gpunet.parallel.communicators import collective_applies
 
 from .nets import OPTIMIZERS, data, initial_weights, per_example_loss
 
@@ -111,15 +112,38 @@ def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buf
     into, out = copies_by_replica(report, n)
     for i in range(n):
         sent = [(c.tensor.name, c.bytes, c.dst.name.rsplit("/", 1)[1]) for c in out[i]]
-        assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
         received = {c.tensor.name: c.bytes for c in into[i] if "rows" not in c.tensor.name}
         rows = sorted(c.tensor.name for c in into[i] if "rows" in c.tensor.name)
         assert rows == [f"split/replica_{i}_rows:0", f"split_1/replica_{i}_rows:0"]  # its slice of x and y
         if variables_on == "cpu":
+            assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
             assert received == weight_bytes  # every weight once, nothing else
-        else:
-            assert received == {"all_reduce/mean:0": fused}  # the reduced buffer, no weights
-    assert len(report.copies) == n * (len(into[0]) + 1)
+        elif not collective_applies(trainer.devices):  # logical GPUs sharing cards: through the host
+            assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
+            assert received == {"all_reduce/mean:0": fused}
+        else:  # the default collective all-reduce: the fused buffers meet on the GPUs, none visits the host
+            assert sent == []
+            assert received == {"Reciprocal:0": 4}  # the 1 / global batch scale; no weight, no gradient
+    assert len(report.copies) == sum(len(into[i]) + len(out[i]) for i in range(n))
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("n", [2, 4])
+def test_the_host_all_reduce_sends_one_fused_buffer_each_way(vgpus, n):
+    gn.reset_default_graph()
+    x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
+    trainer = ReplicatedTrainer(OPTIMIZERS["adam"], gpus=n, variables_on="gpu",
+                                communicator=gn.parallel.HostAllReduce())
+    train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())), [x, y])
+    fused = sum(w.nbytes for w in initial_weights())
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        report = sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
+    into, out = copies_by_replica(report, n)
+    for i in range(n):
+        assert [(c.tensor.name, c.bytes) for c in out[i]] == [(f"tower_{i}/fused_gradients:0", fused)]
+        assert [(c.tensor.name, c.bytes) for c in into[i] if "rows" not in c.tensor.name] == \
+            [("all_reduce/mean:0", fused)]
 
 
 @pytest.mark.parametrize("vgpus", [2], indirect=True)
