@@ -6,6 +6,7 @@ selection, device checks, copy insertion, last-use analysis — happened in ``bu
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ class Plan:
         self._n_slots = n_slots
         self._sync_steps = sync_steps
         self._schedule = schedule  # per-device groups of steps when the plan spans devices (executor.py)
+        self._guards = ()          # entered around each run (OpDef.run_guard): set by build_plan
 
     @property
     def concurrent(self) -> bool:
@@ -146,6 +148,14 @@ class Plan:
         return results
 
     def _run(self, feed_values, workers):
+        if self._guards:
+            with contextlib.ExitStack() as guarded:
+                for guard in self._guards:
+                    guarded.enter_context(guard)
+                return self._run_unguarded(feed_values, workers)
+        return self._run_unguarded(feed_values, workers)
+
+    def _run_unguarded(self, feed_values, workers):
         with checks.collecting() as pending:  # run-time checks deferred on GPUs, read once at the end
             if self._schedule is None or workers is None:
                 return self._execute(feed_values, pending)
@@ -373,6 +383,8 @@ def build_plan(fetches, feeds, placer, state, graph) -> Plan:
     plan = Plan(fetches, feeds, ops, placement, builder.copies, steps, builder.feed_steps,
                 fetch_steps, builder.n_slots, builder.sync_steps(), builder.schedule(steps))
     memory.check_fits(plan)  # a GPU plan that cannot fit fails here, before its first step
+    guards = (op.op_def.run_guard(state, op) for op in ops if op.op_def.run_guard is not None)
+    plan._guards = tuple({id(g): g for g in guards}.values())  # the ops of one collective share its guard
     return plan
 
 

@@ -40,6 +40,9 @@ class OpDef:
     #                                      reports count them as host-to-device bytes per step
     doc: str = ""                        # what it computes (one line, the formula for math ops): the first
     #                                      line of the docstring of the public builders that factories make
+    run_guard: Callable | None = None    # (state, op) -> a context manager every run of a plan holding the op
+    #                                      enters (one run at a time; told when a run fails): a collective's
+    #                                      rounds stay matched across runs
 
     def kernel_for(self, device_type: str):
         return self.kernels.get(device_type) or self.kernels.get("any")

@@ -37,6 +37,7 @@ class _Rendezvous:
     def __init__(self, size):
         self.size = size
         self._lock = threading.Lock()
+        self._run_lock = threading.Lock()
         self._arrivals = [0] * size
         self._rounds = {}  # round -> {rank: its part}
 
@@ -56,10 +57,34 @@ class _Rendezvous:
     def cancel(self):
         """Nothing waits in a rendezvous (no arrival blocks), so closing a session has nothing to wake."""
 
+    # -- the run guard (OpDef.run_guard): rounds are matched by arrival count, so runs of a plan
+    # holding the collective go one at a time, and a run that fails part-way (some ranks arrived,
+    # others never will) starts the next one from round 0 instead of pairing stale arrivals.
+    def __enter__(self):
+        self._run_lock.acquire()
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is not None:
+                with self._lock:
+                    self._arrivals = [0] * self.size
+                    self._rounds = {}
+        finally:
+            self._run_lock.release()
+
 
 def _rendezvous(ctx):
-    size = ctx.attrs["size"]
-    return ctx.state.resource(("CollectiveAllReduce", ctx.attrs["key"]), lambda: _Rendezvous(size))
+    return _session_rendezvous(ctx.state, ctx.attrs)
+
+
+def _session_rendezvous(state, attrs):
+    size = attrs["size"]
+    return state.resource(("CollectiveAllReduce", attrs["key"]), lambda: _Rendezvous(size))
+
+
+def _run_guard(state, op):
+    return _session_rendezvous(state, op.attrs)
 
 
 class HostPart(NamedTuple):
@@ -112,7 +137,7 @@ def _infer(inputs, attrs):
 
 
 define_op("CollectiveAllReduce", _infer, {"any": _kernel}, stateful=True,
-          differentiable=False)
+          differentiable=False, run_guard=_run_guard)
 
 
 def all_reduce_sum(tensors, devices, name="all_reduce"):

@@ -2,6 +2,9 @@
 mirrored mode on it: results equal a host sum, in the flat loop and the concurrent executor alike,
 and gradients never pass through the host. The op-level tests here are about devices in host memory
 (virtual GPUs, the CPU); tests/parallel/test_nccl.py runs the collective on CuPy GPUs."""
+import sys
+import threading
+
 import numpy as np
 import pytest
 
@@ -152,3 +155,58 @@ def test_one_collective_joins_devices_of_one_kind_only(vgpus):
     assert collective_applies(["/gpu:0", "/gpu:1", "/gpu:2", "/gpu:3"]) == (not on_cards or len(cards) >= 4)
     assert collective_applies(["/cpu:0", "/gpu:0"]) == (not on_cards)  # host memory and a card do not mix
     assert collective_applies(["/cpu:0"])
+
+
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_a_run_that_fails_part_way_leaves_the_next_runs_rounds_matched(vgpus, monkeypatch):
+    """Rank 0 arrives, then rank 1's kernel fails before arriving (as an allocation can): without the
+    run guard, rank 0's stale arrival would be paired with rank 1's arrival in the next run — a wrong
+    sum, silently."""
+    from gpunet.ops import collective_ops
+
+    arrive = collective_ops._Rendezvous.arrive
+    broken = {"rank 1": True}
+
+    def failing_arrive(self, rank, member):
+        if rank == 1 and broken["rank 1"]:
+            broken["rank 1"] = False
+            raise MemoryError("out of memory for rank 1's output")
+        return arrive(self, rank, member)
+
+    monkeypatch.setattr(collective_ops._Rendezvous, "arrive", failing_arrive)
+    feeds, results = build_all_reduce(["/gpu:0", "/gpu:1"], (2,), gn.float32)
+    with gn.Session() as sess:
+        with pytest.raises(gn.errors.ResourceExhaustedError, match="rank 1"):
+            sess.run(results, {feeds[0]: [1.0, 2.0], feeds[1]: [10.0, 20.0]})
+        for round_ in range(2):
+            got = sess.run(results, {feeds[0]: [3.0, 4.0], feeds[1]: [30.0 + round_, 40.0]})
+            for g in got:
+                np.testing.assert_array_equal(g, [33.0 + round_, 44.0])
+
+
+@no_gpu_only  # devices in host memory; on CuPy GPUs see test_nccl.py
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_threads_running_one_collective_plan_each_get_their_own_sum(vgpus):
+
+    feeds, results = build_all_reduce(["/gpu:0", "/gpu:1"], (3,), gn.float32)
+    errors = []
+    with gn.Session() as sess:
+        def worker(k):
+            for i in range(30):
+                x0, x1 = np.float32(k * 1000 + i), np.float32(k * 100000 + 7 * i)
+                got = sess.run(results, {feeds[0]: np.full(3, x0, np.float32), feeds[1]: np.full(3, x1, np.float32)})
+                if not all(np.array_equal(g, np.full(3, x0 + x1)) for g in got):
+                    errors.append((k, i, got))
+
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads between the ranks' arrivals as often as possible
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(interval)
+    assert errors == []
