@@ -6,6 +6,7 @@ import numpy as np
 
 from ..graph import TensorShape, convert_to_tensor
 from ..graph.dtypes import as_bytes_array, infer_dtype, string
+from ..ops import nest
 
 __all__ = ["Structure", "as_array", "compatible", "flatten", "is_nested", "pack"]
 
@@ -15,26 +16,13 @@ def is_nested(value) -> bool:
 
 
 def flatten(value) -> list:
-    if isinstance(value, dict):
-        return [leaf for key in sorted(value) for leaf in flatten(value[key])]
-    if isinstance(value, tuple):
-        return [leaf for item in value for leaf in flatten(item)]
-    return [value]
+    """The components of an element, in order (a list is one component, as in tf.data)."""
+    return nest.flatten(value, lists_nest=False)
 
 
 def pack(template, leaves):
-    return _pack(template, iter(leaves))
-
-
-def _pack(template, leaves):
-    if isinstance(template, dict):
-        values = {key: _pack(template[key], leaves) for key in sorted(template)}
-        return type(template)((key, values[key]) for key in template)
-    if isinstance(template, tuple) and hasattr(template, "_fields"):
-        return type(template)(*[_pack(item, leaves) for item in template])
-    if isinstance(template, tuple):
-        return tuple(_pack(item, leaves) for item in template)
-    return next(leaves)
+    """``template`` with its components replaced, in order, by ``leaves``."""
+    return nest.pack_as(template, leaves, lists_nest=False)
 
 
 def as_array(value, dtype=None):

@@ -9,28 +9,29 @@ def is_sequence(value) -> bool:
     return isinstance(value, (list, tuple, dict))
 
 
-def flatten(structure) -> list:
-    """Leaves in order; dicts by sorted key, as TF1's nest does."""
+def flatten(structure, lists_nest: bool = True) -> list:
+    """Leaves in order; dicts by sorted key, as TF1's nest does. ``lists_nest=False``: a list is one
+    leaf, as tf.data takes it (a component to convert, not a structure)."""
     if isinstance(structure, dict):
-        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in flatten(item)]
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key], lists_nest)]
+    if isinstance(structure, tuple) or (lists_nest and isinstance(structure, list)):
+        return [leaf for item in structure for leaf in flatten(item, lists_nest)]
     return [structure]
 
 
-def pack_as(structure, leaves):
-    """``structure`` with its leaves replaced, in order, by ``leaves``."""
-    return _pack(structure, iter(leaves))
+def pack_as(structure, leaves, lists_nest: bool = True):
+    """``structure`` with its leaves replaced, in order, by ``leaves`` (``lists_nest`` as in flatten)."""
+    return _pack(structure, iter(leaves), lists_nest)
 
 
-def _pack(structure, leaves):
+def _pack(structure, leaves, lists_nest):
     if isinstance(structure, dict):
-        values = {key: _pack(structure[key], leaves) for key in sorted(structure)}
+        values = {key: _pack(structure[key], leaves, lists_nest) for key in sorted(structure)}
         return type(structure)((key, values[key]) for key in structure)
     if isinstance(structure, tuple) and hasattr(structure, "_fields"):
-        return type(structure)(*[_pack(item, leaves) for item in structure])
-    if isinstance(structure, (list, tuple)):
-        return type(structure)(_pack(item, leaves) for item in structure)
+        return type(structure)(*[_pack(item, leaves, lists_nest) for item in structure])
+    if isinstance(structure, tuple) or (lists_nest and isinstance(structure, list)):
+        return type(structure)(_pack(item, leaves, lists_nest) for item in structure)
     return next(leaves)
 
 
