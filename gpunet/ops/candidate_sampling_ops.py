@@ -3,7 +3,7 @@ as one op, ``CandidateSampler``, whose ``distribution`` attr is a :class:`_Distr
 
 Candidates are drawn on the host by the session's generator of the op (seeded as every random op:
 graph seed + op seed) and copied to the op's device; the expected counts are computed on the
-device. With ``unique=True`` draws repeat until ``num_sampled`` distinct candidates are found and
+device (the op's array module). With ``unique=True`` draws repeat until ``num_sampled`` distinct candidates are found and
 an expected count is ``1 - (1 - p) ** tries`` (TF1's formula); otherwise it is ``p * num_sampled``.
 """
 from __future__ import annotations
@@ -65,7 +65,7 @@ def _expected(xp, distribution, classes, range_max, num_sampled, tries, unique):
 
 
 def _sampler_kernel(ctx):
-    attrs, xp, from_host, op = ctx.attrs, ctx.xp, ctx.device.backend.from_host, ctx.op
+    attrs, xp, op = ctx.attrs, ctx.xp, ctx.op
     distribution, n, range_max, unique = attrs["distribution"], attrs["num_sampled"], attrs["range_max"], \
         attrs["unique"]
 
@@ -75,7 +75,7 @@ def _sampler_kernel(ctx):
                                                         f"num_true={attrs['num_true']} columns, got shape "
                                                         f"{list(true_classes.shape)}")
         sampled, tries = _draw(ctx.state.rng(op), distribution, n, range_max, unique)
-        sampled = from_host(sampled)
+        sampled = xp.asarray(sampled)  # host to device (a copy on a CuPy GPU)
         return (sampled, _expected(xp, distribution, true_classes, range_max, n, tries, unique),
                 _expected(xp, distribution, sampled, range_max, n, tries, unique))
     return run
