@@ -3,8 +3,8 @@ as one op, ``CandidateSampler``, whose ``distribution`` attr is a :class:`_Distr
 
 Candidates are drawn on the host by the session's generator of the op (seeded as every random op:
 graph seed + op seed) and copied to the op's device; the expected counts are computed on the
-device (the op's array module). With ``unique=True`` draws repeat until ``num_sampled`` distinct candidates are found and
-an expected count is ``1 - (1 - p) ** tries`` (TF1's formula); otherwise it is ``p * num_sampled``.
+device. With ``unique=True`` draws repeat until ``num_sampled`` distinct candidates are found and an
+expected count is ``1 - (1 - p) ** tries`` (TF1's formula); otherwise it is ``p * num_sampled``.
 """
 from __future__ import annotations
 

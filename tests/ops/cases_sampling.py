@@ -14,7 +14,8 @@ CASES = [
            id="CandidateSampler-log-uniform-true-expected"),
     OpCase("CandidateSampler", lambda t: gn.nn.uniform_candidate_sampler(t, 2, 4, False, 10, seed=1)[2],
            [TRUE_CLASSES], lambda t: np.full(4, 0.4), grad=False, id="CandidateSampler-uniform-sampled-expected"),
-    OpCase("CandidateSampler", lambda t: gn.reduce_sum(gn.nn.log_uniform_candidate_sampler(t, 2, 6, True, 6, seed=4)[0]),
+    OpCase("CandidateSampler",
+           lambda t: gn.reduce_sum(gn.nn.log_uniform_candidate_sampler(t, 2, 6, True, 6, seed=4)[0]),
            [TRUE_CLASSES], lambda t: np.int64(15), grad=False, id="CandidateSampler-unique-takes-every-class"),
 ]
 

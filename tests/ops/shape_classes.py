@@ -368,7 +368,8 @@ SHAPE_EXEMPT = {
     "RandomStandardNormal": "random (tests/ops/test_random.py)", "RandomUniform": "random (tests/ops/test_random.py)",
     "TruncatedNormal": "random (tests/ops/test_random.py)",
     "CandidateSampler": "random; its input is a [batch, num_true] int matrix of classes, no float class to sweep "
-                        "(tests/ops/cases_sampling.py, tests/ops/test_candidate_sampling.py)", "Dropout": "random (tests/ops/test_nn_dropout.py)",
+                        "(tests/ops/cases_sampling.py, tests/ops/test_candidate_sampling.py)",
+    "Dropout": "random (tests/ops/test_nn_dropout.py)",
     "PrintV2": "prints; the pass-through Print op is swept",
     "GatherGrad": "the gradient of GatherV2: " + _COVERED_ELSEWHERE,
     "StridedSliceGrad": "a gradient helper with a fixed slice; " + _COVERED_ELSEWHERE,
