@@ -12,9 +12,10 @@ from .array_ops import reshape, transpose
 from .array_ops import shape as shape_of
 from .concat_ops import stack
 from .control_flow_ops import while_loop
+from .creation_ops import range as range_
 from .creation_ops import zeros, zeros_like
-from .indexing_ops import gather, one_hot
-from .logic_ops import less, where
+from .indexing_ops import gather
+from .logic_ops import equal, less, where
 from .variable_scope import variable_scope
 
 __all__ = ["dynamic_rnn", "static_rnn"]
@@ -66,11 +67,12 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
         state = _initial_state(cell, initial_state, batch, dtype)
         lengths = _sequence_length(sequence_length)
         outputs = zeros(_stacked_shape(n_steps, batch, cell.output_size), dtype=steps_major.dtype)
+        step_numbers = range_(n_steps)  # a step's output lands where step_numbers == time (n_steps may be dynamic)
 
         def body(time, outputs, state):
             output, new_state = cell(gather(steps_major, time), state)
             output, new_state = _masked(lengths, time, output, new_state, state)
-            at_time = reshape(one_hot(time, n_steps, dtype=output.dtype), [-1, 1, 1])
+            at_time = reshape(math_ops.cast(equal(step_numbers, time), output.dtype), [-1, 1, 1])
             return time + 1, math_ops.add(outputs, math_ops.multiply(at_time, output)), new_state
 
         _, outputs, final_state = while_loop(lambda time, *_: less(time, n_steps), body,

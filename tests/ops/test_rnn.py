@@ -161,3 +161,43 @@ def test_bad_arguments_raise_as_tf1():
             gn.nn.static_rnn(rnn_cell.GRUCell(2), x, dtype=gn.float32)
         with pytest.raises(ValueError, match="last dimension of the inputs must be known"):
             rnn_cell.GRUCell(2)(gn.placeholder(gn.float32, [2, None]), gn.zeros([2, 2]))
+
+
+def numpy_basic_lstm(x, lengths, kernel, bias, c, h, forget_bias=1.0):
+    """TF1's BasicLSTMCell run over x [batch, time, depth] with TF1's sequence_length masking."""
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+    outputs = np.zeros(x.shape[:2] + (h.shape[1],))
+    for t in range(x.shape[1]):
+        i, j, f, o = np.split(np.concatenate([x[:, t], h], 1) @ kernel + bias, 4, axis=1)
+        new_c = c * sigmoid(f + forget_bias) + sigmoid(i) * np.tanh(j)
+        new_h = np.tanh(new_c) * sigmoid(o)
+        alive = (t < lengths)[:, None]
+        outputs[:, t] = np.where(alive, new_h, 0)
+        c, h = np.where(alive, new_c, c), np.where(alive, new_h, h)
+    return outputs, c, h
+
+
+@pytest.mark.on_devices
+@pytest.mark.parametrize("shape", [(3, 5, 2), (1, 1, 2), (2, 0, 2), (0, 4, 2)], ids=str)
+def test_dynamic_rnn_with_unknown_batch_and_time_matches_numpy(device, shape):
+    rng = np.random.RandomState(3)
+    x_value = rng.uniform(-1, 1, shape).astype(np.float32)
+    lengths = rng.randint(0, shape[1] + 1, shape[0]).astype(np.int32)
+    c0, h0 = rng.uniform(-1, 1, (2, shape[0], 4)).astype(np.float32)
+    with gn.Graph().as_default(), gn.device(device):
+        x = gn.placeholder(gn.float32, [None, None, 2])
+        fed_lengths = gn.placeholder(gn.int32, [None])
+        initial = rnn_cell.LSTMStateTuple(gn.placeholder(gn.float32, [None, 4]), gn.placeholder(gn.float32, [None, 4]))
+        outputs, state = gn.nn.dynamic_rnn(rnn_cell.BasicLSTMCell(4), x, sequence_length=fed_lengths,
+                                           initial_state=initial)
+        assert outputs.shape.as_list() == [None, None, 4] and state.c.shape.as_list() == [None, 4]
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            kernel, bias = sess.run(gn.trainable_variables())
+            got = sess.run([outputs, state.c, state.h],
+                           {x: x_value, fed_lengths: lengths, initial.c: c0, initial.h: h0})
+    expected = numpy_basic_lstm(x_value.astype(np.float64), lengths, kernel, bias, c0, h0)
+    for value, reference_value in zip(got, expected):
+        assert value.dtype == np.float32 and value.shape == reference_value.shape
+        np.testing.assert_allclose(value, reference_value, rtol=1e-5, atol=1e-6)
