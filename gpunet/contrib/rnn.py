@@ -3,11 +3,12 @@ from ..nn import dynamic_rnn, rnn_cell, static_rnn
 
 BasicLSTMCell = rnn_cell.BasicLSTMCell
 BasicRNNCell = rnn_cell.BasicRNNCell
+DropoutWrapper = rnn_cell.DropoutWrapper
 GRUCell = rnn_cell.GRUCell
 LSTMCell = rnn_cell.LSTMCell
 LSTMStateTuple = rnn_cell.LSTMStateTuple
 MultiRNNCell = rnn_cell.MultiRNNCell
 RNNCell = rnn_cell.RNNCell
 
-__all__ = ["BasicLSTMCell", "BasicRNNCell", "GRUCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "RNNCell",
-           "dynamic_rnn", "static_rnn"]
+__all__ = ["BasicLSTMCell", "BasicRNNCell", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell",
+           "RNNCell", "dynamic_rnn", "static_rnn"]

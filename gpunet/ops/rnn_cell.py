@@ -13,11 +13,13 @@ from ..graph.core_ops import convert_to_tensor
 from . import init_ops, math_ops
 from .concat_ops import concat, split, stack
 from .creation_ops import zeros
+from .dropout_ops import dropout
 from .linalg_ops import matmul
 from .nn_ops import sigmoid, tanh
 from .variable_scope import get_variable, variable_scope
 
-__all__ = ["BasicLSTMCell", "BasicRNNCell", "GRUCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell", "RNNCell"]
+__all__ = ["BasicLSTMCell", "BasicRNNCell", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell",
+           "RNNCell"]
 
 
 class LSTMStateTuple(collections.namedtuple("LSTMStateTuple", ("c", "h"))):
@@ -43,8 +45,9 @@ def _zeros_for(size, batch_size, dtype):
 
 
 class RNNCell:
-    """Base of the cells: ``cell(inputs, state) -> (output, new_state)``; subclasses define
-    ``state_size``, ``output_size``, ``_build(input_depth)`` and ``_step(inputs, state)``."""
+    """Base of the cells: ``cell(inputs, state) -> (output, new_state)``. A subclass defines
+    ``state_size``, ``output_size`` and ``call(inputs, state)`` (as TF1's), and may make its
+    variables in ``_build(input_depth, dtype)`` with ``add_variable``."""
 
     _base_name = "rnn_cell"
 
@@ -86,14 +89,25 @@ class RNNCell:
                     raise ValueError(f"{self._name}: the last dimension of the inputs must be known, got "
                                      f"shape {inputs.shape}")
                 self._build(depth, self._dtype or inputs.dtype)
-                return self._step(inputs, state)
+                return self.call(inputs, state)
         with variable_scope(self._scope, reuse=True):
-            return self._step(inputs, state)
+            return self.call(inputs, state)
 
-    def _variable(self, name, shape, dtype, initializer=None):
+    def _build(self, depth, dtype):
+        """Make the variables for inputs of ``depth`` features (none by default)."""
+
+    def call(self, inputs, state):
+        """One step's ``(output, new_state)``; its variables come from ``_build`` or ``get_variable``."""
+        raise NotImplementedError
+
+    def add_variable(self, name, shape, dtype=None, initializer=None):
+        """The cell's variable ``<cell scope>/name`` (TF1's ``add_variable``), tracked in ``variables``."""
         var = get_variable(name, shape, dtype=dtype, initializer=initializer)
         self._variables.append(var)
         return var
+
+    add_weight = add_variable
+    _variable = add_variable
 
 
 def _linear(args, kernel, bias):
@@ -122,7 +136,7 @@ class BasicRNNCell(RNNCell):
         self._kernel = self._variable("kernel", [depth + self._num_units, self._num_units], dtype)
         self._bias = self._variable("bias", [self._num_units], dtype, init_ops.zeros_initializer())
 
-    def _step(self, inputs, state):
+    def call(self, inputs, state):
         output = self._activation(_linear([inputs, state], self._kernel, self._bias))
         return output, output
 
@@ -156,7 +170,7 @@ class BasicLSTMCell(RNNCell):
         self._kernel = self._variable("kernel", [depth + n, 4 * n], dtype)
         self._bias = self._variable("bias", [4 * n], dtype, init_ops.zeros_initializer())
 
-    def _step(self, inputs, state):
+    def call(self, inputs, state):
         c, h = state if self._state_is_tuple else split(state, 2, axis=1)
         i, j, f, o = split(_linear([inputs, h], self._kernel, self._bias), 4, axis=1)
         new_c = math_ops.add(math_ops.multiply(c, sigmoid(math_ops.add(f, self._forget_bias))),
@@ -202,7 +216,7 @@ class LSTMCell(RNNCell):
     def _peep(self, gate, x, c):
         return math_ops.add(x, math_ops.multiply(self._diag[gate], c)) if self._use_peepholes else x
 
-    def _step(self, inputs, state):
+    def call(self, inputs, state):
         n = self._num_units
         c, h = state if self._state_is_tuple else split(state, [n, self.output_size], axis=1)
         i, j, f, o = split(_linear([inputs, h], self._kernel, self._bias), 4, axis=1)
@@ -251,7 +265,7 @@ class GRUCell(RNNCell):
             self._cand_bias = self._variable("bias", [n], dtype,
                                              self._bias_initializer or init_ops.zeros_initializer())
 
-    def _step(self, inputs, state):
+    def call(self, inputs, state):
         r, u = split(sigmoid(_linear([inputs, state], self._gate_kernel, self._gate_bias)), 2, axis=1)
         candidate = self._activation(_linear([inputs, math_ops.multiply(r, state)], self._cand_kernel,
                                              self._cand_bias))
@@ -292,11 +306,11 @@ class MultiRNNCell(RNNCell):
         if self._scope is None:
             with variable_scope(scope, default_name=self._name) as vs:
                 self._scope = vs
-                return self._step(inputs, state)
+                return self.call(inputs, state)
         with variable_scope(self._scope, reuse=True):
-            return self._step(inputs, state)
+            return self.call(inputs, state)
 
-    def _step(self, inputs, state):
+    def call(self, inputs, state):
         new_states = []
         for k, cell in enumerate(self._cells):
             with variable_scope(f"cell_{k}"):
@@ -304,3 +318,59 @@ class MultiRNNCell(RNNCell):
             new_states.append(new_state)
         return inputs, tuple(new_states)
 
+
+
+class DropoutWrapper(RNNCell):
+    """``cell`` with dropout on its inputs, outputs and new state (``*_keep_prob``, floats or
+    scalar tensors; 1.0 leaves that side untouched), as TF1's DropoutWrapper without
+    ``variational_recurrent``. As TF1's default state filter, the ``c`` of an LSTMStateTuple is
+    never dropped. The wrapped cell's variables keep their names."""
+
+    def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
+                 variational_recurrent=False, input_size=None, dtype=None, seed=None):
+        super().__init__()
+        if variational_recurrent:
+            raise ValueError("DropoutWrapper: variational_recurrent=True is not supported")
+        for label, keep in (("input", input_keep_prob), ("output", output_keep_prob), ("state", state_keep_prob)):
+            if isinstance(keep, (int, float)) and not 0 < keep <= 1:
+                raise ValueError(f"Parameter {label}_keep_prob must be between 0 and 1: {keep}")
+        self._cell, self._seed = cell, seed
+        self._keep = (input_keep_prob, output_keep_prob, state_keep_prob)
+
+    @property
+    def state_size(self):
+        return self._cell.state_size
+
+    @property
+    def output_size(self):
+        return self._cell.output_size
+
+    @property
+    def trainable_variables(self):
+        return self._cell.trainable_variables
+
+    variables = trainable_variables
+
+    def zero_state(self, batch_size, dtype):
+        """The wrapped cell's zero state."""
+        return self._cell.zero_state(batch_size, dtype)
+
+    def _dropped(self, value, keep):
+        if isinstance(keep, (int, float)) and keep == 1:
+            return value
+        rate = 1.0 - keep if isinstance(keep, (int, float)) else math_ops.subtract(1.0, keep)
+        return dropout(value, rate=rate, seed=self._seed)
+
+    def __call__(self, inputs, state, scope=None):
+        """The wrapped cell's step on dropped-out inputs, its output and new state dropped out."""
+        input_keep, output_keep, state_keep = self._keep
+        output, new_state = self._cell(self._dropped(convert_to_tensor(inputs), input_keep), state, scope=scope)
+        return self._dropped(output, output_keep), self._dropped_state(new_state, state_keep)
+
+    def _dropped_state(self, state, keep):
+        if isinstance(state, LSTMStateTuple):
+            return LSTMStateTuple(state.c, self._dropped(state.h, keep))
+        if isinstance(state, (list, tuple)):
+            parts = [self._dropped_state(s, keep) for s in state]
+            return type(state)(*parts) if hasattr(state, "_fields") else type(state)(parts)
+        return self._dropped(state, keep)

@@ -201,3 +201,60 @@ def test_dynamic_rnn_with_unknown_batch_and_time_matches_numpy(device, shape):
     for value, reference_value in zip(got, expected):
         assert value.dtype == np.float32 and value.shape == reference_value.shape
         np.testing.assert_allclose(value, reference_value, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_wrapper_drops_outputs_and_h_but_not_c_and_keeps_variable_names():
+    x_value = REFERENCE["inputs"][:, :1]  # one step from the zero state: c does not depend on dropped h
+    with gn.Graph().as_default():
+        gn.set_random_seed(2)
+        bare = rnn_cell.BasicLSTMCell(4)
+        wrapped = gn.contrib.rnn.DropoutWrapper(rnn_cell.BasicLSTMCell(4), output_keep_prob=0.5, state_keep_prob=0.5)
+        plain_out, plain_state = gn.nn.dynamic_rnn(bare, x_value, dtype=gn.float32, scope="a")
+        out, state = gn.nn.dynamic_rnn(wrapped, x_value, dtype=gn.float32, scope="b")
+        assert [v.name for v in wrapped.variables] == ["b/basic_lstm_cell/kernel:0", "b/basic_lstm_cell/bias:0"]
+        copy = [b.assign(a) for a, b in zip(bare.variables, wrapped.variables)]
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            sess.run(copy)
+            p_out, p_c, p_h, w_out, w_c, w_h = sess.run([plain_out, *plain_state, out, *state])
+    np.testing.assert_allclose(w_c, p_c, rtol=1e-6)
+    for dropped, plain in ((w_out, p_out), (w_h, p_h)):
+        kept = dropped != 0
+        assert 0 < kept.mean() < 1
+        np.testing.assert_allclose(dropped[kept], 2 * plain[kept], rtol=1e-5)
+
+
+def test_dropout_wrapper_with_keep_prob_one_is_the_cell_and_refuses_bad_probabilities():
+    with pytest.raises(ValueError, match="Parameter output_keep_prob must be between 0 and 1: 1.5"):
+        rnn_cell.DropoutWrapper(rnn_cell.GRUCell(2), output_keep_prob=1.5)
+    with gn.Graph().as_default():
+        keep = gn.placeholder_with_default(1.0, [])
+        cell = rnn_cell.GRUCell(3)
+        wrapped = rnn_cell.DropoutWrapper(cell, input_keep_prob=keep, output_keep_prob=keep)
+        plain, _ = gn.nn.dynamic_rnn(cell, REFERENCE["inputs"], dtype=gn.float32, scope="s")
+        dropped, _ = gn.nn.dynamic_rnn(wrapped, REFERENCE["inputs"], dtype=gn.float32, scope="s")
+        assert len(gn.global_variables()) == 4  # the wrapper shares the cell's variables
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            a, b = sess.run([plain, dropped])
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_a_user_cell_defines_call_and_its_variables():
+    class Accumulator(rnn_cell.RNNCell):
+        state_size = output_size = 2
+
+        def _build(self, depth, dtype):
+            self.scale = self.add_variable("scale", [depth, 2], dtype, gn.ones_initializer())
+
+        def call(self, inputs, state):
+            new = state + gn.matmul(inputs, self.scale)
+            return new, new
+    with gn.Graph().as_default():
+        outputs, state = gn.nn.dynamic_rnn(Accumulator(name="acc"), REFERENCE["inputs"], dtype=gn.float32)
+        assert [v.name for v in gn.global_variables()] == ["rnn/acc/scale:0"]
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            got = sess.run(outputs)
+    expected = np.cumsum(REFERENCE["inputs"].sum(axis=2), axis=1)[:, :, None].repeat(2, axis=2)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
