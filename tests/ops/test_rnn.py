@@ -258,3 +258,30 @@ def test_a_user_cell_defines_call_and_its_variables():
             got = sess.run(outputs)
     expected = np.cumsum(REFERENCE["inputs"].sum(axis=2), axis=1)[:, :, None].repeat(2, axis=2)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("key", sorted(CELLS))
+def test_every_cells_gradients_match_finite_differences(key):
+    x_value = REFERENCE["inputs"].astype(np.float64)
+    with gn.Graph().as_default():
+        x = gn.placeholder(gn.float64, x_value.shape)
+        outputs, state = gn.nn.dynamic_rnn(CELLS[key](), x, sequence_length=[5, 2, 1], dtype=gn.float64)
+        loss = gn.reduce_sum(outputs * np.cos(np.arange(outputs.shape.num_elements())).reshape(
+            outputs.shape.as_list())) + sum(gn.reduce_sum(s * s) for s in _flat(state))
+        variables = gn.trainable_variables()
+        assert variables and all(v.dtype.base_dtype == gn.float64 for v in variables)
+        grads = gn.gradients(loss, [x] + variables)
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            got = sess.run(grads, {x: x_value})
+            np.testing.assert_allclose(got[0], _numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value),
+                                       rtol=1e-6, atol=1e-8)
+            for var, grad in zip(variables, got[1:]):
+                value = sess.run(var)
+
+                def loss_at(w, var=var):
+                    var.load(w, sess)
+                    return sess.run(loss, {x: x_value})
+                numeric = _numeric_gradient(loss_at, value)
+                var.load(value, sess)
+                np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8, err_msg=var.name)
