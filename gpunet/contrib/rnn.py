@@ -1,5 +1,5 @@
 """``gn.contrib.rnn``: TF1's ``tf.contrib.rnn`` aliases of the ``gn.nn.rnn_cell`` cells and the RNN runners."""
-from ..nn import dynamic_rnn, rnn_cell, static_rnn
+from ..nn import bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell, static_rnn
 
 BasicLSTMCell = rnn_cell.BasicLSTMCell
 BasicRNNCell = rnn_cell.BasicRNNCell
@@ -11,4 +11,4 @@ MultiRNNCell = rnn_cell.MultiRNNCell
 RNNCell = rnn_cell.RNNCell
 
 __all__ = ["BasicLSTMCell", "BasicRNNCell", "DropoutWrapper", "GRUCell", "LSTMCell", "LSTMStateTuple", "MultiRNNCell",
-           "RNNCell", "dynamic_rnn", "static_rnn"]
+           "RNNCell", "bidirectional_dynamic_rnn", "dynamic_rnn", "static_rnn"]

@@ -8,17 +8,18 @@ from __future__ import annotations
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
 from . import math_ops, nest
-from .array_ops import reshape, transpose
+from .array_ops import expand_dims, reshape, transpose
 from .array_ops import shape as shape_of
 from .concat_ops import stack
 from .control_flow_ops import while_loop
 from .creation_ops import range as range_
 from .creation_ops import zeros, zeros_like
 from .indexing_ops import gather
+from .nd_indexing_ops import gather_nd
 from .logic_ops import equal, less, where
 from .variable_scope import variable_scope
 
-__all__ = ["dynamic_rnn", "static_rnn"]
+__all__ = ["bidirectional_dynamic_rnn", "dynamic_rnn", "static_rnn"]
 
 
 def _initial_state(cell, initial_state, batch_size, dtype):
@@ -105,3 +106,40 @@ def static_rnn(cell, inputs, initial_state=None, dtype=None, sequence_length=Non
             outputs.append(output)
         return outputs, state
 
+
+
+def _reversed_in_time(steps_major, lengths):
+    """[time, batch, ...] with each sequence's first ``lengths[b]`` steps reversed and the rest left
+    in place (TF1's reverse_sequence); the whole time axis when ``lengths`` is None."""
+    n_steps, batch = _dim(steps_major, 0), _dim(steps_major, 1)
+    steps = expand_dims(range_(n_steps), 1)                                        # [time, 1]
+    if lengths is None:
+        lengths = math_ops.add(zeros_like(range_(batch)), n_steps)
+    ends = expand_dims(lengths, 0)                                                  # [1, batch]
+    source = where(less(steps, ends), ends - 1 - steps, steps + zeros_like(ends))   # [time, batch]
+    batch_index = expand_dims(range_(batch), 0) + zeros_like(steps)
+    return gather_nd(steps_major, stack([source, batch_index], axis=2))
+
+
+def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None, initial_state_fw=None,
+                              initial_state_bw=None, dtype=None, parallel_iterations=None, swap_memory=False,
+                              time_major=False, scope=None):
+    """``cell_fw`` over ``inputs`` and ``cell_bw`` over them reversed in time (each sequence within
+    its ``sequence_length``), as TF1: ``((outputs_fw, outputs_bw), (state_fw, state_bw))``, the
+    backward outputs reversed back into input order. Variables under ``scope`` (default
+    ``bidirectional_rnn``) ``/fw`` and ``/bw``."""
+    with variable_scope(scope or "bidirectional_rnn"):
+        inputs = convert_to_tensor(inputs)
+        steps_major = inputs if time_major else transpose(inputs, [1, 0, 2])
+        lengths = _sequence_length(sequence_length)
+        with variable_scope("fw") as fw_scope:
+            out_fw, state_fw = dynamic_rnn(cell_fw, steps_major, lengths, initial_state_fw, dtype,
+                                           parallel_iterations, time_major=True, scope=fw_scope)
+        with variable_scope("bw") as bw_scope:
+            out_bw, state_bw = dynamic_rnn(cell_bw, _reversed_in_time(steps_major, lengths), lengths,
+                                           initial_state_bw, dtype, parallel_iterations, time_major=True,
+                                           scope=bw_scope)
+        out_bw = _reversed_in_time(out_bw, lengths)
+        if not time_major:
+            out_fw, out_bw = transpose(out_fw, [1, 0, 2]), transpose(out_bw, [1, 0, 2])
+        return (out_fw, out_bw), (state_fw, state_bw)

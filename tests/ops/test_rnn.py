@@ -285,3 +285,42 @@ def test_every_cells_gradients_match_finite_differences(key):
                 numeric = _numeric_gradient(loss_at, value)
                 var.load(value, sess)
                 np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8, err_msg=var.name)
+
+
+@pytest.mark.on_devices
+@pytest.mark.parametrize("time_major", [False, True])
+def test_bidirectional_dynamic_rnn_matches_tensorflow_given_its_weights(device, time_major):
+    weights, x_value = reference("bidi", "var/"), REFERENCE["inputs"]
+    with gn.Graph().as_default(), gn.device(device):
+        fed = gn.placeholder(gn.float32, [None, None, 2])
+        (out_fw, out_bw), states = gn.contrib.rnn.bidirectional_dynamic_rnn(
+            rnn_cell.BasicLSTMCell(3), rnn_cell.GRUCell(2), fed, sequence_length=REFERENCE["lengths"],
+            dtype=gn.float32, time_major=time_major)
+        variables = gn.global_variables()
+        assert sorted(v.name for v in variables) == sorted(weights)
+        with gn.Session() as sess:
+            for v in variables:
+                v.load(weights[v.name], sess)
+            got = sess.run([out_fw, out_bw, list(_flat(states))],
+                           {fed: np.transpose(x_value, [1, 0, 2]) if time_major else x_value})
+    for value, key in zip(got[:2], ("outputs_fw", "outputs_bw")):
+        value = np.transpose(value, [1, 0, 2]) if time_major else value
+        np.testing.assert_allclose(value, REFERENCE[f"bidi/{key}"], rtol=1e-5, atol=1e-6)
+    for k, value in enumerate(got[2]):
+        np.testing.assert_allclose(value, REFERENCE[f"bidi/state{k}"], rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_gradients_match_finite_differences():
+    x_value = REFERENCE["inputs"].astype(np.float64)
+    with gn.Graph().as_default():
+        x = gn.placeholder(gn.float64, x_value.shape)
+        (out_fw, out_bw), _ = gn.nn.bidirectional_dynamic_rnn(rnn_cell.GRUCell(2), rnn_cell.GRUCell(2), x,
+                                                              sequence_length=[5, 3, 1], dtype=gn.float64)
+        loss = gn.reduce_sum(out_bw * np.linspace(-1, 1, 30).reshape(3, 5, 2)) + gn.reduce_sum(out_fw)
+        grad = gn.gradients(loss, x)[0]
+        with gn.Session() as sess:
+            sess.run(gn.global_variables_initializer())
+            got = sess.run(grad, {x: x_value})
+            numeric = _numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value)
+    np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8)
+    assert not got[1, 3:].any() and not got[2, 1:].any()  # padding never reaches the loss
