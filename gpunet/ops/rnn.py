@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
+from ..graph.graph import Tensor
 from . import math_ops, nest
 from .array_ops import expand_dims, reshape, transpose
 from .array_ops import shape as shape_of
@@ -49,6 +50,13 @@ def _masked(lengths, time, output, new_state, state):
     return output, nest.pack_as(new_state, kept)
 
 
+def _one_input(inputs):
+    if isinstance(inputs, (list, tuple)) and any(isinstance(x, Tensor) for x in nest.flatten(inputs)):
+        raise ValueError("dynamic_rnn: nested inputs (a list or tuple of tensors) are not supported; pass one "
+                         "[batch, time, depth] tensor (static_rnn takes a list of [batch, depth] tensors)")
+    return convert_to_tensor(inputs)
+
+
 def _dim(tensor, axis):
     static = tensor.shape.as_list()[axis]
     return static if static is not None else shape_of(tensor)[axis]
@@ -60,7 +68,7 @@ def dynamic_rnn(cell, inputs, sequence_length=None, initial_state=None, dtype=No
     when ``time_major``) in one gn.while_loop: ``(outputs, final_state)`` with outputs laid out as
     the inputs. Variables live under ``scope`` (default ``rnn``), e.g. ``rnn/basic_lstm_cell/kernel``."""
     with variable_scope(scope or "rnn"):
-        inputs = convert_to_tensor(inputs)
+        inputs = _one_input(inputs)
         if inputs.shape.ndims is not None and inputs.shape.ndims != 3:
             raise ValueError(f"dynamic_rnn: inputs must have rank 3 ([batch, time, depth]), got shape {inputs.shape}")
         steps_major = inputs if time_major else transpose(inputs, [1, 0, 2])

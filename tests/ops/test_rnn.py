@@ -155,6 +155,8 @@ def test_bad_arguments_raise_as_tf1():
             gn.nn.dynamic_rnn(rnn_cell.GRUCell(2), x, sequence_length=[[1]], dtype=gn.float32)
         with pytest.raises(ValueError, match="inputs must have rank 3"):
             gn.nn.dynamic_rnn(rnn_cell.GRUCell(2), x[0], dtype=gn.float32)
+        with pytest.raises(ValueError, match=r"nested inputs \(a list or tuple of tensors\) are not supported"):
+            gn.nn.dynamic_rnn(rnn_cell.GRUCell(2), (x, x), dtype=gn.float32)
         with pytest.raises(ValueError, match="at least one cell"):
             rnn_cell.MultiRNNCell([])
         with pytest.raises(TypeError, match="inputs must be a sequence"):

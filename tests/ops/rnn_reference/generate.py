@@ -1,7 +1,8 @@
 """Generates rnn_reference.npz with real TensorFlow (run once, with /work/tfvenv:
 ``TF_USE_LEGACY_KERAS=1 /work/tfvenv/bin/python generate.py``): for each cell, TF1's
-dynamic_rnn on fixed inputs with sequence lengths (and one bidirectional_dynamic_rnn); stores variables by name, outputs and the
-flattened final state, so tests/ops/test_rnn.py can copy the weights into gpunet and compare."""
+dynamic_rnn on fixed inputs with sequence lengths (and one bidirectional_dynamic_rnn); stores
+variables by name, outputs and the flattened final state, so tests/ops/test_rnn.py can copy the
+weights into gpunet and compare."""
 import numpy as np
 import tensorflow.compat.v1 as tf
 
