@@ -48,6 +48,7 @@ from . import summary  # noqa: E402
 from . import data, gfile, io, python_io  # noqa: E402  (tf.gfile, tf.io, input pipelines)
 from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
 from . import parallel  # noqa: E402  (data parallel: towers, multi_gpu_model, MPI)
+from . import contrib  # noqa: E402  (tf.contrib.rnn)
 from . import compat  # noqa: E402  (last: gn.compat.v1 is this module, complete)
 from .compat import disable_eager_execution, disable_v2_behavior  # noqa: E402
 
@@ -64,6 +65,7 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "assert_variables_initialized", "assign", "assign_add", "assign_sub", "backend", "bool", "boolean_mask",
            "broadcast_to", "callbacks", "cast", "ceil", "check_numerics", "clip_by_global_norm", "clip_by_norm",
            "clip_by_value", "colocate_with", "compat", "concat", "cond", "config", "constant", "constant_initializer",
+           "contrib",
            "control_dependencies", "convert_to_tensor", "cos", "count_nonzero", "count_up_to", "cumprod", "cumsum",
            "data", "datasets", "debugging", "decode_csv", "decode_raw", "device", "dimension_value",
            "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "errors", "exp", "expand_dims",

@@ -7,11 +7,17 @@ from .ops.nn_extra_ops import *  # noqa: F401,F403
 from .ops.nn_ops import *  # noqa: F401,F403
 from .ops.normalization_ops import *  # noqa: F401,F403
 from .ops.pool_ops import *  # noqa: F401,F403
+from .ops import rnn_cell  # tf.nn.rnn_cell
+from .ops.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
+from .ops.candidate_sampling_ops import log_uniform_candidate_sampler, uniform_candidate_sampler
+from .ops.sampled_losses import nce_loss, sampled_softmax_loss
 from .ops.softmax_ops import *  # noqa: F401,F403
 
-__all__ = ["avg_pool", "batch_normalization", "bias_add", "conv2d", "conv2d_transpose", "dropout", "elu",
-           "embedding_lookup", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization",
-           "log_softmax", "lrn", "max_pool", "moments", "relu", "relu6", "selu", "sigmoid",
+__all__ = ["avg_pool", "batch_normalization", "bias_add", "bidirectional_dynamic_rnn", "conv2d", "conv2d_transpose",
+           "dropout", "dynamic_rnn", "elu", "embedding_lookup", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu",
+           "local_response_normalization", "log_softmax", "log_uniform_candidate_sampler", "lrn", "max_pool",
+           "moments", "nce_loss", "relu", "relu6", "rnn_cell", "sampled_softmax_loss", "selu", "sigmoid",
            "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits_v2", "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits",
-           "swish", "tanh", "top_k", "xw_plus_b", "zero_fraction"]
+           "softmax_cross_entropy_with_logits_v2", "softplus", "softsign",
+           "sparse_softmax_cross_entropy_with_logits", "static_rnn", "swish", "tanh", "top_k",
+           "uniform_candidate_sampler", "xw_plus_b", "zero_fraction"]

@@ -366,7 +366,10 @@ SHAPE_EXEMPT = {
     "IsVariableInitialized": "a scalar flag whatever the variable's shape",
     "ReportUninitialized": "a list of variable names, no tensor input",
     "RandomStandardNormal": "random (tests/ops/test_random.py)", "RandomUniform": "random (tests/ops/test_random.py)",
-    "TruncatedNormal": "random (tests/ops/test_random.py)", "Dropout": "random (tests/ops/test_nn_dropout.py)",
+    "TruncatedNormal": "random (tests/ops/test_random.py)",
+    "CandidateSampler": "random; its input is a [batch, num_true] int matrix of classes, no float class to sweep "
+                        "(tests/ops/cases_sampling.py, tests/ops/test_candidate_sampling.py)",
+    "Dropout": "random (tests/ops/test_nn_dropout.py)",
     "PrintV2": "prints; the pass-through Print op is swept",
     "CollectiveAllReduce": "one op per device meeting at run time: shapes swept in tests/parallel/test_collective.py",
     "GatherGrad": "the gradient of GatherV2: " + _COVERED_ELSEWHERE,

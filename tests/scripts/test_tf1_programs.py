@@ -1,7 +1,8 @@
 """TF1 programs run as a user runs them, in their own process, with only the import changed
 (tests/scripts/tf1_programs/): the MNIST tutorial's fully_connected_feed.py + mnist.py and the
 models repo's convolutional MNIST (self-test and a short run on the digits), and the popular example
-scripts' logistic regression, multilayer perceptron and raw convolutional network."""
+scripts' logistic regression, multilayer perceptron, raw convolutional network and recurrent network,
+and TensorFlow's word2vec_basic (skip-gram with NCE)."""
 import os
 import re
 import subprocess
@@ -89,3 +90,21 @@ def test_raw_convolutional_network_learns_the_digits_with_dropout():
     assert [int(i) for i, _, _ in rows] == [64, 3200, 6400, 9600], out
     assert float(rows[-1][1]) < float(rows[0][1]) / 4, out
     assert float(re.search(r"^Testing Accuracy: ([0-9.]+)$", out, re.M).group(1)) >= 0.9, out
+
+
+def test_recurrent_network_classifies_the_digits_row_by_row():
+    out = run_program("recurrent_network.py")
+    rows = re.findall(r"^Step (\d+), Minibatch Loss= ([0-9.]+), Training Accuracy= ([0-9.]+)$", out, re.M)
+    assert [int(step) for step, _, _ in rows] == [1, 100, 200, 300], out
+    assert float(rows[-1][1]) < float(rows[0][1]) / 4, out
+    assert float(re.search(r"^Testing Accuracy: ([0-9.]+)$", out, re.M).group(1)) >= 0.9, out
+
+
+def test_word2vec_learns_embeddings_whose_neighbours_share_the_topic():
+    out = run_program("word2vec_basic.py")
+    losses = [float(v) for v in re.findall(r"^Average loss at step  \d+ :  ([0-9.]+)$", out, re.M)]
+    assert len(losses) == 5 and losses[-1] < losses[0] / 3 and losses[-1] < losses[1], out
+    neighbours = re.findall(r"^Nearest to t(\d)w\d+:((?: t\dw\d+,)+)$", out, re.M)
+    assert len(neighbours) == 8, out
+    same = [topic == other for topic, words in neighbours for other in re.findall(r"t(\d)w", words)]
+    assert len(same) == 32 and sum(same) >= 0.8 * len(same), out
