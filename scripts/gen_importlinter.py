@@ -2,7 +2,8 @@
 import glob
 
 UPPER = ["gpunet.train", "gpunet.layers", "gpunet.models", "gpunet.summary", "gpunet.parallel", "gpunet.data",
-         "gpunet.optimizers", "gpunet.callbacks", "gpunet.backend", "gpunet.metrics", "gpunet.keras_losses"]
+         "gpunet.optimizers", "gpunet.callbacks", "gpunet.backend", "gpunet.metrics", "gpunet.keras_losses",
+         "gpunet.contrib"]
 PRIVATE = sorted(p[:-3].replace("/", ".") for d in ("gpunet/graph", "gpunet/ops", "gpunet/device")
                  for p in glob.glob(d + "/_*.py") if not p.endswith("__init__.py"))
 
