@@ -18,6 +18,7 @@ from ..graph.registry import define_op
 from ..graph.validation import bounded_repr
 from ._elementwise import require_doc
 from ._helpers import dims_text, int_list_arg, op_scope, out, rank_of, single_axis
+from ._runtime_args import int_arg
 from .array_ops import reshape, reshape_like, stop_gradient
 from .logic_ops import equal, not_equal
 
@@ -93,6 +94,10 @@ def reduction(op_type, kernel, grad=None, check=_check_numbers, *, doc):
         x = convert_to_tensor(input_tensor)
         axis = reduction_indices if axis is None else axis
         keep = bool(keep_dims if keepdims is None else keepdims)
+        axis, axis_t = int_arg(axis, "axis")
+        if axis_t is not None:
+            from . import _run_time_variants as run_time
+            return run_time.reduce(op_type, x, axis_t, keep, name)
         attrs = {"axis": reduction_axes(axis, x, op_type), "keepdims": keep}
         return out(op_type, [x], attrs, name=name, default_name=op_type)
     build.__name__ = f"reduce_{op_type.lower()}"
