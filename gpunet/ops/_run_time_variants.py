@@ -8,7 +8,7 @@ import builtins
 import numpy as np
 
 from ..graph.dtypes import int32
-from ._helpers import rank_of
+from ._helpers import rank_of, shape_from_tensor
 from ._runtime_args import TENSOR, run_time_call
 
 _py_slice = builtins.slice
@@ -52,10 +52,9 @@ def _slice_grad(op, g):
 def slice_(x, begin, size, name):
     """``gn.slice`` with ``begin``/``size`` read at run time."""
     rank = rank_of(x) if rank_of(x) is not None else _length(_as_tensor(begin))
-    shape = _unknown_dims(rank)
-    if not hasattr(size, "op"):  # sizes given as ints: those other than -1 are the output dims
-        shape = tuple(None if s == -1 else s for s in np.reshape(size, -1).tolist())
     begin, size = _as_tensor(begin), _as_tensor(size)
+    sizes = shape_from_tensor(size)  # the entries known when the graph is built, other than -1, are output dims
+    shape = _unknown_dims(rank) if sizes is None else tuple(None if s == -1 else s for s in sizes)
     return run_time_call("Slice", [x], [begin, size], _slice_attrs, [(x.dtype, shape)],
                          grad=_slice_grad, name=name, default_name="Slice")
 
@@ -114,7 +113,6 @@ def transpose(x, perm, name=None, inverse=False):
 
 def broadcast_to(x, shape, name=None):
     """``gn.broadcast_to`` with ``shape`` read at run time."""
-    from ._helpers import shape_from_tensor
     from .broadcast_ops import sum_to_shape_of
     shape = _as_tensor(shape)
     return run_time_call("BroadcastTo", [x], [shape], lambda known, dims: {"shape": dims},

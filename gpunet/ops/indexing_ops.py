@@ -55,8 +55,8 @@ def _static_int(value):
         known = constant_value(convert_to_tensor(value))
         if known is not None and np.ndim(known) == 0 and np.issubdtype(np.asarray(known).dtype, np.integer):
             return int(known)
-        raise TypeError(f"Tensor indices must be known when the graph is built (got {value!r}); "
-                        f"use gn.gather for indices computed at run time")
+        raise TypeError(f"Tensor indices must be scalar int tensors, got {value!r}; use gn.gather for tensors "
+                        f"of indices")
     raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), gn.newaxis (`None`) are valid indices, "
                     f"got {value!r}; use gn.gather for lists of indices")
 

@@ -254,6 +254,7 @@ STRUCTURAL = [
            lambda x: np.pad(x, 1) if x.ndim else x),  # np.pad refuses a scalar
     _unary("Slice", lambda x: gn.slice(x, [0] * len(x.shape), [-1] * len(x.shape)), lambda x: x),
     _unary("StridedSlice", lambda x: x[::-1], lambda x: x[::-1], skip={"0-d": "a scalar cannot be sliced"}),
+    _unary("RunTimeArgs", lambda x: gn.slice(x, gn.shape(x) * 0, gn.shape(x)), lambda x: x, id="RunTimeArgs-slice"),
 ]
 
 MATRIX = [
