@@ -349,7 +349,7 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     axis = rank if axis == -1 or rank is None else single_axis(axis, rank, "OneHot", extra=1)
     attrs = {"axis": axis, "dtype": dtype,
              "on_value": _scalar_value(on_value, 1, "on_value"), "off_value": _scalar_value(off_value, 0, "off_value")}
-    depth, depth_t = int_arg(depth, "depth")
+    depth_t = int_arg(depth, "depth")[1]
     if depth_t is not None:
         from . import _run_time_variants as run_time
         return run_time.one_hot(indices, depth_t, attrs, name)

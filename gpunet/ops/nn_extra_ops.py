@@ -12,6 +12,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
 from ..graph.registry import define_op
 from ._helpers import dims_text, out, outs
+from ._rank_checks import at_least, rank_checked
 from ._runtime_args import int_arg
 from .nn_ops import require_float
 
@@ -124,7 +125,8 @@ def _top_k_grad_kernel(ctx):
     return scatter
 
 
-define_op("TopKV2", _top_k_infer, {"any": _top_k_kernel},
+define_op("TopKV2", _top_k_infer,
+          {"any": rank_checked(_top_k_kernel, at_least(1, "input must be >= 1-D, got shape {shape}"))},
           grad=lambda op, g, _: [out("TopKGrad", [g, op.outputs[1], op.inputs[0]], default_name="TopKGrad")])
 define_op("TopKGrad", lambda i, a: [(i[0].dtype, i[2]._shape)], {"any": _top_k_grad_kernel})
 
