@@ -22,6 +22,7 @@ from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
 from .ops.creation_ops import *  # noqa: F401,F403
+from .ops.diag_ops import *  # noqa: F401,F403
 from .ops.gradients_impl import gradients
 from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, he_normal,
                            he_uniform, ones_initializer, random_normal_initializer, random_uniform_initializer,
@@ -29,6 +30,7 @@ from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glor
 from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import *  # noqa: F401,F403
 from .ops.nd_indexing_ops import *  # noqa: F401,F403
+from .ops.order_ops import *  # noqa: F401,F403
 from .ops.logic_ops import *  # noqa: F401,F403
 from .ops.math_ops import *  # noqa: F401,F403
 from .ops.nn_ops import sigmoid, tanh  # TF1 has them at the top level too

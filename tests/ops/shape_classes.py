@@ -255,6 +255,12 @@ STRUCTURAL = [
     _unary("Slice", lambda x: gn.slice(x, [0] * len(x.shape), [-1] * len(x.shape)), lambda x: x),
     _unary("StridedSlice", lambda x: x[::-1], lambda x: x[::-1], skip={"0-d": "a scalar cannot be sliced"}),
     _unary("RunTimeArgs", lambda x: gn.slice(x, gn.shape(x) * 0, gn.shape(x)), lambda x: x, id="RunTimeArgs-slice"),
+    _unary("ReverseV2", lambda x: gn.reverse(x, list(range(len(x.shape)))), lambda x: np.flip(x)),
+    _unary("Sort", gn.sort, np.sort, skip={"0-d": NOT_SCALAR}),
+    _unary("ArgSort", gn.argsort, lambda x: np.argsort(x, kind="stable").astype(np.int32), grad=False,
+           skip={"0-d": NOT_SCALAR}),
+    _unary("Diag", gn.diag, lambda x: np.diag(x.ravel()).reshape(x.shape + x.shape)),
+    _unary("DiagPart", lambda x: gn.diag_part(gn.diag(x)), lambda x: x),
 ]
 
 MATRIX = [
@@ -361,6 +367,8 @@ _COVERED_ELSEWHERE = "covered by the case that builds it as a gradient"
 SHAPE_EXEMPT = {
     **DATA_OPS,  # the input pipeline's host ops (tests/ops/cases_data.py)
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
+    "LinSpace": "start and stop are scalars, the output shape is num: tests/ops/cases_order.py",
+    "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",
     "AssignSub": "stateful: tests/graph/test_variables.py",
