@@ -37,6 +37,7 @@ from .ops.nn_ops import sigmoid, tanh  # TF1 has them at the top level too
 from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
+from .ops.segment_ops import *  # noqa: F401,F403
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
 from .ops.input_ops import count_up_to, random_shuffle  # input pipelines (API.md §9)

@@ -261,6 +261,8 @@ STRUCTURAL = [
            skip={"0-d": NOT_SCALAR}),
     _unary("Diag", gn.diag, lambda x: np.diag(x.ravel()).reshape(x.shape + x.shape)),
     _unary("DiagPart", lambda x: gn.diag_part(gn.diag(x)), lambda x: x),
+    _unary("UnsortedSegmentSum", lambda x: gn.unsorted_segment_sum(x, gn.zeros_like(x, dtype=gn.int32), 2),
+           lambda x: np.array([x.sum(), 0.0])),
 ]
 
 MATRIX = [
@@ -369,6 +371,7 @@ SHAPE_EXEMPT = {
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
     "LinSpace": "start and stop are scalars, the output shape is num: tests/ops/cases_order.py",
     "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",
+    "SegmentSum": "its number of rows is read from the ids' values: tests/ops/test_segment_ops.py",
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",
     "AssignSub": "stateful: tests/graph/test_variables.py",
