@@ -1,12 +1,14 @@
-"""Reordering along an axis: ``reverse`` (ReverseV2), ``sort`` and ``argsort``, as TF1."""
+"""Reordering along an axis: ``reverse`` (ReverseV2), ``sort``, ``argsort`` and ``unique``, as TF1."""
 from __future__ import annotations
 
-from ..graph.core_ops import convert_to_tensor
-from ..graph.dtypes import int32
-from ..graph.registry import define_op
-from ._helpers import int_list_arg, one_int, out, rank_of, same_as_input, single_axis
+from collections import namedtuple
 
-__all__ = ["argsort", "reverse", "reverse_v2", "sort"]
+from ..graph.core_ops import convert_to_tensor
+from ..graph.dtypes import as_dtype, int32, int64
+from ..graph.registry import define_op
+from ._helpers import dims_text, int_list_arg, one_int, out, outs, rank_of, same_as_input, single_axis
+
+__all__ = ["argsort", "reverse", "reverse_v2", "sort", "unique"]
 
 
 # -- reverse ------------------------------------------------------------------------------------------------------
@@ -108,3 +110,47 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
     (equal values in index order), whatever ``stable`` says."""
     x, attrs = _sort_attrs(values, axis, direction, "ArgSort")
     return out("ArgSort", [x], attrs, name=name, default_name="argsort")
+
+
+# -- unique -------------------------------------------------------------------------------------------------------
+def _unique_infer(inputs, attrs):
+    x = inputs[0]
+    if x._shape is not None and len(x._shape) != 1:
+        raise ValueError(f"Unique: x must be a vector, got shape {dims_text(x._shape)}")
+    return [(x.dtype, (None,)), (attrs["out_idx"], x._shape)]
+
+
+def _unique_kernel(ctx):
+    """Built on a stable sort: equal values form runs, the first of each run is its first occurrence; the
+    runs are then renumbered in order of first occurrence, as TF1 numbers them."""
+    xp, idx_dtype = ctx.xp, ctx.out_dtype(1)
+
+    def unique_fn(x):
+        order = xp.argsort(x, kind="stable")
+        ordered = x[order]
+        starts = xp.concatenate([xp.ones(min(x.size, 1), dtype=bool), ordered[1:] != ordered[:-1]])
+        run = xp.cumsum(starts) - 1                  # run number of each sorted entry
+        firsts = order[starts]                       # each run's first occurrence, runs by value
+        by_first = xp.argsort(firsts, kind="stable")
+        number = xp.empty_like(by_first)
+        number[by_first] = xp.arange(by_first.size)  # run -> its number in order of first occurrence
+        idx = xp.empty(x.size, dtype=idx_dtype)
+        idx[order] = number[run]
+        return x[firsts[by_first]], idx
+    return unique_fn
+
+
+define_op("Unique", _unique_infer, {"any": _unique_kernel}, differentiable=False,
+          doc="the distinct values in order of first occurrence, and each entry's index among them")
+
+UniqueOutput = namedtuple("Unique", ["y", "idx"])  # what TF1's unique returns
+
+
+def unique(x, out_idx=int32, name=None):
+    """``Unique(y, idx)`` (a namedtuple, as TF1): the distinct values of the vector ``x`` in order of first
+    occurrence, and for each entry of ``x`` the index of its value in ``y`` (``x == y[idx]``), of ``out_idx``."""
+    out_idx = as_dtype(out_idx)
+    if out_idx not in (int32, int64):
+        raise TypeError(f"Unique: out_idx must be int32 or int64, got {out_idx.name}")
+    y, idx = outs("Unique", [convert_to_tensor(x)], {"out_idx": out_idx}, name=name, default_name="Unique")
+    return UniqueOutput(y, idx)

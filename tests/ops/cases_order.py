@@ -32,6 +32,8 @@ CASES = [
            lambda x: np.argsort(x, axis=-1, kind="stable"), grad=False),
     OpCase("ArgSort", lambda x: gn.argsort(x, direction="DESCENDING"), [np.array([[3, 1, 1, 0]], np.int32)],
            lambda x: np.array([[0, 1, 2, 3]]), grad=False, id="ArgSort-descending-ties-by-index"),
+    OpCase("Unique", lambda x: list(gn.unique(x)), [np.array([5, 3, 5, 1, 3, 3], np.int32)],
+           lambda x: [np.array([5, 3, 1]), np.array([0, 1, 0, 2, 1, 1])], grad=False),
     OpCase("Diag", gn.diag, [rand(2, 3)], _diag),
     OpCase("DiagPart", gn.diag_part, [rand(2, 3, 2, 3)],
            lambda x: np.diagonal(x.reshape(6, 6)).reshape(2, 3)),

@@ -371,6 +371,7 @@ SHAPE_EXEMPT = {
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
     "LinSpace": "start and stop are scalars, the output shape is num: tests/ops/cases_order.py",
     "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",
+    "Unique": "a vector op whose output size is read from the values: tests/ops/test_order_and_diag_ops.py",
     "SegmentSum": "its number of rows is read from the ids' values: tests/ops/test_segment_ops.py",
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",

@@ -54,7 +54,30 @@ def test_eye_and_linspace_match_numpy(device):
     np.testing.assert_array_equal(single, [3.0])
 
 
+def _first_occurrence_unique(v):
+    values, first, inverse = np.unique(v, return_index=True, return_inverse=True)
+    rank = np.argsort(np.argsort(first))
+    return values[np.argsort(first)], rank[inverse]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: d.__name__)
+@pytest.mark.parametrize("out_idx", [gn.int32, gn.int64], ids=str)
+def test_unique_matches_numpy_in_order_of_first_occurrence(device, dtype, out_idx):
+    with gn.device(device):
+        x = gn.placeholder(dtype, [None])
+        y, idx = gn.unique(x, out_idx=out_idx)
+    with gn.Session() as sess:
+        for v in (VALUES.ravel(), VALUES.ravel()[::-1], VALUES.ravel()[:1], VALUES.ravel()[:0]):
+            got_y, got_idx = sess.run([y, idx], {x: v.astype(dtype)})
+            want_y, want_idx = _first_occurrence_unique(v.astype(dtype))
+            np.testing.assert_array_equal(got_y, want_y)
+            np.testing.assert_array_equal(got_idx, want_idx)
+            assert got_y.dtype == dtype and got_idx.dtype == out_idx.np
+
+
 BAD = [
+    (lambda: gn.unique(gn.zeros([2, 2])), ValueError, "x must be a vector, got shape [2,2]"),
+    (lambda: gn.unique(gn.zeros([2]), out_idx=gn.float32), TypeError, "out_idx must be int32 or int64"),
     (lambda: gn.reverse(gn.zeros([2, 3]), [1, -1]), ValueError, "names a dimension twice"),
     (lambda: gn.reverse(gn.zeros([2, 3]), [2]), ValueError, "out of range"),
     (lambda: gn.sort(gn.zeros([2]), direction="UP"), ValueError, "direction must be 'ASCENDING' or 'DESCENDING'"),
