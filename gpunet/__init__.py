@@ -23,6 +23,7 @@ from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
 from .ops.creation_ops import *  # noqa: F401,F403
 from .ops.diag_ops import *  # noqa: F401,F403
+from .ops.einsum_ops import *  # noqa: F401,F403
 from .ops.gradients_impl import gradients
 from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, he_normal,
                            he_uniform, ones_initializer, random_normal_initializer, random_uniform_initializer,
