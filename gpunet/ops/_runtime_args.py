@@ -24,6 +24,7 @@ from ._host_shapes import HostArgs, host_args
 __all__ = ["TENSOR", "RunTimeCall", "int_arg", "run_time_call"]
 
 TENSOR = object()  # in a key template (``x[i]``), where a run-time index goes
+MAX_KERNELS = 64   # kernels kept per op, one per distinct argument value and input shapes
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,6 +83,8 @@ def _kernel(ctx):
         known = [_Known(x.shape, dtype) for x, dtype in zip(data, dtypes)]
         key = (values, tuple(k._shape for k in known))
         if key not in kernels:
+            if len(kernels) == MAX_KERNELS:  # values that change every step (a sliding window) must not pile up
+                kernels.clear()
             kernels[key] = build(_CallContext(ctx, _checked_attrs(ctx.op, call, target, known, values)))
         return kernels[key](*data)
     return run

@@ -146,3 +146,13 @@ def test_a_float_tensor_argument_is_a_type_error():
     x = gn.placeholder(gn.float32, [None, 3])
     with pytest.raises(TypeError, match="perm must be int32 or int64, got float32"):
         gn.transpose(x, gn.placeholder(gn.float32, [2]))
+
+
+def test_arguments_that_change_every_step_keep_giving_the_right_values():
+    x = gn.placeholder(gn.float32, [None])
+    b = gn.placeholder(gn.int32, [1])
+    y = gn.slice(x, b, [3])
+    values = np.arange(200, dtype=np.float32)
+    with gn.Session() as sess:
+        for start in range(150):  # more distinct values than the op keeps kernels for
+            np.testing.assert_array_equal(sess.run(y, {x: values, b: [start]}), values[start:start + 3])
