@@ -22,6 +22,8 @@ from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
 from .ops.creation_ops import *  # noqa: F401,F403
+from .ops.diag_ops import *  # noqa: F401,F403
+from .ops.einsum_ops import *  # noqa: F401,F403
 from .ops.gradients_impl import gradients
 from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glorot_uniform_initializer, he_normal,
                            he_uniform, ones_initializer, random_normal_initializer, random_uniform_initializer,
@@ -29,12 +31,14 @@ from .ops.init_ops import (constant_initializer, glorot_normal_initializer, glor
 from .ops.indexing_ops import *  # noqa: F401,F403
 from .ops.linalg_ops import *  # noqa: F401,F403
 from .ops.nd_indexing_ops import *  # noqa: F401,F403
+from .ops.order_ops import *  # noqa: F401,F403
 from .ops.logic_ops import *  # noqa: F401,F403
 from .ops.math_ops import *  # noqa: F401,F403
 from .ops.nn_ops import sigmoid, tanh  # TF1 has them at the top level too
 from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
+from .ops.segment_ops import *  # noqa: F401,F403
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
 from .ops.input_ops import count_up_to, random_shuffle  # input pipelines (API.md §9)

@@ -16,6 +16,7 @@ from ..graph.registry import define_op
 from ._helpers import (constant_value, dims_text, int_list_arg, out, rank_of, same_as_input, shape_from_tensor,
                        single_axis)
 from ._host_shapes import host_args
+from ._runtime_args import int_arg
 from .creation_ops import holds_tensors, ones_like, shape_arg, zeros_like  # noqa: F401  (importable from here)
 
 __all__ = ["expand_dims", "rank", "reshape", "shape", "size", "squeeze", "stop_gradient", "tile", "transpose"]
@@ -234,6 +235,10 @@ define_op("Transpose", _transpose_infer, {"any": _transpose_kernel}, grad=_trans
 def transpose(a, perm=None, name="transpose", conjugate=False):
     """Permute dimensions; ``perm=None`` reverses them (a matrix transpose for rank 2)."""
     x = convert_to_tensor(a)
+    perm, perm_t = int_arg(perm, "perm")
+    if perm_t is not None:
+        from . import _run_time_variants as run_time
+        return run_time.transpose(x, perm_t, name)
     if perm is not None:
         perm = tuple(int_list_arg(perm, "perm", "Transpose"))
         rank = rank_of(x)

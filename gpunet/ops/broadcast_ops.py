@@ -6,6 +6,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ..graph.shape import broadcast
 from ._helpers import dims_text, int_list_arg, out
+from ._runtime_args import int_arg
 
 __all__ = ["broadcast_to"]
 
@@ -65,5 +66,9 @@ define_op("BroadcastTo", _broadcast_to_infer, {"any": _broadcast_to_kernel},
 
 def broadcast_to(input, shape, name=None):
     """``input`` repeated along its size-1 (and new leading) dimensions to ``shape``."""
+    shape, shape_t = int_arg(shape, "shape")
+    if shape_t is not None:
+        from . import _run_time_variants as run_time
+        return run_time.broadcast_to(convert_to_tensor(input), shape_t, name)
     shape = tuple(int_list_arg(shape, "shape", "BroadcastTo"))
     return out("BroadcastTo", [convert_to_tensor(input)], {"shape": shape}, name=name, default_name="BroadcastTo")

@@ -6,6 +6,7 @@ import numpy as np
 from ..graph.core_ops import convert_to_tensor, identity
 from ..graph.registry import define_op
 from ._helpers import dims_text, int_list_arg, out, outs, rank_of, single_axis, tensor_arg
+from ._runtime_args import int_arg
 
 __all__ = ["concat", "pack", "split", "stack", "unstack"]
 
@@ -142,6 +143,9 @@ def split(value, num_or_size_splits, axis=0, num=None, name="split"):
         if not 1 <= count < 2 ** 31:
             raise ValueError(f"split: num_or_size_splits must be in [1, 2**31), got {count}")
         attrs = {"axis": axis, "sizes": (-1,) * count, "equal": True}
+    elif int_arg(num_or_size_splits, "size_splits")[1] is not None:
+        from . import _run_time_variants as run_time
+        return run_time.split(x, int_arg(num_or_size_splits, "size_splits")[1], axis, num, name)
     else:
         sizes = tuple(int_list_arg(num_or_size_splits, "size_splits", "SplitV"))
         if num is not None and num != len(sizes):

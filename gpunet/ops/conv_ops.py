@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import out
+from ._rank_checks import exactly, rank_checked
 from ._windows import (Scratch, crop, data_format_arg, geometry, im2col, in_layout, layout_shape, nhwc_shape,
                        output_size, padding_arg, spatial_pair)
 from .creation_ops import zeros
@@ -100,7 +101,7 @@ define_op("Conv2DBackpropInput", _like_infer(0), {"any": _input_grad_kernel},
 define_op("Conv2DBackpropFilter", _like_infer(1), {"any": _filter_grad_kernel},
           grad=lambda op, gg: [_op("Conv2DBackpropInput", [op.inputs[0], gg, op.inputs[2]], op.attrs), None,
                                _op("Conv2D", [op.inputs[0], gg], op.attrs)])
-define_op("Conv2D", _conv_infer, {"any": _conv_kernel},
+define_op("Conv2D", _conv_infer, {"any": rank_checked(_conv_kernel, exactly(4, "input"))},
           grad=lambda op, g: [_op("Conv2DBackpropInput", [op.inputs[0], op.inputs[1], g], op.attrs),
                               _op("Conv2DBackpropFilter", [op.inputs[0], op.inputs[1], g], op.attrs)])
 

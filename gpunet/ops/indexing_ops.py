@@ -16,6 +16,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, float32
 from ..graph.registry import define_op
 from ._helpers import constant_value, dims_text, int_list_arg, one_int, op_scope, out, rank_of, single_axis
+from ._runtime_args import TENSOR, int_arg
 from ._value_checks import check_indices
 
 __all__ = ["gather", "newaxis", "one_hot", "pad", "slice", "strided_slice"]
@@ -31,7 +32,7 @@ def _normalize_key(key):
     items = key if isinstance(key, tuple) else (key,)
     result = []
     for item in items:
-        if item is None or item is Ellipsis:
+        if item is None or item is Ellipsis or item is TENSOR:
             result.append(item)
         elif isinstance(item, _py_slice):
             parts = [None if p is None else _static_int(p) for p in (item.start, item.stop, item.step)]
@@ -54,10 +55,24 @@ def _static_int(value):
         known = constant_value(convert_to_tensor(value))
         if known is not None and np.ndim(known) == 0 and np.issubdtype(np.asarray(known).dtype, np.integer):
             return int(known)
-        raise TypeError(f"Tensor indices must be known when the graph is built (got {value!r}); "
-                        f"use gn.gather for indices computed at run time")
+        raise TypeError(f"Tensor indices must be scalar int tensors, got {value!r}; use gn.gather for tensors "
+                        f"of indices")
     raise TypeError(f"Only integers, slices (`:`), ellipsis (`...`), gn.newaxis (`None`) are valid indices, "
                     f"got {value!r}; use gn.gather for lists of indices")
+
+
+def _run_time_indices(key):
+    """``key`` with each scalar int tensor index whose value the graph does not fix replaced by the run-time
+    placeholder, and those tensors."""
+    items, tensors = [], []
+    for item in key if isinstance(key, tuple) else (key,):
+        tensor = convert_to_tensor(item) if hasattr(item, "op") or hasattr(item, "_as_tensor") else None
+        if tensor is not None and tensor.dtype.is_integer and tensor._shape == () and constant_value(tensor) is None:
+            items.append(TENSOR)
+            tensors.append(tensor)
+        else:
+            items.append(item)
+    return tuple(items), tensors
 
 
 def _expand_ellipsis(key, rank):
@@ -154,8 +169,13 @@ def strided_slice_grad(g, like, key):
 
 
 def getitem(tensor, key):
-    """``tensor[key]`` (installed as ``Tensor.__getitem__``) as one StridedSlice op."""
+    """``tensor[key]`` (installed as ``Tensor.__getitem__``) as one StridedSlice op; a scalar int tensor
+    index known only at run time (``x[i]``) is read when the graph runs."""
     x = convert_to_tensor(tensor)
+    template, tensors = _run_time_indices(key)
+    if tensors:
+        from . import _run_time_variants as run_time
+        return run_time.getitem(x, _normalize_key(template), tensors)
     return out("StridedSlice", [x], {"key": _normalize_key(key)}, default_name="strided_slice")
 
 
@@ -200,7 +220,12 @@ define_op("Slice", _tf_slice_infer, {"any": _slice_kernel}, grad=_slice_grad)
 
 
 def slice(input_, begin, size, name=None):  # noqa: A001 (TF1's name)
-    """``size[i]`` elements from ``begin[i]`` along each dimension (size -1: to the end)."""
+    """``size[i]`` elements from ``begin[i]`` along each dimension (size -1: to the end); ``begin`` and
+    ``size`` may be tensors known only at run time."""
+    (begin, begin_t), (size, size_t) = int_arg(begin, "begin"), int_arg(size, "size")
+    if begin_t is not None or size_t is not None:
+        from . import _run_time_variants as run_time
+        return run_time.slice_(convert_to_tensor(input_), _either(begin, begin_t), _either(size, size_t), name)
     begin = tuple(int_list_arg(begin, "begin", "Slice"))
     size = tuple(int_list_arg(size, "size", "Slice"))
     if len(begin) != len(size):
@@ -208,6 +233,10 @@ def slice(input_, begin, size, name=None):  # noqa: A001 (TF1's name)
     key = tuple(_py_slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))
     return out("Slice", [convert_to_tensor(input_)], {"begin": begin, "size": size, "key": key},
                name=name, default_name="Slice")
+
+
+def _either(value, tensor):
+    return value if tensor is None else tensor
 
 
 # -- gather ---------------------------------------------------------------------------------------
@@ -318,12 +347,24 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if rank is None and axis != -1:
         raise ValueError("one_hot: an axis other than -1 needs indices of known rank")
     axis = rank if axis == -1 or rank is None else single_axis(axis, rank, "OneHot", extra=1)
-    depth = one_int(depth, "depth", "OneHot")
+    attrs = {"axis": axis, "dtype": dtype,
+             "on_value": _scalar_value(on_value, 1, "on_value"), "off_value": _scalar_value(off_value, 0, "off_value")}
+    depth_t = int_arg(depth, "depth")[1]
+    if depth_t is not None:
+        from . import _run_time_variants as run_time
+        return run_time.one_hot(indices, depth_t, attrs, name)
+    attrs["depth"] = depth = one_int(depth, "depth", "OneHot")
     if depth < 0:
         raise ValueError(f"OneHot: depth must be non-negative, got {depth}")
-    attrs = {"depth": depth, "axis": axis, "dtype": dtype,
-             "on_value": _scalar_value(on_value, 1, "on_value"), "off_value": _scalar_value(off_value, 0, "off_value")}
     return out("OneHot", [indices], attrs, name=name, default_name="one_hot")
+
+
+def _run_time_pad(x, paddings, mode, constant_values, name):
+    from . import _run_time_variants as run_time
+    mode = str(mode).lower()
+    if mode not in ("constant", "reflect", "symmetric"):
+        raise ValueError(f"pad: mode must be one of CONSTANT, REFLECT, SYMMETRIC, got {mode.upper()!r}")
+    return run_time.pad(x, paddings, mode, np.asarray(constant_values).item(), name)
 
 
 def _scalar_value(value, default, what):
@@ -417,6 +458,9 @@ def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
     """Pad each dimension i with ``paddings[i] = [before, after]`` entries: ``constant_values``
     (CONSTANT), or a mirror image of the edge without (REFLECT) or with (SYMMETRIC) the edge itself."""
     x = convert_to_tensor(tensor)
+    paddings, paddings_t = int_arg(paddings, "paddings")
+    if paddings_t is not None:
+        return _run_time_pad(x, paddings_t, mode, constant_values, name)
     flat = int_list_arg(paddings, "paddings", "Pad")
     if len(flat) % 2 or any(p < 0 for p in flat):
         raise ValueError(f"Pad: paddings must be non-negative [before, after] pairs, got {paddings!r}")

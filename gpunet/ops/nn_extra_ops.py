@@ -12,6 +12,8 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
 from ..graph.registry import define_op
 from ._helpers import dims_text, out, outs
+from ._rank_checks import at_least, rank_checked
+from ._runtime_args import int_arg
 from .nn_ops import require_float
 
 __all__ = ["local_response_normalization", "lrn", "top_k"]
@@ -123,7 +125,8 @@ def _top_k_grad_kernel(ctx):
     return scatter
 
 
-define_op("TopKV2", _top_k_infer, {"any": _top_k_kernel},
+define_op("TopKV2", _top_k_infer,
+          {"any": rank_checked(_top_k_kernel, at_least(1, "input must be >= 1-D, got shape {shape}"))},
           grad=lambda op, g, _: [out("TopKGrad", [g, op.outputs[1], op.inputs[0]], default_name="TopKGrad")])
 define_op("TopKGrad", lambda i, a: [(i[0].dtype, i[2]._shape)], {"any": _top_k_grad_kernel})
 
@@ -135,7 +138,11 @@ def top_k(input, k=1, sorted=True, name=None):
     """``TopKV2(values, indices)`` (a namedtuple, as TF1) of the ``k`` largest entries along the last
     axis, largest first (ties: the lower index first). ``sorted=False`` is accepted; the result is sorted anyway."""
     x = convert_to_tensor(input)
-    if hasattr(k, "op") or int(k) != k or k < 0:
+    k, k_t = int_arg(k, "k")
+    if k_t is not None:
+        from . import _run_time_variants as run_time
+        return TopKV2(*run_time.top_k(x, k_t, bool(sorted), name))
+    if hasattr(k, "op") or isinstance(k, list) or int(k) != k or k < 0:
         raise ValueError(f"top_k: k must be a non-negative Python int, got {k!r}")
     values, indices = outs("TopKV2", [x], {"k": int(k), "sorted": bool(sorted)}, name=name, default_name="TopKV2")
     return TopKV2(values, indices)

@@ -19,6 +19,7 @@ from .linalg_ops import matmul
 from .nn_fused import kernels as fused_or_generic
 from ._elementwise import unary_doc
 from ._helpers import matching_pair, out, same_as_input
+from ._rank_checks import at_least, rank_checked
 
 __all__ = ["bias_add", "elu", "in_top_k", "l2_loss", "leaky_relu", "relu", "relu6", "selu", "sigmoid",
            "softplus", "tanh", "xw_plus_b"]
@@ -310,7 +311,8 @@ def _bias_add_grad_infer(inputs, attrs):
 
 
 define_op("BiasAddGrad", _bias_add_grad_infer, {"any": _bias_add_grad_kernel}, grad=_bias_add_grad_grad)
-define_op("BiasAdd", _bias_add_infer, {"any": _bias_add_kernel},
+define_op("BiasAdd", _bias_add_infer,
+          {"any": rank_checked(_bias_add_kernel, at_least(2, "Input tensor must be at least 2D: {shape}"))},
           grad=lambda op, g: [g, out("BiasAddGrad", [g], {"data_format": op.attrs["data_format"]},
                                      default_name="BiasAddGrad")])
 

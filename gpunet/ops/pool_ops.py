@@ -13,6 +13,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from .creation_ops import zeros_like
 from ._helpers import out
+from ._rank_checks import exactly, rank_checked
 from ._windows import (Scratch, crop, data_format_arg, geometry, in_layout, layout_shape, lowest, nhwc_shape,
                        output_size, pad, padding_arg, spatial_pair)
 
@@ -110,7 +111,7 @@ define_op("MaxPoolGradGrad", _like_infer(1), {"any": _max_pool_grad_grad_kernel}
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPoolGrad", [*op.inputs[:2], g], op.attrs)])
 define_op("MaxPoolGrad", _like_infer(0), {"any": _max_pool_grad_kernel},
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPoolGradGrad", [*op.inputs[:2], g], op.attrs)])
-define_op("MaxPool", _pool_infer, {"any": _max_pool_kernel},
+define_op("MaxPool", _pool_infer, {"any": rank_checked(_max_pool_kernel, exactly(4, "tensor_in"))},
           grad=lambda op, g: [_op("MaxPoolGrad", [op.inputs[0], op.outputs[0], g], op.attrs)])
 
 
@@ -174,7 +175,7 @@ def _avg_pool_grad_kernel(ctx):
 # AvgPoolGrad takes the original input for its shape only; it is linear in dy, with avg_pool as its gradient.
 define_op("AvgPoolGrad", _like_infer(0), {"any": _avg_pool_grad_kernel},
           grad=lambda op, g: [None, _op("AvgPool", [g], op.attrs)])
-define_op("AvgPool", _pool_infer, {"any": _avg_pool_kernel},
+define_op("AvgPool", _pool_infer, {"any": rank_checked(_avg_pool_kernel, exactly(4, "tensor_in"))},
           grad=lambda op, g: [_op("AvgPoolGrad", [op.inputs[0], g], op.attrs)])
 
 

@@ -18,6 +18,8 @@ from ..graph.registry import define_op
 from ..graph.validation import bounded_repr
 from ._elementwise import require_doc
 from ._helpers import dims_text, int_list_arg, op_scope, out, rank_of, single_axis
+from ._rank_checks import axes_in_range, axis_in_range, rank_checked
+from ._runtime_args import int_arg
 from .array_ops import reshape, reshape_like, stop_gradient
 from .logic_ops import equal, not_equal
 
@@ -87,12 +89,17 @@ def reduction(op_type, kernel, grad=None, check=_check_numbers, *, doc):
         check(op_type, inputs[0])
         return reduce_infer(inputs, attrs)
 
-    op_def = define_op(op_type, infer, {"any": kernel}, grad=grad, differentiable=grad is not None, doc=doc)
+    kernels = {"any": rank_checked(kernel, axes_in_range)}
+    op_def = define_op(op_type, infer, kernels, grad=grad, differentiable=grad is not None, doc=doc)
 
     def build(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None):
         x = convert_to_tensor(input_tensor)
         axis = reduction_indices if axis is None else axis
         keep = bool(keep_dims if keepdims is None else keepdims)
+        axis, axis_t = int_arg(axis, "axis")
+        if axis_t is not None:
+            from . import _run_time_variants as run_time
+            return run_time.reduce(op_type, x, axis_t, keep, name)
         attrs = {"axis": reduction_axes(axis, x, op_type), "keepdims": keep}
         return out(op_type, [x], attrs, name=name, default_name=op_type)
     build.__name__ = f"reduce_{op_type.lower()}"
@@ -341,8 +348,8 @@ def _arg_kernel(fn_name):
     return build
 
 
-define_op("ArgMax", _arg_infer, {"any": _arg_kernel("argmax")}, differentiable=False)
-define_op("ArgMin", _arg_infer, {"any": _arg_kernel("argmin")}, differentiable=False)
+define_op("ArgMax", _arg_infer, {"any": rank_checked(_arg_kernel("argmax"), axis_in_range)}, differentiable=False)
+define_op("ArgMin", _arg_infer, {"any": rank_checked(_arg_kernel("argmin"), axis_in_range)}, differentiable=False)
 
 
 def _arg(op_type, input, axis, name, dimension, output_type):

@@ -45,6 +45,12 @@ _SHAPES = [
     OpCase("TileGrad", lambda g, x: array_ops.tile_grad(g, x, [2, 3]), [rand(4, 9), rand(2, 3, seed=1)],
            lambda g, x: adjoint_of_index_map(np.tile(_ids(x.shape), (2, 3)), g, x.shape), grad_inputs=[0]),
     OpCase("StopGradient", gn.stop_gradient, [rand(2, 3)], lambda x: x, grad=False),
+    OpCase("RunTimeArgs", lambda x, b: gn.slice(x, b, [1, 2]), [rand(3, 4), np.array([1, 2], np.int32)],
+           lambda x, b: x[1:2, 2:4], grad_inputs=[0], id="RunTimeArgs-slice"),
+    OpCase("RunTimeArgs", lambda x, p: gn.transpose(x, p), [rand(2, 3, 4), np.array([2, 0, 1], np.int32)],
+           lambda x, p: x.transpose(2, 0, 1), grad_inputs=[0], id="RunTimeArgs-transpose"),
+    OpCase("RunTimeArgs", lambda x, a: gn.reduce_mean(x, a), [rand(2, 3, 4), np.array([0, 2], np.int32)],
+           lambda x, a: x.mean(axis=(0, 2)), grad_inputs=[0], id="RunTimeArgs-reduce_mean"),
 ]
 
 _CREATION = [

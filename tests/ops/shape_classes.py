@@ -254,6 +254,18 @@ STRUCTURAL = [
            lambda x: np.pad(x, 1) if x.ndim else x),  # np.pad refuses a scalar
     _unary("Slice", lambda x: gn.slice(x, [0] * len(x.shape), [-1] * len(x.shape)), lambda x: x),
     _unary("StridedSlice", lambda x: x[::-1], lambda x: x[::-1], skip={"0-d": "a scalar cannot be sliced"}),
+    _unary("RunTimeArgs", lambda x: gn.slice(x, gn.shape(x) * 0, gn.shape(x)), lambda x: x, id="RunTimeArgs-slice"),
+    _unary("ReverseV2", lambda x: gn.reverse(x, list(range(len(x.shape)))), lambda x: np.flip(x)),
+    _unary("Sort", gn.sort, np.sort, skip={"0-d": NOT_SCALAR}),
+    _unary("ArgSort", gn.argsort, lambda x: np.argsort(x, kind="stable").astype(np.int32), grad=False,
+           skip={"0-d": NOT_SCALAR}),
+    _unary("Einsum", lambda x: gn.einsum("ab"[:len(x.shape)] + "->", x), np.sum),
+    _binary("Einsum", lambda a, b: gn.einsum(f"{'ab'[:len(a.shape)]},{'ab'[:len(a.shape)]}->", a, b),
+            lambda a, b: np.sum(a * b), id="Einsum-dot"),
+    _unary("Diag", gn.diag, lambda x: np.diag(x.ravel()).reshape(x.shape + x.shape)),
+    _unary("DiagPart", lambda x: gn.diag_part(gn.diag(x)), lambda x: x),
+    _unary("UnsortedSegmentSum", lambda x: gn.unsorted_segment_sum(x, gn.zeros_like(x, dtype=gn.int32), 2),
+           lambda x: np.array([x.sum(), 0.0])),
 ]
 
 MATRIX = [
@@ -360,6 +372,10 @@ _COVERED_ELSEWHERE = "covered by the case that builds it as a gradient"
 SHAPE_EXEMPT = {
     **DATA_OPS,  # the input pipeline's host ops (tests/ops/cases_data.py)
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
+    "LinSpace": "start and stop are scalars, the output shape is num: tests/ops/cases_order.py",
+    "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",
+    "Unique": "a vector op whose output size is read from the values: tests/ops/test_order_and_diag_ops.py",
+    "SegmentSum": "its number of rows is read from the ids' values: tests/ops/test_segment_ops.py",
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",
     "AssignSub": "stateful: tests/graph/test_variables.py",
