@@ -60,8 +60,7 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
     or None when they all run on one device. ``kernel_steps``: op -> index of its kernel's step;
     ``stateful_steps``: indices of steps that may update state in place; ``aliasing_copies``:
     indices of copy steps whose source may be a variable's buffer."""
-    runners = [_runner(step) for step in steps]
-    devices = list(dict.fromkeys(runners))
+    devices = list(dict.fromkeys(s[5] for s in steps))
     if len(devices) < 2:
         return None
     devices.sort(key=lambda d: d.device_type != "CPU")  # the caller's thread takes the CPU's part
@@ -71,7 +70,7 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
     stateful_steps = [j for j in stateful_steps if steps[j][4].op_def.takes_refs]
     position, producer, per_device = {}, {}, [[] for _ in devices]
     for i, step in enumerate(steps):
-        d = where[runners[i]]
+        d = where[step[5]]
         position[i] = len(per_device[d])
         per_device[d].append(i)
         for slot in _outs(step):
@@ -83,25 +82,15 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
             deps += [kernel_steps[c] for c in step[4].control_inputs if c in kernel_steps]
         if i in aliasing_copies:
             deps += _stateful_before(i, steps, stateful_steps)
-            _later_stateful_waits(i, steps, stateful_steps, runners, where, position, waits)
+            _later_stateful_waits(i, steps, stateful_steps, where, position, waits)
         for j in deps:
-            if j < i and runners[j] is not runners[i]:
-                _need(waits[i], where[runners[j]], position[j] + 1)
+            if j < i and steps[j][5] is not step[5]:
+                _need(waits[i], where[steps[j][5]], position[j] + 1)
     # a step publishes its device's progress only when a step elsewhere waits for it
     publish = {(dev, count - 1) for w in waits.values() for dev, count in w.items()}
     tasks = [[(i, tuple(waits[i].items()), (d, k) in publish) for k, i in enumerate(indices)]
              for d, indices in enumerate(per_device)]
-    return DeviceSchedule(devices, tasks, _safe_frees(steps, runners))
-
-
-def _runner(step):
-    """The device whose thread runs ``step``: its own, but a copy to the host runs on the sending
-    device's thread (it only reads the source array), so the replicas' copies home overlap each
-    other and the host's work instead of queueing on the caller's thread."""
-    source, device = getattr(step[0], "src", None), step[5]  # only a copy step names a source device
-    if source is not None and device.device_type == "CPU" and source.device_type != "CPU":
-        return source
-    return device
+    return DeviceSchedule(devices, tasks, _safe_frees(steps))
 
 
 def _outs(step):
@@ -120,22 +109,21 @@ def _stateful_before(i, steps, stateful_steps):
     return [j for j in stateful_steps if j < i and steps[j][5] is source][-1:]
 
 
-def _later_stateful_waits(i, steps, stateful_steps, runners, where, position, waits):
-    """The first stateful step after copy ``i`` on its source device waits until the copy has read
-    (nothing to wait for when the copy runs on the source device's thread itself)."""
+def _later_stateful_waits(i, steps, stateful_steps, where, position, waits):
+    """The first stateful step after copy ``i`` on its source device waits until the copy has read."""
     source = steps[i][0].src
     later = [j for j in stateful_steps if j > i and steps[j][5] is source]
-    if later and runners[i] is not source:
-        _need(waits[later[0]], where[runners[i]], position[i] + 1)
+    if later:
+        _need(waits[later[0]], where[steps[i][5]], position[i] + 1)
 
 
-def _safe_frees(steps, runners):
-    """Each step's slots to free, keeping slots read on more than one device's thread (their readers
-    run at once, so no one of them is known to read last)."""
+def _safe_frees(steps):
+    """Each step's slots to free, keeping slots read on more than one device (their readers run on
+    different threads, so no one of them is known to read last)."""
     readers = {}
-    for step, runner in zip(steps, runners):
+    for step in steps:
         for slot in step[1]:
-            readers.setdefault(slot, set()).add(runner)
+            readers.setdefault(slot, set()).add(step[5])
     return [tuple(s for s in step[3] if len(readers.get(s, ())) < 2) for step in steps]
 
 
