@@ -148,26 +148,22 @@ class _Run:
         """Run device ``d``'s tasks in plan order (on this thread)."""
         steps, vals, frees, progress = self.steps, self.vals, self.schedule.frees, self.progress
         with checks.collecting() as local, counting(self.copy_stats):
-            seen, pending = 0, local.pending
+            seen = 0
             try:
                 for k, (i, waits, publish) in enumerate(self.schedule.tasks[d]):
-                    # most steps wait for nothing: no generator for them (this loop runs ~100 times a step)
-                    if i > self.stop_at or waits and not all(progress[e] >= n or self._wait(e, n, i) for e, n in waits):
+                    if i > self.stop_at or not all(progress[e] >= n or self._wait(e, n, i) for e, n in waits):
                         break
-                    fn, ins, out = steps[i][:3]
+                    step = steps[i]
                     try:
-                        if out.__class__ is int:
-                            vals[out] = fn(*[vals[j] for j in ins])
-                        else:
-                            _run_step(fn, ins, out, vals)
+                        _run_step(step[0], step[1], step[2], vals)
                     except Exception as exc:
-                        self._fail(i, steps[i], exc)
+                        self._fail(i, step, exc)
                         break
                     for slot in frees[i]:
                         vals[slot] = None
-                    if len(pending) != seen:
-                        self.checks.extend((i, n, item) for n, item in enumerate(pending[seen:], seen))
-                        seen = len(pending)
+                    if len(local.pending) != seen:
+                        self.checks.extend((i, n, item) for n, item in enumerate(local.pending[seen:], seen))
+                        seen = len(local.pending)
                     if publish:
                         with self.lock:
                             progress[d] = k + 1
