@@ -44,14 +44,16 @@ def _xent_sum(x, labels, params):
 
 class EngineStep:
     """One SGD step of ``replicas`` replicas built by the replica engine: weights on /cpu:0, or
-    mirrored on the GPUs (``variables_on='gpu'``) and combined by ``communicator``."""
+    mirrored on the GPUs (``variables_on='gpu'``) and combined by ``communicator``. ``static_batch``:
+    the placeholders fix the batch size, so the replicas' rows are slices of it (no gather)."""
 
-    def __init__(self, replicas, params, variables_on="cpu", communicator=None):
+    def __init__(self, replicas, params, variables_on="cpu", communicator=None, static_batch=False):
         self.graph = gn.Graph()
+        batch = GLOBAL_BATCH if static_batch else None
         with self.graph.as_default():
             with gn.device("/cpu:0"):
-                self.x = gn.placeholder(gn.float32, [None, models.MLP_WIDTHS[0]], name="x")
-                self.labels = gn.placeholder(gn.int32, [None], name="labels")
+                self.x = gn.placeholder(gn.float32, [batch, models.MLP_WIDTHS[0]], name="x")
+                self.labels = gn.placeholder(gn.int32, [batch], name="labels")
             sgd = functools.partial(gn.train.GradientDescentOptimizer, models.LEARNING_RATE)
             trainer = gn.parallel.ReplicatedTrainer(sgd if variables_on == "gpu" else sgd(), gpus=replicas,
                                                     variables_on=variables_on, communicator=communicator)
@@ -145,6 +147,7 @@ def configurations(params):
     single = models.GpunetTrainer(models.dense_logits, params, (GLOBAL_BATCH, models.MLP_WIDTHS[0]))
     rows = [("one device (/cpu:0), no replicas", single.step)]
     rows += [(f"engine, {n} replica(s)", EngineStep(n, params).step) for n in (1, 2, 4)]
+    rows.append(("engine, 2 replicas, static batch size", EngineStep(2, params, static_batch=True).step))
     rows.append(("hand-written towers, 2", HandTowerStep(2, params).step))
     for name, communicator in (("host all-reduce", gn.parallel.HostAllReduce()),
                                ("collective all-reduce", gn.parallel.CollectiveAllReduce())):

@@ -48,6 +48,16 @@ def test_engine_and_hand_written_towers_compute_the_same_step(global_batch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_a_static_batch_size_computes_the_same_step(global_batch):
+    sliced = replicas.EngineStep(2, models.mlp_params(), static_batch=True)
+    gathered = replicas.EngineStep(2, models.mlp_params())
+    assert {op.type for op in sliced.graph.get_operations() if op.name.endswith("_rows")} == {"Slice"}
+    assert sliced.step(*global_batch) == gathered.step(*global_batch)
+    for a, b in zip(sliced.session.run(sliced.graph.get_collection("trainable_variables")),
+                    gathered.session.run(gathered.graph.get_collection("trainable_variables"))):
+        np.testing.assert_array_equal(a, b)
+
+
 COMMUNICATORS = {"host": gn.parallel.HostAllReduce, "collective": gn.parallel.CollectiveAllReduce}
 
 

@@ -60,13 +60,35 @@ def gpu_devices(gpus):
 def split_batch(tensor, parts, index):
     """Rows of replica ``index`` of ``parts``: Keras 2's get_slice (``n // parts`` rows each, the last
     replica takes the rest). Built on the current device (the CPU, so each GPU receives only its rows)."""
+    n = static_batch([tensor])
+    if n is not None:
+        return replica_slice(tensor, n, parts, index)
     return gn.gather(tensor, replica_rows(gn.shape(tensor)[0], parts, index), name=f"replica_{index}_rows")
+
+
+def static_batch(tensors):
+    """The batch size (leading dimension) all ``tensors`` share when their static shapes fix it, else None."""
+    sizes = {t.shape[0].value if t.shape.ndims else None for t in tensors}
+    return sizes.pop() if len(sizes) == 1 else None
+
+
+def row_bounds(n, parts, index):
+    """``(start, stop)`` of replica ``index``'s rows in a batch of ``n`` (an int or a scalar tensor)."""
+    step = n // parts
+    start = step * index
+    return start, n if index == parts - 1 else start + step
 
 
 def replica_rows(n, parts, index):
     """The row indices of replica ``index`` of ``parts`` in a batch of ``n`` (a scalar tensor): one
     index tensor serves every input of the batch."""
-    step = n // parts
-    start = step * index
-    stop = n if index == parts - 1 else start + step
-    return gn.range(start, stop)
+    return gn.range(*row_bounds(n, parts, index))
+
+
+def replica_slice(tensor, n, parts, index):
+    """Replica ``index``'s rows of ``tensor`` whose batch size ``n`` is known at build time: a slice
+    (a view of the batch on the host, so its copy to the GPU is the rows' only copy) instead of
+    computing the row indices and gathering the rows (Slice's bounds must be static)."""
+    start, stop = row_bounds(n, parts, index)
+    rest = tensor.shape.ndims - 1
+    return gn.slice(tensor, [start] + [0] * rest, [stop - start] + [-1] * rest, name=f"replica_{index}_rows")

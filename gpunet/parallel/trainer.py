@@ -19,7 +19,7 @@ import gpunet as gn
 
 from .communicators import CollectiveAllReduce, HostAllReduce
 from .fusion import fuse, unfuse
-from .towers import gpu_devices, replica_rows, split_batch
+from .towers import gpu_devices, replica_rows, replica_slice, split_batch, static_batch
 
 __all__ = ["ReplicatedTrainer"]
 
@@ -87,6 +87,9 @@ class ReplicatedTrainer:
         """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host; ``rows``: the
         replicas' row indices when already computed (``replica_rows``) for another input of the batch."""
         with gn.device(self.host), gn.name_scope("split"):
+            n = static_batch([tensor])
+            if n is not None:
+                return [replica_slice(tensor, n, self.num_replicas, i) for i in range(self.num_replicas)]
             if rows is None:
                 return [split_batch(tensor, self.num_replicas, i) for i in range(self.num_replicas)]
             return [gn.gather(tensor, r, name=f"replica_{i}_rows") for i, r in enumerate(rows)]
@@ -96,10 +99,11 @@ class ReplicatedTrainer:
         losses of its rows (so uneven and empty slices weigh right); the step minimises their total
         divided by the global batch size. ``inputs`` are the global batch tensors. Returns
         ``(train_op, [per-replica loss sums])``."""
-        inputs = list(inputs)
-        with gn.device(self.host), gn.name_scope("split_rows"):  # the rows of each replica, once for every input
-            n = gn.shape(inputs[0])[0]
-            rows = [replica_rows(n, self.num_replicas, i) for i in range(self.num_replicas)]
+        inputs, rows = list(inputs), None
+        if static_batch(inputs) is None:  # a batch size known at build time gives slices, no row indices
+            with gn.device(self.host), gn.name_scope("split_rows"):  # each replica's rows, once for every input
+                n = gn.shape(inputs[0])[0]
+                rows = [replica_rows(n, self.num_replicas, i) for i in range(self.num_replicas)]
         shards = [self.split(t, rows) for t in inputs]
         tower_grads, sums = [], []
         for i in range(self.num_replicas):
