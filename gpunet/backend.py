@@ -17,7 +17,6 @@ __all__ = ["abs", "cast", "clear_session", "clip", "concatenate", "count_params"
 _FLOATX = "float32"
 _EPSILON = 1e-7
 _graph_state = weakref.WeakKeyDictionary()   # graph -> {"phase": tensor, "names": {prefix: count}}
-_sessions = weakref.WeakKeyDictionary()      # graph -> Session set by get_session / set_session
 _initialized = weakref.WeakKeyDictionary()   # session -> set of variable ids known initialized
 
 
@@ -35,21 +34,28 @@ def get_session():
     if default is not None:
         return default
     graph = gn.get_default_graph()
-    if graph not in _sessions:
-        _sessions[graph] = gn.Session(graph=graph)
-    return _sessions[graph]
+    if getattr(graph, _SESSION, None) is None:
+        setattr(graph, _SESSION, gn.Session(graph=graph))
+    return getattr(graph, _SESSION)
 
 
 def set_session(session):
     """Make ``session`` the session Keras code uses for its graph."""
-    _sessions[session.graph] = session
+    setattr(session.graph, _SESSION, session)
+
+
+# The session of a graph is kept on the graph itself (not in a module-level table keyed by graph, whose
+# values would keep every graph alive): a graph dropped by reset_default_graph is collected with its
+# session, whose finalizer ends its device worker threads.
+_SESSION = "_keras_session"
 
 
 def clear_session():
     """A new default graph, session and layer-name counters (``dense`` again)."""
     graph = gn.get_default_graph()
-    old = _sessions.pop(graph, None)
+    old = getattr(graph, _SESSION, None)
     if old is not None:
+        setattr(graph, _SESSION, None)
         old.close()
     _graph_state.pop(graph, None)
     gn.reset_default_graph()

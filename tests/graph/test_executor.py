@@ -102,31 +102,31 @@ def test_a_plan_is_concurrent_only_when_its_steps_span_devices(vgpus):
         sess.run(train, feed)
 
 
-def _worker_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("gpunet-")]
+def _worker_threads(besides=()):
+    """Live worker threads not in ``besides`` (those other tests' sessions still hold)."""
+    return [t for t in threading.enumerate() if t.name.startswith("gpunet-") and t not in besides]
 
 
 @pytest.mark.parametrize("vgpus", [2, 4], indirect=True)
 def test_worker_threads_are_one_per_other_device_and_end_with_the_session(vgpus):
-    before = len(_worker_threads())
+    before = set(_worker_threads())
     x, labels, _, train, _ = _towers(vgpus, gn.train.GradientDescentOptimizer(0.1))
     sess = gn.Session()
     sess.run(gn.global_variables_initializer())
     sess.run(train, dict(zip((x, labels), _batches(1)[0])))
-    names = sorted(t.name for t in _worker_threads())
-    assert len(names) == before + vgpus  # the CPU's part runs on the caller's thread
-    assert [n for n in names if n.startswith("gpunet-/gpu:")] == [f"gpunet-/gpu:{i}" for i in range(vgpus)]
+    names = sorted(t.name for t in _worker_threads(before))  # the CPU's part runs on the caller's thread
+    assert names == [f"gpunet-/gpu:{i}" for i in range(vgpus)]
     sess.close()
-    assert len(_worker_threads()) == before
+    assert _worker_threads(before) == []
 
 
 def test_a_one_device_plan_starts_no_thread(vgpus):
-    before = len(_worker_threads())
+    before = set(_worker_threads())
     with gn.device("/gpu:1"):
         y = gn.reduce_sum(gn.constant(np.arange(6, dtype=np.float32)) * 3.0)
     with gn.Session() as sess:
         assert sess.run(y) == 45.0
-        assert len(_worker_threads()) == before
+        assert _worker_threads(before) == []
 
 
 def test_control_dependencies_across_devices_order_the_update_before_the_read(vgpus):
@@ -179,6 +179,7 @@ def _bad_gathers():
 def test_the_first_failure_by_plan_order_is_raised_naming_op_and_device(vgpus, deferred, monkeypatch):
     if not deferred:
         monkeypatch.setattr("gpunet.graph.checks.DEFERRED_DEVICE_TYPES", set())
+    before = set(_worker_threads())
     idx, total = _bad_gathers()
     with gn.Session() as sess:
         assert sess.run(total, {idx: [0, 1]}) == 0 + 1 + 1 + 2
@@ -190,10 +191,11 @@ def test_the_first_failure_by_plan_order_is_raised_naming_op_and_device(vgpus, d
             sess.run(total, {idx: [0, 3]})
         assert info.value.op.name == "gather_1" and "GPU:1" in str(info.value)
         assert sess.run(total, {idx: [1, 0]}) == 1 + 0 + 2 + 1  # the workers did not hang
-    assert _worker_threads() == []
+    assert _worker_threads(before) == []
 
 
 def test_a_kernel_error_on_one_device_leaves_no_thread_waiting(vgpus):
+    before = set(_worker_threads())
     with gn.device("/gpu:0"):
         x = gn.placeholder(gn.float32, [None], name="x")
         reshaped = gn.reshape(x * 2.0, [2, 2], name="reshape")
@@ -204,7 +206,7 @@ def test_a_kernel_error_on_one_device_leaves_no_thread_waiting(vgpus):
             with pytest.raises(gn.errors.InvalidArgumentError, match=r"node reshape \(Reshape\) on .*GPU:0"):
                 sess.run(other, {x: np.ones(3, np.float32)})
         assert sess.run(other, {x: np.ones(4, np.float32)}) == 12.0
-    assert _worker_threads() == []
+    assert _worker_threads(before) == []
 
 
 def test_a_traced_concurrent_run_records_each_device(vgpus):
@@ -334,15 +336,15 @@ def test_a_kernel_that_runs_the_session_inside_a_concurrent_run_does_not_deadloc
 
 
 def test_a_session_dropped_without_close_ends_its_threads(vgpus):
-    before = len(_worker_threads())
+    before = set(_worker_threads())
     x, labels, _, train, _ = _towers(2, gn.train.GradientDescentOptimizer(0.1))
     sess = gn.Session()
     sess.run(gn.global_variables_initializer())
     sess.run(train, dict(zip((x, labels), _batches(1)[0])))
-    assert len(_worker_threads()) == before + 2
+    assert len(_worker_threads(before)) == 2
     del sess
     gc.collect()
-    assert len(_worker_threads()) == before
+    assert _worker_threads(before) == []
 
 
 def test_a_run_that_waits_on_another_run_does_not_deadlock(vgpus):
