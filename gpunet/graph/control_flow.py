@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 
 from .. import errors
-from .plan import FeedStep, FetchStep, Plan, _StepBuilder, prune, with_nested_plans
+from .compiler import _StepBuilder, prune, with_nested_plans
+from .plan import Plan
+from .steps import FeedStep, FetchStep
 from .variables import GraphKeys, Variable
 
 __all__ = ["ControlFlowContext", "compile_subplan", "context_of"]

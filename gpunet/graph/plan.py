@@ -1,118 +1,26 @@
-"""The compiler (prune -> place -> partition -> schedule -> free) and the plan it produces.
-
-A Plan is immutable once built. ``Plan.run`` is the per-step path: a flat loop over prepared
-steps ``(kernel, input slots, output slot(s), slots to free)``; everything else — kernel
-selection, device checks, copy insertion, last-use analysis — happened in ``build_plan``.
+"""The plan a session runs: immutable once built (by gpunet/graph/compiler.py). ``Plan.run`` is the
+per-step path: a flat loop over prepared steps ``(kernel, input slots, output slot(s), slots to free,
+op, device)`` — or, when the plan spans devices, the concurrent executor's per-device schedule;
+everything else (kernel selection, device checks, copy insertion, last-use analysis) happened when
+the plan was built.
 """
 from __future__ import annotations
 
 import contextlib
 import copy
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from .. import errors
 from ..device import DeviceMismatchError
-from ..device import copy as device_copy
-from . import checks, executor, memory
-from .copy_stats import HOST, DeviceTransfers, counting, current, planned_transfers
-from .core_ops import REF_READERS, FedVariable, placeholder_message
-from .graph import Operation, Tensor
-from .registry import KernelContext
+from . import checks
+from .copy_stats import HOST, DeviceTransfers, counting, planned_transfers
+from .steps import CopyStep, FeedStep, FetchStep, SyncStep
 from .timeline import TimedStep
 from .validation import MESSAGE_LIMIT, bounded, is_oversized
 
-__all__ = ["CopyInfo", "CopyStep", "FeedStep", "FetchStep", "Plan", "SyncStep", "build_plan", "prune",
-           "with_nested_plans"]
-
-
-class CopyStep:
-    """The step that copies one tensor to one device; it remembers the bytes it last moved, so a
-    report after a run can state what a tensor of unknown static shape really costs."""
-
-    __slots__ = ("tensor", "src", "dst", "measured_bytes")
-
-    def __init__(self, tensor, src, dst):
-        self.tensor = tensor
-        self.src = src
-        self.dst = dst
-        self.measured_bytes = None
-
-    def __call__(self, array):
-        out = device_copy(array, self.src, self.dst)
-        self.measured_bytes = out.nbytes
-        stats = current()
-        if stats is not None:
-            stats.record(self.src.name, self.dst.name, out.nbytes)
-        return out
-
-
-@dataclass(frozen=True)
-class CopyInfo:
-    tensor: Tensor
-    src: object          # Device
-    dst: object          # Device
-    static_bytes: int | None   # per step, when the static shape is fully known
-    step: CopyStep
-
-    @property
-    def bytes(self) -> int | None:
-        """Bytes per step: from the static shape, else as measured by the last run (None before)."""
-        return self.static_bytes if self.static_bytes is not None else self.step.measured_bytes
-
-    def log_line(self) -> str:
-        if self.bytes is None:
-            size = "? bytes"
-        else:
-            size = f"{self.bytes} bytes" + (" (measured)" if self.static_bytes is None else "")
-        return f"{self.tensor.name}: (Copy): {self.src.name} -> {self.dst.name} ({size} per step)"
-
-
-class FeedStep:
-    """Puts fed value number ``index`` on ``device`` into ``slot``."""
-
-    __slots__ = ("tensor", "device", "index", "slot", "convert")
-
-    def __init__(self, tensor, device, index, slot, convert):
-        self.tensor, self.device, self.index, self.slot, self.convert = tensor, device, index, slot, convert
-
-    def where(self) -> str:
-        return f"feed of {self.tensor.name} to {self.device.name}"
-
-
-class FetchStep:
-    """Reads one fetched value back to the host (``slot`` None: an op, which fetches as None)."""
-
-    __slots__ = ("tensor", "device", "slot", "from_feed", "convert")
-
-    def __init__(self, tensor, device, slot, from_feed, convert):
-        self.tensor, self.device, self.slot, self.from_feed, self.convert = tensor, device, slot, from_feed, convert
-
-    def __call__(self, vals, feed_values):
-        if self.slot is None:
-            return None
-        return self.convert(feed_values[self.slot] if self.from_feed else vals[self.slot])
-
-    def where(self) -> str:
-        return f"fetch of {self.tensor.name} from {self.device.name if self.device else 'its feed'}"
-
-
-class SyncStep:
-    """Waits for a device the plan used (GPU kernels run asynchronously): ``sess.run`` returns
-    only when the work it started is done, so timings and errors belong to this run."""
-
-    __slots__ = ("device",)
-
-    def __init__(self, device):
-        self.device = device
-
-    def __call__(self):
-        self.device.backend.synchronize()
-
-    def where(self) -> str:
-        return f"waiting for {self.device.name} to finish the run"
+__all__ = ["Plan"]
 
 
 class Plan:
@@ -344,209 +252,6 @@ def _memory_of(device) -> str:
 
 
 # -- the compiler -----------------------------------------------------------------------------
-def prune(fetches, feeds) -> list[Operation]:
-    """The ops the fetches need, stopping at fed tensors, in graph (= topological) order."""
-    fed = set(feeds)
-    needed, stack = set(), []
-    for item in fetches:
-        if isinstance(item, Tensor):
-            if item not in fed:
-                stack.append(item.op)
-        else:
-            stack.append(item)
-    while stack:
-        op = stack.pop()
-        if op in needed:
-            continue
-        needed.add(op)
-        stack.extend(t.op for t in op.inputs if t not in fed)
-        stack.extend(op.control_inputs)
-    return sorted(needed, key=lambda op: op._id)
-
-
-def build_plan(fetches, feeds, placer, state, graph) -> Plan:
-    ops = prune(fetches, feeds)
-    for op in ops:
-        if op.type == "Placeholder":
-            raise errors.InvalidArgumentError(None, op, placeholder_message(op))
-    for op in reversed(ops):  # made inside a cond branch or loop body (gpunet/graph/control_flow.py)
-        if getattr(op, "_control_flow_context", None) is not None:
-            raise errors.InvalidArgumentError(None, op, op._control_flow_context.escape_message(op))
-    _check_fed_variables(ops, feeds)
-    placement = placer.place(ops, graph)
-    builder = _StepBuilder(placement, state, feeds)
-    for op in ops:
-        builder.add_op(op)
-    fetch_steps = [builder.fetch(item) for item in fetches]
-    ops, placement = with_nested_plans(ops, placement, builder)
-    steps = builder.finish()
-    plan = Plan(fetches, feeds, ops, placement, builder.copies, steps, builder.feed_steps,
-                fetch_steps, builder.n_slots, builder.sync_steps(), builder.schedule(steps))
-    memory.check_fits(plan)  # a GPU plan that cannot fit fails here, before its first step
-    guards = (op.op_def.run_guard(state, op) for op in ops if op.op_def.run_guard is not None)
-    plan._guards = tuple({id(g): g for g in guards}.values())  # the ops of one collective share its guard
-    return plan
-
-
-def with_nested_plans(ops, placement, builder):
-    """Ops and placement including those of control-flow sub-plans (a branch, a loop body) that
-    kernels compiled while this plan was built: logs and reports describe them with the plan."""
-    if not builder.nested:
-        return ops, placement
-    placement = dict(placement)
-    for sub in builder.nested:
-        placement.update(sub.placement)
-        builder.copies.extend(sub.copies)
-    return sorted(placement, key=lambda op: op._id), placement
-
-
-def _check_fed_variables(ops, feeds):
-    """A fed variable tensor stands for the variable's value in this run: reads see it, but an
-    update of the variable in the same run has nothing to update."""
-    fed = {t for t in feeds if t.op.type == "VariableV2"}
-    for op in ops:
-        for t in op.inputs:
-            if t in fed and op.type not in REF_READERS:
-                raise errors.InvalidArgumentError(None, op, (
-                    f"Cannot feed variable tensor {t.name} while {op.name} ({op.type}) updates the variable in "
-                    f"the same run; feed {t.name} only to runs that read it"))
-
-
-class _StepBuilder:
-    def __init__(self, placement, state, feeds):
-        self.placement = placement
-        self.state = state
-        self.feed_index = {t: i for i, t in enumerate(feeds)}
-        self.slot_of = {}        # (tensor, device) -> slot
-        self.home = {}           # tensor -> device that produced it
-        self.steps = []
-        self.copies = []
-        self.feed_steps = []
-        self.n_slots = 0
-        self.fetched = set()
-        self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
-        self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
-        self.used = {}           # devices any step runs on or copies to, in first-use order
-        self.kernel_steps = {}   # op -> index of its kernel's step
-        self.stateful = []       # indices of steps that may update state in place
-        self.aliasing_copies = set()  # copy steps of values that may share a variable's buffer
-        self.spans_devices = False    # a kernel's sub-plan runs on other devices: the plan runs flat
-
-    def _new_slot(self) -> int:
-        self.n_slots += 1
-        return self.n_slots - 1
-
-    def _input(self, tensor, device) -> int:
-        key = (tensor, device)
-        if key in self.slot_of:
-            return self.slot_of[key]
-        slot = self.slot_of[key] = self._new_slot()
-        if tensor in self.feed_index:
-            self.used[device] = True
-            if tensor.op.type == "VariableV2":
-                return self._fed_variable(tensor, device, slot)
-            self.feed_steps.append(FeedStep(tensor, device, self.feed_index[tensor], slot, device.backend.from_host))
-            return slot
-        src = self.home[tensor]
-        if tensor.dtype.name == "string" and device.device_type == "GPU":
-            raise errors.InvalidArgumentError(None, tensor.op, f"string tensor {tensor.name} cannot be "
-                                                               f"copied to {device.name}")
-        step = CopyStep(tensor, src, device)
-        self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
-        if tensor in self.aliasing or tensor.op.op_def.aliases_state:
-            self.aliasing_copies.add(len(self.steps))
-        self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
-        self.used[device] = True
-        return slot
-
-    def _fed_variable(self, tensor, device, slot) -> int:
-        """A fed variable tensor: the fed array, wrapped as the variable its readers expect."""
-        fed = self._new_slot()
-        self.feed_steps.append(FeedStep(tensor, device, self.feed_index[tensor], fed, device.backend.from_host))
-        wrap = device.backend.wrap_kernel(lambda value: FedVariable(tensor.op.name, value))
-        self.steps.append((wrap, [fed], slot, None, tensor.op, device))
-        return slot
-
-    def add_op(self, op):
-        device = self.placement[op].device
-        ins = [self._input(t, device) for t in op.inputs]
-        outs = []
-        for t in op.outputs:
-            self.home[t] = device
-            outs.append(self._new_slot())
-            self.slot_of[(t, device)] = outs[-1]
-        if (op.op_def.aliases_state and op.type != "Const") or any(t in self.aliasing for t in op.inputs):
-            # conservative: any kernel may hand back (a view of) its input. Constants are read-only
-            # arrays, so values derived from them are recognised at fetch time instead.
-            self.aliasing.update(op.outputs)
-        ctx = KernelContext(op, device, self.state)
-        try:
-            with device.backend.context():
-                kernel = op.op_def.kernel_for(device.device_type)(ctx)
-        except Exception as exc:  # a builder rejecting its attributes: say which op and device
-            raise _op_error((None, None, None, None, op, device), exc) from exc
-        out = outs[0] if len(outs) == 1 else (tuple(outs) or None)
-        nested = getattr(kernel, "nested_plans", ())
-        self.nested.extend(nested)
-        self.spans_devices |= any({p.device for p in sub.placement.values()} - {device} for sub in nested)
-        self.kernel_steps[op] = len(self.steps)
-        if op.op_def.stateful or nested:
-            self.stateful.append(len(self.steps))
-        # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
-        fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
-        self.steps.append((fn, ins, out, None, op, device))
-        self.used[device] = True
-
-    def fetch(self, item):
-        if isinstance(item, Operation):
-            return FetchStep(None, None, None, False, None)  # an op fetches as None
-        if item in self.feed_index:
-            return FetchStep(item, None, self.feed_index[item], True, np.asarray)
-        device = self.home[item]
-        slot = self.slot_of[(item, device)]
-        aliasing = item in self.aliasing
-        if item.op.type == "VariableV2":  # a variable's own tensor fetches as its value
-            slot, aliasing = self._read_variable(item, device, slot), True
-        self.fetched.add(slot)
-        # the caller owns what a fetch returns: later steps must not change it in place (a transfer
-        # from device memory is a fresh host buffer already)
-        to_host = device.backend.to_host
-        copy = aliasing and not device.backend.capabilities.device_memory
-        return FetchStep(item, device, slot, False, lambda v: _host_value(to_host(v), copy))
-
-    def schedule(self, steps):
-        """The concurrent executor's per-device schedule, or None for a plan run as a flat loop."""
-        if self.spans_devices:
-            return None
-        return executor.schedule(steps, self.kernel_steps, self.stateful, self.aliasing_copies)
-
-    def sync_steps(self):
-        """One wait per asynchronous device the plan uses (none on CPUs and virtual GPUs)."""
-        return tuple(SyncStep(d) for d in self.used if d.backend.capabilities.asynchronous)
-
-    def _read_variable(self, tensor, device, slot) -> int:
-        value = self._new_slot()
-        self.steps.append((device.backend.wrap_kernel(_read_slot), [slot], value, None, tensor.op, device))
-        return value
-
-    def finish(self):
-        """Attach to each step the slots whose last reader it is (fetched slots are kept)."""
-        last = {}
-        for k, step in enumerate(self.steps):
-            for slot in step[1]:
-                last[slot] = k
-            for slot in (step[2],) if step[2].__class__ is int else step[2] or ():
-                last.setdefault(slot, k)
-        frees = [[] for _ in self.steps]
-        for slot, k in last.items():
-            if slot not in self.fetched:
-                frees[k].append(slot)
-        return [(fn, ins, out, tuple(frees[k]), op, device)
-                for k, (fn, ins, out, _, op, device) in enumerate(self.steps)]
-
-
-def _read_slot(slot):
-    return slot.get()
 
 
 def _host_value(value, copy):

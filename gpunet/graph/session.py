@@ -17,7 +17,7 @@ from .graph import Graph, Tensor, get_default_graph
 from .placer import Placer
 from .copy_stats import RunCopyStats
 from .executor import DeviceWorkers
-from .plan import build_plan
+from .compiler import build_plan
 from .plan_cache import DEFAULT_PLAN_CACHE_SIZE, PlanCache
 from .report import PlacementReport
 from .timeline import StepStats

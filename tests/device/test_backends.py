@@ -10,7 +10,7 @@ from gpunet.device import Backend, Capabilities, DeviceMismatchError, MemoryInfo
 from gpunet.device.backends import NumpyBackend, VirtualGpuBackend, copy_between
 from gpunet.device.cupy_backend import CupyBackend
 from gpunet.graph import core_ops
-from gpunet.graph.plan import CopyStep
+from gpunet.graph.steps import CopyStep
 from gpunet.graph.registry import KernelContext, get_op_def
 from tests.conftest import no_gpu_only
 

@@ -13,7 +13,7 @@ import pytest
 import gpunet as gn
 from gpunet.device import DeviceMismatchError, VirtualArray
 from gpunet.device.cupy_backend import CupyBackend
-from gpunet.graph.plan import CopyStep
+from gpunet.graph.steps import CopyStep
 from tests.conftest import device_name, is_double
 
 pytestmark = pytest.mark.gpu
