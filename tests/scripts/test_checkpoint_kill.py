@@ -24,7 +24,8 @@ def _start(ckpt_dir, total_steps, save_every=1, device="/cpu:0"):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                OPENBLAS_NUM_THREADS="1", GPUNET_VIRTUAL_GPUS="2")  # /gpu:0 and /gpu:1 exist, in host memory
     return subprocess.Popen([sys.executable, str(SCRIPT), str(ckpt_dir), str(total_steps), str(save_every), device],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            bufsize=0)  # unbuffered: readline must not read ahead lines communicate() then misses
 
 
 def _steps(lines, word):

@@ -22,7 +22,8 @@ def _start(ckpt_dir, out):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                OPENBLAS_NUM_THREADS="1")
     return subprocess.Popen([sys.executable, str(SCRIPT), str(ckpt_dir), str(EPOCHS), str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            bufsize=0)  # unbuffered: readline must not read ahead lines communicate() then misses
 
 
 def _numbers(lines, word):
