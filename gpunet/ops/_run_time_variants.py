@@ -49,12 +49,26 @@ def _slice_grad(op, g):
     return [pad(g, stack([begin, after], axis=1))]
 
 
+def _slice_shape(x, begins, sizes, rank):
+    """The static shape of a run-time slice: the entries of ``size`` known when the graph is built (and,
+    where one is -1, the rest of the dimension after a known ``begin``), the other dims unknown."""
+    if sizes is None:
+        return _unknown_dims(rank)
+    unknown = (None,) * len(sizes)
+    dims = x._shape if x._shape is not None and len(x._shape) == len(sizes) else unknown
+    begins = begins if begins is not None and len(begins) == len(sizes) else unknown
+    return tuple(_to_end(d, b) if s == -1 else s for d, b, s in zip(dims, begins, sizes))
+
+
+def _to_end(dim, begin):
+    return None if dim is None or begin is None else dim - begin
+
+
 def slice_(x, begin, size, name):
     """``gn.slice`` with ``begin``/``size`` read at run time."""
     rank = rank_of(x) if rank_of(x) is not None else _length(_as_tensor(begin))
     begin, size = _as_tensor(begin), _as_tensor(size)
-    sizes = shape_from_tensor(size)  # the entries known when the graph is built, other than -1, are output dims
-    shape = _unknown_dims(rank) if sizes is None else tuple(None if s == -1 else s for s in sizes)
+    shape = _slice_shape(x, shape_from_tensor(begin), shape_from_tensor(size), rank)
     return run_time_call("Slice", [x], [begin, size], _slice_attrs, [(x.dtype, shape)],
                          grad=_slice_grad, name=name, default_name="Slice")
 

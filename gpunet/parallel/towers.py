@@ -61,9 +61,8 @@ def split_batch(tensor, parts, index):
     """Rows of replica ``index`` of ``parts``: Keras 2's get_slice (``n // parts`` rows each, the last
     replica takes the rest). Built on the current device (the CPU, so each GPU receives only its rows)."""
     n = static_batch([tensor])
-    if n is not None:
-        return replica_slice(tensor, n, parts, index)
-    return gn.gather(tensor, replica_rows(gn.shape(tensor)[0], parts, index), name=f"replica_{index}_rows")
+    return batch_rows(tensor, row_bounds(gn.shape(tensor)[0] if n is None else n, parts, index),
+                      name=f"replica_{index}_rows")
 
 
 def static_batch(tensors):
@@ -79,16 +78,11 @@ def row_bounds(n, parts, index):
     return start, n if index == parts - 1 else start + step
 
 
-def replica_rows(n, parts, index):
-    """The row indices of replica ``index`` of ``parts`` in a batch of ``n`` (a scalar tensor): one
-    index tensor serves every input of the batch."""
-    return gn.range(*row_bounds(n, parts, index))
-
-
-def replica_slice(tensor, n, parts, index):
-    """Replica ``index``'s rows of ``tensor`` whose batch size ``n`` is known at build time: a slice
-    (a view of the batch on the host, so its copy to the GPU is the rows' only copy) instead of
-    computing the row indices and gathering the rows (Slice's bounds must be static)."""
-    start, stop = row_bounds(n, parts, index)
-    rest = tensor.shape.ndims - 1
-    return gn.slice(tensor, [start] + [0] * rest, [stop - start] + [-1] * rest, name=f"replica_{index}_rows")
+def batch_rows(tensor, bounds, name=None):
+    """Rows ``start:stop`` of ``tensor`` (``bounds``: ints, or scalar tensors read when the graph runs):
+    a slice, so on the host the rows are a view of the batch and their copy to a GPU is their only copy."""
+    start, stop = bounds
+    rest = tensor.shape.ndims - 1 if tensor.shape.ndims is not None else None
+    if rest is None:  # unknown rank: no slice spec to write, so gather the rows instead
+        return gn.gather(tensor, gn.range(start, stop), name=name)
+    return gn.slice(tensor, [start] + [0] * rest, [stop - start] + [-1] * rest, name=name)

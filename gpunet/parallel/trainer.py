@@ -19,7 +19,7 @@ import gpunet as gn
 
 from .communicators import CollectiveAllReduce, HostAllReduce
 from .fusion import fuse, unfuse
-from .towers import gpu_devices, replica_rows, replica_slice, split_batch, static_batch
+from .towers import batch_rows, gpu_devices, row_bounds, split_batch, static_batch
 
 __all__ = ["ReplicatedTrainer"]
 
@@ -83,28 +83,25 @@ class ReplicatedTrainer:
         with gn.device(placement), scope, gn.name_scope(f"tower_{index}"):
             yield device
 
-    def split(self, tensor, rows=None):
-        """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host; ``rows``: the
-        replicas' row indices when already computed (``replica_rows``) for another input of the batch."""
+    def split(self, tensor, bounds=None):
+        """``tensor`` cut into one batch slice per replica, Keras 2 style, on the host; ``bounds``: the
+        replicas' ``(start, stop)`` rows when already computed (``row_bounds``) for another input of the batch."""
         with gn.device(self.host), gn.name_scope("split"):
-            n = static_batch([tensor])
-            if n is not None:
-                return [replica_slice(tensor, n, self.num_replicas, i) for i in range(self.num_replicas)]
-            if rows is None:
+            if bounds is None or static_batch([tensor]) is not None:
                 return [split_batch(tensor, self.num_replicas, i) for i in range(self.num_replicas)]
-            return [gn.gather(tensor, r, name=f"replica_{i}_rows") for i, r in enumerate(rows)]
+            return [batch_rows(tensor, b, name=f"replica_{i}_rows") for i, b in enumerate(bounds)]
 
     def minimize(self, tower_loss, inputs, global_step=None, var_list=None):
         """Build the replicas and the update: ``tower_loss(*rows)`` returns the SUM of the per-example
         losses of its rows (so uneven and empty slices weigh right); the step minimises their total
         divided by the global batch size. ``inputs`` are the global batch tensors. Returns
         ``(train_op, [per-replica loss sums])``."""
-        inputs, rows = list(inputs), None
-        if static_batch(inputs) is None:  # a batch size known at build time gives slices, no row indices
-            with gn.device(self.host), gn.name_scope("split_rows"):  # each replica's rows, once for every input
+        inputs, bounds = list(inputs), None
+        if static_batch(inputs) is None:  # each replica's rows, computed once for every input of the batch
+            with gn.device(self.host), gn.name_scope("split_rows"):
                 n = gn.shape(inputs[0])[0]
-                rows = [replica_rows(n, self.num_replicas, i) for i in range(self.num_replicas)]
-        shards = [self.split(t, rows) for t in inputs]
+                bounds = [row_bounds(n, self.num_replicas, i) for i in range(self.num_replicas)]
+        shards = [self.split(t, bounds) for t in inputs]
         tower_grads, sums = [], []
         for i in range(self.num_replicas):
             with self.tower(i):

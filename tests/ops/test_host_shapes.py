@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from gpunet.ops._host_shapes import HostShapeProgram, host_shape
 
 SHAPE_OPS = {"Shape", "Size", "Rank", "StridedSlice", "Pack", "Mul", "Cast"}
 
@@ -36,7 +37,7 @@ def test_shape_arguments_are_computed_on_the_host(device, which):
         report = sess.placement_report(y, {x: _batch(2)})
         assert {r.type for r in report.rows} & SHAPE_OPS == set(), str(report)
         assert report.copies == []
-        for n in (1, 4) if which.startswith("reshape") else (1, 4, 0):
+        for n in (1, 4, 1) if which.startswith("reshape") else (1, 4, 0, 4):  # a shape seen before: same value
             meta = gn.RunMetadata()
             got = sess.run(y, {x: _batch(n)}, run_metadata=meta)
             np.testing.assert_array_equal(got, reference(_batch(n)))
@@ -97,3 +98,23 @@ def test_static_shape_inference_is_unchanged():
     assert gn.zeros([gn.shape(x)[0], 3]).shape == (None, 3)
     assert gn.range(gn.shape(x)[0]).shape == (None,)
     assert gn.fill([gn.rank(x), 2], 1.0).shape == (None, 2)
+
+
+def test_a_host_shape_is_evaluated_once_per_distinct_input_shape():
+    x = gn.placeholder(gn.float32, [None, 2, 3])
+    program = HostShapeProgram(host_shape(gn.shape(x)[0] * 2 + gn.size(x)), None)
+    calls = []
+    program.steps = [(_counted(kernel, calls), ins, outs) for kernel, ins, outs in program.steps]
+    values = [int(program(_batch(n))) for n in (1, 4, 1, 4, 0)]
+    assert values == [2 * n + 6 * n for n in (1, 4, 1, 4, 0)]
+    assert len(calls) == 3 * len(program.steps)  # shapes (1, 2, 3), (4, 2, 3) and (0, 2, 3)
+    vector = HostShapeProgram(host_shape(gn.stack([gn.shape(x)[0], 3])), None)
+    with pytest.raises(ValueError, match="read-only"):
+        vector(_batch(1))[0] = 0  # the remembered value is shared, so nobody may write to it
+
+
+def _counted(kernel, calls):
+    def run(*args):
+        calls.append(kernel)
+        return kernel(*args)
+    return run

@@ -97,6 +97,9 @@ def test_static_shapes_are_inferred_as_far_as_the_arguments_allow():
     assert x[a[0]].shape.as_list() == [3, 4]
     assert gn.nn.top_k(x, a[0]).indices.shape.as_list() == [None, 3, None]
     assert gn.slice(x, a, [1, -1, 2]).shape.as_list() == [1, None, 2]
+    n = gn.shape(x)[0]  # a size of -1 after a begin known when the graph is built keeps the rest of the dim
+    assert gn.slice(x, [n // 2, 0, 1], [n - n // 2, -1, -1]).shape.as_list() == [None, 3, 3]
+    assert gn.slice(x, [n // 2, a[0], 1], [-1, -1, 2]).shape.as_list() == [None, None, 2]
     assert [t.shape.as_list() for t in gn.split(x, a, axis=1)] == [[None, None, 4]] * 2
 
 
