@@ -27,6 +27,7 @@ import threading
 
 from . import checks
 from .copy_stats import counting, current
+from .steps import CopyStep
 
 __all__ = ["DeviceSchedule", "DeviceWorkers", "schedule"]
 
@@ -60,7 +61,8 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
     or None when they all run on one device. ``kernel_steps``: op -> index of its kernel's step;
     ``stateful_steps``: indices of steps that may update state in place; ``aliasing_copies``:
     indices of copy steps whose source may be a variable's buffer."""
-    devices = list(dict.fromkeys(s[5] for s in steps))
+    runner = [_thread_device(step) for step in steps]
+    devices = list(dict.fromkeys(runner))
     if len(devices) < 2:
         return None
     devices.sort(key=lambda d: d.device_type != "CPU")  # the caller's thread takes the CPU's part
@@ -70,7 +72,7 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
     stateful_steps = [j for j in stateful_steps if steps[j][4].op_def.takes_refs]
     position, producer, per_device = {}, {}, [[] for _ in devices]
     for i, step in enumerate(steps):
-        d = where[step[5]]
+        d = where[runner[i]]
         position[i] = len(per_device[d])
         per_device[d].append(i)
         for slot in _outs(step):
@@ -82,15 +84,25 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
             deps += [kernel_steps[c] for c in step[4].control_inputs if c in kernel_steps]
         if i in aliasing_copies:
             deps += _stateful_before(i, steps, stateful_steps)
-            _later_stateful_waits(i, steps, stateful_steps, where, position, waits)
+            _later_stateful_waits(i, steps, stateful_steps, runner, where, position, waits)
         for j in deps:
-            if j < i and steps[j][5] is not step[5]:
-                _need(waits[i], where[steps[j][5]], position[j] + 1)
+            if j < i and runner[j] is not runner[i]:
+                _need(waits[i], where[runner[j]], position[j] + 1)
     # a step publishes its device's progress only when a step elsewhere waits for it
     publish = {(dev, count - 1) for w in waits.values() for dev, count in w.items()}
     tasks = [[(i, tuple(waits[i].items()), (d, k) in publish) for k, i in enumerate(indices)]
              for d, indices in enumerate(per_device)]
-    return DeviceSchedule(devices, tasks, _safe_frees(steps))
+    return DeviceSchedule(devices, tasks, _safe_frees(steps, runner))
+
+
+def _thread_device(step):
+    """The device whose thread runs ``step``: its own, but a copy from a GPU to host memory runs on the
+    GPU's thread. It waits for that GPU alone, so several GPUs' results travel to the host at once
+    instead of one after another on the host's thread (the host then only reads them)."""
+    fn, device = step[0], step[5]
+    if fn.__class__ is CopyStep and device.device_type == "CPU" and fn.src.device_type != "CPU":
+        return fn.src
+    return device
 
 
 def _outs(step):
@@ -109,21 +121,22 @@ def _stateful_before(i, steps, stateful_steps):
     return [j for j in stateful_steps if j < i and steps[j][5] is source][-1:]
 
 
-def _later_stateful_waits(i, steps, stateful_steps, where, position, waits):
-    """The first stateful step after copy ``i`` on its source device waits until the copy has read."""
+def _later_stateful_waits(i, steps, stateful_steps, runner, where, position, waits):
+    """The first stateful step after copy ``i`` on its source device waits until the copy has read
+    (on the source's own thread it comes later in that thread's order anyway)."""
     source = steps[i][0].src
     later = [j for j in stateful_steps if j > i and steps[j][5] is source]
-    if later:
-        _need(waits[later[0]], where[steps[i][5]], position[i] + 1)
+    if later and runner[later[0]] is not runner[i]:
+        _need(waits[later[0]], where[runner[i]], position[i] + 1)
 
 
-def _safe_frees(steps):
-    """Each step's slots to free, keeping slots read on more than one device (their readers run on
-    different threads, so no one of them is known to read last)."""
+def _safe_frees(steps, runner):
+    """Each step's slots to free, keeping slots read on more than one thread (no one of their readers
+    is known to read last)."""
     readers = {}
-    for step in steps:
+    for step, device in zip(steps, runner):
         for slot in step[1]:
-            readers.setdefault(slot, set()).add(step[5])
+            readers.setdefault(slot, set()).add(device)
     return [tuple(s for s in step[3] if len(readers.get(s, ())) < 2) for step in steps]
 
 

@@ -14,7 +14,7 @@ from gpunet.device import registry
 from gpunet.device.spec import DeviceSpec
 from gpunet.ops.collective_ops import all_reduce_sum
 
-__all__ = ["Communicator", "HostAllReduce"]
+__all__ = ["Communicator", "HostAllReduce", "scaled"]
 
 
 class Communicator(ABC):
@@ -23,6 +23,14 @@ class Communicator(ABC):
     @abstractmethod
     def all_reduce(self, buffers, devices, scale):
         """``[sum(buffers) * scale placed on d for d in devices]``."""
+
+
+def scaled(tensor, scale, name=None):
+    """``tensor * scale``; ``tensor`` itself when ``scale`` is the number 1 (gradients that came scaled:
+    the replica engine folds the 1/batch scale into each tower's backward pass, off the host's path)."""
+    if isinstance(scale, (int, float)) and scale == 1:
+        return tensor
+    return gn.multiply(tensor, scale, name=name)
 
 
 class HostAllReduce(Communicator):
@@ -34,7 +42,7 @@ class HostAllReduce(Communicator):
     def all_reduce(self, buffers, devices, scale):
         with gn.device(self.host), gn.name_scope("all_reduce"):
             total = buffers[0] if len(buffers) == 1 else gn.add_n(buffers)
-            reduced = gn.multiply(total, scale, name="mean")
+            reduced = scaled(total, scale, name="mean")
         results = []
         for index, device in enumerate(devices):
             with gn.device(device):
@@ -57,7 +65,7 @@ class CollectiveAllReduce(Communicator):
         results = []
         for index, (reduced, device) in enumerate(zip(all_reduce_sum(buffers, devices), devices)):
             with gn.device(device):
-                results.append(gn.multiply(reduced, scale, name=f"all_reduce/mean_{index}"))
+                results.append(scaled(reduced, scale, name=f"all_reduce/mean_{index}"))
         return results
 
 

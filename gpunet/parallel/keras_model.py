@@ -49,16 +49,15 @@ class ParallelModel(Model):
                                     variables_on=self.variables_on)
         specs = self._loss_and_metric_specs()[0]
         tower_grads = []
+        with gn.device("/cpu:0"):
+            scale = gn.reciprocal(gn.cast(gn.shape(targets[0])[0], self.template.trainable_weights[0].dtype.base_dtype))
         for i, replica in enumerate(self.replicas):
             with gn.device("/cpu:0"), gn.name_scope("split_targets"):
                 rows = [split_batch(t, len(self.replica_devices), i) for t in targets]
             with trainer.tower(i):
                 loss_sum = _loss_sum(specs, rows, self.replica_outputs[i])
-                weights = replica.trainable_weights
-                tower_grads.append(list(zip(gn.gradients(loss_sum, weights), weights)))
-        with gn.device("/cpu:0"):
-            scale = gn.reciprocal(gn.cast(gn.shape(targets[0])[0], tower_grads[0][0][1].dtype.base_dtype))
-        return trainer.apply_gradients(tower_grads, scale=scale)
+                tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale))
+        return trainer.apply_gradients(tower_grads, scale=1)
 
     def _function(self, mode, ys=None):
         function = super()._function(mode, ys)

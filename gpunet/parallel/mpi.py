@@ -11,7 +11,7 @@ import numpy as np
 
 import gpunet as gn
 
-from .communicators import Communicator
+from .communicators import Communicator, scaled
 from .fusion import fuse, static_sizes, unfuse
 
 __all__ = ["DistributedOptimizer", "MpiAllReduce", "broadcast_variables", "init", "local_device", "local_rank",
@@ -91,7 +91,7 @@ class MpiAllReduce(Communicator):
         with gn.name_scope("mpi_all_reduce"):
             reduced = _host_op(_allreduce_sum, local, "allreduce")
             with gn.device("/cpu:0"):
-                reduced = gn.multiply(reduced, scale)
+                reduced = scaled(reduced, scale)
         results = []
         for device in devices:
             with gn.device(device):

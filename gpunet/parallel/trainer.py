@@ -17,7 +17,7 @@ import contextlib
 
 import gpunet as gn
 
-from .communicators import CollectiveAllReduce, HostAllReduce
+from .communicators import CollectiveAllReduce, HostAllReduce, scaled
 from .fusion import fuse, unfuse
 from .towers import batch_rows, gpu_devices, row_bounds, split_batch, static_batch
 
@@ -102,17 +102,27 @@ class ReplicatedTrainer:
                 n = gn.shape(inputs[0])[0]
                 bounds = [row_bounds(n, self.num_replicas, i) for i in range(self.num_replicas)]
         shards = [self.split(t, bounds) for t in inputs]
-        tower_grads, sums = [], []
+        tower_grads, sums, scale = [], [], None
         for i in range(self.num_replicas):
             with self.tower(i):
                 loss_sum = tower_loss(*[s[i] for s in shards])
-                variables = self._variables_for(i, var_list)
-                tower_grads.append(list(zip(gn.gradients(loss_sum, variables), variables)))
+                scale = scale if scale is not None else self._batch_scale(inputs[0], loss_sum.dtype.base_dtype)
+                tower_grads.append(self.tower_gradients(loss_sum, self._variables_for(i, var_list), scale))
                 sums.append(loss_sum)
-        with gn.device(self.host):
-            count = gn.cast(gn.shape(inputs[0])[0], tower_grads[0][0][1].dtype.base_dtype)
-            scale = gn.reciprocal(count)
-        return self.apply_gradients(tower_grads, global_step=global_step, scale=scale), sums
+        return self.apply_gradients(tower_grads, global_step=global_step, scale=1), sums
+
+    def _batch_scale(self, batch, dtype):
+        """1 / the global batch size, on the host."""
+        with gn.device(self.host), gn.name_scope("batch_scale/"):  # absolute: made in the first tower
+            return gn.reciprocal(gn.cast(gn.shape(batch)[0], dtype))
+
+    @staticmethod
+    def tower_gradients(loss_sum, variables, scale):
+        """``[(gradient of loss_sum * scale, variable)]``: the scale enters the backward pass as its
+        seed (a scalar), so the gradients come scaled and the update need not scale a whole buffer."""
+        if scale.dtype.base_dtype != loss_sum.dtype.base_dtype:
+            scale = gn.cast(scale, loss_sum.dtype.base_dtype)
+        return list(zip(gn.gradients(loss_sum, variables, grad_ys=scale), variables))
 
     def _variables_for(self, index, var_list):
         if self.variables_on == "cpu" or index == 0:
@@ -123,8 +133,9 @@ class ReplicatedTrainer:
     # -- the update -------------------------------------------------------------------------------
     def apply_gradients(self, tower_grads, global_step=None, scale=None):
         """One update from one ``[(gradient, variable)]`` list per replica: the gradients summed over
-        replicas and multiplied by ``scale`` (default ``1/N``: the average), one fused buffer per
-        replica. Returns the training op (it increments ``global_step`` once, when given)."""
+        replicas and multiplied by ``scale`` (default ``1/N``: the average; 1: gradients that came scaled,
+        see ``tower_gradients``), one fused buffer per replica. Returns the training op (it increments
+        ``global_step`` once, when given)."""
         tower_grads = [list(g) for g in tower_grads]
         if len(tower_grads) != self.num_replicas:
             raise ValueError(f"apply_gradients: expected {self.num_replicas} gradient lists (one per replica), "
@@ -148,7 +159,7 @@ class ReplicatedTrainer:
         variables = [v for _, v in grads_and_vars]
         with gn.device(self.host), gn.name_scope("average_gradients"):
             total = buffers[0] if len(buffers) == 1 else gn.add_n(buffers)
-            grads = unfuse(gn.multiply(total, scale), variables)
+            grads = unfuse(scaled(total, scale), variables)
             return self.optimizer.apply_gradients(list(zip(grads, variables)))
 
     def _apply_mirrored(self, buffers, tower_grads, scale):

@@ -139,7 +139,7 @@ def test_gradients_never_pass_through_the_host(vgpus, n):
     for i in range(n):
         assert out[i] == []  # nothing leaves a GPU: no gradient buffer goes to the host
         received = sorted(c.tensor.name for c in into[i])
-        assert [r for r in received if "rows" not in r] == ["Reciprocal:0"]  # the 1/batch scale, 4 bytes
+        assert [r for r in received if "rows" not in r] == ["batch_scale/Reciprocal:0"]  # the 1/batch scale, 4 bytes
     stats = metadata.copy_stats
     assert stats.device_to_host == {}  # measured in the run as well: nothing came back to the host
     x_bytes = xv.nbytes + yv.nbytes

@@ -12,6 +12,9 @@ from .nets import OPTIMIZERS, data, initial_weights, per_example_loss
 
 BATCH = 22  # not a multiple of 4: the last replica takes the remainder
 
+# the 1 / global batch scale, the seed of each tower's backward pass (so the gradients arrive scaled)
+SCALE = "batch_scale/Reciprocal:0"
+
 
 def single_device_weights(optimizer, steps, batches):
     gn.reset_default_graph()
@@ -117,13 +120,13 @@ def test_each_replica_receives_each_weight_once_and_sends_one_fused_gradient_buf
         assert rows == [f"split/replica_{i}_rows:0", f"split_1/replica_{i}_rows:0"]  # its slice of x and y
         if variables_on == "cpu":
             assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
-            assert received == weight_bytes  # every weight once, nothing else
+            assert received == {**weight_bytes, SCALE: 4}  # every weight once, and the 1 / batch scale
         elif not collective_applies(trainer.devices):  # logical GPUs sharing cards: through the host
             assert sent == [(f"tower_{i}/fused_gradients:0", fused, "device:CPU:0")]
-            assert received == {"all_reduce/mean:0": fused}
+            assert received == {"all_reduce/AddN:0": fused, SCALE: 4}
         else:  # the default collective all-reduce: the fused buffers meet on the GPUs, none visits the host
             assert sent == []
-            assert received == {"Reciprocal:0": 4}  # the 1 / global batch scale; no weight, no gradient
+            assert received == {SCALE: 4}  # the 1 / global batch scale; no weight, no gradient
     assert len(report.copies) == sum(len(into[i]) + len(out[i]) for i in range(n))
 
 
@@ -142,8 +145,8 @@ def test_the_host_all_reduce_sends_one_fused_buffer_each_way(vgpus, n):
     into, out = copies_by_replica(report, n)
     for i in range(n):
         assert [(c.tensor.name, c.bytes) for c in out[i]] == [(f"tower_{i}/fused_gradients:0", fused)]
-        assert [(c.tensor.name, c.bytes) for c in into[i] if "rows" not in c.tensor.name] == \
-            [("all_reduce/mean:0", fused)]
+        assert sorted((c.tensor.name, c.bytes) for c in into[i] if "rows" not in c.tensor.name) == \
+            [("all_reduce/AddN:0", fused), (SCALE, 4)]
 
 
 @pytest.mark.parametrize("vgpus", [2], indirect=True)

@@ -100,7 +100,7 @@ def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
         report = sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
     assert [c for c in report.copies if c.src.device_type == "GPU"] == []
     into = sorted(c.tensor.name for c in report.copies if "rows" not in c.tensor.name)
-    assert into == ["Reciprocal:0", "Reciprocal:0"]  # the 1 / global batch scale, 4 bytes per card
+    assert into == ["batch_scale/Reciprocal:0"] * 2  # the 1 / global batch scale, 4 bytes per card
     assert report.row("all_reduce/replica_1").assigned.endswith("GPU:1")
 
 
