@@ -68,6 +68,11 @@ class Backend(abc.ABC):
         """A copy on this device of ``array`` owned by backend ``src``: always a new buffer, ordered
         after the work ``src`` issued before."""
 
+    def adopt(self, array, src: Backend):
+        """``array``, a buffer of ``src`` that no one else reads any more, made this device's without
+        moving its bytes; None where they must move (device memory, or a view of a buffer others use)."""
+        return None
+
     @abc.abstractmethod
     def owns(self, array) -> bool:
         """Whether ``array`` is an array that lives on this device."""

@@ -32,6 +32,10 @@ class NumpyBackend(Backend):
         host = src.to_host(array)
         return host if src.capabilities.device_memory else np.array(host)  # a virtual GPU's buffer is not ours
 
+    def adopt(self, array, src):
+        host = _whole_host_buffer(array, src)
+        return None if host is None else np.asarray(host)
+
     def owns(self, array) -> bool:
         return isinstance(array, (np.ndarray, np.generic))
 
@@ -57,6 +61,10 @@ class VirtualGpuBackend(Backend):
 
     def copy_from(self, array, src):
         return self.from_host(src.to_host(array))  # from_host copies
+
+    def adopt(self, array, src):
+        host = _whole_host_buffer(array, src)
+        return None if host is None else VirtualArray(np.asarray(host), self.name)
 
     def owns(self, array) -> bool:
         return array.__class__ is VirtualArray and array.owner == self.name
@@ -90,6 +98,15 @@ def _checked(fn, backend):
         return fn(*args)
 
     return run
+
+
+def _whole_host_buffer(array, src):
+    """``array``'s host buffer when ``src`` keeps arrays in host memory and the array owns its buffer
+    (a view may share a buffer that is still in use, a variable's for one), else None."""
+    if src.capabilities.device_memory or not hasattr(array, "nbytes"):
+        return None
+    host = src.to_host(array)
+    return host if getattr(host, "base", None) is None else None
 
 
 def copy_between(array, src, dst):

@@ -13,18 +13,26 @@ __all__ = ["CopyInfo", "CopyStep", "FeedStep", "FetchStep", "SyncStep"]
 
 class CopyStep:
     """The step that copies one tensor to one device; it remembers the bytes it last moved, so a
-    report after a run can state what a tensor of unknown static shape really costs."""
+    report after a run can state what a tensor of unknown static shape really costs.
 
-    __slots__ = ("tensor", "src", "dst", "measured_bytes")
+    ``hands_over`` (set by the compiler): this copy is the last and only reader of a value a kernel
+    made in this run, so where both devices keep arrays in host memory (the CPU, virtual GPUs) the
+    destination takes the buffer over instead of copying its bytes, as TF passes tensors between
+    devices that share an address space. It is still the run's transfer, and counted as one."""
+
+    __slots__ = ("tensor", "src", "dst", "measured_bytes", "hands_over")
 
     def __init__(self, tensor, src, dst):
         self.tensor = tensor
         self.src = src
         self.dst = dst
         self.measured_bytes = None
+        self.hands_over = False
 
     def __call__(self, array):
-        out = device_copy(array, self.src, self.dst)
+        out = self.dst.backend.adopt(array, self.src.backend) if self.hands_over else None
+        if out is None:
+            out = device_copy(array, self.src, self.dst)
         self.measured_bytes = out.nbytes
         stats = current()
         if stats is not None:

@@ -41,8 +41,8 @@ def test_main_demo_trains_the_mlp_to_95_percent_with_one_replica_per_gpu():
     assert summary, out
     assert [part.rsplit("device:", 1)[1] for part in summary.group(2).split(", ")] == \
         ["CPU:0"] + [f"GPU:{i}" for i in range(n)]
-    # per replica: 6 weights and its 2 batch slices in; one fused gradient buffer and its loss out
-    assert int(summary.group(3)) == n * (6 + 2 + 1 + 1)
+    # per replica: 6 weights, its 2 batch slices and the 1 / batch scale in; one fused gradient buffer and its loss out
+    assert int(summary.group(3)) == n * (6 + 2 + 1 + 1 + 1)
 
 
 def test_main_demo_options_change_the_run():
