@@ -164,7 +164,8 @@ class _Run:
             seen = 0
             try:
                 for k, (i, waits, publish) in enumerate(self.schedule.tasks[d]):
-                    if i > self.stop_at or not all(progress[e] >= n or self._wait(e, n, i) for e, n in waits):
+                    if i > self.stop_at or (waits and not all(progress[e] >= n or self._wait(e, n, i)
+                                                              for e, n in waits)):
                         break
                     step = steps[i]
                     try:

@@ -75,18 +75,30 @@ def _kernel(ctx):
     build = target.kernel_for(ctx.device.device_type)
     values_of = call.host.program(ctx.state) if call.host is not None else _read_back
     dtypes = [t.dtype for t in ctx.op.inputs[:call.n_data]]
-    kernels = {}
+    n_data, kernels = call.n_data, {}
 
-    def run(*inputs):
-        data = inputs[:call.n_data]
-        values = tuple(_ints(v) for v in values_of(*inputs[call.n_data:]))
-        known = [_Known(x.shape, dtype) for x, dtype in zip(data, dtypes)]
+    def kernel_for(inputs):
+        values = tuple(_ints(v) for v in values_of(*inputs[n_data:]))
+        known = [_Known(x.shape, dtype) for x, dtype in zip(inputs[:n_data], dtypes)]
         key = (values, tuple(k._shape for k in known))
         if key not in kernels:
             if len(kernels) == MAX_KERNELS:  # values that change every step (a sliding window) must not pile up
                 kernels.clear()
             kernels[key] = build(_CallContext(ctx, _checked_attrs(ctx.op, call, target, known, values)))
-        return kernels[key](*data)
+        return kernels[key]
+
+    if call.host is None:
+        return lambda *inputs: kernel_for(inputs)(*inputs[:n_data])
+    by_shapes = {}
+
+    def run(*inputs):  # arguments computed from shapes: the kernel depends on the input shapes alone
+        shapes = tuple(x.shape for x in inputs)
+        kernel = by_shapes.get(shapes)
+        if kernel is None:
+            if len(by_shapes) == MAX_KERNELS:
+                by_shapes.clear()
+            kernel = by_shapes[shapes] = kernel_for(inputs)
+        return kernel(*inputs[:n_data])
     return run
 
 

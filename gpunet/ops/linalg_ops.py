@@ -65,16 +65,20 @@ def _matmul_kernel(ctx):
 
 
 def _check_run_shapes(ctx, a, b):
-    shown = f"In[0]: {dims_text(a.shape)}, In[1]: {dims_text(b.shape)}"
     exact = ctx.op.type == "MatMul"
     for x in (a, b):
         if x.ndim < 2 or (exact and x.ndim != 2):
-            raise errors.InvalidArgumentError(None, ctx.op, f"{ctx.op.type}: the inputs must be "
-                                                            f"{'matrices' if exact else 'rank >= 2'}, got {shown}")
+            wanted = "matrices" if exact else "rank >= 2"
+            raise errors.InvalidArgumentError(None, ctx.op, f"{ctx.op.type}: the inputs must be {wanted}, "
+                                                            f"got {_shown(a, b)}")
     inner_a = a.shape[-2] if ctx.attrs["transpose_a"] else a.shape[-1]
     inner_b = b.shape[-1] if ctx.attrs["transpose_b"] else b.shape[-2]
     if inner_a != inner_b:
-        raise errors.InvalidArgumentError(None, ctx.op, f"Matrix size-incompatible: {shown}")
+        raise errors.InvalidArgumentError(None, ctx.op, f"Matrix size-incompatible: {_shown(a, b)}")
+
+
+def _shown(a, b):
+    return f"In[0]: {dims_text(a.shape)}, In[1]: {dims_text(b.shape)}"
 
 
 def _matmul_grad(op, g):
