@@ -94,7 +94,7 @@ class _StepBuilder:
         self.feed_steps = []
         self.n_slots = 0
         self.fetched = set()
-        self.aliasing = set()    # tensors whose value may share memory with a variable's buffer
+        self.aliasing = set()    # tensors whose value on their home device may share memory with a variable's buffer
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
         self.used = {}           # devices any step runs on or copies to, in first-use order
         self.kernel_steps = {}   # op -> index of its kernel's step
@@ -145,9 +145,11 @@ class _StepBuilder:
             self.home[t] = device
             outs.append(self._new_slot())
             self.slot_of[(t, device)] = outs[-1]
-        if (op.op_def.aliases_state and op.type != "Const") or any(t in self.aliasing for t in op.inputs):
-            # conservative: any kernel may hand back (a view of) its input. Constants are read-only
-            # arrays, so values derived from them are recognised at fetch time instead.
+        if (op.op_def.aliases_state and op.type != "Const") or any(t in self.aliasing and self.home[t] is device
+                                                                    for t in op.inputs):
+            # conservative: any kernel may hand back (a view of) its input; an input copied from another
+            # device is a buffer of its own. Constants are read-only arrays, so values derived from them
+            # are recognised at fetch time instead.
             self.aliasing.update(op.outputs)
         ctx = KernelContext(op, device, self.state)
         try:

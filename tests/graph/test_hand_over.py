@@ -84,3 +84,17 @@ def test_a_value_read_again_fetched_or_a_view_moves_its_bytes(vgpus, copied):
     # made, read once and dropped, is handed over
     assert copied == [("/gpu:0", "/cpu:0")] * 3
     assert stats.count == 4 and stats.bytes == 4 * X.nbytes  # handed over or not, each copy counts
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_what_a_gpu_computes_from_its_copy_of_a_variable_is_handed_back(vgpus, copied):
+    with gn.device("/cpu:0"):
+        v = gn.Variable(X, name="v")
+    with gn.device("/gpu:0"):
+        squared = gn.square(v)  # computed from the GPU's own copy of v: nothing here shares v's buffer
+    with gn.device("/cpu:0"):
+        total = squared + 1.0
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_array_equal(sess.run(total), X * X + 1)
+    assert copied == [("/cpu:0", "/gpu:0")]  # v's value moves; its square comes back by hand-over
