@@ -1,8 +1,9 @@
-"""Gradients cross devices as one buffer: flatten and concatenate on the sending device, split and
-reshape on the receiving one."""
+"""Gradients cross devices as one buffer: joined into it on the sending device (one FlatConcat step) and
+cut back into tensors shaped like the variables on the receiving one (one FlatSplit step, views)."""
 from __future__ import annotations
 
 import gpunet as gn
+from gpunet.ops.fusion_ops import flat_concat, flat_split
 
 __all__ = ["fuse", "static_sizes", "unfuse"]
 
@@ -23,13 +24,13 @@ def static_sizes(variables):
 
 def fuse(grads, variables, name="fused_gradients"):
     """One 1-D tensor holding every gradient (zeros for a None gradient), built on the current device."""
-    flat = [gn.reshape(g, [-1]) if g is not None else gn.zeros([n], dtype=v.dtype.base_dtype)
-            for g, v, n in zip(grads, variables, static_sizes(variables))]
-    return flat[0] if len(flat) == 1 else gn.concat(flat, 0, name=name)
+    static_sizes(variables)  # every shape fully known, or a clear error naming the variable
+    return flat_concat([g if g is not None else gn.zeros(v.shape.as_list(), dtype=v.dtype.base_dtype)
+                        for g, v in zip(grads, variables)], name=name)
 
 
 def unfuse(buffer, variables):
     """The gradients of ``variables`` back out of ``buffer``, shaped like them (on the current device)."""
-    sizes = static_sizes(variables)
-    parts = [buffer] if len(sizes) == 1 else gn.split(buffer, sizes, 0, name="unfused_gradients")
-    return [gn.reshape(p, v.shape.as_list()) for p, v in zip(parts, variables)]
+    static_sizes(variables)
+    parts = flat_split(buffer, [v.shape.as_list() for v in variables], name="unfused_gradients")
+    return parts if len(variables) > 1 else [parts]

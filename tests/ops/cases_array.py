@@ -2,7 +2,7 @@
 import numpy as np
 
 import gpunet as gn
-from gpunet.ops import array_ops, concat_ops, indexing_ops
+from gpunet.ops import array_ops, concat_ops, fusion_ops, indexing_ops
 from tests.ops.opcases import OpCase, rand
 
 
@@ -81,6 +81,12 @@ _JOIN_SPLIT = [
     OpCase("Split", lambda x: gn.split(x, [1, -1, 2], axis=0), [rand(6, 2)], lambda x: [x[:1], x[1:4], x[4:]],
            id="Split-sizes"),
     OpCase("Split", lambda x: gn.split(x, 1)[0], [rand(2, 3)], lambda x: x, id="Split-one-part"),
+    OpCase("FlatConcat", lambda a, b, c: fusion_ops.flat_concat([a, b, c]), [rand(2, 3), rand(4, seed=1), rand(seed=2)],
+           lambda a, b, c: np.concatenate([a.ravel(), b.ravel(), c.ravel()])),
+    OpCase("FlatSplit", lambda x: fusion_ops.flat_split(x, [(2, 3), (4,), ()]), [rand(11)],
+           lambda x: [x[:6].reshape(2, 3), x[6:10], x[10].reshape(())]),
+    OpCase("FlatSplit", lambda x: fusion_ops.flat_split(x, [(2, 2)]), [rand(4)], lambda x: x.reshape(2, 2),
+           id="FlatSplit-one-part"),
     OpCase("Pack", lambda a, b: gn.stack([a, b]), [rand(2, 3), rand(2, 3, seed=1)], lambda a, b: np.stack([a, b])),
     OpCase("Pack", lambda a, b: gn.pack([a, b], axis=-1), [rand(2, 3), rand(2, 3, seed=1)],
            lambda a, b: np.stack([a, b], -1), id="Pack-last-axis"),

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 import gpunet as gn
-from gpunet.ops import array_ops, broadcast_ops
+from gpunet.ops import array_ops, broadcast_ops, fusion_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
 from tests.ops.cases_data import EXEMPT as DATA_OPS
 
@@ -247,6 +247,10 @@ STRUCTURAL = [
            skip={"0-d": NOT_SCALAR, "(0,)": "unstacking a length-0 axis gives no tensors to check"}),
     _binary("ConcatV2", lambda a, b: gn.concat([a, b], 0), lambda a, b: np.concatenate([a, b]),
             skip={"0-d": "scalars cannot be concatenated (TF1 too)"}),
+    _binary("FlatConcat", lambda a, b: fusion_ops.flat_concat([a, b]),
+             lambda a, b: np.concatenate([a.ravel(), b.ravel()])),
+    _unary("FlatSplit", lambda x: fusion_ops.flat_split(fusion_ops.flat_concat([x, x]), [x.shape.as_list()] * 2),
+           lambda x: [x, x]),
     _unary("Split", lambda x: gn.split(x, 3, axis=-1), lambda x: np.split(x, 3, axis=-1),
            skip={"0-d": NOT_SCALAR, "(0,)": "a length-0 axis cannot be split in 3 parts"}),
     _unary("Tile", lambda x: gn.tile(x, [2] * len(x.shape)), lambda x: np.tile(x, (2,) * x.ndim)),
