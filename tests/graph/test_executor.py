@@ -114,8 +114,8 @@ def test_worker_threads_are_one_per_other_device_and_end_with_the_session(vgpus)
     sess = gn.Session()
     sess.run(gn.global_variables_initializer())
     sess.run(train, dict(zip((x, labels), _batches(1)[0])))
-    names = sorted(t.name for t in _worker_threads(before))  # the CPU's part runs on the caller's thread
-    assert names == [f"gpunet-/gpu:{i}" for i in range(vgpus)]
+    names = sorted(t.name for t in _worker_threads(before))  # the host's and GPU 0's parts: the caller's thread
+    assert names == [f"gpunet-/gpu:{i}" for i in range(1, vgpus)]
     sess.close()
     assert _worker_threads(before) == []
 
@@ -341,7 +341,7 @@ def test_a_session_dropped_without_close_ends_its_threads(vgpus):
     sess = gn.Session()
     sess.run(gn.global_variables_initializer())
     sess.run(train, dict(zip((x, labels), _batches(1)[0])))
-    assert len(_worker_threads(before)) == 2
+    assert len(_worker_threads(before)) == 1
     del sess
     gc.collect()
     assert _worker_threads(before) == []
@@ -360,9 +360,12 @@ def test_a_run_that_waits_on_another_run_does_not_deadlock(vgpus):
     with gn.device("/cpu:0"):
         a_in = gn.constant([1.0, 2.0])
         blocked = gn.py_func(wait_for_b, [a_in], gn.float32)
-    with gn.device("/gpu:0"):
-        a_out = blocked * 2.0
-        b_gpu = gn.constant([3.0]) * 2.0
+    with gn.device("/gpu:0"):  # both runs span two GPUs: each has a worker thread besides the caller's
+        a_first = blocked * 2.0
+        b_first = gn.constant([3.0]) * 2.0
+    with gn.device("/gpu:1"):
+        a_out = a_first + gn.constant([0.0])
+        b_gpu = b_first + gn.constant([0.0])
     with gn.device("/cpu:0"):
         b_out = b_gpu + 1.0
     with gn.Session() as sess:
@@ -388,11 +391,12 @@ def test_only_steps_that_may_write_a_variable_wait_for_copies_of_variables(vgpus
     """A copy of a weight to a GPU holds back the CPU's next in-place update (the flat loop's order),
     but not the CPU's next variable: layer 2's weights need not wait for tower 0's first layer."""
     values = [np.full(64, k + 1.0, np.float32) for k in range(3)]
-    reads = []
+    with gn.device("/gpu:0"):  # GPU 0's part comes first in the plan: it shares the caller's thread with the CPU's
+        reads = [gn.reduce_sum(gn.constant(np.ones(4, np.float32)))]
     for k, value in enumerate(values):  # variables made between the towers' reads, as get_variable does
         with gn.device("/cpu:0"):
             v = gn.Variable(value, name=f"w{k}")
-        with gn.device(f"/gpu:{k % 2}"):
+        with gn.device(f"/gpu:{(k + 1) % 2}"):  # w0 to GPU 1, whose thread is not the CPU's (the caller's)
             reads.append(gn.reduce_sum(v.value() * 2.0))
         if k == 0:
             with gn.device("/cpu:0"):
@@ -401,15 +405,15 @@ def test_only_steps_that_may_write_a_variable_wait_for_copies_of_variables(vgpus
         sess.run(gn.global_variables_initializer())
         fetches = reads + [bump]
         plan = sess._plan(tuple(t if isinstance(t, gn.Tensor) else t.outputs[0] for t in fetches), ())
-        got = [sess.run(fetches)[:3] for _ in range(3)]
+        got = [sess.run(fetches)[1:4] for _ in range(3)]
     _flat(monkeypatch)
     with gn.Session() as sess:
         sess.run(gn.global_variables_initializer())
-        assert got == [sess.run(fetches)[:3] for _ in range(3)] == [[128.0 * (1 + r), 256.0, 384.0] for r in range(3)]
+        assert got == [sess.run(fetches)[1:4] for _ in range(3)] == [[128.0 * (1 + r), 256.0, 384.0] for r in range(3)]
     schedule = plan._schedule
-    cpu = next(k for k, d in enumerate(schedule.devices) if d.device_type == "CPU")
     by_type = {}
-    for i, step_waits, _ in schedule.tasks[cpu]:
-        by_type.setdefault(plan._steps[i][4].type, []).append(step_waits)
+    for i, step_waits, _ in schedule.tasks[0]:  # the caller's thread: the CPU's steps (and GPU 0's)
+        if plan._steps[i][5].device_type == "CPU":
+            by_type.setdefault(plan._steps[i][4].type, []).append(step_waits)
     assert by_type["VariableV2"] == [(), (), ()]
     assert by_type["AssignAdd"] != [()]  # the update waits for the copy of w0 that precedes it
