@@ -102,18 +102,20 @@ class ReplicatedTrainer:
                 n = gn.shape(inputs[0])[0]
                 bounds = [row_bounds(n, self.num_replicas, i) for i in range(self.num_replicas)]
         shards = [self.split(t, bounds) for t in inputs]
-        tower_grads, sums, scale = [], [], None
+        scale = self._batch_scale(inputs[0])
+        tower_grads, sums = [], []
         for i in range(self.num_replicas):
             with self.tower(i):
                 loss_sum = tower_loss(*[s[i] for s in shards])
-                scale = scale if scale is not None else self._batch_scale(inputs[0], loss_sum.dtype.base_dtype)
                 tower_grads.append(self.tower_gradients(loss_sum, self._variables_for(i, var_list), scale))
                 sums.append(loss_sum)
         return self.apply_gradients(tower_grads, global_step=global_step, scale=1), sums
 
-    def _batch_scale(self, batch, dtype):
-        """1 / the global batch size, on the host."""
-        with gn.device(self.host), gn.name_scope("batch_scale/"):  # absolute: made in the first tower
+    def _batch_scale(self, batch):
+        """1 / the global batch size, on the host, in the batch's float dtype (float32 for other batches);
+        made before the towers, so the plan computes it with the host's other work before theirs."""
+        dtype = batch.dtype.base_dtype if batch.dtype.is_floating else gn.float32
+        with gn.device(self.host), gn.name_scope("batch_scale"):
             return gn.reciprocal(gn.cast(gn.shape(batch)[0], dtype))
 
     @staticmethod
