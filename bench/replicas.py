@@ -5,8 +5,8 @@ feed, per-variable gradient averaging on the CPU) for comparison.
 
 ``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table: per configuration the median
 and the minimum over several rounds (each round a median of timed steps; rounds interleave the
-configurations, so a burst of load elsewhere hits all of them), their ratios to one device, and the
-load average before and after. Whether replicas overlap is up to the executor; this measures the
+configurations, so a burst of load elsewhere hits all of them), the ratio to one device paired by
+round, and the load average before and after. Whether replicas overlap is up to the executor; this measures the
 graphs as they run, next to NumPy's own ceiling (the same towers by hand on threads)."""
 import functools
 import os
@@ -157,7 +157,7 @@ def configurations(params):
     return rows
 
 
-def main(out=sys.stdout, rounds=5, repeats=20):
+def main(out=sys.stdout, rounds=9, repeats=20):
     use_virtual_gpus(4)
     data = models.batch((GLOBAL_BATCH, models.MLP_WIDTHS[0]))
     rows = configurations(models.mlp_params())
@@ -167,15 +167,25 @@ def main(out=sys.stdout, rounds=5, repeats=20):
         for name, step in rows:
             times[name].append(time_steps(step, data, repeats))
     load_after = os.getloadavg()[0]
-    base_median, base_min = np.median(times[rows[0][0]]), min(times[rows[0][0]])
+    base = times[rows[0][0]]
     print(f"784-512-512-10 MLP, global batch 256; {rounds} rounds x {repeats} steps; "
           f"load average {load_before:.2f} before, {load_after:.2f} after", file=out)
-    print(f"{'':42s} {'median ms':>9s} {'min ms':>7s} {'samples/s':>9s} {'x median':>8s} {'x min':>6s}", file=out)
+    print("x one device: the median over rounds of (this row / one device) in the same round; "
+          "x best: fastest round / fastest round", file=out)
+    print(f"{'':42s} {'median ms':>9s} {'min ms':>7s} {'samples/s':>9s} {'x one device':>12s} {'x best':>6s}", file=out)
     for name, _ in rows:
         median, fastest = np.median(times[name]), min(times[name])
         print(f"{name:42s} {1000 * median:9.2f} {1000 * fastest:7.2f} {GLOBAL_BATCH / median:9.0f} "
-              f"{median / base_median:8.2f} {fastest / base_min:6.2f}", file=out)
+              f"{paired_ratio(times[name], base):12.3f} {fastest / min(base):6.3f}", file=out)
+    engine, towers = times["engine, 2 replica(s)"], times["hand-written towers, 2"]
+    print(f"engine over hand-written towers, 2 replicas: {paired_ratio(engine, towers):.3f}", file=out)
     return {name: (float(np.median(t)), min(t)) for name, t in times.items()}
+
+
+def paired_ratio(times, base):
+    """The median of per-round ratios: each round measures both sides within a second of each other, so
+    a burst of load elsewhere moves both and cancels out of their ratio."""
+    return float(np.median([t / b for t, b in zip(times, base)]))
 
 
 if __name__ == "__main__":
