@@ -10,6 +10,7 @@ from .graph import Operation, Tensor
 from .plan import Plan, _host_value, _op_error, _static_bytes
 from .registry import KernelContext
 from .steps import CopyInfo, CopyStep, FeedStep, FetchStep, SyncStep
+from .variable_order import ANY_VARIABLE, NO_TOUCH, Touch
 
 __all__ = ["build_plan", "prune", "with_nested_plans"]
 
@@ -94,12 +95,11 @@ class _StepBuilder:
         self.feed_steps = []
         self.n_slots = 0
         self.fetched = set()
-        self.aliasing = set()    # tensors whose value on their home device may share memory with a variable's buffer
+        self.aliasing = {}       # tensor -> the variables whose buffer its value on its home device may share
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
         self.used = {}           # devices any step runs on or copies to, in first-use order
         self.kernel_steps = {}   # op -> index of its kernel's step
-        self.stateful = []       # indices of steps that may update state in place
-        self.aliasing_copies = set()  # copy steps of values that may share a variable's buffer
+        self.touches = []        # per step, the variables whose buffers it reads and writes (variable_order.py)
         self.spans_devices = False    # a kernel's sub-plan runs on other devices: the plan runs flat
 
     def _new_slot(self) -> int:
@@ -123,18 +123,21 @@ class _StepBuilder:
                                                                f"copied to {device.name}")
         step = CopyStep(tensor, src, device)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
-        if tensor in self.aliasing or tensor.op.op_def.aliases_state:
-            self.aliasing_copies.add(len(self.steps))
-        self.steps.append((step, [self._input(tensor, src)], slot, None, tensor.op, device))
+        self._add_step((step, [self._input(tensor, src)], slot, None, tensor.op, device),
+                       Touch(reads=self.aliasing.get(tensor, frozenset())))
         self.used[device] = True
         return slot
+
+    def _add_step(self, step, touch=NO_TOUCH):
+        self.steps.append(step)
+        self.touches.append(touch)
 
     def _fed_variable(self, tensor, device, slot) -> int:
         """A fed variable tensor: the fed array, wrapped as the variable its readers expect."""
         fed = self._new_slot()
         self.feed_steps.append(FeedStep(tensor, device, self.feed_index[tensor], fed, device.backend.from_host))
         wrap = device.backend.wrap_kernel(lambda value: FedVariable(tensor.op.name, value))
-        self.steps.append((wrap, [fed], slot, None, tensor.op, device))
+        self._add_step((wrap, [fed], slot, None, tensor.op, device))
         return slot
 
     def add_op(self, op):
@@ -145,12 +148,7 @@ class _StepBuilder:
             self.home[t] = device
             outs.append(self._new_slot())
             self.slot_of[(t, device)] = outs[-1]
-        if (op.op_def.aliases_state and op.type != "Const") or any(t in self.aliasing and self.home[t] is device
-                                                                    for t in op.inputs):
-            # conservative: any kernel may hand back (a view of) its input; an input copied from another
-            # device is a buffer of its own. Constants are read-only arrays, so values derived from them
-            # are recognised at fetch time instead.
-            self.aliasing.update(op.outputs)
+        touch = self._touch(op, device)
         ctx = KernelContext(op, device, self.state)
         try:
             with device.backend.context():
@@ -162,12 +160,24 @@ class _StepBuilder:
         self.nested.extend(nested)
         self.spans_devices |= any({p.device for p in sub.placement.values()} - {device} for sub in nested)
         self.kernel_steps[op] = len(self.steps)
-        if op.op_def.stateful or nested:
-            self.stateful.append(len(self.steps))
         # a control-flow kernel hands device arrays on to its sub-plans, whose steps check them
         fn = kernel if getattr(kernel, "takes_device_arrays", False) else device.backend.wrap_kernel(kernel)
-        self.steps.append((fn, ins, out, None, op, device))
+        self._add_step((fn, ins, out, None, op, device), touch)
         self.used[device] = True
+
+    def _touch(self, op, device):
+        """The variables ``op`` may read (its refs, and inputs on this device that may share a variable's
+        buffer: one copied from another device is a buffer of its own) and write in place (the refs of a
+        stateful op); notes its outputs as sharing what it read when they may."""
+        refs = _refs(op)
+        shared = frozenset().union(*[self.aliasing[t] for t in op.inputs
+                                     if t in self.aliasing and self.home[t] is device])
+        touch = Touch(reads=refs | shared, writes=refs if op.op_def.stateful else frozenset())
+        if (op.op_def.aliases_state and op.type != "Const") or shared:
+            # conservative: any kernel may hand back (a view of) its input. Constants are read-only
+            # arrays, so values derived from them are recognised at fetch time instead.
+            self.aliasing.update((t, touch.reads or frozenset([ANY_VARIABLE])) for t in op.outputs)
+        return touch
 
     def fetch(self, item):
         if isinstance(item, Operation):
@@ -190,7 +200,7 @@ class _StepBuilder:
         """The concurrent executor's per-device schedule, or None for a plan run as a flat loop."""
         if self.spans_devices:
             return None
-        return executor.schedule(steps, self.kernel_steps, self.stateful, self.aliasing_copies)
+        return executor.schedule(steps, self.kernel_steps, self.touches)
 
     def sync_steps(self):
         """One wait per asynchronous device the plan uses (none on CPUs and virtual GPUs)."""
@@ -198,7 +208,8 @@ class _StepBuilder:
 
     def _read_variable(self, tensor, device, slot) -> int:
         value = self._new_slot()
-        self.steps.append((device.backend.wrap_kernel(_read_slot), [slot], value, None, tensor.op, device))
+        self._add_step((device.backend.wrap_kernel(_read_slot), [slot], value, None, tensor.op, device),
+                       Touch(reads=frozenset([tensor.op])))
         return value
 
     def finish(self):
@@ -228,9 +239,16 @@ class _StepBuilder:
             if step[0].__class__ is not CopyStep:
                 made.update((slot, k) for slot in ((step[2],) if step[2].__class__ is int else step[2] or ()))
         for k, (fn, ins, *_rest) in enumerate(self.steps):
-            if fn.__class__ is CopyStep and k not in self.aliasing_copies and fn.tensor not in self.aliasing:
+            if fn.__class__ is CopyStep and fn.tensor not in self.aliasing:
                 slot = ins[0]
                 fn.hands_over = slot in made and readers[slot] == 1 and last[slot] == k and slot not in self.fetched
+
+
+def _refs(op):
+    """The variables whose refs ``op`` takes (a kernel given refs may read or write their buffers)."""
+    if not op.op_def.takes_refs:
+        return frozenset()
+    return frozenset(t.op for t in op.inputs if t.op.type == "VariableV2")
 
 
 def _read_slot(slot):

@@ -27,7 +27,7 @@ import platform
 import queue
 import threading
 
-from . import checks
+from . import checks, variable_order
 from .copy_stats import counting, current
 from .steps import CopyStep
 
@@ -58,20 +58,16 @@ class DeviceSchedule:
         return run.finish()
 
 
-def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
+def schedule(steps, kernel_steps, touches):
     """The :class:`DeviceSchedule` of ``steps`` (plan tuples ``(fn, ins, out, frees, op, device)``),
-    or None when they all run on one device. ``kernel_steps``: op -> index of its kernel's step;
-    ``stateful_steps``: indices of steps that may update state in place; ``aliasing_copies``:
-    indices of copy steps whose source may be a variable's buffer."""
+    or None when they all run on one thread. ``kernel_steps``: op -> index of its kernel's step;
+    ``touches``: per step, the variables whose buffers it reads and writes (variable_order.py)."""
     runner, caller = _with_host_on_first_gpu([_thread_device(step) for step in steps])
     devices = list(dict.fromkeys(runner))
     if len(devices) < 2:
         return None
     devices.sort(key=lambda d: d is not caller)  # the caller's thread takes the host's part
     where = {d: k for k, d in enumerate(devices)}
-    # only a kernel given variable refs can write a variable's buffer in place; other stateful steps
-    # (VariableV2 handing out its slot, random generators, queues) need not order against copies
-    stateful_steps = [j for j in stateful_steps if steps[j][4].op_def.takes_refs]
     position, producer, per_device = {}, {}, [[] for _ in devices]
     for i, step in enumerate(steps):
         d = where[runner[i]]
@@ -80,16 +76,12 @@ def schedule(steps, kernel_steps, stateful_steps, aliasing_copies):
         for slot in _outs(step):
             producer[slot] = i
     waits = {i: {} for i in range(len(steps))}
-    for i, step in enumerate(steps):
-        deps = [producer[s] for s in step[1] if s in producer]
-        if kernel_steps.get(step[4]) == i:
-            deps += [kernel_steps[c] for c in step[4].control_inputs if c in kernel_steps]
-        if i in aliasing_copies:
-            deps += _stateful_before(i, steps, stateful_steps)
-            _later_stateful_waits(i, steps, stateful_steps, runner, where, position, waits)
-        for j in deps:
-            if j < i and runner[j] is not runner[i]:
-                _need(waits[i], where[runner[j]], position[j] + 1)
+    deps = [(i, producer[s]) for i, step in enumerate(steps) for s in step[1] if s in producer]
+    deps += [(i, kernel_steps[c]) for i, step in enumerate(steps) if kernel_steps.get(step[4]) == i
+             for c in step[4].control_inputs if c in kernel_steps]
+    for i, j in deps + variable_order.ordering(touches, runner):
+        if j < i and runner[j] is not runner[i]:
+            _need(waits[i], where[runner[j]], position[j] + 1)
     # a step publishes its device's progress only when a step elsewhere waits for it
     publish = {(dev, count - 1) for w in waits.values() for dev, count in w.items()}
     tasks = [[(i, tuple(waits[i].items()), (d, k) in publish) for k, i in enumerate(indices)]
@@ -127,22 +119,6 @@ def _outs(step):
 
 def _need(waits, device, count):
     waits[device] = max(waits.get(device, 0), count)
-
-
-def _stateful_before(i, steps, stateful_steps):
-    """The last stateful step on copy ``i``'s source device before it: the copy reads the buffer as
-    the flat loop would, after every in-place update that came first in plan order."""
-    source = steps[i][0].src
-    return [j for j in stateful_steps if j < i and steps[j][5] is source][-1:]
-
-
-def _later_stateful_waits(i, steps, stateful_steps, runner, where, position, waits):
-    """The first stateful step after copy ``i`` on its source device waits until the copy has read
-    (on the source's own thread it comes later in that thread's order anyway)."""
-    source = steps[i][0].src
-    later = [j for j in stateful_steps if j > i and steps[j][5] is source]
-    if later and runner[later[0]] is not runner[i]:
-        _need(waits[later[0]], where[runner[i]], position[i] + 1)
 
 
 def _safe_frees(steps, runner):
