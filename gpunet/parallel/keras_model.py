@@ -12,6 +12,7 @@ import gpunet as gn
 from gpunet.layers.base import to_list
 from gpunet.models import Model
 
+from ._layer_losses import replica_losses, tower_share
 from .towers import gpu_devices, split_batch
 from .trainer import ReplicatedTrainer
 
@@ -30,16 +31,19 @@ class ParallelModel(Model):
         super().__init__(inputs, merged[0] if len(merged) == 1 else merged, name=f"{template.name}_parallel")
         # plain attributes, not sublayers: the replicas are already this model's sublayers
         vars(self).update(template=template, replica_devices=list(devices), replica_outputs=replica_outputs,
-                          replicas=replicas, variables_on=variables_on, _mirrored_in=None)
+                          replicas=replicas, variables_on=variables_on, _mirrored_in=None,
+                          replica_losses=replica_losses(template, replicas, list(devices)))
         if variables_on == "gpu":
             vars(self).update(_to_replicas=_assign_all(replicas, template), _to_template=_assign_all([template],
                                                                                                      replicas[0]))
 
+    @property
+    def losses(self):
+        """The template's layer losses once, as replica 0 computes them (not once per mirrored copy)."""
+        return list(self.replica_losses[0])
+
     # -- training through the replica engine ------------------------------------------------------
     def _train_op(self, total, targets):
-        if self.template.losses:
-            raise NotImplementedError("multi_gpu_model: templates with layer losses (regularizers, add_loss) "
-                                      "are not supported yet")
         if not self.template.trainable_weights:
             raise ValueError(f"Model {self.template.name} has no trainable weights to fit.")
         optimizer = self.optimizer
@@ -56,7 +60,8 @@ class ParallelModel(Model):
                 rows = [split_batch(t, len(self.replica_devices), i) for t in targets]
             with trainer.tower(i):
                 loss_sum = _loss_sum(specs, rows, self.replica_outputs[i])
-                tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale))
+                extra, weight = tower_share(self.replica_losses[i], loss_sum.dtype.base_dtype, len(self.replicas))
+                tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale, extra, weight))
         return trainer.apply_gradients(tower_grads, scale=1)
 
     def _function(self, mode, ys=None):

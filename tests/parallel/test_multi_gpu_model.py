@@ -134,3 +134,81 @@ def test_mirrored_copies_live_on_their_gpus(vgpus):
     assert not any("kernel" in c.tensor.name or "bias" in c.tensor.name for c in report.copies)
     with pytest.raises(ValueError, match="variables_on must be 'cpu' or 'gpu', got 'tpu'"):
         multi_gpu_model(model, gpus=2, variables_on="tpu")
+
+
+# -- layer losses: regularizers and add_loss of weights, counted once whatever the replicas ----------
+def penalised_template():
+    """The template with an L2 kernel regularizer on the hidden Dense and an add_loss of the output bias."""
+    with gn.device("/cpu:0"):
+        inputs = gn.layers.Input(shape=(8,))
+        hidden = gn.layers.Dense(16, activation="relu", kernel_regularizer=gn.layers.regularizers.l2(0.05))(inputs)
+        last = gn.layers.Dense(3, activation="softmax")
+        model = gn.models.Model(inputs, last(hidden))
+        model.add_loss(0.2 * gn.reduce_sum(gn.square(last.bias)))
+    model.set_weights(initial_weights())
+    return model
+
+
+def penalised_run(gpus, optimizer, steps, x, y, batch_size, variables_on="cpu"):
+    """The template's weights after ``steps`` steps, the losses train_on_batch reported and evaluate's."""
+    gn.reset_default_graph()
+    gn.backend.clear_session()
+    model = penalised_template()
+    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus, variables_on=variables_on)
+    trained.compile(KERAS_OPTIMIZERS[optimizer](), "sparse_categorical_crossentropy")
+    reported = []
+    for step in range(steps):
+        rows = slice(step * batch_size % len(x), step * batch_size % len(x) + batch_size)
+        reported.append(trained.train_on_batch(x[rows], y[rows]))
+    return model.get_weights(), reported, trained.evaluate(x, y, batch_size=batch_size, verbose=0)
+
+
+def data_loss(x, y, weights):
+    """The mean cross-entropy of the MLP (NumPy): what the reported loss holds besides the penalties."""
+    hidden = np.maximum(x @ weights[0] + weights[1], 0)
+    logits = hidden @ weights[2] + weights[3]
+    logp = logits - logits.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    return -logp[np.arange(len(y)), y].mean()
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("gpus", [1, 2, 4])
+def test_one_step_with_layer_losses_equals_the_template(vgpus, gpus, optimizer, variables_on):
+    x, y = data(22)
+    want, want_loss, want_eval = penalised_run(None, optimizer, 1, x, y, 22)
+    got, got_loss, got_eval = penalised_run(gpus, optimizer, 1, x, y, 22, variables_on)
+    w0 = initial_weights()
+    penalty = 0.05 * np.sum(w0[0] ** 2) + 0.2 * np.sum(w0[3] ** 2)
+    np.testing.assert_allclose(want_loss[0], data_loss(x, y, w0) + penalty, rtol=1e-5)  # the reference itself
+    np.testing.assert_allclose(got_loss[0], want_loss[0], rtol=1e-5)
+    np.testing.assert_allclose(got_eval, want_eval, rtol=1e-5)
+    for g, w, before in zip(got, want, w0):
+        assert np.abs(w - before).max() > 1e-4
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_after_60_steps_with_layer_losses_multi_gpu_model_agrees_with_the_template(vgpus, optimizer, variables_on):
+    x, y = data(220)
+    want, want_loss, want_eval = penalised_run(None, optimizer, 60, x, y, 22)
+    got, got_loss, got_eval = penalised_run(4, optimizer, 60, x, y, 22, variables_on)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got_loss, want_loss, rtol=1e-4)
+    np.testing.assert_allclose(got_eval, want_eval, rtol=1e-4)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_a_layer_loss_of_the_input_cannot_be_replicated(vgpus):
+    model = template()
+    model.add_loss(gn.reduce_mean(gn.square(model.inputs[0])))
+    for variables_on in ("cpu", "gpu"):
+        with pytest.raises(ValueError, match=rf"the layer loss {model.losses[0].name} of model {model.name} depends "
+                                             rf"on the input {model.inputs[0].name} \(Placeholder\); only losses "
+                                             r"computed from weights alone"):
+            multi_gpu_model(model, gpus=2, variables_on=variables_on)
