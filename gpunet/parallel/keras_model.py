@@ -3,7 +3,9 @@
 The parallel model takes the whole batch on ``/cpu:0``, gives replica ``i`` its rows (Keras 2's
 split: equal parts, the remainder to the last replica) on ``/gpu:i``, runs the template there and
 concatenates the outputs on ``/cpu:0``. It shares the template's layers and weights: training it
-trains the template, and saving either saves the template."""
+trains the template, and saving either saves the template. The template's layer losses (regularizers,
+``add_loss`` of weights) enter the objective once, a ``1/replicas`` share per tower;
+``cpu_relocation=True`` makes the template a copy of the model rebuilt under ``/cpu:0``."""
 from __future__ import annotations
 
 import time
@@ -116,6 +118,20 @@ def _mirror(template, device, index):
         return type(template).from_config(template.get_config())
 
 
+def _relocated_to_cpu(model):
+    """``model`` rebuilt from its config under ``/cpu:0``, with ``model``'s current weights (its initial
+    ones if the session has not initialised them yet: get_weights initialises them)."""
+    try:
+        config = model.get_config()
+    except NotImplementedError as exc:
+        raise ValueError(f"multi_gpu_model(cpu_relocation=True): model {model.name} cannot be rebuilt from its "
+                         f"config ({exc}); build it under gn.device('/cpu:0') and pass cpu_relocation=False") from exc
+    with gn.device("/cpu:0"):
+        relocated = type(model).from_config(config)
+    relocated.set_weights(model.get_weights())
+    return relocated
+
+
 def _assign_all(targets, source):
     """One op setting every model of ``targets`` to ``source``'s weights (each on its own device)."""
     return gn.group(*[gn.assign(mine, theirs) for target in targets
@@ -170,10 +186,18 @@ def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False, vari
 
     ``variables_on='cpu'``: the replicas share the template's weights. ``'gpu'``: each GPU holds its
     own copy (set from the template when the parallel model first runs in a session, combined by
-    all-reduce each step, copied back into the template after each epoch or ``train_on_batch``)."""
+    all-reduce each step, copied back into the template after each epoch or ``train_on_batch``).
+
+    ``cpu_relocation=True``: the template is a copy of ``model`` rebuilt from its config under
+    ``/cpu:0`` with ``model``'s current weights (Keras 2 rebuilds it too, but re-initialised), for a
+    ``model`` built outside any device scope; the parallel model then trains and saves that copy, not
+    ``model`` (as in Keras 2). A model without a config (subclassed) raises ``ValueError``.
+
+    Layer losses (weight regularizers, ``add_loss`` of weights) count once in the objective and in the
+    reported loss, as on one device: each replica adds ``1/len(gpus)`` of them (its own copy's in
+    ``'gpu'`` mode). A layer loss computed from the model's inputs raises ``ValueError``."""
     if cpu_relocation:
-        raise NotImplementedError("multi_gpu_model: cpu_relocation=True is not supported; build the template "
-                                  "under gn.device('/cpu:0')")
+        model = _relocated_to_cpu(model)
     if gpus is None:
         gpus = len(gn.config.list_logical_devices("GPU"))
     if model.inputs is None:

@@ -212,3 +212,64 @@ def test_a_layer_loss_of_the_input_cannot_be_replicated(vgpus):
                                              rf"on the input {model.inputs[0].name} \(Placeholder\); only losses "
                                              r"computed from weights alone"):
             multi_gpu_model(model, gpus=2, variables_on=variables_on)
+
+
+# -- cpu_relocation=True: a template built outside any device scope, rebuilt under /cpu:0 ------------
+def unplaced_template(set_weights=True):
+    inputs = gn.layers.Input(shape=(8,))
+    hidden = gn.layers.Dense(16, activation="relu")(inputs)
+    model = gn.models.Model(inputs, gn.layers.Dense(3, activation="softmax")(hidden))
+    if set_weights:
+        model.set_weights(initial_weights())
+    return model
+
+
+def variable_devices(model, x):
+    report = gn.backend.get_session().placement_report(model.outputs[0], {model.inputs[0]: x})
+    return {row.assigned.rsplit("/", 1)[1] for row in report.rows if row.type == "VariableV2"}
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+def test_cpu_relocation_puts_the_template_weights_on_the_cpu_and_keeps_their_values(vgpus, variables_on):
+    model = unplaced_template()
+    x, y = data(10)
+    assert variable_devices(model, x) == {"device:GPU:0"}  # default placement: why relocation is asked for
+    parallel = multi_gpu_model(model, gpus=2, cpu_relocation=True, variables_on=variables_on)
+    assert variable_devices(parallel.template, x) == {"device:CPU:0"}
+    assert parallel.template is not model and not set(map(id, parallel.weights)) & set(map(id, model.weights))
+    if variables_on == "cpu":
+        assert variable_devices(parallel, x) == {"device:CPU:0"}
+    np.testing.assert_allclose(parallel.predict(x), model.predict(x), rtol=1e-6)
+    parallel.compile(gn.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    parallel.train_on_batch(x, y)
+    model.compile(gn.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+    model.train_on_batch(x, y)
+    for got, want, before in zip(parallel.template.get_weights(), model.get_weights(), initial_weights()):
+        assert np.abs(want - before).max() > 1e-4
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_cpu_relocation_of_an_uninitialised_model_carries_its_initial_weights(vgpus):
+    model = unplaced_template(set_weights=False)  # its variables not initialised in the Keras session yet
+    parallel = multi_gpu_model(model, gpus=2, cpu_relocation=True)
+    x = data(5)[0]
+    np.testing.assert_allclose(parallel.predict(x), model.predict(x), rtol=1e-6)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_cpu_relocation_of_a_subclassed_model_says_what_to_do(vgpus):
+    class Tiny(gn.models.Model):
+        def __init__(self):
+            super().__init__(name="tiny")
+            self.dense = gn.layers.Dense(2)
+
+        def call(self, x, training=None):
+            return self.dense(x)
+    model = Tiny()
+    model.predict(np.ones((1, 3), "float32"))
+    with pytest.raises(ValueError, match=r"multi_gpu_model\(cpu_relocation=True\): model tiny cannot be rebuilt "
+                                         r"from its config \(.*subclassed.*\); build it under gn.device\('/cpu:0'\) "
+                                         r"and pass cpu_relocation=False"):
+        multi_gpu_model(model, gpus=2, cpu_relocation=True)
