@@ -1,6 +1,7 @@
 """Layer losses (weight regularizers, ``add_loss``) of a template model, for each replica of
 ``multi_gpu_model``: the template's own loss tensors where the replicas share its weights, a copy of
-each loss's graph on the replica's weights where a replica holds its own (``variables_on='gpu'``)."""
+each loss's graph on the copy's weights where a model is rebuilt from its config (a mirrored replica,
+``cpu_relocation``), and each tower's share of them."""
 from __future__ import annotations
 
 import gpunet as gn
@@ -36,14 +37,12 @@ def _input_reached(tensor):
     return None
 
 
-def copy_onto(losses, source_weights, target_weights):
-    """``losses`` rebuilt on ``target_weights`` (op by op, in the current device and name scope): each
-    read of a variable of ``source_weights`` becomes a read of the target variable at the same position."""
+def _weight_map(source_weights, target_weights):
+    """Each source variable's tensor and value read -> the target variable's at the same position."""
     mapping = {}
     for source, target in zip(source_weights, target_weights):
-        mapping[source._ref] = target._ref
-        mapping[source.value()] = target.value()
-    return [_copy(loss, mapping) for loss in losses]
+        mapping.update({source._ref: target._ref, source.value(): target.value()})
+    return mapping
 
 
 def _copy(tensor, mapping):
@@ -59,20 +58,6 @@ def _copy(tensor, mapping):
     return mapping[tensor]
 
 
-def replica_losses(template, replicas, devices):
-    """One list of layer loss tensors per replica: the template's where the replica is the template,
-    else its losses copied onto the replica's weights on the replica's device."""
-    check_weights_only(template)
-    out = []
-    for i, replica in enumerate(replicas):
-        if replica is template:
-            out.append(list(template.losses))
-            continue
-        with gn.device(devices[i]), gn.name_scope(f"replica_{i}_losses"):
-            out.append(copy_onto(template.losses, template.weights, replica.weights))
-    return out
-
-
 def tower_share(losses, dtype, replicas):
     """``(sum of this replica's layer losses in dtype, 1/replicas)``: the loss a tower adds and the seed
     of its gradient, so that the towers' shares add up to the losses once; ``(None, None)`` without losses."""
@@ -80,3 +65,15 @@ def tower_share(losses, dtype, replicas):
         return None, None
     total = gn.add_n([gn.cast(item, dtype) for item in losses]) if len(losses) > 1 else gn.cast(losses[0], dtype)
     return total, 1.0 / replicas
+
+
+def carry_losses(source, copy):
+    """Gives every layer of ``copy`` (a model rebuilt from ``source``'s config) copies of the layer losses
+    of its counterpart in ``source``, on ``copy``'s weights: the config recreates regularizers but not
+    ``add_loss`` losses, which would otherwise be dropped silently."""
+    pairs = list(zip(source._all_layers(), copy._all_layers()))
+    if len(source._all_layers()) != len(copy._all_layers()) or any(type(a) is not type(b) for a, b in pairs):
+        raise ValueError(f"model {copy.name} rebuilt from the config of {source.name} has other layers")
+    mapping = _weight_map(source.weights, copy.weights)
+    for old, new in pairs:
+        new._own_losses = [_copy(loss, mapping) for loss in old._own_losses]

@@ -14,7 +14,7 @@ import gpunet as gn
 from gpunet.layers.base import to_list
 from gpunet.models import Model
 
-from ._layer_losses import replica_losses, tower_share
+from ._layer_losses import carry_losses, check_weights_only, tower_share
 from .towers import gpu_devices, split_batch
 from .trainer import ReplicatedTrainer
 
@@ -27,6 +27,7 @@ class ParallelModel(Model):
     def __init__(self, template, devices, cpu_merge=True, variables_on="cpu"):
         if variables_on not in ("cpu", "gpu"):
             raise ValueError(f"variables_on must be 'cpu' or 'gpu', got {variables_on!r}")
+        check_weights_only(template)
         replicas = [template] * len(devices) if variables_on == "cpu" else \
             [_mirror(template, device, i) for i, device in enumerate(devices)]
         inputs, replica_outputs, merged = _replicate(template, replicas, list(devices), cpu_merge)
@@ -34,7 +35,7 @@ class ParallelModel(Model):
         # plain attributes, not sublayers: the replicas are already this model's sublayers
         vars(self).update(template=template, replica_devices=list(devices), replica_outputs=replica_outputs,
                           replicas=replicas, variables_on=variables_on, _mirrored_in=None,
-                          replica_losses=replica_losses(template, replicas, list(devices)))
+                          replica_losses=[list(replica.losses) for replica in replicas])
         if variables_on == "gpu":
             vars(self).update(_to_replicas=_assign_all(replicas, template), _to_template=_assign_all([template],
                                                                                                      replicas[0]))
@@ -113,14 +114,16 @@ class ParallelModel(Model):
 
 
 def _mirror(template, device, index):
-    """A copy of ``template`` with its own weights on ``device`` ('gpu' mode)."""
+    """A copy of ``template`` with its own weights (and layer losses on them) on ``device`` ('gpu' mode)."""
     with gn.device(device), gn.name_scope(f"replica_{index}"):
-        return type(template).from_config(template.get_config())
+        mirror = type(template).from_config(template.get_config())
+        carry_losses(template, mirror)
+    return mirror
 
 
 def _relocated_to_cpu(model):
     """``model`` rebuilt from its config under ``/cpu:0``, with ``model``'s current weights (its initial
-    ones if the session has not initialised them yet: get_weights initialises them)."""
+    ones if the session has not initialised them yet: get_weights initialises them) and its layer losses."""
     try:
         config = model.get_config()
     except NotImplementedError as exc:
@@ -128,6 +131,7 @@ def _relocated_to_cpu(model):
                          f"config ({exc}); build it under gn.device('/cpu:0') and pass cpu_relocation=False") from exc
     with gn.device("/cpu:0"):
         relocated = type(model).from_config(config)
+        carry_losses(model, relocated)
     relocated.set_weights(model.get_weights())
     return relocated
 

@@ -137,9 +137,9 @@ def test_mirrored_copies_live_on_their_gpus(vgpus):
 
 
 # -- layer losses: regularizers and add_loss of weights, counted once whatever the replicas ----------
-def penalised_template():
+def penalised_template(device="/cpu:0"):
     """The template with an L2 kernel regularizer on the hidden Dense and an add_loss of the output bias."""
-    with gn.device("/cpu:0"):
+    with gn.device(device):
         inputs = gn.layers.Input(shape=(8,))
         hidden = gn.layers.Dense(16, activation="relu", kernel_regularizer=gn.layers.regularizers.l2(0.05))(inputs)
         last = gn.layers.Dense(3, activation="softmax")
@@ -149,12 +149,14 @@ def penalised_template():
     return model
 
 
-def penalised_run(gpus, optimizer, steps, x, y, batch_size, variables_on="cpu"):
+def penalised_run(gpus, optimizer, steps, x, y, batch_size, variables_on="cpu", relocate=False):
     """The template's weights after ``steps`` steps, the losses train_on_batch reported and evaluate's."""
     gn.reset_default_graph()
     gn.backend.clear_session()
-    model = penalised_template()
-    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus, variables_on=variables_on)
+    model = penalised_template(None if relocate else "/cpu:0")
+    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus, variables_on=variables_on,
+                                                         cpu_relocation=relocate)
+    model = trained.template if relocate else model
     trained.compile(KERAS_OPTIMIZERS[optimizer](), "sparse_categorical_crossentropy")
     reported = []
     for step in range(steps):
@@ -273,3 +275,15 @@ def test_cpu_relocation_of_a_subclassed_model_says_what_to_do(vgpus):
                                          r"from its config \(.*subclassed.*\); build it under gn.device\('/cpu:0'\) "
                                          r"and pass cpu_relocation=False"):
         multi_gpu_model(model, gpus=2, cpu_relocation=True)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+@pytest.mark.parametrize("variables_on", ["cpu", "gpu"])
+def test_cpu_relocation_keeps_the_layer_losses_once(vgpus, variables_on):
+    x, y = data(22)
+    want, want_loss, want_eval = penalised_run(None, "adam", 3, x, y, 22)
+    got, got_loss, got_eval = penalised_run(2, "adam", 3, x, y, 22, variables_on, relocate=True)
+    np.testing.assert_allclose(got_loss, want_loss, rtol=1e-5)
+    np.testing.assert_allclose(got_eval, want_eval, rtol=1e-5)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
