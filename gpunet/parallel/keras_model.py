@@ -30,12 +30,14 @@ class ParallelModel(Model):
         check_weights_only(template)
         replicas = [template] * len(devices) if variables_on == "cpu" else \
             [_mirror(template, device, i) for i, device in enumerate(devices)]
+        # before the replicas are called: a layer's add_loss in call() would add its loss once more per call
+        layer_losses = [list(replica.losses) for replica in replicas]
         inputs, replica_outputs, merged = _replicate(template, replicas, list(devices), cpu_merge)
         super().__init__(inputs, merged[0] if len(merged) == 1 else merged, name=f"{template.name}_parallel")
         # plain attributes, not sublayers: the replicas are already this model's sublayers
         vars(self).update(template=template, replica_devices=list(devices), replica_outputs=replica_outputs,
                           replicas=replicas, variables_on=variables_on, _mirrored_in=None,
-                          replica_losses=[list(replica.losses) for replica in replicas])
+                          replica_losses=layer_losses)
         if variables_on == "gpu":
             vars(self).update(_to_replicas=_assign_all(replicas, template), _to_template=_assign_all([template],
                                                                                                      replicas[0]))

@@ -287,3 +287,35 @@ def test_cpu_relocation_keeps_the_layer_losses_once(vgpus, variables_on):
     np.testing.assert_allclose(got_eval, want_eval, rtol=1e-5)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+
+
+class PenalisedInCall(gn.layers.Dense):
+    """A Dense adding a penalty of its kernel each time it is called (so once per replica's call)."""
+
+    def call(self, inputs):
+        self.add_loss(0.1 * gn.reduce_sum(gn.square(self.kernel)))
+        return super().call(inputs)
+
+
+def called_penalty_run(gpus, x, y):
+    gn.reset_default_graph()
+    gn.backend.clear_session()
+    with gn.device("/cpu:0"):
+        inputs = gn.layers.Input(shape=(8,))
+        hidden = gn.layers.Dense(16, activation="relu")(inputs)
+        model = gn.models.Model(inputs, PenalisedInCall(3, activation="softmax")(hidden))
+    model.set_weights(initial_weights())
+    trained = model if gpus is None else multi_gpu_model(model, gpus=gpus)
+    trained.compile(gn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    return model.get_weights(), trained.train_on_batch(x, y), trained.evaluate(x, y, verbose=0)
+
+
+@pytest.mark.parametrize("vgpus", [4], indirect=True)
+@pytest.mark.parametrize("gpus", [2, 4])
+def test_a_loss_added_in_call_counts_once_although_each_replica_calls_the_layer(vgpus, gpus):
+    x, y = data(22)
+    want, want_loss, want_eval = called_penalty_run(None, x, y)
+    got, got_loss, got_eval = called_penalty_run(gpus, x, y)
+    assert [got_loss, got_eval] == pytest.approx([want_loss, want_eval], rel=1e-5)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
