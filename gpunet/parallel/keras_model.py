@@ -3,7 +3,9 @@
 The parallel model takes the whole batch on ``/cpu:0``, gives replica ``i`` its rows (Keras 2's
 split: equal parts, the remainder to the last replica) on ``/gpu:i``, runs the template there and
 concatenates the outputs on ``/cpu:0``. It shares the template's layers and weights: training it
-trains the template, and saving either saves the template."""
+trains the template, and saving either saves the template. The template's layer losses (regularizers,
+``add_loss`` of weights) enter the objective once, a ``1/replicas`` share per tower;
+``cpu_relocation=True`` makes the template a copy of the model rebuilt under ``/cpu:0``."""
 from __future__ import annotations
 
 import time
@@ -12,6 +14,7 @@ import gpunet as gn
 from gpunet.layers.base import to_list
 from gpunet.models import Model
 
+from ._layer_losses import carry_losses, check_weights_only, tower_share
 from .towers import gpu_devices, split_batch
 from .trainer import ReplicatedTrainer
 
@@ -24,22 +27,28 @@ class ParallelModel(Model):
     def __init__(self, template, devices, cpu_merge=True, variables_on="cpu"):
         if variables_on not in ("cpu", "gpu"):
             raise ValueError(f"variables_on must be 'cpu' or 'gpu', got {variables_on!r}")
+        check_weights_only(template)
         replicas = [template] * len(devices) if variables_on == "cpu" else \
             [_mirror(template, device, i) for i, device in enumerate(devices)]
+        # before the replicas are called: a layer's add_loss in call() would add its loss once more per call
+        layer_losses = [list(replica.losses) for replica in replicas]
         inputs, replica_outputs, merged = _replicate(template, replicas, list(devices), cpu_merge)
         super().__init__(inputs, merged[0] if len(merged) == 1 else merged, name=f"{template.name}_parallel")
         # plain attributes, not sublayers: the replicas are already this model's sublayers
         vars(self).update(template=template, replica_devices=list(devices), replica_outputs=replica_outputs,
-                          replicas=replicas, variables_on=variables_on, _mirrored_in=None)
+                          replicas=replicas, variables_on=variables_on, _mirrored_in=None,
+                          replica_losses=layer_losses)
         if variables_on == "gpu":
             vars(self).update(_to_replicas=_assign_all(replicas, template), _to_template=_assign_all([template],
                                                                                                      replicas[0]))
 
+    @property
+    def losses(self):
+        """The template's layer losses once, as replica 0 computes them (not once per mirrored copy)."""
+        return list(self.replica_losses[0])
+
     # -- training through the replica engine ------------------------------------------------------
     def _train_op(self, total, targets):
-        if self.template.losses:
-            raise NotImplementedError("multi_gpu_model: templates with layer losses (regularizers, add_loss) "
-                                      "are not supported yet")
         if not self.template.trainable_weights:
             raise ValueError(f"Model {self.template.name} has no trainable weights to fit.")
         optimizer = self.optimizer
@@ -56,7 +65,8 @@ class ParallelModel(Model):
                 rows = [split_batch(t, len(self.replica_devices), i) for t in targets]
             with trainer.tower(i):
                 loss_sum = _loss_sum(specs, rows, self.replica_outputs[i])
-                tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale))
+                extra, weight = tower_share(self.replica_losses[i], loss_sum.dtype.base_dtype, len(self.replicas))
+                tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale, extra, weight))
         return trainer.apply_gradients(tower_grads, scale=1)
 
     def _function(self, mode, ys=None):
@@ -106,9 +116,26 @@ class ParallelModel(Model):
 
 
 def _mirror(template, device, index):
-    """A copy of ``template`` with its own weights on ``device`` ('gpu' mode)."""
+    """A copy of ``template`` with its own weights (and layer losses on them) on ``device`` ('gpu' mode)."""
     with gn.device(device), gn.name_scope(f"replica_{index}"):
-        return type(template).from_config(template.get_config())
+        mirror = type(template).from_config(template.get_config())
+        carry_losses(template, mirror)
+    return mirror
+
+
+def _relocated_to_cpu(model):
+    """``model`` rebuilt from its config under ``/cpu:0``, with ``model``'s current weights (its initial
+    ones if the session has not initialised them yet: get_weights initialises them) and its layer losses."""
+    try:
+        config = model.get_config()
+    except NotImplementedError as exc:
+        raise ValueError(f"multi_gpu_model(cpu_relocation=True): model {model.name} cannot be rebuilt from its "
+                         f"config ({exc}); build it under gn.device('/cpu:0') and pass cpu_relocation=False") from exc
+    with gn.device("/cpu:0"):
+        relocated = type(model).from_config(config)
+        carry_losses(model, relocated)
+    relocated.set_weights(model.get_weights())
+    return relocated
 
 
 def _assign_all(targets, source):
@@ -165,10 +192,18 @@ def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False, vari
 
     ``variables_on='cpu'``: the replicas share the template's weights. ``'gpu'``: each GPU holds its
     own copy (set from the template when the parallel model first runs in a session, combined by
-    all-reduce each step, copied back into the template after each epoch or ``train_on_batch``)."""
+    all-reduce each step, copied back into the template after each epoch or ``train_on_batch``).
+
+    ``cpu_relocation=True``: the template is a copy of ``model`` rebuilt from its config under
+    ``/cpu:0`` with ``model``'s current weights (Keras 2 rebuilds it too, but re-initialised), for a
+    ``model`` built outside any device scope; the parallel model then trains and saves that copy, not
+    ``model`` (as in Keras 2). A model without a config (subclassed) raises ``ValueError``.
+
+    Layer losses (weight regularizers, ``add_loss`` of weights) count once in the objective and in the
+    reported loss, as on one device: each replica adds ``1/len(gpus)`` of them (its own copy's in
+    ``'gpu'`` mode). A layer loss computed from the model's inputs raises ``ValueError``."""
     if cpu_relocation:
-        raise NotImplementedError("multi_gpu_model: cpu_relocation=True is not supported; build the template "
-                                  "under gn.device('/cpu:0')")
+        model = _relocated_to_cpu(model)
     if gpus is None:
         gpus = len(gn.config.list_logical_devices("GPU"))
     if model.inputs is None:

@@ -119,12 +119,17 @@ class ReplicatedTrainer:
             return gn.reciprocal(gn.cast(gn.shape(batch)[0], dtype))
 
     @staticmethod
-    def tower_gradients(loss_sum, variables, scale):
-        """``[(gradient of loss_sum * scale, variable)]``: the scale enters the backward pass as its
-        seed (a scalar), so the gradients come scaled and the update need not scale a whole buffer."""
-        if scale.dtype.base_dtype != loss_sum.dtype.base_dtype:
-            scale = gn.cast(scale, loss_sum.dtype.base_dtype)
-        return list(zip(gn.gradients(loss_sum, variables, grad_ys=scale), variables))
+    def tower_gradients(loss_sum, variables, scale, extra_loss=None, extra_weight=1.0):
+        """``[(gradient of loss_sum * scale + extra_loss * extra_weight, variable)]``: each scale enters
+        the backward pass as the seed (a scalar) of its loss, so the gradients come scaled and the update
+        need not scale a whole buffer. ``extra_loss`` (a scalar, e.g. this tower's share of the model's
+        layer losses, weighted ``1/replicas``) is optional."""
+        dtype = loss_sum.dtype.base_dtype
+        ys, seeds = [loss_sum], [scale if scale.dtype.base_dtype == dtype else gn.cast(scale, dtype)]
+        if extra_loss is not None:
+            ys.append(extra_loss)
+            seeds.append(gn.convert_to_tensor(extra_weight, dtype=extra_loss.dtype.base_dtype))
+        return list(zip(gn.gradients(ys, variables, grad_ys=seeds), variables))
 
     def _variables_for(self, index, var_list):
         if self.variables_on == "cpu" or index == 0:
