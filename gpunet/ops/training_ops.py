@@ -173,7 +173,8 @@ FORMS = {form.name: form for form in (
 
 
 # -- kernels ----------------------------------------------------------------------------------------
-_BLOCK_BYTES = 1 << 17  # NumPy updates large variables block by block, so temporaries stay in cache
+_BLOCK_BYTES = 1 << 20  # NumPy updates large variables block by block: temporaries stay small (a few per block), and
+# each block is one long GIL-free call, so updates on several threads (replicas' host tail) run at once
 
 
 def _generic_builder(choose):

@@ -86,7 +86,7 @@ CASES = [
 
 # "big" has more elements than the NumPy update's block (training_ops._BLOCK_BYTES), and a remainder
 INITIAL = {"w": np.random.default_rng(0).uniform(-1, 1, (3, 4)), "b": np.random.default_rng(1).uniform(-1, 1, 4),
-           "scalar": np.asarray(0.75), "big": np.random.default_rng(3).uniform(-1, 1, (201, 200))}
+           "scalar": np.asarray(0.75), "big": np.random.default_rng(3).uniform(-1, 1, (513, 512))}
 
 
 def build(case, dtype=gn.float32, device=None):
