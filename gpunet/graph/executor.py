@@ -63,7 +63,6 @@ def schedule(steps, kernel_steps, touches):
     or None when they all run on one thread. ``kernel_steps``: op -> index of its kernel's step;
     ``touches``: per step, the variables whose buffers it reads and writes (variable_order.py)."""
     runner, caller = _with_host_on_first_gpu([_thread_device(step) for step in steps])
-    runner = _spread_host_updates(steps, runner, touches, caller)
     devices = list(dict.fromkeys(runner))
     if len(devices) < 2:
         return None
@@ -111,65 +110,6 @@ def _with_host_on_first_gpu(runner):
     if not gpus:
         return runner, runner[0] if runner else None
     return [gpus[0] if d.device_type == "CPU" else d for d in runner], gpus[0]
-
-
-def _spread_host_updates(steps, runner, touches, caller):
-    """``runner`` with the host's in-place variable updates spread over the GPUs' threads, each with the
-    steps that only feed it (a per-variable sum of the replicas' gradients): the threads are idle by
-    then, and the host's update is the serial tail of a replicated step. Largest variable first, each
-    to the thread with the fewest bytes to update so far (the caller's on ties). The variable order
-    (variable_order.py) keeps every update where the flat loop has it relative to the reads."""
-    threads = [caller] + [d for d in dict.fromkeys(runner) if d is not caller and d.device_type != "CPU"]
-    if len(threads) < 2:
-        return runner
-    chains = _update_chains(steps, touches)
-    runner, loads = list(runner), [0] * len(threads)
-    for cost, chain in sorted(chains, key=lambda c: -c[0]):
-        k = loads.index(min(loads))
-        loads[k] += cost
-        for i in chain:
-            runner[i] = threads[k]
-    return runner
-
-
-def _update_chains(steps, touches):
-    """``[(bytes updated, step indices)]``: per in-place update of known variables on the host, the update
-    and the pure host steps whose results only it uses, directly or through each other."""
-    readers = {}
-    for i, step in enumerate(steps):
-        for slot in step[1]:
-            readers.setdefault(slot, set()).add(i)
-    producer = {slot: i for i, step in enumerate(steps) for slot in _outs(step)}
-    chains = []
-    for u, step in enumerate(steps):
-        if step[5].device_type == "CPU" and touches[u].writes and variable_order.ANY_VARIABLE not in touches[u].writes:
-            chains.append((_bytes(step[4]), _feeding(u, steps, touches, readers, producer)))
-    return chains
-
-
-def _feeding(u, steps, touches, readers, producer):
-    chain, stack = {u}, [u]
-    while stack:
-        for slot in steps[stack.pop()][1]:
-            p = producer.get(slot)
-            if p is not None and p not in chain and _pure_host_step(steps[p], touches[p]) and \
-                    all(r in chain for s in _outs(steps[p]) for r in readers.get(s, ())):
-                chain.add(p)
-                stack.append(p)
-    return sorted(chain)
-
-
-def _pure_host_step(step, touch):
-    op = step[4]
-    return (step[5].device_type == "CPU" and step[0].__class__ is not CopyStep and touch == variable_order.NO_TOUCH
-            and not op.op_def.stateful)
-
-
-def _bytes(op):
-    shape = op.outputs[0]._shape if op.outputs else None
-    if shape is None or None in shape:
-        return 0
-    return math.prod(shape) * op.outputs[0].dtype.np.itemsize
 
 
 def _outs(step):

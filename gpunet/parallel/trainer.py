@@ -163,12 +163,10 @@ class ReplicatedTrainer:
             return gn.assign_add(global_step, 1, name="replicated_step")
 
     def _apply_on_host(self, buffers, grads_and_vars, scale):
-        """Each buffer cut into gradients on the host (views), summed per variable: the executor can then
-        give each variable's sum and update to whichever replica's thread is free (executor.py)."""
         variables = [v for _, v in grads_and_vars]
         with gn.device(self.host), gn.name_scope("average_gradients"):
-            parts = zip(*[unfuse(buffer, variables) for buffer in buffers])
-            grads = [scaled(p[0] if len(p) == 1 else gn.add_n(list(p)), scale) for p in parts]
+            total = buffers[0] if len(buffers) == 1 else gn.add_n(buffers)
+            grads = unfuse(scaled(total, scale), variables)
             return self.optimizer.apply_gradients(list(zip(grads, variables)))
 
     def _apply_mirrored(self, buffers, tower_grads, scale):
