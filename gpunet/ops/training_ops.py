@@ -174,7 +174,8 @@ FORMS = {form.name: form for form in (
 
 # -- kernels ----------------------------------------------------------------------------------------
 _BLOCK_BYTES = 1 << 20  # NumPy updates large variables block by block: temporaries stay small (a few per block), and
-# each block is one long GIL-free call, so updates on several threads (replicas' host tail) run at once
+# each block is one long GIL-free call: with smaller blocks, updates made while other threads run (replicas) would hand
+# the GIL back and forth twice per block
 
 
 def _generic_builder(choose):
