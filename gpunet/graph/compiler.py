@@ -228,7 +228,6 @@ class _StepBuilder:
         return [(fn, ins, out, tuple(frees[k]), op, device)
                 for k, (fn, ins, out, _, op, device) in enumerate(self.steps)]
 
-
     def _mark_hand_overs(self, last):
         """Copies that may pass their buffer on (``CopyStep.hands_over``): of a kernel's output in this run
         (not a feed, not a value that may share a variable's buffer), read by no other step, not fetched."""
