@@ -11,7 +11,8 @@ from __future__ import annotations
 from ..device import DeviceSpec, find
 from ..graph.copy_stats import HOST
 from ..graph.dtypes import string
-from .dataset import _Unary, threaded
+from ._threads import threaded
+from .dataset import _Unary
 
 
 class OnDevice(_Unary):

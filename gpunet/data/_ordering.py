@@ -1,0 +1,107 @@
+"""``shuffle``, ``repeat``, ``take``/``skip``/``shard`` and ``cache``: the input's elements handed on unchanged.
+
+Each chooses which of the input's elements come out and in what order (a shuffle buffer, epochs, one
+slice, a replay of the first complete pass); none runs code per element, so an input in memory stays
+in memory. Imports the base classes from gpunet/data/dataset.py, whose methods import this lazily.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..ops.random_ops import get_seed
+from .dataset import _Unary
+
+__all__ = ["_Cache", "_Repeat", "_Shuffle", "_Slice"]
+
+
+class _Shuffle(_Unary):
+    def __init__(self, input_dataset, buffer_size, seed, reshuffle):
+        super().__init__(input_dataset)
+        self._buffer_size, self._reshuffle = buffer_size, reshuffle
+        self._seeds = get_seed(seed)
+
+    def _rng(self, env):
+        seeds = self._seeds
+        if seeds == (None, None):
+            return np.random.default_rng()
+        if not self._reshuffle:  # the same order every epoch
+            return np.random.default_rng([seeds[0] or 0, seeds[1] or 0])
+        # one generator per initialization: each epoch continues it (a new order), and a new
+        # initialization starts from the seed again (the same sequence of orders)
+        return env.state(self, lambda: np.random.default_rng([seeds[0] or 0, seeds[1] or 0]))
+
+    def _columns(self, env):
+        """A buffer as large as the input shuffles it whole: one permutation of its columns."""
+        columns = self._input._columns(env)
+        if columns is None or len(columns[0]) > self._buffer_size:
+            return None
+        order = self._rng(env).permutation(len(columns[0]))
+        return [c[order] for c in columns]
+
+    def _elements(self, env):
+        columns = self._columns(env)
+        if columns is not None:
+            return zip(*columns)
+        return self._buffered(env)
+
+    def _buffered(self, env):
+        rng, size = self._rng(env), self._buffer_size
+        buffer = []
+        for element in self._input._elements(env):
+            if len(buffer) < size:
+                buffer.append(element)
+                continue
+            index = int(rng.integers(size))
+            yield buffer[index]
+            buffer[index] = element
+        order = rng.permutation(len(buffer))
+        for index in order:
+            yield buffer[index]
+
+
+class _Cache(_Unary):
+    """The input's elements, recorded by the first pass that reaches its end and replayed after."""
+
+    def _elements(self, env):
+        cache = env.state(self, dict)
+        if "elements" in cache:
+            return iter(cache["elements"])
+        return self._filling(env, cache)
+
+    def _filling(self, env, cache):
+        seen = []
+        for element in self._input._elements(env):
+            for array in element:
+                array.flags.writeable = False  # replayed later: a fetch copies it rather than hand it out
+            seen.append(element)
+            yield element
+        cache["elements"] = seen
+
+
+class _Repeat(_Unary):
+    def __init__(self, input_dataset, count):
+        super().__init__(input_dataset)
+        self._count = count
+
+    def _elements(self, env):
+        for _ in itertools.count() if self._count is None else range(self._count):
+            produced = False
+            for element in self._input._elements(env):
+                produced = True
+                yield element
+            if not produced:
+                return
+
+
+class _Slice(_Unary):
+    def __init__(self, input_dataset, start, stop, step):
+        super().__init__(input_dataset)
+        self._start, self._stop, self._step = start, stop, step
+
+    def _elements(self, env):
+        if self._start is None:  # skip(-1): skips everything
+            return iter(())
+        stop = None if self._stop is None else self._start + self._stop
+        return itertools.islice(self._input._elements(env), self._start, stop, self._step)
