@@ -231,12 +231,12 @@ class _StepBuilder:
     def _mark_hand_overs(self, last):
         """Copies that may pass their buffer on (``CopyStep.hands_over``): of a kernel's output in this run
         (not a feed, not a value that may share a variable's buffer), read by no other step, not fetched."""
-        made, readers = {}, {}
-        for k, step in enumerate(self.steps):
+        made, readers = set(), {}
+        for step in self.steps:
             for slot in step[1]:
                 readers[slot] = readers.get(slot, 0) + 1
             if step[0].__class__ is not CopyStep:
-                made.update((slot, k) for slot in ((step[2],) if step[2].__class__ is int else step[2] or ()))
+                made.update((step[2],) if step[2].__class__ is int else step[2] or ())
         for k, (fn, ins, *_rest) in enumerate(self.steps):
             if fn.__class__ is CopyStep and fn.tensor not in self.aliasing:
                 slot = ins[0]

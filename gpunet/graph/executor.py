@@ -10,11 +10,10 @@ thread launches onto its device's stream, so the host blocks only where the plan
 another device (a device-to-host copy waits for that device alone). A plan whose GPU work is on one
 GPU runs flat: with the host sharing that GPU's thread, there is nothing to run at once.
 
-Results do not depend on thread timing: one device's steps run in plan order on one thread, and a
-step waits for every step on another device that it reads from (its copy source), that it has a
-control dependency on, and, for a copy of a value that may share a variable's buffer, for the
-stateful steps before it on the source device; later stateful steps there wait for the copy. So
-each step sees exactly the values the flat loop would give it. The first error by plan order is
+Results do not depend on thread timing: one thread's steps run in plan order, and a step waits for
+every step on another thread that it reads from, that it has a control dependency on, or that reads
+or writes a variable it writes (or writes one it reads: graph/variable_order.py). So each step sees
+exactly the values the flat loop would give it. The first error by plan order is
 reported, as by the flat loop: after a failure the other devices still run their earlier steps.
 """
 from __future__ import annotations

@@ -40,7 +40,7 @@ def ordering(touches, thread_of):
             per_variable.setdefault(variable, []).append(i)
     unknown = per_variable.pop(ANY_VARIABLE, [])
     pairs = []
-    for variable, steps in per_variable.items() or [(ANY_VARIABLE, [])]:
+    for variable, steps in (per_variable or {ANY_VARIABLE: []}).items():  # unknown buffers alone: order them
         pairs += _readers_and_writers(sorted(steps + unknown), touches, thread_of, variable)
     return pairs
 

@@ -20,6 +20,7 @@ from ..graph.registry import KernelContext
 from ._helpers import constant_value
 
 MAX_OPS = 64  # a shape expression is small; beyond this the value is computed as usual
+MAX_REMEMBERED = 64  # values a program keeps, one per distinct set of input shapes
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +118,7 @@ class HostShapeProgram:
         shapes = tuple(s.shape for s in sources)
         value = self.known.get(shapes)
         if value is None:
-            if len(self.known) == MAX_OPS:  # shapes that change every step must not pile up
+            if len(self.known) == MAX_REMEMBERED:  # shapes that change every step must not pile up
                 self.known.clear()
             value = self.known[shapes] = self._evaluate(sources)
             if isinstance(value, np.ndarray):

@@ -82,3 +82,17 @@ def test_an_input_of_run_time_batch_size_is_sliced_at_run_time_one_of_known_size
         got = sess.run(gn.trainable_variables())
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_run_time_slices_follow_the_batch_size_from_run_to_run(vgpus):
+    """The bounds of a run-time slice are computed once per input shape and kept: a batch size seen
+    before gets its rows again, a new one its own (Keras 2's split each time)."""
+    x = gn.placeholder(gn.float32, [None, 3])
+    parts = [split_batch(x, 2, i) for i in range(2)]
+    with gn.Session() as sess:
+        for n in (7, 4, 7, 1, 0, 4):
+            xv = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+            first, second = sess.run(parts, {x: xv})
+            np.testing.assert_array_equal(first, xv[:n // 2])
+            np.testing.assert_array_equal(second, xv[n // 2:])
