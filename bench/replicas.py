@@ -6,8 +6,12 @@ feed, per-variable gradient averaging on the CPU) for comparison.
 ``OPENBLAS_NUM_THREADS=1 python -m bench.replicas`` prints the table: per configuration the median
 and the minimum over several rounds (each round a median of timed steps; rounds interleave the
 configurations, so a burst of load elsewhere hits all of them), the ratio to one device paired by
-round, and the load average before and after. Whether replicas overlap is up to the executor; this measures the
-graphs as they run, next to NumPy's own ceiling (the same towers by hand on threads)."""
+round with its quartiles over the rounds (the spread the machine's noise leaves), and the load
+average before and after. ``--lean`` measures only one device, the engine with 2 replicas and the
+hand-written towers (a process holding fewer sessions and threads); ``--rounds N`` sets the rounds.
+Whether replicas overlap is up to the executor; this measures the graphs as they run, next to
+NumPy's own ceiling (the same towers by hand on threads)."""
+import argparse
 import functools
 import os
 import sys
@@ -131,9 +135,19 @@ def use_virtual_gpus(n):
     registry._reset_for_tests(n)
 
 
-def time_steps(step, data, repeats=20):
-    """Median seconds per step (after a warm-up step that compiles the plan)."""
+WARM_UP_SECONDS = 0.15
+
+
+def time_steps(step, data, repeats=20, warm_up=WARM_UP_SECONDS):
+    """Median seconds per step in steady state, after warming up for ``warm_up`` seconds (at least one
+    step, which compiles the plan). Training runs steps back to back; a process that has just slept
+    does not: measured on this 2-core VM, after a 1 s sleep the first ~7 steps of 2 replicas take
+    8 ms instead of 4.5 ms (the OS runs both threads on one core for ~40 ms; with the two threads
+    pinned to their own cores it does not), while one device's steps are unaffected."""
+    start = time.perf_counter()
     step(*data)
+    while time.perf_counter() - start < warm_up:
+        step(*data)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -142,13 +156,20 @@ def time_steps(step, data, repeats=20):
     return float(np.median(times))
 
 
-def configurations(params):
-    """(name, step function) of every measured configuration, the baseline first."""
+BASELINE, ENGINE_2, TOWERS_2 = "one device (/cpu:0), no replicas", "engine, 2 replica(s)", "hand-written towers, 2"
+
+
+def configurations(params, lean=False):
+    """(name, step function) of every measured configuration, the baseline first; ``lean``: only the
+    baseline, the engine with 2 replicas and the hand-written towers."""
     single = models.GpunetTrainer(models.dense_logits, params, (GLOBAL_BATCH, models.MLP_WIDTHS[0]))
-    rows = [("one device (/cpu:0), no replicas", single.step)]
+    if lean:
+        return [(BASELINE, single.step), (ENGINE_2, EngineStep(2, params).step),
+                (TOWERS_2, HandTowerStep(2, params).step)]
+    rows = [(BASELINE, single.step)]
     rows += [(f"engine, {n} replica(s)", EngineStep(n, params).step) for n in (1, 2, 4)]
     rows.append(("engine, 2 replicas, static batch size", EngineStep(2, params, static_batch=True).step))
-    rows.append(("hand-written towers, 2", HandTowerStep(2, params).step))
+    rows.append((TOWERS_2, HandTowerStep(2, params).step))
     for name, communicator in (("host all-reduce", gn.parallel.HostAllReduce()),
                                ("collective all-reduce", gn.parallel.CollectiveAllReduce())):
         step = EngineStep(2, params, variables_on="gpu", communicator=communicator).step
@@ -157,36 +178,60 @@ def configurations(params):
     return rows
 
 
-def main(out=sys.stdout, rounds=9, repeats=20):
+def main(out=sys.stdout, rounds=9, repeats=20, lean=False):
     use_virtual_gpus(4)
     data = models.batch((GLOBAL_BATCH, models.MLP_WIDTHS[0]))
-    rows = configurations(models.mlp_params())
+    rows = configurations(models.mlp_params(), lean)
     load_before = os.getloadavg()[0]
     times = {name: [] for name, _ in rows}
     for _ in range(rounds):
         for name, step in rows:
             times[name].append(time_steps(step, data, repeats))
     load_after = os.getloadavg()[0]
-    base = times[rows[0][0]]
+    base = times[BASELINE]
     print(f"784-512-512-10 MLP, global batch 256; {rounds} rounds x {repeats} steps; "
           f"load average {load_before:.2f} before, {load_after:.2f} after", file=out)
-    print("x one device: the median over rounds of (this row / one device) in the same round; "
-          "x best: fastest round / fastest round", file=out)
-    print(f"{'':42s} {'median ms':>9s} {'min ms':>7s} {'samples/s':>9s} {'x one device':>12s} {'x best':>6s}", file=out)
+    print("x one device: the median over rounds of (this row / one device) in the same round, with its "
+          "quartiles; x best: fastest round / fastest round", file=out)
+    print(f"{'':42s} {'median ms':>9s} {'min ms':>7s} {'samples/s':>9s} {'x one device':>12s} {'quartiles':>11s} "
+          f"{'x best':>6s}", file=out)
     for name, _ in rows:
         median, fastest = np.median(times[name]), min(times[name])
+        low, high = paired_quartiles(times[name], base)
         print(f"{name:42s} {1000 * median:9.2f} {1000 * fastest:7.2f} {GLOBAL_BATCH / median:9.0f} "
-              f"{paired_ratio(times[name], base):12.3f} {fastest / min(base):6.3f}", file=out)
-    engine, towers = times["engine, 2 replica(s)"], times["hand-written towers, 2"]
-    print(f"engine over hand-written towers, 2 replicas: {paired_ratio(engine, towers):.3f}", file=out)
+              f"{paired_ratio(times[name], base):12.3f} {low:5.3f}-{high:5.3f} {fastest / min(base):6.3f}", file=out)
+    print(f"engine over hand-written towers, 2 replicas: {paired_ratio(times[ENGINE_2], times[TOWERS_2]):.3f}",
+          file=out)
     return {name: (float(np.median(t)), min(t)) for name, t in times.items()}
 
 
 def paired_ratio(times, base):
     """The median of per-round ratios: each round measures both sides within a second of each other, so
     a burst of load elsewhere moves both and cancels out of their ratio."""
-    return float(np.median([t / b for t, b in zip(times, base)]))
+    return float(np.median(_round_ratios(times, base)))
+
+
+def paired_quartiles(times, base):
+    """The first and third quartiles of the per-round ratios: how far the machine's noise moves them."""
+    low, high = np.percentile(_round_ratios(times, base), [25, 75])
+    return float(low), float(high)
+
+
+def _round_ratios(times, base):
+    return [t / b for t, b in zip(times, base)]
+
+
+def _arguments(argv):
+    parser = argparse.ArgumentParser(prog="python -m bench.replicas", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--lean", action="store_true",
+                        help="only one device, the engine with 2 replicas and the hand-written towers")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
+    return args
 
 
 if __name__ == "__main__":
-    main()
+    arguments = _arguments(sys.argv[1:])
+    main(rounds=arguments.rounds, lean=arguments.lean)

@@ -1,5 +1,7 @@
 """Replica engine benchmarks (see bench/replicas.py): 1, 2, 4 replicas on virtual GPUs, and the
 engine against a hand-written TF1 tower graph, both computing the same step."""
+import io
+
 import numpy as np
 import pytest
 
@@ -76,3 +78,26 @@ def test_both_communicators_compute_the_same_step(global_batch):
     weights = [s.session.run(s.graph.get_collection("trainable_variables")) for s in steps]
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_paired_quartiles_are_those_of_the_per_round_ratios():
+    times, base = [2.0, 8.0, 4.0, 6.0], [1.0, 2.0, 1.0, 1.0]  # ratios 2, 4, 4, 6
+    assert replicas.paired_ratio(times, base) == 4.0
+    assert replicas.paired_quartiles(times, base) == (3.5, 4.5)
+
+
+def test_the_lean_table_measures_the_baseline_the_engine_and_the_towers():
+    table = io.StringIO()
+    result = replicas.main(out=table, rounds=1, repeats=1, lean=True)
+    assert list(result) == [replicas.BASELINE, replicas.ENGINE_2, replicas.TOWERS_2]
+    rows = [line.split("  ")[0] for line in table.getvalue().splitlines()[3:6]]
+    assert rows == list(result)
+    assert table.getvalue().splitlines()[-1].startswith("engine over hand-written towers, 2 replicas: ")
+
+
+def test_the_command_line_takes_lean_and_rounds_and_refuses_zero_rounds(capsys):
+    assert vars(replicas._arguments(["--lean", "--rounds", "3"])) == {"lean": True, "rounds": 3}
+    assert vars(replicas._arguments([])) == {"lean": False, "rounds": 9}
+    with pytest.raises(SystemExit):
+        replicas._arguments(["--rounds", "0"])
+    assert "--rounds must be at least 1, got 0" in capsys.readouterr().err
