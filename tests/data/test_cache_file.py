@@ -61,7 +61,7 @@ def _equal_exactly(got, want):
 # -- round trips ---------------------------------------------------------------------------------------------
 def _sample(dtype, shape):
     count = int(np.prod(shape))
-    if dtype == object:
+    if dtype is object:
         items = [b"", b"a", "\u00e9t\u00e9".encode(), b"\x00nul\xff", b"x" * 300]
         out = np.empty(count, dtype=object)
         out[:] = [items[i % len(items)] for i in range(count)]
