@@ -48,8 +48,16 @@ def encode_element(element, dtypes) -> bytes:
     """One element's record; a component of another dtype than declared is an InvalidArgumentError."""
     parts = [_ELEMENT]
     for value, dtype in zip(element, dtypes):
-        parts.extend(_encoded_component(np.asarray(value), dtype))
+        parts.extend(_encoded_component(_as_array(value, dtype), dtype))
     return b"".join(parts)
+
+
+def _as_array(value, dtype):
+    if dtype == string and isinstance(value, (bytes, str)):  # a 0-d string handed on as it is
+        array = np.empty((), dtype=object)
+        array[()] = value
+        return array
+    return np.asarray(value)
 
 
 def _encoded_component(array, dtype):

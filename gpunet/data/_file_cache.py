@@ -29,27 +29,40 @@ import threading
 import time
 
 from .. import errors
+from ..graph import Tensor
+from ..graph.dtypes import string
 from ..ops.record_io import masked_crc, tfrecord_frame
 from ._cache_format import encode_element, end_record, header, read_elements
+from ._ordering import _Cache
 from .dataset import _Unary
 
 __all__ = ["_FileCache"]
 
 
 class _FileCache(_Unary):
-    """The input's elements, written to ``<prefix>.gncache`` by the first complete pass, read from it after."""
+    """The input's elements, written to ``<prefix>.gncache`` by the first complete pass, read from it after.
+    ``filename``: a str, bytes or os.PathLike, or a scalar string tensor (its value when the iterator is
+    initialized; ``""`` caches in memory, as TF1)."""
 
     def __init__(self, input_dataset, filename):
-        super().__init__(input_dataset)
+        tensor = _string_scalar(filename) if isinstance(filename, Tensor) else None
+        super().__init__(input_dataset, captures=() if tensor is None else [tensor])
         masked_crc(b"")  # the crc32c package, or an ImportError naming it now rather than mid-pipeline
-        self._files = _CacheFiles(_prefix(filename))
+        self._filename = tensor if tensor is not None else _prefix(filename)
+        self._memory = _Cache(input_dataset)
 
     @property
     def _in_memory(self) -> bool:
         return False  # read from a file, not sliced from arrays
 
     def _elements(self, env):
-        files = self._files
+        prefix = self._filename
+        if isinstance(prefix, Tensor):
+            prefix = os.fsdecode(env.values[prefix][()])
+        return self._passing(env, _CacheFiles(prefix)) if prefix else self._memory._elements(env)
+
+    def _passing(self, env, files):
+        """A generator: the files are looked at when the pass starts, by the first element asked for."""
         if not os.path.exists(files.path):
             with _file_errors(files.lockfile):
                 lock = _Lock.take(files.lockfile)
@@ -78,9 +91,18 @@ class _FileCache(_Unary):
             writer.abandon()  # nothing once finished
 
 
+def _string_scalar(tensor):
+    if tensor.dtype != string:
+        raise TypeError(f"Dataset.cache(filename) takes a string tensor, got {tensor.dtype.name} ({tensor.name})")
+    if tensor.shape.ndims not in (None, 0):
+        raise ValueError(f"Dataset.cache(filename) takes a scalar, got shape {tensor.shape} ({tensor.name})")
+    return tensor
+
+
 def _prefix(filename) -> str:
     if not isinstance(filename, (str, bytes, os.PathLike)):
-        raise TypeError(f"Dataset.cache(filename) takes a str or os.PathLike, got {type(filename).__name__}")
+        raise TypeError(f"Dataset.cache(filename) takes a str, os.PathLike or a string tensor, got "
+                        f"{type(filename).__name__}")
     return os.fsdecode(filename)
 
 

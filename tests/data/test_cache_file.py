@@ -193,8 +193,25 @@ def test_filename_may_be_a_path_or_bytes_and_nothing_else(tmp_path):
     assert [int(v) for v in _values(Dataset.range(2).cache(pathlib.Path(tmp_path) / "a"))] == [0, 1]
     assert [int(v) for v in _values(Dataset.range(2).cache(os.fsencode(tmp_path / "b")))] == [0, 1]
     assert _files(tmp_path) == ["a.gncache", "b.gncache"]
-    with pytest.raises(TypeError, match="takes a str or os.PathLike, got int"):
+    with pytest.raises(TypeError, match="takes a str, os.PathLike or a string tensor, got int"):
         Dataset.range(2).cache(3)
+
+
+def test_filename_may_be_a_string_tensor_fed_to_the_initializer(tmp_path):
+    gen = Counted(range(3))
+    name = gn.placeholder(gn.string, [])
+    iterator = Dataset.from_generator(gen, gn.int64, []).cache(name).repeat(2).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        for prefix, calls in [(str(tmp_path / "a"), 1), (str(tmp_path / "a"), 1), ("", 2), ("", 3),
+                              (str(tmp_path / "b"), 4)]:
+            sess.run(iterator.initializer, {name: prefix})
+            assert [int(sess.run(element)) for _ in range(6)] == [0, 1, 2] * 2 and gen.calls == calls
+    assert _files(tmp_path) == ["a.gncache", "b.gncache"]
+    with pytest.raises(TypeError, match="takes a string tensor, got int32"):
+        Dataset.range(1).cache(gn.constant(1))
+    with pytest.raises(ValueError, match="takes a scalar, got shape"):
+        Dataset.range(1).cache(gn.constant(["a", "b"]))
 
 
 def test_elements_read_from_the_file_are_fetched_as_copies(tmp_path):
