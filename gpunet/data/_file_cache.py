@@ -92,10 +92,12 @@ class _FileCache(_Unary):
 
 
 def _string_scalar(tensor):
+    """``tensor`` if a scalar string; else ValueError, as TF1."""
     if tensor.dtype != string:
-        raise TypeError(f"Dataset.cache(filename) takes a string tensor, got {tensor.dtype.name} ({tensor.name})")
+        raise ValueError(f"filename: Tensor conversion requested dtype string for Tensor with dtype "
+                         f"{tensor.dtype.name}: {tensor.name}")
     if tensor.shape.ndims not in (None, 0):
-        raise ValueError(f"Dataset.cache(filename) takes a scalar, got shape {tensor.shape} ({tensor.name})")
+        raise ValueError(f"filename: Shape must be rank 0 but is rank {tensor.shape.ndims} ({tensor.name})")
     return tensor
 
 

@@ -190,12 +190,12 @@ class Dataset:
         """The input's elements, recorded by the first pass that reaches their end and replayed by later ones.
 
         Without a ``filename`` they are kept in memory, until the iterator is initialized again. With one (a
-        str or os.PathLike, a prefix as in TF1) they are written to the file ``<filename>.gncache`` (no
-        pickle; CRC-checked) and every later pass reads them from it without running the input: the next
-        epoch, a new iterator, session or process over a dataset built the same way. A pass that stops before
-        the end leaves no cache; two passes writing the same cache at once: AlreadyExistsError; a damaged
-        file: DataLossError; one written for other elements: InvalidArgumentError. The directory must exist.
-        Files, locking and format: gpunet/data/_file_cache.py and gpunet/data/_cache_format.py."""
+        str, os.PathLike or scalar string tensor: a prefix, as in TF1) they are written to the file
+        ``<filename>.gncache`` (no pickle; CRC-checked) and later passes read them from it without running the
+        input: the next epoch, a new iterator, session or process over a dataset built the same way. A pass
+        that stops before the end leaves no cache; two passes writing the same cache at once:
+        AlreadyExistsError; a damaged file: DataLossError; one written for other elements: InvalidArgumentError.
+        The directory must exist. Files, locking, format: gpunet/data/_file_cache.py, _cache_format.py."""
         if filename is None or (isinstance(filename, (str, bytes)) and not filename):
             from ._ordering import _Cache
             return _Cache(self)

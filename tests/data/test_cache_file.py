@@ -208,9 +208,10 @@ def test_filename_may_be_a_string_tensor_fed_to_the_initializer(tmp_path):
             sess.run(iterator.initializer, {name: prefix})
             assert [int(sess.run(element)) for _ in range(6)] == [0, 1, 2] * 2 and gen.calls == calls
     assert _files(tmp_path) == ["a.gncache", "b.gncache"]
-    with pytest.raises(TypeError, match="takes a string tensor, got int32"):
+    with pytest.raises(ValueError, match="filename: Tensor conversion requested dtype string for Tensor with "
+                                         "dtype int32"):
         Dataset.range(1).cache(gn.constant(1))
-    with pytest.raises(ValueError, match="takes a scalar, got shape"):
+    with pytest.raises(ValueError, match="filename: Shape must be rank 0 but is rank 1"):
         Dataset.range(1).cache(gn.constant(["a", "b"]))
 
 
@@ -244,6 +245,16 @@ def test_an_abandoned_pass_leaves_no_cache_and_the_next_pass_writes_it(tmp_path)
     assert _files(tmp_path) == [] and gen.calls == 2  # the session closed mid-pass too
     assert [int(v) for v in _values(dataset)] == [0, 1, 2, 3, 4] and _files(tmp_path) == ["ab.gncache"]
     assert [int(v) for v in _values(dataset)] == [0, 1, 2, 3, 4] and gen.calls == 3
+
+
+def test_a_pass_written_from_a_prefetch_thread_is_abandoned_when_the_session_closes(tmp_path):
+    dataset = Dataset.range(50).map(lambda x: x * 2, num_parallel_calls=2).cache(tmp_path / "th").prefetch(3)
+    element = dataset.make_one_shot_iterator().get_next()
+    with gn.Session() as sess:
+        assert [int(sess.run(element)) for _ in range(3)] == [0, 2, 4]
+        assert "th.gncache.lockfile" in _files(tmp_path)
+    assert _files(tmp_path) == []
+    assert [int(v) for v in _values(dataset)] == list(range(0, 100, 2)) and _files(tmp_path) == ["th.gncache"]
 
 
 def test_take_after_cache_never_completes_it(tmp_path):
