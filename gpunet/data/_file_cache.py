@@ -187,7 +187,11 @@ class _Writer:
         files.remove_stale_temps()
         self._file, self._temp = files.new_temp()
         self._count, self._done = 0, False
-        self._file.write(tfrecord_frame(header(structure)))
+        try:
+            self._file.write(tfrecord_frame(header(structure)))
+        except BaseException:
+            self.abandon()
+            raise
 
     def write(self, element) -> bool:
         """Appends ``element``; False once abandoned."""
