@@ -215,6 +215,24 @@ def test_filename_may_be_a_string_tensor_fed_to_the_initializer(tmp_path):
         Dataset.range(1).cache(gn.constant(["a", "b"]))
 
 
+def test_the_usual_recipe_shuffles_and_batches_the_cached_elements_every_epoch(tmp_path):
+    gen = Counted([np.full(2, i, np.float32) for i in range(6)])
+    dataset = (Dataset.from_generator(gen, gn.float32, [2]).map(lambda x: x + 1).cache(tmp_path / "rec")
+               .shuffle(6, seed=3).batch(4).repeat(3))
+    batches = _values(dataset)
+    assert [b.shape for b in batches] == [(4, 2), (2, 2)] * 3 and gen.calls == 1
+    epochs = [np.concatenate(batches[i:i + 2])[:, 0] for i in range(0, 6, 2)]
+    assert all(sorted(e.tolist()) == [1, 2, 3, 4, 5, 6] for e in epochs)
+    assert len({tuple(e) for e in epochs}) > 1  # reshuffled each epoch, from the file
+
+
+def test_the_cache_file_has_the_permissions_of_any_file_written(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    _values(Dataset.range(2).cache(tmp_path / "m"))
+    assert (tmp_path / "m.gncache").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_elements_read_from_the_file_are_fetched_as_copies(tmp_path):
     dataset = Dataset.from_tensor_slices(np.arange(6, dtype=np.float32).reshape(3, 2)).cache(tmp_path / "ro")
     _values(dataset)
