@@ -85,14 +85,15 @@ def _as_bytes(item) -> bytes:
 
 # -- reading ----------------------------------------------------------------------------------------------------
 def read_elements(file, structure, name):
-    """The elements of the open cache file ``file``: its end record is checked first, so a truncated file is
-    refused before any element; DataLossError for a damaged file, InvalidArgumentError for other elements."""
-    size = os.fstat(file.fileno()).st_size
-    file.seek(max(size - END_FRAME_BYTES, 0))
-    count = decode_end(file.read(END_FRAME_BYTES), name)
-    file.seek(0)
+    """The elements of the open cache file ``file``: its header and end record are checked first, so a file of
+    other elements or a truncated one is refused before any element; DataLossError for a damaged or foreign
+    file, InvalidArgumentError for one of other elements."""
     records = framed_records(file, name)
     check_header(next(records, (0, b""))[1], structure, name)
+    elements, size = file.tell(), os.fstat(file.fileno()).st_size
+    file.seek(max(size - END_FRAME_BYTES, elements))
+    count = decode_end(file.read(END_FRAME_BYTES), name)
+    file.seek(elements)  # where ``records`` goes on reading
     for index, (offset, data) in enumerate(records):
         if index == count:
             if offset + END_FRAME_BYTES != size:
