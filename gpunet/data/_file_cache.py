@@ -22,6 +22,7 @@ import contextlib
 import errno
 import fcntl
 import glob
+import logging
 import os
 import secrets
 import socket
@@ -37,6 +38,8 @@ from ._ordering import _Cache
 from .dataset import _Unary
 
 __all__ = ["_FileCache"]
+
+_log = logging.getLogger("gpunet.data")
 
 
 class _FileCache(_Unary):
@@ -223,6 +226,9 @@ class _Writer:
             if self._done:
                 return
             self._done = True
+            _log.warning("Dataset.cache: the pass writing %s stopped after %d elements, before the end: what it "
+                         "wrote is discarded. A pipeline like cache(f).take(k) never completes the cache; use "
+                         "take(k).cache(f).", self._files.path, self._count)
             with contextlib.suppress(OSError):
                 self._file.close()
             with contextlib.suppress(FileNotFoundError):

@@ -275,10 +275,15 @@ def test_a_pass_written_from_a_prefetch_thread_is_abandoned_when_the_session_clo
     assert [int(v) for v in _values(dataset)] == list(range(0, 100, 2)) and _files(tmp_path) == ["th.gncache"]
 
 
-def test_take_after_cache_never_completes_it(tmp_path):
+def test_take_after_cache_never_completes_it_and_says_so(tmp_path, caplog):
     gen = Counted(range(4))
     dataset = Dataset.from_generator(gen, gn.int64, []).cache(tmp_path / "t").take(2).repeat(2)
-    assert [int(v) for v in _values(dataset)] == [0, 1, 0, 1] and _files(tmp_path) == [] and gen.calls == 2
+    with caplog.at_level("WARNING", logger="gpunet.data"):
+        assert [int(v) for v in _values(dataset)] == [0, 1, 0, 1] and _files(tmp_path) == [] and gen.calls == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Dataset.cache: the pass writing {tmp_path / 't.gncache'} stopped after 2 elements, before the end: what "
+        "it wrote is discarded. A pipeline like cache(f).take(k) never completes the cache; use take(k).cache(f)."
+    ] * 2
 
 
 def test_an_error_upstream_leaves_no_cache_and_no_lock(tmp_path):
