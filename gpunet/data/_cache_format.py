@@ -30,7 +30,7 @@ __all__ = ["encode_element", "end_record", "header", "read_elements"]
 _MAGIC = b"gpunet.data.cache/1\n"
 _ELEMENT, _END = b"E", b"Z"
 _COUNT = struct.Struct("<Q")
-END_FRAME_BYTES = 12 + 1 + _COUNT.size + 4  # the end record as framed: always the file's last bytes
+_END_FRAME_BYTES = 12 + 1 + _COUNT.size + 4  # the end record as framed: always the file's last bytes
 
 
 def header(structure) -> bytes:
@@ -88,22 +88,22 @@ def read_elements(file, structure, name):
     """The elements of the open cache file ``file``: its header and end record are checked first, so a file of
     other elements or a truncated one is refused before any element; DataLossError for a damaged or foreign
     file, InvalidArgumentError for one of other elements."""
-    records = framed_records(file, name)
-    check_header(next(records, (0, b""))[1], structure, name)
+    records = _framed_records(file, name)
+    _check_header(next(records, (0, b""))[1], structure, name)
     elements, size = file.tell(), os.fstat(file.fileno()).st_size
-    file.seek(max(size - END_FRAME_BYTES, elements))
-    count = decode_end(file.read(END_FRAME_BYTES), name)
+    file.seek(max(size - _END_FRAME_BYTES, elements))
+    count = _decode_end(file.read(_END_FRAME_BYTES), name)
     file.seek(elements)  # where ``records`` goes on reading
     for index, (offset, data) in enumerate(records):
         if index == count:
-            if offset + END_FRAME_BYTES != size:
+            if offset + _END_FRAME_BYTES != size:
                 _lost(name, offset, f"records after its {count} elements")
             return
-        yield decode_element(data, structure, name, index)
+        yield _decode_element(data, structure, name, index)
     _lost(name, None, "it ends before its end record")
 
 
-def framed_records(file, name):
+def _framed_records(file, name):
     """``(offset, data)`` per record of the open binary ``file`` read as it goes, CRCs checked; a damaged
     or cut record is a DataLossError naming ``name`` and the offset."""
     offset = 0
@@ -121,16 +121,16 @@ def framed_records(file, name):
         offset += 12 + length + 4
 
 
-def decode_end(frame: bytes, name) -> int:
-    """The number of elements the file's last ``END_FRAME_BYTES`` state; DataLossError if they are not an end
+def _decode_end(frame: bytes, name) -> int:
+    """The number of elements the file's last ``_END_FRAME_BYTES`` state; DataLossError if they are not an end
     record (the file was cut, or not completed)."""
-    if len(frame) == END_FRAME_BYTES and frame == tfrecord_frame(frame[12:-4]) and frame[12:13] == _END:
+    if len(frame) == _END_FRAME_BYTES and frame == tfrecord_frame(frame[12:-4]) and frame[12:13] == _END:
         return _COUNT.unpack_from(frame, 13)[0]
     raise errors.DataLossError(None, None, f"cache file {name} is truncated or corrupted: it does not end with "
                                            f"the end record a complete cache has; delete it to write it again")
 
 
-def check_header(data: bytes, structure, name):
+def _check_header(data: bytes, structure, name):
     """DataLossError if ``data`` is not a cache header; InvalidArgumentError if it describes other elements."""
     if not data.startswith(_MAGIC):
         raise errors.DataLossError(None, None, f"{name} is not a gpunet cache file (its first record does not "
@@ -150,10 +150,11 @@ def check_header(data: bytes, structure, name):
 
 
 def _unifiable(a, b) -> bool:
-    return a is None or b is None or compatible(a, b)
+    """Whether some shape fits both ``a`` and ``b`` (None: any shape; a None dimension: any size)."""
+    return a is None or b is None or (len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b)))
 
 
-def decode_element(data: bytes, structure, name, index):
+def _decode_element(data: bytes, structure, name, index):
     """The flat tuple of read-only arrays record ``data`` holds (element ``index`` of file ``name``)."""
     if data[:1] != _ELEMENT:
         _lost(name, None, f"record {index + 1} is not an element")

@@ -392,6 +392,9 @@ def test_declared_shapes_may_differ_where_the_elements_fit_them(tmp_path):
     _values(Dataset.from_generator(gen, gn.int64, [None]).cache(tmp_path / "u"))
     got = _values(Dataset.from_generator(gen, gn.int64, [3]).cache(tmp_path / "u"))
     assert gen.calls == 1 and [g.tolist() for g in got] == [[0, 1, 2], [3, 4, 5]]
+    _values(Dataset.from_generator(gen, gn.int64, [3]).cache(tmp_path / "k"))
+    got = _values(Dataset.from_generator(gen, gn.int64, [None]).cache(tmp_path / "k"))
+    assert gen.calls == 2 and [g.tolist() for g in got] == [[0, 1, 2], [3, 4, 5]]
     with pytest.raises(gn.errors.InvalidArgumentError, match="holds an element of shape \\[3\\] where the dataset "
                                                              "declares \\(2,\\)"):
         _values(Dataset.from_generator(gen, gn.int64, [2]).cache(tmp_path / "u"))
