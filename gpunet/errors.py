@@ -38,6 +38,18 @@ class NotFoundError(OpError):
     error_code = 5
 
 
+class AlreadyExistsError(OpError):
+    """What an op would create exists already, or is being created by another: a cache file being written."""
+
+    error_code = 6
+
+
+class PermissionDeniedError(OpError):
+    """The process may not do what the op asks: write a file in a read-only directory, say."""
+
+    error_code = 7
+
+
 class FailedPreconditionError(OpError):
     """The state does not allow the op: reading an uninitialized variable, say."""
 
@@ -75,5 +87,5 @@ class InternalError(OpError):
 
 
 __all__ = ["OpError", "CancelledError", "InvalidArgumentError", "InvalidFeedError", "NotFoundError",
-           "FailedPreconditionError", "ResourceExhaustedError", "OutOfRangeError", "DataLossError", "UnavailableError",
-           "InternalError"]
+           "AlreadyExistsError", "PermissionDeniedError", "FailedPreconditionError", "ResourceExhaustedError",
+           "OutOfRangeError", "DataLossError", "UnavailableError", "InternalError"]

@@ -187,13 +187,20 @@ class Dataset:
         return transformation_func(self)
 
     def cache(self, filename=""):
-        """Elements kept in memory by the first complete pass and replayed by later ones (``repeat``),
-        until the iterator is initialized again. A ``filename`` (a cache on disk) is not supported."""
-        if filename:
-            raise NotImplementedError(f"Dataset.cache(filename) is not supported (got {filename!r}): gpunet caches "
-                                      "in memory only; call cache() without a filename")
-        from ._ordering import _Cache
-        return _Cache(self)
+        """The input's elements, recorded by the first pass that reaches their end and replayed by later ones.
+
+        Without a ``filename`` they are kept in memory, until the iterator is initialized again. With one (a
+        str, os.PathLike or scalar string tensor: a prefix, as in TF1) they are written to the file
+        ``<filename>.gncache`` (no pickle; CRC-checked) and later passes read them from it without running the
+        input: the next epoch, a new iterator, session or process over a dataset built the same way. A pass
+        that stops before the end leaves no cache; two passes writing the same cache at once:
+        AlreadyExistsError; a damaged file: DataLossError; one written for other elements: InvalidArgumentError.
+        The directory must exist. Files, locking, format: gpunet/data/_file_cache.py, _cache_format.py."""
+        if filename is None or (isinstance(filename, (str, bytes)) and not filename):
+            from ._ordering import _Cache
+            return _Cache(self)
+        from ._file_cache import _FileCache
+        return _FileCache(self, filename)
 
 
 def _positive(value, what):

@@ -92,11 +92,6 @@ def test_a_partly_read_cache_is_not_replayed_and_a_new_initialization_reads_agai
     assert len(calls) == 3
 
 
-def test_cache_to_a_file_is_not_implemented():
-    with pytest.raises(NotImplementedError, match="cache\\(filename\\).*in memory"):
-        Dataset.range(3).cache("/tmp/cache")
-
-
 def test_decode_csv_select_cols_reads_only_those_columns():
     records = gn.constant([b"1,a,2.5,x", b"4,,5.5,y"])
     cols = gn.decode_csv(records, [[0], [""], [0.0]], select_cols=[0, 1, 2])
