@@ -59,7 +59,7 @@ def drained(buffer, stop):
             kind, value = buffer.get(timeout=0.05)
         except _queue.Empty:
             if stop.is_set():
-                raise errors.CancelledError(None, None, "The iterator was closed while an element was awaited")
+                raise errors.CancelledError(None, None, _CLOSED) from None
             continue
         if kind == "end":
             return
@@ -69,6 +69,7 @@ def drained(buffer, stop):
 
 
 _END = ("end", None)
+_CLOSED = "The iterator was closed while an element was awaited"
 
 
 def _produce(source, buffer, stop):
