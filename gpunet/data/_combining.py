@@ -78,26 +78,36 @@ class _Interleave(_Unary):
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):
-    """``(cycle_length, block_length, parallel_calls)`` as TF's kernels read them: a cycle_length of None
-    or AUTOTUNE is the core count, or with parallel calls N that N, or with AUTOTUNE calls one per three
-    cores (TF's rule); AUTOTUNE calls are the cycle length; parallel_calls is None for a sequential read."""
+    """``(cycle_length, block_length, parallel_calls)`` as TF's kernels read them, checked as TF does;
+    AUTOTUNE calls are one per cycle element; parallel_calls is None for a sequential read."""
     calls = None if num_parallel_calls is None else _parallel_calls(num_parallel_calls)
-    cores = os.cpu_count() or 1
     if cycle_length is None or cycle_length == AUTOTUNE:
-        automatic = {None: cores, AUTOTUNE: -(-cores // 3)}
-        cycle_length = automatic.get(num_parallel_calls, calls)
-    if int(cycle_length) <= 0:
-        raise errors.InvalidArgumentError(None, None, "cycle_length must be greater than zero.")
-    if int(block_length) <= 0:
-        raise errors.InvalidArgumentError(None, None, "block_length must be greater than zero.")
+        cycle_length = _automatic_cycle(num_parallel_calls, calls)
+    cycle, block = _positive(cycle_length, "cycle_length"), _positive(block_length, "block_length")
     if num_parallel_calls == AUTOTUNE:
-        calls = int(cycle_length)
-    elif calls is not None and calls > cycle_length:
+        return cycle, block, cycle
+    if calls is not None and calls > cycle:
         raise errors.InvalidArgumentError(None, None, (
             "If `cycle_length` is set to a fixed value, `num_parallel_calls` must be either AUTOTUNE or a value "
             f"less than or equal to `cycle_length`. However, `num_parallel_calls` is {calls} and `cycle_length` "
-            f"is {cycle_length}"))
-    return int(cycle_length), int(block_length), calls
+            f"is {cycle}"))
+    return cycle, block, calls
+
+
+def _automatic_cycle(num_parallel_calls, calls):
+    """TF's cycle_length for None or AUTOTUNE: the core count; with N parallel calls, N (where TF takes
+    the smaller of N and the cores, then refuses N above it); with AUTOTUNE calls, one per three cores
+    (TF's reader threads: one for the current element and two for the ones to come)."""
+    cores = os.cpu_count() or 1
+    if num_parallel_calls is None:
+        return cores
+    return -(-cores // 3) if num_parallel_calls == AUTOTUNE else calls
+
+
+def _positive(length, what):
+    if int(length) <= 0:
+        raise errors.InvalidArgumentError(None, None, f"{what} must be greater than zero.")
+    return int(length)
 
 
 def _read_ahead(readers, sources, open_element, cycle, block):
