@@ -65,7 +65,7 @@ class _Interleave(_Unary):
     def _elements(self, env):
         readers = None
         if self._calls is not None:  # made first, so its threads stop before the sessions they use close
-            readers = Readers(self._calls, max(self._block, 2))
+            readers = Readers(self._calls, max(self._block, _READ_AHEAD))
             env.closers.append(readers.close)
         run = self._fn.runner(env, fetches=self._inner_fetches)
         inner, captures = self._inner, self._inner._captures
@@ -75,6 +75,9 @@ class _Interleave(_Unary):
         if readers is None:
             return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
         return _read_ahead(readers, self._input._elements(env), open_element, self._cycle, self._block)
+
+
+_READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):

@@ -9,14 +9,15 @@ methods import this lazily.
 """
 from __future__ import annotations
 
-import queue as _queue
+import collections
+import queue
 import threading
 import time
 
 from .. import errors
 from .dataset import _Unary
 
-__all__ = ["Readers", "_Prefetch", "drained", "start_producer", "threaded"]
+__all__ = ["Handoff", "Readers", "_Prefetch", "start_producer", "threaded"]
 
 
 class _Prefetch(_Unary):
@@ -37,59 +38,75 @@ def threaded(source, buffer_size, env):
     """The elements of ``source``, produced ahead by a background thread (at most ``buffer_size``
     waiting) that ``env``'s closers stop."""
     stop = threading.Event()
-    buffer, thread = start_producer(source, buffer_size, stop, "gn.data.prefetch")
+    handoff = Handoff(buffer_size, stop)
+    thread = start_producer(source, handoff, "gn.data.prefetch")
     env.closers.append(lambda: _stop(stop, thread))
-    yield from drained(buffer, stop)
+    yield from handoff.elements()
 
 
-def start_producer(source, buffer_size, stop, name):
-    """A daemon thread that puts ``source``'s elements, then its end or its error, into a queue of
-    ``buffer_size``; it gives up when ``stop`` is set. Returns the queue and the thread."""
-    buffer = _queue.Queue(buffer_size)
-    thread = threading.Thread(target=_produce, args=(source, buffer, stop), daemon=True, name=name)
+def start_producer(source, handoff, name):
+    """A started daemon thread that hands ``source``'s elements, then its end or its error, over."""
+    thread = threading.Thread(target=_produce, args=(source, handoff), daemon=True, name=name)
     thread.start()
-    return buffer, thread
+    return thread
 
 
-def drained(buffer, stop):
-    """The elements a producer puts into ``buffer`` up to its end; its error is raised here, in order.
-    A wait ends with CancelledError once ``stop`` is set (the iterator closed under a reader)."""
-    while True:
-        try:
-            kind, value = buffer.get(timeout=0.05)
-        except _queue.Empty:
-            if stop.is_set():
-                raise errors.CancelledError(None, None, _CLOSED) from None
-            continue
-        if kind == "end":
-            return
-        if kind == "error":
-            raise value
-        yield value
+class Handoff:
+    """Elements handed from one producer thread to one consumer, at most ``capacity`` waiting; either
+    wait ends once ``stop`` is set. ``batched``: the consumer takes all that wait at once (the producer
+    may then refill, so up to twice ``capacity`` are ahead), so the threads wake once per batch rather
+    than once per element."""
+
+    def __init__(self, capacity, stop, batched=False):
+        self._ready, self._items = threading.Condition(), collections.deque()
+        self._capacity, self._stop, self._batched = capacity, stop, batched
+
+    def put(self, item) -> bool:
+        """Hands ``item`` (a (kind, value) pair) over once there is room; False if stopped first."""
+        with self._ready:
+            while len(self._items) >= self._capacity and not self._stop.is_set():
+                self._ready.wait(_POLL_S)
+            if self._stop.is_set():
+                return False
+            self._items.append(item)
+            self._ready.notify()
+        return True
+
+    def elements(self):
+        """The elements handed over, in order, up to the end; an error handed over is raised here."""
+        while True:
+            for kind, value in self._take():
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise value
+                yield value
+
+    def _take(self):
+        with self._ready:
+            while not self._items:
+                if self._stop.is_set():  # the iterator closed under a waiting get-next: no hang
+                    raise errors.CancelledError(None, None, "The iterator was closed while an element was awaited")
+                self._ready.wait(_POLL_S)
+            taken = list(self._items) if self._batched else [self._items.popleft()]
+            if self._batched:
+                self._items.clear()
+            self._ready.notify()
+        return taken
 
 
+_POLL_S = 0.05  # how often a waiting thread looks at its stop event
 _END = ("end", None)
-_CLOSED = "The iterator was closed while an element was awaited"
 
 
-def _produce(source, buffer, stop):
+def _produce(source, handoff):
     try:
         for element in source:
-            if not _put(buffer, ("element", element), stop):
+            if not handoff.put(("element", element)):
                 return
-        _put(buffer, _END, stop)
+        handoff.put(_END)
     except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
-        _put(buffer, ("error", exc), stop)
-
-
-def _put(buffer, item, stop) -> bool:
-    while not stop.is_set():
-        try:
-            buffer.put(item, timeout=0.05)
-            return True
-        except _queue.Full:
-            continue
-    return False
+        handoff.put(("error", exc))
 
 
 def _stop(stop, thread):
@@ -100,20 +117,21 @@ def _stop(stop, thread):
 
 class Readers:
     """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
-    elements ahead; at most ``calls`` of them produce an element at once (a shared gate); ``close``
-    stops them all."""
+    elements ahead; at most ``calls`` of them produce an element at once (a shared gate; None: no
+    gate); ``close`` stops them all."""
 
     def __init__(self, calls, buffer_size):
-        self._gate, self._stop = threading.BoundedSemaphore(calls), threading.Event()
-        self._buffer_size, self._threads = buffer_size, []
+        self._gate = None if calls is None else _Gate(calls)
+        self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
     def read(self, source):
         """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
-        gated = _gated(source, self._gate, self._stop)
-        buffer, thread = start_producer(gated, self._buffer_size, self._stop, "gn.data.interleave")
-        self._threads.append(thread)
-        return drained(buffer, self._stop)
+        handoff = Handoff(self._buffer_size, self._stop, batched=True)
+        if self._gate is not None:
+            source = self._gate.passing(source, self._stop)
+        self._threads.append(start_producer(source, handoff, "gn.data.interleave"))
+        return handoff.elements()
 
     def close(self):
         """Stops the threads and waits for them, all together at most ``_JOIN_TIMEOUT`` seconds (a thread
@@ -128,20 +146,31 @@ class Readers:
 _JOIN_TIMEOUT = 10.0
 
 
-def _gated(source, gate, stop):
-    """``source``'s elements, each produced while holding a place at ``gate``; ends when ``stop`` is set."""
-    while _acquire(gate, stop):
-        try:
-            element = next(source, None)
-        finally:
-            gate.release()
-        if element is None:
-            return
-        yield element
+class _Gate:
+    """``places`` tokens in a SimpleQueue: a semaphore whose acquire and release cost a C call each
+    (threading.Semaphore's cost a Python condition, a few microseconds per element)."""
 
+    def __init__(self, places):
+        self._tokens = queue.SimpleQueue()
+        for _ in range(places):
+            self._tokens.put(None)
 
-def _acquire(gate, stop) -> bool:
-    while not stop.is_set():
-        if gate.acquire(timeout=0.05):
-            return True
-    return False
+    def passing(self, source, stop):
+        """``source``'s elements, each produced while holding a place; ends when ``stop`` is set."""
+        while self._enter(stop):
+            try:
+                element = next(source, None)
+            finally:
+                self._tokens.put(None)
+            if element is None:
+                return
+            yield element
+
+    def _enter(self, stop) -> bool:
+        while not stop.is_set():
+            try:
+                self._tokens.get(timeout=_POLL_S)
+                return True
+            except queue.Empty:
+                continue
+        return False

@@ -6,7 +6,6 @@ hangs), never timings asserted.
 import gc
 import json
 import os
-import queue
 import threading
 
 import pytest
@@ -272,11 +271,11 @@ def test_take_downstream_stops_the_readers_at_its_end():
 
 def test_a_reader_awaited_after_its_readers_stopped_is_cancelled():
     """What a get-next waiting on a reader gets when the session closes under it: no hang."""
-    from gpunet.data._threads import drained
+    from gpunet.data._threads import Handoff
     stop = threading.Event()
     stop.set()
     with pytest.raises(gn.errors.CancelledError, match="closed while an element was awaited"):
-        next(drained(queue.Queue(1), stop))
+        next(Handoff(1, stop, batched=True).elements())
 
 
 # -- files ------------------------------------------------------------------------------------
