@@ -7,6 +7,8 @@
 * interleave-4x25-sleep: interleave over 4 inner datasets of 25 elements that each cost 2 ms of GIL-free
   time (a py_func sleeping, as a read from disk or network would wait), sequential vs num_parallel_calls=4
   (the same order; ideally 4x faster).
+* interleave-4-tfrecord-files: 4 files of 25k small records from the page cache, sequential vs
+  num_parallel_calls=4: records that cost almost nothing to read show the hand-over's cost per element.
 """
 import struct
 import time
@@ -154,3 +156,35 @@ def test_interleave_waiting_inner_datasets(benchmark, calls):
         out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
     benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
     assert out == [x * PER_INNER + i for i in range(PER_INNER) for x in range(INNER)]
+
+
+@pytest.fixture(scope="module")
+def record_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("interleave")
+    paths = [str(folder / f"part-{index}.tfrecord") for index in range(INNER)]
+    for path in paths:
+        with gn.python_io.TFRecordWriter(path) as writer:
+            for _ in range(N_RECORDS // INNER):
+                writer.write(RECORD)
+    return paths
+
+
+@pytest.mark.benchmark(group="interleave-4-tfrecord-files")
+@pytest.mark.parametrize("calls", [None, INNER])
+def test_interleave_tfrecord_files(benchmark, record_files, calls):
+    files = gn.data.Dataset.from_tensor_slices(record_files)
+    records = files.interleave(gn.data.TFRecordDataset, cycle_length=INNER, num_parallel_calls=calls)
+    iterator = records.batch(1000).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            count = 0
+            try:
+                while True:
+                    count += len(sess.run(element))
+            except gn.errors.OutOfRangeError:
+                return count
+        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
+    assert count == N_RECORDS
