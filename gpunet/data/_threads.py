@@ -1,7 +1,7 @@
 """``prefetch``: elements produced ahead by a background thread, and ``threaded``, the producer it runs.
 
-``threaded`` hands on a source's elements through a bounded queue filled by a daemon thread, raises the
-source's errors in the consumer, and registers a closer that stops the thread; prefetch_to_device
+``threaded`` hands on a source's elements through a bounded ``Handoff`` filled by a daemon thread, raises
+the source's errors in the consumer, and registers a closer that stops the thread; prefetch_to_device
 (gpunet/data/device.py) uses it too. ``Readers`` runs such producers for a parallel interleave
 (gpunet/data/_combining.py): one per open inner dataset, a shared gate bounding how many produce at
 once, one stop for all. Imports the base classes from gpunet/data/dataset.py, whose
@@ -117,20 +117,19 @@ def _stop(stop, thread):
 
 class Readers:
     """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
-    elements ahead; at most ``calls`` of them produce an element at once (a shared gate; None: no
-    gate); ``close`` stops them all."""
+    elements ahead; at most ``calls`` of them produce an element at once (a shared gate); ``close``
+    stops them all."""
 
     def __init__(self, calls, buffer_size):
-        self._gate = None if calls is None else _Gate(calls)
+        self._gate = _Gate(calls)
         self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
     def read(self, source):
         """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         handoff = Handoff(self._buffer_size, self._stop, batched=True)
-        if self._gate is not None:
-            source = self._gate.passing(source, self._stop)
-        self._threads.append(start_producer(source, handoff, "gn.data.interleave"))
+        gated = self._gate.passing(source, self._stop)
+        self._threads.append(start_producer(gated, handoff, "gn.data.interleave"))
         return handoff.elements()
 
     def close(self):
