@@ -242,6 +242,17 @@ def test_reinitializing_stops_the_readers_and_starts_again():
     assert threading.active_count() == before
 
 
+def test_each_epoch_of_a_repeat_reads_in_order_and_ends_its_readers():
+    before = threading.active_count()
+    parallel = Dataset.range(7).interleave(_ragged, 3, 2, num_parallel_calls=2).repeat(3)
+    iterator = parallel.make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        sess.run(iterator.initializer)
+        assert _drain(sess, element) == _values(Dataset.range(7).interleave(_ragged, 3, 2)) * 3
+        assert threading.active_count() == before  # each epoch's readers ended with it
+
+
 def test_closing_the_session_mid_way_stops_the_readers():
     before = threading.active_count()
     element = Dataset.range(6).interleave(_long, 4, num_parallel_calls=AUTOTUNE).make_one_shot_iterator().get_next()
