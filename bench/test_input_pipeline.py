@@ -4,8 +4,14 @@
   vs the same loop fed from in-memory NumPy arrays by feed_dict (target: within 10%).
 * tfrecord-read-100k: TFRecordDataset reading 100k small records (batched by 1000, CRCs checked) vs a
   plain Python loop over the same file's bytes (target: at least 50% of its throughput).
+* interleave-4x25-sleep: interleave over 4 inner datasets of 25 elements that each cost 2 ms of GIL-free
+  time (a py_func sleeping, as a read from disk or network would wait), sequential vs num_parallel_calls=4
+  (the same order; ideally 4x faster).
+* interleave-4-tfrecord-files: 4 files of 25k small records from the page cache, sequential vs
+  num_parallel_calls=4: records that cost almost nothing to read show the hand-over's cost per element.
 """
 import struct
+import time
 
 import numpy as np
 import pytest
@@ -116,4 +122,69 @@ def test_tfrecord_read_python_loop(benchmark, record_file):
         return len(records)
     count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
     benchmark.extra_info["impl"] = "python loop"
+    assert count == N_RECORDS
+
+
+INNER, PER_INNER, WAIT_S = 4, 25, 0.002
+
+
+def _slow_interleave(calls):
+    def wait(v):
+        time.sleep(WAIT_S)  # releases the GIL, as I/O does
+        return v
+
+    def inner(x):
+        values = gn.range(x * PER_INNER, (x + 1) * PER_INNER)
+        return gn.data.Dataset.from_tensor_slices(values).map(lambda v: gn.py_func(wait, [v], gn.int64))
+    return gn.data.Dataset.range(INNER).interleave(inner, cycle_length=INNER, num_parallel_calls=calls)
+
+
+@pytest.mark.benchmark(group="interleave-4x25-sleep")
+@pytest.mark.parametrize("calls", [None, INNER])
+def test_interleave_waiting_inner_datasets(benchmark, calls):
+    iterator = _slow_interleave(calls).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            out = []
+            try:
+                while True:
+                    out.append(int(sess.run(element)))
+            except gn.errors.OutOfRangeError:
+                return out
+        out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+    benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
+    assert out == [x * PER_INNER + i for i in range(PER_INNER) for x in range(INNER)]
+
+
+@pytest.fixture(scope="module")
+def record_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("interleave")
+    paths = [str(folder / f"part-{index}.tfrecord") for index in range(INNER)]
+    for path in paths:
+        with gn.python_io.TFRecordWriter(path) as writer:
+            for _ in range(N_RECORDS // INNER):
+                writer.write(RECORD)
+    return paths
+
+
+@pytest.mark.benchmark(group="interleave-4-tfrecord-files")
+@pytest.mark.parametrize("calls", [None, INNER])
+def test_interleave_tfrecord_files(benchmark, record_files, calls):
+    files = gn.data.Dataset.from_tensor_slices(record_files)
+    records = files.interleave(gn.data.TFRecordDataset, cycle_length=INNER, num_parallel_calls=calls)
+    iterator = records.batch(1000).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            count = 0
+            try:
+                while True:
+                    count += len(sess.run(element))
+            except gn.errors.OutOfRangeError:
+                return count
+        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
     assert count == N_RECORDS

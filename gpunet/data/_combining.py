@@ -6,11 +6,17 @@ Imports the base classes from gpunet/data/dataset.py, whose methods import this 
 """
 from __future__ import annotations
 
+import collections
+import os
+
+from .. import errors
+from ._mapping import _parallel_calls
+from ._threads import Readers
 from ._trace import TracedFunction
-from .dataset import Dataset, _Unary
+from .dataset import AUTOTUNE, Dataset, _Unary
 from .structure import Structure
 
-__all__ = ["_Interleave", "_Zip"]
+__all__ = ["_Interleave", "_Zip", "interleave_lengths"]
 
 
 class _Zip(Dataset):
@@ -40,11 +46,13 @@ def _replace(template, leaves):
 
 class _Interleave(_Unary):
     """``map_func(element)`` returns a dataset; ``cycle_length`` of them are read in turn,
-    ``block_length`` elements at a time."""
+    ``block_length`` elements at a time; with ``parallel_calls`` (not None) the open ones, and the
+    next ``cycle_length`` to open, are read ahead by threads, at most that many at once, and the
+    elements still come in the sequential order (TF's deterministic parallel interleave)."""
 
     _keeps_memory = False
 
-    def __init__(self, input_dataset, fn, cycle_length, block_length):
+    def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None):
         self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.interleave")
         inner = self._fn.output
         if not isinstance(inner, Dataset):
@@ -52,15 +60,100 @@ class _Interleave(_Unary):
         self._inner = inner
         self._inner_fetches = [self._fn.graph.local(c) for c in inner._captures]  # outer ones: captured
         super().__init__(input_dataset, inner._structure, self._fn.captures)
-        self._cycle, self._block = cycle_length, block_length
+        self._cycle, self._block, self._calls = cycle_length, block_length, parallel_calls
 
     def _elements(self, env):
+        readers = None
+        if self._calls is not None:  # made first, so its threads stop before the sessions they use close
+            readers = Readers(self._calls, max(self._block, _READ_AHEAD))
+            env.closers.append(readers.close)
         run = self._fn.runner(env, fetches=self._inner_fetches)
         inner, captures = self._inner, self._inner._captures
 
         def open_element(element):
             return inner._elements(env.with_values(dict(zip(captures, run(element)))))
-        return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
+        if readers is None:
+            return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
+        return _read_ahead(readers, self._input._elements(env), open_element, self._cycle, self._block)
+
+
+_READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
+
+
+def interleave_lengths(cycle_length, block_length, num_parallel_calls):
+    """``(cycle_length, block_length, parallel_calls)`` as TF's kernels read them, checked as TF does;
+    AUTOTUNE calls are one per cycle element; parallel_calls is None for a sequential read."""
+    calls = None if num_parallel_calls is None else _parallel_calls(num_parallel_calls)
+    if cycle_length is None or cycle_length == AUTOTUNE:
+        cycle_length = _automatic_cycle(num_parallel_calls, calls)
+    cycle, block = _positive(cycle_length, "cycle_length"), _positive(block_length, "block_length")
+    if num_parallel_calls == AUTOTUNE:
+        return cycle, block, cycle
+    if calls is not None and calls > cycle:
+        raise errors.InvalidArgumentError(None, None, (
+            "If `cycle_length` is set to a fixed value, `num_parallel_calls` must be either AUTOTUNE or a value "
+            f"less than or equal to `cycle_length`. However, `num_parallel_calls` is {calls} and `cycle_length` "
+            f"is {cycle}"))
+    return cycle, block, calls
+
+
+def _automatic_cycle(num_parallel_calls, calls):
+    """TF's cycle_length for None or AUTOTUNE: the core count; with N parallel calls, N (where TF takes
+    the smaller of N and the cores, then refuses N above it); with AUTOTUNE calls, one per three cores
+    (TF's reader threads: one for the current element and two for the ones to come)."""
+    cores = os.cpu_count() or 1
+    if num_parallel_calls is None:
+        return cores
+    return -(-cores // 3) if num_parallel_calls == AUTOTUNE else calls
+
+
+def _positive(length, what):
+    if int(length) <= 0:
+        raise errors.InvalidArgumentError(None, None, f"{what} must be greater than zero.")
+    return int(length)
+
+
+def _read_ahead(readers, sources, open_element, cycle, block):
+    """The sequential order over inner datasets read ahead by ``readers``: as the order takes the input
+    in turn, the next ``cycle`` inputs are opened before their turn; closing stops the readers."""
+    try:
+        opened = _opened_ahead(sources, lambda source: readers.read(open_element(source)), cycle)
+        yield from _interleaved(opened, lambda reader: reader, cycle, block)
+    finally:
+        readers.close()
+
+
+def _opened_ahead(sources, open_element, ahead):
+    """``open_element`` of each source, ``ahead`` of them opened before they are asked for; an error
+    reading the input or opening an element is raised by its reader, when its turn comes."""
+    pending, ended = collections.deque(), False
+    while True:
+        while not ended and len(pending) <= ahead:
+            opened, ended = _open_next(sources, open_element)
+            if opened is not None:
+                pending.append(opened)
+        if not pending:
+            return
+        yield pending.popleft()
+
+
+def _open_next(sources, open_element):
+    """(the next source opened, or a reader raising the error met; whether the input ended)."""
+    try:
+        source = next(sources, None)
+    except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
+        return _raising(exc), True
+    if source is None:
+        return None, True
+    try:
+        return open_element(source), False
+    except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
+        return _raising(exc), False
+
+
+def _raising(exc):
+    raise exc
+    yield  # a generator: the error comes with the first element asked for
 
 
 def _interleaved(sources, open_element, cycle, block):

@@ -176,8 +176,12 @@ class Dataset:
         return _Prefetch(self, max(int(buffer_size), 1) if buffer_size is not None and buffer_size > 0 else 1)
 
     def interleave(self, map_func, cycle_length=None, block_length=1, num_parallel_calls=None):
-        from ._combining import _Interleave
-        return _Interleave(self, map_func, cycle_length or 1, block_length)
+        """``map_func(element)`` returns a dataset; ``cycle_length`` of them (None or AUTOTUNE: the core
+        count) are read in turn, ``block_length`` elements at a time, each ended one replaced by the next.
+        With ``num_parallel_calls`` (a count up to ``cycle_length``, or AUTOTUNE) threads read the open
+        inner datasets, and the next ones, ahead, that many at once; the order stays the sequential one."""
+        from ._combining import _Interleave, interleave_lengths
+        return _Interleave(self, map_func, *interleave_lengths(cycle_length, block_length, num_parallel_calls))
 
     def flat_map(self, map_func):
         from ._combining import _Interleave
