@@ -9,6 +9,8 @@
   (the same order; ideally 4x faster).
 * interleave-4-tfrecord-files: 4 files of 25k small records from the page cache, sequential vs
   num_parallel_calls=4: records that cost almost nothing to read show the hand-over's cost per element.
+* tfrecord-4-files-parallel-reads: the same files through TFRecordDataset(num_parallel_reads=4), whose
+  readers hand each file's records over 256 at a time, vs reading the files one after another.
 """
 import struct
 import time
@@ -187,4 +189,23 @@ def test_interleave_tfrecord_files(benchmark, record_files, calls):
                 return count
         count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
     benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
+    assert count == N_RECORDS
+
+
+@pytest.mark.benchmark(group="tfrecord-4-files-parallel-reads")
+@pytest.mark.parametrize("reads", [None, INNER])
+def test_tfrecord_dataset_parallel_reads(benchmark, record_files, reads):
+    iterator = gn.data.TFRecordDataset(record_files, num_parallel_reads=reads).batch(1000).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            count = 0
+            try:
+                while True:
+                    count += len(sess.run(element))
+            except gn.errors.OutOfRangeError:
+                return count
+        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    benchmark.extra_info["impl"] = "sequential" if reads is None else f"num_parallel_reads={reads}"
     assert count == N_RECORDS

@@ -7,6 +7,7 @@ Imports the base classes from gpunet/data/dataset.py, whose methods import this 
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 
 from .. import errors
@@ -63,21 +64,37 @@ class _Interleave(_Unary):
         self._cycle, self._block, self._calls = cycle_length, block_length, parallel_calls
 
     def _elements(self, env):
-        readers = None
-        if self._calls is not None:  # made first, so its threads stop before the sessions they use close
-            readers = Readers(self._calls, max(self._block, _READ_AHEAD))
-            env.closers.append(readers.close)
+        readers = interleave_readers(env, self._calls, self._block)  # first: they stop before the sessions close
         run = self._fn.runner(env, fetches=self._inner_fetches)
         inner, captures = self._inner, self._inner._captures
 
         def open_element(element):
             return inner._elements(env.with_values(dict(zip(captures, run(element)))))
-        if readers is None:
-            return _interleaved(self._input._elements(env), open_element, self._cycle, self._block)
-        return _read_ahead(readers, self._input._elements(env), open_element, self._cycle, self._block)
+        return interleaved(readers, self._input._elements(env), open_element, self._cycle, self._block)
 
 
 _READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
+
+
+def interleave_readers(env, calls, block):
+    """The reader threads of a parallel interleave (None when ``calls`` is None: read in turn on the
+    caller's thread), stopped by ``env``'s closers."""
+    if calls is None:
+        return None
+    readers = Readers(calls, max(block, _READ_AHEAD))
+    env.closers.append(readers.close)
+    return readers
+
+
+def interleaved(readers, sources, open_element, cycle, block, chunked=False):
+    """TF's interleave order over ``open_element`` of each of ``sources``: read in turn, or ahead by
+    ``readers`` (from :func:`interleave_readers`). ``chunked``: ``open_element`` gives lists of elements,
+    handed between threads a list at a time (a thread hand-off per element costs more than a cheap
+    element); the order is over their elements."""
+    if readers is None:
+        opened = (lambda source: itertools.chain.from_iterable(open_element(source))) if chunked else open_element
+        return _interleaved(sources, opened, cycle, block)
+    return _read_ahead(readers, sources, open_element, cycle, block, chunked)
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):
@@ -113,11 +130,14 @@ def _positive(length, what):
     return int(length)
 
 
-def _read_ahead(readers, sources, open_element, cycle, block):
+def _read_ahead(readers, sources, open_element, cycle, block, chunked=False):
     """The sequential order over inner datasets read ahead by ``readers``: as the order takes the input
     in turn, the next ``cycle`` inputs are opened before their turn; closing stops the readers."""
+    def read(source):
+        handed = readers.read(open_element(source))
+        return itertools.chain.from_iterable(handed) if chunked else handed
     try:
-        opened = _opened_ahead(sources, lambda source: readers.read(open_element(source)), cycle)
+        opened = _opened_ahead(sources, read, cycle)
         yield from _interleaved(opened, lambda reader: reader, cycle, block)
     finally:
         readers.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import glob
+import itertools
 
 import numpy as np
 
@@ -10,7 +11,8 @@ from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
 from ..ops.record_io import compression_kind, record_chunks
-from .dataset import Dataset, check_element
+from ._combining import interleave_lengths, interleave_readers, interleaved
+from .dataset import AUTOTUNE, Dataset, check_element
 from .structure import Structure, as_array, flatten
 
 
@@ -195,9 +197,12 @@ class _RecordDataset(Dataset):
             for value in block[0]:
                 yield (_scalar(value),)
 
+    def _names(self, env):
+        return np.asarray(self._files.value(env), dtype=object).reshape(-1)
+
     def _blocks(self, env, size):
         pending = []  # a block may span files, as batch does
-        for name in np.asarray(self._files.value(env), dtype=object).reshape(-1):
+        for name in self._names(env):
             for chunk in record_chunks(self._kind, name, self._params, size):
                 pending.extend(chunk)
                 while len(pending) >= size:
@@ -242,13 +247,51 @@ class FixedLengthRecordDataset(_RecordDataset):
 
 class TFRecordDataset(_RecordDataset):
     """The records of TFRecord files (CRC-32C checked; DataLossError names file and offset), compressed
-    when ``compression_type`` is 'ZLIB' or 'GZIP'."""
+    when ``compression_type`` is 'ZLIB' or 'GZIP'. With ``num_parallel_reads`` (a count or AUTOTUNE)
+    that many files are read at once, on threads, and their records interleaved one at a time in TF's
+    order (``interleave`` of the files with that cycle length)."""
 
     _kind = "tfrecord"
 
     def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None):
         compression_kind(compression_type)  # a ValueError naming an unknown type, at build time
         super().__init__(filenames, {"compression_type": compression_type})
+        self._reads = None if num_parallel_reads is None else interleave_lengths(
+            _parallel_reads(num_parallel_reads), 1, num_parallel_reads)
+
+    def _elements(self, env):
+        if self._reads is None:
+            return super()._elements(env)
+        return ((_scalar(record),) for record in self._interleaved(env))
+
+    def _blocks(self, env, size):
+        if self._reads is None:
+            return super()._blocks(env, size)
+        return self._interleaved_blocks(env, size)
+
+    def _interleaved(self, env):
+        """The records of the files read in parallel, in order (each file's records handed over 256 at a time)."""
+        cycle, _, calls = self._reads
+        readers = interleave_readers(env, calls, 1)
+        return interleaved(readers, iter(self._names(env)), self._file_chunks, cycle, 1, chunked=True)
+
+    def _interleaved_blocks(self, env, size):
+        records = self._interleaved(env)
+        while True:
+            block = list(itertools.islice(records, size))
+            if not block:
+                return
+            yield [_string_column(block)]
+
+    def _file_chunks(self, name):
+        return record_chunks(self._kind, name, self._params, 256)
+
+
+def _parallel_reads(value):
+    """``num_parallel_reads`` checked at build time (TF fails at run time, naming the cycle length)."""
+    if value != AUTOTUNE and (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0):
+        raise ValueError(f"num_parallel_reads must be a positive int or AUTOTUNE ({AUTOTUNE}), got {value!r}")
+    return value
 
 
 __all__ = ["FixedLengthRecordDataset", "TFRecordDataset", "TextLineDataset"]
