@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..graph.dtypes import as_bytes_array, string
 from ._trace import TracedFunction
 from .dataset import AUTOTUNE, _Unary
 
@@ -36,9 +37,10 @@ class _Map(_Unary):
             pool = ThreadPoolExecutor(self._parallel_calls, thread_name_prefix="gn.data.map")
             env.closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
         run = self._fn.runner(env)
+        strings = [dtype == string for dtype in self._structure.flat_dtypes]
 
-        def call(element):
-            return tuple(np.asarray(v) for v in run(element))
+        def call(element):  # a scalar string result comes back as bytes: an object array, as the iterator expects
+            return tuple(as_bytes_array(v) if text else np.asarray(v) for v, text in zip(run(element), strings))
         source = self._input._elements(env)
         return map(call, source) if pool is None else _in_order(pool, call, source, self._parallel_calls)
 
