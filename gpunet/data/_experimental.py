@@ -113,11 +113,13 @@ def shuffle_and_repeat(buffer_size, count=None, seed=None):
 
 # -- ignore_errors ------------------------------------------------------------------------------
 class _IgnoreErrors(_Unary):
-    """The input's elements, less those whose production raised an error (an ``OpError``: a failing op of a
-    ``map`` function, a ``py_func`` raising, a check failing); OutOfRangeError still ends the input and
-    CancelledError still stops it, as in TF. The input goes on after a dropped element where its producer
-    can (map, filter and the sources do); one that cannot (a batch being assembled, a damaged record file)
-    ends there, as TF's do when their input stops."""
+    """The input's elements, less those whose production raised an error (a failing op of a ``map`` function, a
+    ``py_func`` raising, a check failing, a generator raising); OutOfRangeError still ends the input and
+    CancelledError still stops it, as in TF. The input goes on after a dropped element where the
+    transformations the error passed through can: map (also parallel), filter, batch and padded_batch (which
+    drop the batch being assembled, as TF's) and the sources in memory. An error passing through another one
+    (shuffle, repeat, cache, prefetch, interleave), or a generator's or record file's own error, ends that
+    one, and so the dataset (TF goes on there, except for a generator)."""
 
     _keeps_memory = False
 
@@ -130,7 +132,7 @@ class _IgnoreErrors(_Unary):
                 return
             except errors.CancelledError:
                 raise
-            except errors.OpError:
+            except Exception:  # noqa: BLE001 — TF drops every error (get-next would raise it as an OpError)
                 continue
             yield element
 

@@ -172,3 +172,105 @@ def test_shuffle_and_repeat_argument_errors_are_tfs():
     for count in (0, -2):
         with pytest.raises(gn.errors.InvalidArgumentError, match=r"count must be greater than zero or equal to -1\."):
             experimental.shuffle_and_repeat(3, count)
+
+
+# -- ignore_errors ------------------------------------------------------------------------------
+def _failing(bad, error=ValueError):
+    """A py_func of int64 elements raising ``error`` (StopIteration: the input's end) for those in ``bad``."""
+    def check(v):
+        if int(v) in bad:
+            raise error(f"element {v} is bad")
+        return v
+
+    def apply(x):
+        return gn.reshape(gn.py_func(check, [x], gn.int64), [])
+    return apply
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_ignore_errors_drops_a_failing_check_as_tfs_example():
+    """TF's docstring: 1 / x of [1, 2, 0, 4] checked by check_numerics gives [1, 0.5, 0.25]."""
+    def dataset():
+        return Dataset.from_tensor_slices(np.array([1., 2., 0., 4.], np.float32)).map(
+            lambda x: gn.debugging.check_numerics(1. / x, "error")).apply(experimental.ignore_errors())
+    got = _run(dataset)
+    assert [v.dtype for v in got] == [np.float32] * 3 and [float(v) for v in got] == [1.0, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("error", [ValueError, RuntimeError, ZeroDivisionError])
+@pytest.mark.parametrize("calls", [None, 1, 3])
+def test_ignore_errors_drops_failing_map_elements_and_goes_on(error, calls):
+    """TF drops every error (InvalidArgumentError, UnknownError...) and reads on, in order."""
+    def dataset():
+        return Dataset.range(9).map(_failing({2, 3, 7}, error), num_parallel_calls=calls).apply(
+            experimental.ignore_errors())
+    assert _values(dataset) == [0, 1, 4, 5, 6, 8]
+    with pytest.raises(gn.errors.OpError, match="element 2 is bad"):
+        _run(lambda: Dataset.range(9).map(_failing({2, 3, 7}, error), num_parallel_calls=calls))
+
+
+def test_ignore_errors_still_ends_at_out_of_range():
+    """A py_func raising StopIteration is the input's end (OutOfRangeError), not an error to drop (TF: 0 1 3 4)."""
+    def dataset():
+        return Dataset.range(8).map(_failing({5}, StopIteration)).map(_failing({2})).apply(
+            experimental.ignore_errors())
+    assert _values(dataset) == [0, 1, 3, 4]
+
+
+def test_ignore_errors_drops_a_failing_batch_as_tf():
+    """TF: an element failing while a batch is assembled drops that batch; the next starts after it."""
+    def batched():
+        return Dataset.range(8).map(_failing({2})).batch(3).apply(experimental.ignore_errors())
+
+    def fused():
+        return Dataset.range(8).apply(experimental.map_and_batch(_failing({2}), 3)).apply(experimental.ignore_errors())
+
+    def padded():
+        filled = Dataset.range(8).map(_failing({2})).map(lambda x: gn.fill([gn.cast(x, gn.int32)], x))
+        return filled.padded_batch(3, [None]).apply(experimental.ignore_errors())
+    assert _values(batched) == _values(fused) == [[3, 4, 5], [6, 7]]
+    assert _values(padded) == [[[3, 3, 3, 0, 0], [4, 4, 4, 4, 0], [5, 5, 5, 5, 5]],
+                               [[6, 6, 6, 6, 6, 6, 0], [7, 7, 7, 7, 7, 7, 7]]]
+
+
+def test_ignore_errors_drops_batches_of_different_shapes_and_failing_predicates():
+    def ragged():
+        return Dataset.range(6).map(lambda x: gn.range(x // 4 + 1)).batch(2).apply(experimental.ignore_errors())
+    assert _values(ragged) == [[[0], [0]], [[0], [0]], [[0, 1], [0, 1]]]
+
+    def filtered():
+        return Dataset.range(9).filter(lambda x: gn.equal(_failing({4})(x) % 2, 0)).apply(experimental.ignore_errors())
+    assert _values(filtered) == [0, 2, 6, 8]
+
+
+def test_ignore_errors_ends_where_tf_does_with_a_failing_generator():
+    """TF: a from_generator whose generator raises ends there (the generator cannot go on)."""
+    def generate():
+        for v in range(5):
+            if v == 2:
+                raise ValueError("bad 2")
+            yield v
+    assert _values(lambda: Dataset.from_generator(generate, gn.int64).apply(experimental.ignore_errors())) == [0, 1]
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_ignore_errors_keeps_structures_types_shapes_and_error_free_inputs(n):
+    def dataset():
+        return Dataset.from_tensor_slices({"x": np.arange(n, dtype=np.float64), "y": (np.ones([n, 2], np.int32),)})
+    applied = dataset().apply(experimental.ignore_errors())
+    assert applied.output_types == dataset().output_types
+    assert applied.output_shapes["y"][0].as_list() == [2]
+    assert _values(lambda: dataset().apply(experimental.ignore_errors())) == _values(dataset)
+
+
+def test_a_parallel_map_raises_an_input_error_after_the_results_before_it():
+    """The results of the elements read before the failing one come first (they were running when it failed)."""
+    with gn.Graph().as_default():
+        dataset = Dataset.range(9).map(_failing({6})).map(lambda x: x * 10, num_parallel_calls=4)
+        element, got = dataset.make_one_shot_iterator().get_next(), []
+        with gn.Session() as sess:
+            with pytest.raises(gn.errors.InvalidArgumentError, match="element 6 is bad"):
+                while True:
+                    got.append(int(sess.run(element)))
+            assert got == [0, 10, 20, 30, 40, 50]
+            assert [int(sess.run(element)) for _ in range(2)] == [70, 80]  # the map goes on, as TF's
