@@ -1,5 +1,6 @@
 """TF1's ``tf.data.experimental`` transformations, each for ``dataset.apply``: ``parallel_interleave``,
-``map_and_batch``, ``shuffle_and_repeat`` and ``ignore_errors``.
+``map_and_batch``, ``shuffle_and_repeat``, ``ignore_errors`` and ``unbatch``; and ``get_single_element`` and
+``Counter`` (choose_from_datasets and sample_from_datasets: gpunet/data/_choosing.py).
 
 Each checks its arguments as TF 1.15's does (TF's error classes and messages, raised when the dataset is
 built rather than when the iterator starts) and is built of the Dataset transformations
@@ -8,14 +9,20 @@ gpunet/data/experimental.py.
 """
 from __future__ import annotations
 
+import itertools
 import os
 
+import numpy as np
+
 from .. import errors
+from ..graph.dtypes import as_dtype, int64
 from ._combining import _Interleave, legacy_interleaved
 from ._threads import Readers
-from .dataset import AUTOTUNE, _Unary
+from .dataset import AUTOTUNE, Dataset, _Unary
+from .structure import Structure
 
-__all__ = ["ignore_errors", "map_and_batch", "parallel_interleave", "shuffle_and_repeat"]
+__all__ = ["Counter", "get_single_element", "ignore_errors", "map_and_batch", "parallel_interleave",
+           "shuffle_and_repeat", "unbatch"]
 
 
 # -- parallel_interleave ------------------------------------------------------------------------
@@ -141,3 +148,93 @@ def ignore_errors():
     """For ``dataset.apply``: the dataset less the elements whose production raised an error (TF1's
     ``ignore_errors``; OutOfRangeError still ends it)."""
     return _IgnoreErrors
+
+
+# -- unbatch ------------------------------------------------------------------------------------
+class _Unbatch(_Unary):
+    """Each element split along its first dimension into that many elements."""
+
+    def __init__(self, input_dataset):
+        shapes = input_dataset._structure.flat_shapes
+        if any(shape == () for shape in shapes):
+            raise ValueError("Cannot unbatch an input with scalar components.")
+        known = sorted({shape[0] for shape in shapes if shape and shape[0] is not None})
+        if len(known) > 1:
+            raise ValueError("`unbatch()` is only supported for datasets of elements whose components have a "
+                             f"matching leading dimension. Encountered both {known[0]} and {known[1]}.")
+        super().__init__(input_dataset, input_dataset._structure.unbatched())
+
+    def _elements(self, env):
+        for element in self._input._elements(env):
+            for row in range(len(_rows_checked(element)[0])):
+                yield tuple(value[row, ...] for value in element)  # 0-d arrays, strings included
+
+
+def _rows_checked(element):
+    """``element``'s components, checked to split into the same number of rows, as TF's kernel checks them."""
+    if any(np.ndim(value) == 0 for value in element):
+        raise errors.InvalidArgumentError(None, None, "Input element must have a non-scalar value in each component.")
+    for index, value in enumerate(element[1:], 1):
+        if len(value) != len(element[0]):
+            raise errors.InvalidArgumentError(None, None, (
+                "Input element must have the same batch size in each component. Component 0 had size "
+                f"{len(element[0])} but component {index} had size, {len(value)}."))
+    return element
+
+
+def unbatch():
+    """For ``dataset.apply``: each element (components of rank >= 1 with the same first dimension) split along
+    that dimension into that many elements; the static shapes lose their first dimension."""
+    return _Unbatch
+
+
+# -- get_single_element -------------------------------------------------------------------------
+class _Single(_Unary):
+    """The input's only element: InvalidArgumentError when it has none or more than one (TF's messages)."""
+
+    _keeps_memory = False
+
+    def _elements(self, env):
+        source = self._input._elements(env)
+        element = next(source, None)
+        if element is None:
+            raise errors.InvalidArgumentError(None, None, "Dataset was empty.")
+        if next(source, None) is not None:
+            raise errors.InvalidArgumentError(None, None, "Dataset had more than one element.")
+        yield element
+
+
+def get_single_element(dataset):
+    """The only element of ``dataset`` as tensors of its structure, computed anew by each run that fetches
+    them (a dataset with none or more than one element: InvalidArgumentError in that run)."""
+    from ..graph import control_dependencies
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"Invalid `dataset`. Expected a `tf.data.Dataset` object but got {type(dataset)}.")
+    iterator = _Single(dataset).make_initializable_iterator()
+    with control_dependencies([iterator.initializer]):  # each run starts the dataset again
+        return iterator.get_next(name="DatasetToSingleElement")
+
+
+# -- Counter ------------------------------------------------------------------------------------
+class _Counter(Dataset):
+    """``start``, ``start + step``, ... for ever, as scalars of ``dtype``."""
+
+    _in_memory = True
+
+    def __init__(self, start, step, dtype):
+        self._start, self._step, self._dtype = start, step, as_dtype(dtype)
+        super().__init__(Structure(0, [self._dtype], [()]))
+
+    def _elements(self, env):
+        dtype = self._dtype.np
+        return ((np.array(value, dtype=dtype),) for value in itertools.count(self._start, self._step))
+
+
+def Counter(start=0, step=1, dtype=int64):  # noqa: N802 — TF's name
+    """A dataset of ``start``, ``start + step``, ``start + 2 * step``, ... for ever (scalars of ``dtype``,
+    int64 by default); ``start`` and ``step`` must be exactly representable in it."""
+    dtype = as_dtype(dtype)
+    for what, value in (("start", start), ("step", step)):
+        if isinstance(value, bool) or np.asarray(value, dtype=dtype.np) != value:
+            raise TypeError(f"Counter: `{what}` {value!r} cannot be represented exactly as {dtype.name}")
+    return _Counter(start, step, dtype)
