@@ -33,17 +33,16 @@ class _Batch(_Unary):
         self._pad_to = None if padded in (None, True) else shapes
 
     def _elements(self, env):
+        # iterators, not generators: an error producing one batch leaves them usable (ignore_errors goes on)
         if self._padded is None:
             blocks = self._input._blocks(env, self._size)
         else:
             fills = [f.value(env) for f in self._fills]
-            rows_of = _row_blocks(self._input._elements(env), self._size)
-            blocks = ([self._pad([row[i] for row in rows], i, fills[i]) for i in range(len(rows[0]))]
-                      for rows in rows_of)
-        for columns in blocks:
-            if self._drop and len(columns[0]) < self._size:
-                return
-            yield tuple(columns)
+            blocks = map(lambda rows: [self._pad([row[i] for row in rows], i, fills[i]) for i in range(len(rows[0]))],
+                         _row_blocks(self._input._elements(env), self._size))
+        if self._drop:
+            blocks = itertools.takewhile(lambda columns: len(columns[0]) == self._size, blocks)
+        return map(tuple, blocks)
 
     def _pad(self, arrays, index, fill):
         if len({a.ndim for a in arrays}) > 1:
@@ -66,10 +65,9 @@ def stacked_blocks(dataset, env, size):
     columns when it has them, else its elements stacked (``Dataset._blocks``' default)."""
     columns = dataset._columns(env)
     if columns is not None:
-        yield from _slices(columns, size)
-        return
-    for rows in _row_blocks(dataset._elements(env), size):
-        yield [_stack([row[i] for row in rows], i) for i in range(len(rows[0]))]
+        return _slices(columns, size)
+    return map(lambda rows: [_stack([row[i] for row in rows], i) for i in range(len(rows[0]))],
+               _row_blocks(dataset._elements(env), size))
 
 
 def _padding_values(padding_values, structure):
@@ -92,11 +90,9 @@ def _padding_values(padding_values, structure):
 
 
 def _row_blocks(source, size):
-    while True:
-        rows = list(itertools.islice(source, size))
-        if not rows:
-            return
-        yield rows
+    """Lists of ``size`` consecutive elements (fewer at the end). An error reading one drops the rows taken
+    for its list, as TF's batch drops that batch, and leaves the iterator usable."""
+    return iter(lambda: list(itertools.islice(source, size)), [])
 
 
 def _slices(columns, size):

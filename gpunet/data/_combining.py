@@ -17,7 +17,7 @@ from ._trace import TracedFunction
 from .dataset import AUTOTUNE, Dataset, _Unary
 from .structure import Structure
 
-__all__ = ["_Interleave", "_Zip", "interleave_lengths"]
+__all__ = ["_Interleave", "_Zip", "interleave_lengths", "legacy_interleaved"]
 
 
 class _Zip(Dataset):
@@ -52,9 +52,10 @@ class _Interleave(_Unary):
     elements still come in the sequential order (TF's deterministic parallel interleave)."""
 
     _keeps_memory = False
+    _what = "Dataset.interleave"  # names the transformation in tracing errors
 
     def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None):
-        self._fn = TracedFunction(fn, input_dataset._structure, "Dataset.interleave")
+        self._fn = TracedFunction(fn, input_dataset._structure, self._what)
         inner = self._fn.output
         if not isinstance(inner, Dataset):
             raise TypeError(f"`map_func` must return a Dataset, got {type(inner).__name__}")
@@ -65,12 +66,16 @@ class _Interleave(_Unary):
 
     def _elements(self, env):
         readers = interleave_readers(env, self._calls, self._block)  # first: they stop before the sessions close
+        return interleaved(readers, self._input._elements(env), self._opener(env), self._cycle, self._block)
+
+    def _opener(self, env):
+        """``open_element(element)``: the elements of the inner dataset ``map_func`` makes of ``element``."""
         run = self._fn.runner(env, fetches=self._inner_fetches)
         inner, captures = self._inner, self._inner._captures
 
         def open_element(element):
             return inner._elements(env.with_values(dict(zip(captures, run(element)))))
-        return interleaved(readers, self._input._elements(env), open_element, self._cycle, self._block)
+        return open_element
 
 
 _READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
@@ -174,6 +179,43 @@ def _open_next(sources, open_element):
 def _raising(exc):
     raise exc
     yield  # a generator: the error comes with the first element asked for
+
+
+def legacy_interleaved(readers, sources, open_element, cycle, block, ahead):
+    """TF1's ``parallel_interleave`` order (LegacyParallelInterleaveDatasetV2) over ``open_element`` of each
+    of ``sources``, each read ahead by ``readers``; ``ahead`` more inputs are opened before their turn
+    (``prefetch_input_elements``); closing stops the readers."""
+    try:
+        yield from _legacy_order(_opened_ahead(sources, lambda source: readers.read(open_element(source)), ahead),
+                                 cycle, block)
+    finally:
+        readers.close()
+
+
+def _legacy_order(opened, cycle, block):
+    """The legacy kernel's deterministic order, which differs from :func:`_interleaved`'s in two ways: the cycle
+    has as many slots as the first ``cycle`` inputs fill, and a slot that ends when no input is left passes its
+    block count on to the next slot rather than restarting it (TF's order when its reader threads keep ahead,
+    as they do unless the consumer outruns them). An ended slot is refilled at once, and the turn moves on."""
+    slots = list(itertools.islice(opened, cycle))
+    index, taken, open_count = 0, 0, len(slots)
+    while open_count:
+        if slots[index] is None:
+            index = (index + 1) % len(slots)  # `taken` carries over
+            continue
+        element = next(slots[index], None)
+        if element is not None:
+            taken += 1
+            if taken == block:
+                index, taken = (index + 1) % len(slots), 0
+            yield element
+            continue
+        slots[index] = next(opened, None)
+        if slots[index] is None:
+            open_count -= 1
+        else:
+            taken = 0
+        index = (index + 1) % len(slots)
 
 
 def _interleaved(sources, open_element, cycle, block):

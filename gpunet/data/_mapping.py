@@ -1,6 +1,6 @@
 """``map`` and ``filter``: a traced function run on each element, ``map`` optionally on a thread pool.
 
-``_parallel_calls`` reads ``num_parallel_calls`` (None, a count or AUTOTUNE) and ``_in_order`` keeps up
+``_parallel_calls`` reads ``num_parallel_calls`` (None, a count or AUTOTUNE) and ``_InOrder`` keeps up
 to that many calls running while handing results on in input order, as TF1's deterministic map does.
 Imports the base classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..graph.dtypes import as_bytes_array, string
 from ._trace import TracedFunction
 from .dataset import AUTOTUNE, _Unary
 
@@ -36,22 +37,46 @@ class _Map(_Unary):
             pool = ThreadPoolExecutor(self._parallel_calls, thread_name_prefix="gn.data.map")
             env.closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
         run = self._fn.runner(env)
+        strings = [dtype == string for dtype in self._structure.flat_dtypes]
 
-        def call(element):
-            return tuple(np.asarray(v) for v in run(element))
+        def call(element):  # a scalar string result comes back as bytes: an object array, as the iterator expects
+            return tuple(as_bytes_array(v) if text else np.asarray(v) for v, text in zip(run(element), strings))
         source = self._input._elements(env)
-        return map(call, source) if pool is None else _in_order(pool, call, source, self._parallel_calls)
+        return map(call, source) if pool is None else _InOrder(pool, call, source, self._parallel_calls)
 
 
-def _in_order(pool, call, source, calls):
-    """``call`` on each element of ``source`` with up to ``calls`` running at once, results in order."""
-    pending = collections.deque()
-    for element in source:
-        pending.append(pool.submit(call, element))
-        if len(pending) >= calls:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+class _InOrder:
+    """``call`` on each element of ``source`` with up to ``calls`` running at once, results in order. An
+    iterator rather than a generator: a call's error leaves it usable, so the next result follows
+    (``ignore_errors`` drops the error); an error reading ``source`` comes after the results before it."""
+
+    def __init__(self, pool, call, source, calls):
+        self._pool, self._call, self._source, self._calls = pool, call, source, calls
+        self._pending, self._ended, self._error = collections.deque(), False, None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while not self._ended and self._error is None and len(self._pending) < self._calls:
+            self._submit_next()
+        if self._pending:
+            return self._pending.popleft().result()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        raise StopIteration
+
+    def _submit_next(self):
+        try:
+            element = next(self._source, None)
+        except Exception as exc:  # noqa: BLE001 — raised in order, after the results before it
+            self._error = exc
+            return
+        if element is None:
+            self._ended = True
+        else:
+            self._pending.append(self._pool.submit(self._call, element))
 
 
 def _parallel_calls(value):
@@ -78,4 +103,5 @@ class _Filter(_Unary):
 
     def _elements(self, env):
         run = self._fn.runner(env)
-        return (element for element in self._input._elements(env) if bool(run(element)[0]))
+        # builtin filter, not a generator: a predicate's error leaves it usable (ignore_errors goes on)
+        return filter(lambda element: bool(run(element)[0]), self._input._elements(env))
