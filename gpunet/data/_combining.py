@@ -73,7 +73,7 @@ class _Interleave(_Unary):
         return interleaved(readers, self._input._elements(env), open_element, self._cycle, self._block)
 
 
-_READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
+_READ_AHEAD = 64  # elements a reader may hand over at once: fewer wake the threads more often than they work
 
 
 def interleave_readers(env, calls, block):

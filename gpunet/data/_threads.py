@@ -1,11 +1,11 @@
 """``prefetch``: elements produced ahead by a background thread, and ``threaded``, the producer it runs.
 
 ``threaded`` hands on a source's elements through a bounded ``Handoff`` filled by a daemon thread, raises
-the source's errors in the consumer, and registers a closer that stops the thread; prefetch_to_device
-(gpunet/data/device.py) uses it too. ``Readers`` runs such producers for a parallel interleave
-(gpunet/data/_combining.py): one per open inner dataset, a shared gate bounding how many produce at
-once, one stop for all. Imports the base classes from gpunet/data/dataset.py, whose
-methods import this lazily.
+the source's errors in the consumer, and registers a closer that stops the thread (waiting for it a
+bounded time); prefetch_to_device (gpunet/data/device.py) uses it too. ``Readers`` runs such producers
+for a parallel interleave (gpunet/data/_combining.py): one per open inner dataset, a shared gate
+bounding how many produce at once, one stop for all. Imports the base classes from
+gpunet/data/dataset.py, whose methods import this lazily.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def threaded(source, buffer_size, env):
     stop = threading.Event()
     handoff = Handoff(buffer_size, stop)
     thread = start_producer(source, handoff, "gn.data.prefetch")
-    env.closers.append(lambda: _stop(stop, thread))
+    env.closers.append(lambda: _stop(stop, [thread]))
     yield from handoff.elements()
 
 
@@ -53,66 +53,119 @@ def start_producer(source, handoff, name):
 
 class Handoff:
     """Elements handed from one producer thread to one consumer, at most ``capacity`` waiting; either
-    wait ends once ``stop`` is set. ``batched``: the consumer takes all that wait at once (the producer
-    may then refill, so up to twice ``capacity`` are ahead), so the threads wake once per batch rather
-    than once per element."""
+    wait ends once ``stop`` is set.
 
-    def __init__(self, capacity, stop, batched=False):
-        self._ready, self._items = threading.Condition(), collections.deque()
-        self._capacity, self._stop, self._batched = capacity, stop, batched
+    An element moves by one C call on each side (deque append and popleft, atomic under the GIL). A side
+    that must wait says so in a flag, then looks at the deque again, then waits for a token in its own
+    SimpleQueue; the other side, seeing the flag after changing the deque, clears it and puts a token (so
+    no wake-up is lost; a token left over only makes the next wait look again). A waiting consumer is
+    woken by the first element, so a slow source's element is handed over at once; a producer waiting
+    for room is woken once the consumer has taken the deque down to half the capacity, so a fast
+    source's elements cost a wake-up per half a buffer rather than one each."""
 
-    def put(self, item) -> bool:
-        """Hands ``item`` (a (kind, value) pair) over once there is room; False if stopped first."""
-        with self._ready:
-            while len(self._items) >= self._capacity and not self._stop.is_set():
-                self._ready.wait(_POLL_S)
-            if self._stop.is_set():
-                return False
-            self._items.append(item)
-            self._ready.notify()
+    def __init__(self, capacity, stop):
+        self._items, self._capacity, self._low, self._stop = collections.deque(), capacity, capacity // 2, stop
+        self._consumer_waits = self._producer_waits = False
+        self._consumer_tokens, self._producer_tokens = queue.SimpleQueue(), queue.SimpleQueue()
+
+    def put(self, element) -> bool:
+        """Hands ``element`` over once there is room; False if stopped first."""
+        if len(self._items) >= self._capacity and not self._room():
+            return False
+        if self._stop.is_set():
+            return False
+        self._items.append(element)
+        if self._consumer_waits:
+            self._consumer_waits = False
+            self._consumer_tokens.put(None)
         return True
+
+    def finish(self, error=None):
+        """Hands the end over, or ``error`` to raise there, after the elements (beyond the capacity: the
+        producer need not wait to end)."""
+        self._items.append(_Final(error))
+        if self._consumer_waits:
+            self._consumer_waits = False
+            self._consumer_tokens.put(None)
 
     def elements(self):
         """The elements handed over, in order, up to the end; an error handed over is raised here."""
+        items = self._items
         while True:
-            for kind, value in self._take():
-                if kind == "end":
+            if not items:
+                self._await_element()
+            item = items.popleft()
+            if self._producer_waits and len(items) <= self._low:
+                self._producer_waits = False
+                self._producer_tokens.put(None)
+            if item.__class__ is _Final:
+                if item.error is None:
                     return
-                if kind == "error":
-                    raise value
-                yield value
+                raise item.error
+            yield item
 
-    def _take(self):
-        with self._ready:
-            while not self._items:
-                if self._stop.is_set():  # the iterator closed under a waiting get-next: no hang
-                    raise errors.CancelledError(None, None, "The iterator was closed while an element was awaited")
-                self._ready.wait(_POLL_S)
-            taken = list(self._items) if self._batched else [self._items.popleft()]
-            if self._batched:
-                self._items.clear()
-            self._ready.notify()
-        return taken
+    def _room(self) -> bool:
+        """Waits until the consumer has taken the deque down to half the capacity; False if stopped first."""
+        while not self._stop.is_set():
+            self._producer_waits = True
+            if len(self._items) <= self._low:
+                self._producer_waits = False
+                return True
+            _wait(self._producer_tokens)
+        return False
+
+    def _await_element(self):
+        while True:
+            self._consumer_waits = True
+            if self._items:
+                self._consumer_waits = False
+                return
+            if self._stop.is_set():  # the iterator closed under a waiting get-next: no hang
+                raise errors.CancelledError(None, None, "The iterator was closed while an element was awaited")
+            _wait(self._consumer_tokens)
+
+
+def _wait(tokens):
+    """Waits for a token, at most ``_POLL_S`` seconds (the caller then looks at its stop event)."""
+    try:
+        tokens.get(timeout=_POLL_S)
+    except queue.Empty:
+        pass
+
+
+class _Final:
+    """The last item of a hand-off: its end (``error`` None) or the error to raise there."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error):
+        self.error = error
 
 
 _POLL_S = 0.05  # how often a waiting thread looks at its stop event
-_END = ("end", None)
 
 
 def _produce(source, handoff):
     try:
         for element in source:
-            if not handoff.put(("element", element)):
+            if not handoff.put(element):
                 return
-        handoff.put(_END)
+        handoff.finish()
     except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
-        handoff.put(("error", exc))
+        handoff.finish(exc)
 
 
-def _stop(stop, thread):
+def _stop(stop, threads):
+    """Sets ``stop`` and waits for ``threads``, all together at most ``_JOIN_TIMEOUT`` seconds (a thread
+    inside a call that never returns is left to end by itself rather than hang the caller)."""
     stop.set()
-    if thread is not threading.current_thread():
-        thread.join()
+    deadline = time.monotonic() + _JOIN_TIMEOUT
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+_JOIN_TIMEOUT = 10.0
 
 
 class Readers:
@@ -127,22 +180,14 @@ class Readers:
     def read(self, source):
         """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
-        handoff = Handoff(self._buffer_size, self._stop, batched=True)
+        handoff = Handoff(self._buffer_size, self._stop)
         gated = self._gate.passing(source, self._stop)
         self._threads.append(start_producer(gated, handoff, "gn.data.interleave"))
         return handoff.elements()
 
     def close(self):
-        """Stops the threads and waits for them, all together at most ``_JOIN_TIMEOUT`` seconds (a thread
-        inside a call that never returns is left to end by itself rather than hang the caller)."""
-        self._stop.set()
-        deadline = time.monotonic() + _JOIN_TIMEOUT
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
-
-
-_JOIN_TIMEOUT = 10.0
+        """Stops the threads and waits for them, a bounded time (see ``_stop``)."""
+        _stop(self._stop, self._threads)
 
 
 class _Gate:

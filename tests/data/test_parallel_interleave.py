@@ -286,7 +286,7 @@ def test_a_reader_awaited_after_its_readers_stopped_is_cancelled():
     stop = threading.Event()
     stop.set()
     with pytest.raises(gn.errors.CancelledError, match="closed while an element was awaited"):
-        next(Handoff(1, stop, batched=True).elements())
+        next(Handoff(1, stop).elements())
 
 
 # -- files ------------------------------------------------------------------------------------
