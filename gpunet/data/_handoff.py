@@ -6,7 +6,8 @@ for a token in its own SimpleQueue; the other side, seeing the flag after it cha
 it and puts a token. So no wake-up is lost (the flag is set before the look), and a token left over
 only makes the next wait look again. A waiting consumer is woken by the first element: a slow source's
 element is handed over at once. A producer waiting for room is woken once the consumer has taken the
-deque down to half the capacity: a fast source's elements cost the threads a wake-up per half a buffer.
+deque down to ``refill_at`` elements (interleave's readers: half the capacity, so a fast source's
+elements cost the threads a wake-up per half a buffer; prefetch: as soon as there is room).
 Every wait is bounded (``POLL_S``) and ends once the stop event is set.
 """
 from __future__ import annotations
@@ -23,11 +24,13 @@ POLL_S = 0.05  # how often a waiting thread looks at its stop event
 
 class Handoff:
     """Elements handed from one producer thread to one consumer, at most ``capacity`` waiting; either
-    wait ends once ``stop`` is set. ``on_wait(handoff)``, if given, is called when the consumer starts
+    wait ends once ``stop`` is set. A producer waiting for room goes on once at most ``refill_at``
+    (default: ``capacity - 1``) wait. ``on_wait(handoff)``, if given, is called when the consumer starts
     to wait for an element."""
 
-    def __init__(self, capacity, stop, on_wait=None):
-        self._items, self._capacity, self._low, self._stop = collections.deque(), capacity, capacity // 2, stop
+    def __init__(self, capacity, stop, refill_at=None, on_wait=None):
+        self._items, self._capacity, self._stop = collections.deque(), capacity, stop
+        self._low = capacity - 1 if refill_at is None else refill_at
         self._consumer_waits = self._producer_waits = False
         self._consumer_tokens, self._producer_tokens = queue.SimpleQueue(), queue.SimpleQueue()
         self._on_wait = on_wait
@@ -63,7 +66,7 @@ class Handoff:
         self.append(_Final(error))
 
     def room(self) -> bool:
-        """Waits until the consumer has taken the hand-off down to half its capacity; False if stopped first."""
+        """Waits until the consumer has taken the hand-off down to ``refill_at``; False if stopped first."""
         while not self._stop.is_set():
             self._producer_waits = True
             if len(self._items) <= self._low:

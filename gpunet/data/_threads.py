@@ -74,8 +74,8 @@ _JOIN_TIMEOUT = 10.0
 
 class Readers:
     """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
-    elements ahead; at most ``calls`` of them produce at once (a shared ``_Gate``); ``close`` stops
-    them all."""
+    elements ahead (refilled once the consumer has taken half); at most ``calls`` of them produce at once
+    (a shared ``_Gate``); ``close`` stops them all."""
 
     def __init__(self, calls, buffer_size):
         self._gate = _Gate(calls)
@@ -84,7 +84,7 @@ class Readers:
     def read(self, source):
         """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
-        handoff = Handoff(self._buffer_size, self._stop, on_wait=self._gate.awaited)
+        handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
         self._threads.append(_start(_read, (source, handoff, self._gate, self._stop), "gn.data.interleave"))
         return handoff.elements()
 
