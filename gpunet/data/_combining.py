@@ -73,15 +73,15 @@ class _Interleave(_Unary):
         return interleaved(readers, self._input._elements(env), open_element, self._cycle, self._block)
 
 
-_READ_AHEAD = 64  # elements a reader may hand over at once: fewer wake the threads more often than they work
+_READ_AHEAD = 64  # elements a reader reads ahead (refilled at half): fewer wake the threads more often than they work
 
 
-def interleave_readers(env, calls, block):
+def interleave_readers(env, calls, block, ahead=_READ_AHEAD):
     """The reader threads of a parallel interleave (None when ``calls`` is None: read in turn on the
-    caller's thread), stopped by ``env``'s closers."""
+    caller's thread), each at most ``ahead`` elements (or a block) ahead, stopped by ``env``'s closers."""
     if calls is None:
         return None
-    readers = Readers(calls, max(block, _READ_AHEAD))
+    readers = Readers(calls, max(block, ahead))
     env.closers.append(readers.close)
     return readers
 
