@@ -15,7 +15,7 @@ import time
 from ._handoff import POLL_S, Handoff
 from .dataset import _Unary
 
-__all__ = ["Handoff", "Readers", "_Prefetch", "threaded"]
+__all__ = ["Readers", "_Prefetch", "threaded"]
 
 
 class _Prefetch(_Unary):
@@ -123,8 +123,8 @@ class _Gate:
     """``places`` places to produce in, each held by a reader across its elements. A reader gives its
     place up when its hand-off is full (before it waits for room), at its end, and, while the consumer
     waits on a reader that waits for a place (``wanted``), after the element it is producing: the
-    awaited reader enters before the others, so the consumer never waits on readers that fill buffers
-    it does not need yet. Entering and leaving take a lock; holding a place costs nothing per element."""
+    awaited reader enters before the others, so the consumer does not wait while other readers fill
+    buffers it does not need yet. Entering and leaving take a lock; holding a place takes none per element."""
 
     def __init__(self, places):
         self._free, self._waiting, self._changed = places, set(), threading.Condition(threading.Lock())

@@ -162,6 +162,16 @@ def test_a_reader_holds_at_most_its_buffer(capacity):
 
 
 # -- the gate ---------------------------------------------------------------------------------
+def _until(predicate):
+    """Whether ``predicate`` came true, looked at every millisecond for at most GUARD_S seconds (a guard)."""
+    pause = threading.Event()
+    for _ in range(GUARD_S * 1000):
+        if predicate():
+            return True
+        pause.wait(0.001)
+    return predicate()
+
+
 def _enter_in_thread(gate, handoff, stop):
     entered = threading.Event()
     thread = threading.Thread(target=lambda: gate.enter(handoff, stop) and entered.set(), daemon=True)
@@ -177,8 +187,7 @@ def test_the_reader_the_consumer_awaits_gets_the_next_place_before_the_others():
     other_thread, other_entered = _enter_in_thread(gate, other, stop)
     awaited_thread, awaited_entered = _enter_in_thread(gate, awaited, stop)
     try:
-        while awaited not in gate._waiting or other not in gate._waiting:  # both wait: the guard is the join
-            awaited_thread.join(0.001)
+        assert _until(lambda: awaited in gate._waiting and other in gate._waiting)
         gate.awaited(awaited)
         assert gate.wanted is awaited  # what a holder looks at after each element
         gate.leave()
@@ -199,9 +208,7 @@ def test_a_reader_entering_while_awaited_is_wanted_at_once():
     handoff._consumer_waits = True  # as the consumer sets it before it waits
     thread, entered = _enter_in_thread(gate, handoff, stop)
     try:
-        while gate.wanted is not handoff and thread.is_alive():
-            thread.join(0.001)
-        assert gate.wanted is handoff
+        assert _until(lambda: gate.wanted is handoff)
         gate.leave()
         assert entered.wait(GUARD_S)
     finally:
