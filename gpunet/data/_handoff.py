@@ -35,6 +35,10 @@ class Handoff:
         self._consumer_tokens, self._producer_tokens = queue.SimpleQueue(), queue.SimpleQueue()
         self._on_wait = on_wait
 
+    def resize(self, capacity, refill_at):
+        """Sets the capacity and ``refill_at`` (by the producer, before it hands anything over)."""
+        self._capacity, self._low = capacity, refill_at
+
     @property
     def awaited(self) -> bool:
         """Whether the consumer waits for an element."""

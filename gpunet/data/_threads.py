@@ -9,8 +9,11 @@ classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
+
+import numpy as np
 
 from ._handoff import POLL_S, Handoff
 from .dataset import _Unary
@@ -74,18 +77,21 @@ _JOIN_TIMEOUT = 10.0
 
 class Readers:
     """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
-    elements ahead (refilled once the consumer has taken half); at most ``calls`` of them produce at once
-    (a shared ``_Gate``); ``close`` stops them all."""
+    elements ahead (refilled once the consumer has taken half), or, ``fitted``, as many as fit in
+    ``_BYTES_AHEAD`` by the size of its first element (at least ``buffer_size``, at most ``_MOST_AHEAD``:
+    small elements travel in large groups, large ones take no more memory); at most ``calls`` of them
+    produce at once (a shared ``_Gate``); ``close`` stops them all."""
 
-    def __init__(self, calls, buffer_size):
-        self._gate = _Gate(calls)
+    def __init__(self, calls, buffer_size, fitted=False):
+        self._gate, self._fitted = _Gate(calls), fitted
         self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
     def read(self, source):
         """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
-        self._threads.append(_start(_read, (source, handoff, self._gate, self._stop), "gn.data.interleave"))
+        fit = self._buffer_size if self._fitted else None
+        self._threads.append(_start(_read, (source, handoff, self._gate, self._stop, fit), "gn.data.interleave"))
         return handoff.elements()
 
     def close(self):
@@ -93,13 +99,14 @@ class Readers:
         _stop(self._stop, self._threads)
 
 
-def _read(source, handoff, gate, stop):
+def _read(source, handoff, gate, stop, fit):
     """Hands ``source``'s elements, then its end or its error, over, producing them only in a place of
-    ``gate``, and never holding one while waiting for room."""
+    ``gate``, and never holding one while waiting for room; ``fit`` (not None): the hand-off is resized
+    to the first element, at least ``fit`` elements."""
     try:
         while gate.enter(handoff, stop):
             try:
-                ended = _fill(source, handoff, gate, stop)
+                ended, fit = _fill(source, handoff, gate, stop, fit), None
             finally:
                 gate.leave()
             if ended or (handoff.full() and not handoff.room()):
@@ -108,15 +115,33 @@ def _read(source, handoff, gate, stop):
         handoff.finish(exc)
 
 
-def _fill(source, handoff, gate, stop) -> bool:
+def _fill(source, handoff, gate, stop, fit=None) -> bool:
     """Hands ``source``'s elements over (the hand-off is not full) until it is full, the gate wants the
     place back or ``stop`` is set (False), or the source ends (True, its end handed over)."""
     for element in source:
+        if fit is not None:  # the first element: the hand-off is empty
+            capacity = max(fit, min(_MOST_AHEAD, _BYTES_AHEAD // _nbytes(element)))
+            handoff.resize(capacity, capacity // 2)
+            fit = None
         handoff.append(element)
         if handoff.full() or gate.wanted is not None or stop.is_set():
             return False
     handoff.finish()
     return True
+
+
+_BYTES_AHEAD, _MOST_AHEAD = 1 << 20, 256  # a fitted reader's budget, and the most elements it reads ahead
+
+
+def _nbytes(value) -> int:
+    """About the memory ``value`` takes: its objects' sizes, an array's data (a view's too) and, for an
+    object array, its items'."""
+    if isinstance(value, (tuple, list)):
+        return sys.getsizeof(value) + sum(_nbytes(v) for v in value)
+    if isinstance(value, np.ndarray):
+        items = sum(_nbytes(v) for v in value.flat) if value.dtype == object else 0
+        return sys.getsizeof(value) + (value.nbytes if value.base is not None else 0) + items
+    return sys.getsizeof(value)
 
 
 class _Gate:

@@ -7,6 +7,7 @@ timings asserted; every thread a test blocks is released before it ends.
 """
 import threading
 
+import numpy as np
 import pytest
 
 import gpunet as gn
@@ -159,6 +160,39 @@ def test_a_reader_holds_at_most_its_buffer(capacity):
         assert list(elements) == []
     finally:
         readers.close()
+
+
+@pytest.mark.parametrize("shape,ahead", [((), 256), ((64,), 256), ((4096,), 63), ((100_000,), 16)])
+def test_a_fitted_reader_reads_ahead_as_many_elements_as_fit_a_megabyte(shape, ahead):
+    """At least 16, at most 256 (a 16 KiB element and its headers: 63): small elements travel in large
+    groups, large ones take no more memory."""
+    assert max(16, min(256, (1 << 20) // _threads._nbytes((np.zeros(shape, np.float32),)))) == ahead
+    produced, filled = [0], threading.Event()
+
+    def source():
+        for index in range(ahead + 40):
+            produced[0] += 1
+            if produced[0] == ahead:
+                filled.set()
+            yield (np.full(shape, index, np.float32),)
+    readers = _threads.Readers(1, 16, fitted=True)
+    try:
+        elements = readers.read(source())
+        assert filled.wait(GUARD_S)
+        for taken in range(1, ahead + 41):
+            assert next(elements)[0].flat[0] == taken - 1
+            assert produced[0] <= taken + ahead, (taken, produced[0])
+    finally:
+        readers.close()
+
+
+def test_sizes_count_arrays_data_object_items_and_views():
+    record = np.empty((), dtype=object)
+    record[()] = b"x" * 1000
+    assert 1000 < _threads._nbytes((record,)) < 1300
+    assert 4 * 10_000 < _threads._nbytes([np.zeros(10_000, np.float32)]) < 4 * 10_000 + 300
+    view = np.zeros((100, 100), np.float64)[1:]
+    assert 8 * 9_900 < _threads._nbytes(view) < 8 * 9_900 + 300
 
 
 # -- the gate ---------------------------------------------------------------------------------
