@@ -149,15 +149,32 @@ def test_a_prefetch_buffer_fills_up_to_its_size():
         assert full.wait(GUARD_S)
 
 
+def _one_then(event):
+    event.set()
+    yield (0,)
+
+
 @pytest.mark.parametrize("capacity", [1, 2, 4, 7])
 def test_a_reader_holds_at_most_its_buffer(capacity):
-    produced, readers = [0], _threads.Readers(1, capacity)
+    """One place: a second reader gets it once the first is full, which has then produced its capacity."""
+    produced, filled, second_in = [0], threading.Event(), threading.Event()
+
+    def source():
+        for index in range(30):
+            produced[0] += 1
+            if produced[0] == capacity:
+                filled.set()
+            yield index
+    readers = _threads.Readers(1, capacity)
     try:
-        elements = readers.read(_counting(30, produced))
+        elements = readers.read(source())
+        assert filled.wait(GUARD_S)
+        other = readers.read(_one_then(second_in))
+        assert second_in.wait(GUARD_S) and produced[0] == capacity
         for taken in range(1, 31):
             assert next(elements) == taken - 1
             assert produced[0] <= taken + capacity, (taken, produced[0])
-        assert list(elements) == []
+        assert list(elements) == [] and list(other) == [(0,)]
     finally:
         readers.close()
 
@@ -165,9 +182,9 @@ def test_a_reader_holds_at_most_its_buffer(capacity):
 @pytest.mark.parametrize("shape,ahead", [((), 256), ((64,), 256), ((4096,), 63), ((100_000,), 16)])
 def test_a_fitted_reader_reads_ahead_as_many_elements_as_fit_a_megabyte(shape, ahead):
     """At least 16, at most 256 (a 16 KiB element and its headers: 63): small elements travel in large
-    groups, large ones take no more memory."""
+    groups, large ones take no more memory. One place: a second reader gets it once the first is full."""
     assert max(16, min(256, (1 << 20) // _threads._nbytes((np.zeros(shape, np.float32),)))) == ahead
-    produced, filled = [0], threading.Event()
+    produced, filled, second_in = [0], threading.Event(), threading.Event()
 
     def source():
         for index in range(ahead + 40):
@@ -175,13 +192,17 @@ def test_a_fitted_reader_reads_ahead_as_many_elements_as_fit_a_megabyte(shape, a
             if produced[0] == ahead:
                 filled.set()
             yield (np.full(shape, index, np.float32),)
+
     readers = _threads.Readers(1, 16, fitted=True)
     try:
         elements = readers.read(source())
         assert filled.wait(GUARD_S)
+        other = readers.read(_one_then(second_in))
+        assert second_in.wait(GUARD_S) and produced[0] == ahead  # the first reader is full: it left its place
         for taken in range(1, ahead + 41):
             assert next(elements)[0].flat[0] == taken - 1
             assert produced[0] <= taken + ahead, (taken, produced[0])
+        assert len(list(other)) == 1
     finally:
         readers.close()
 
