@@ -271,6 +271,32 @@ def test_a_reader_entering_while_awaited_is_wanted_at_once():
         thread.join(GUARD_S)
 
 
+def test_a_reader_holding_the_one_place_gives_it_up_when_the_consumer_awaits_another():
+    """The holder's source goes on only once the gate wants its place back (the consumer awaits the other
+    reader, which waits for the place); the holder must then leave after that element, so that the other
+    enters: its source goes on only then (keeping the place, the holder would fail its guard)."""
+    readers, other_in = _threads.Readers(1, 16), threading.Event()
+
+    def holder():
+        yield 0
+        assert _until(lambda: readers._gate.wanted is not None), "the place was never wanted"
+        yield 1
+        assert other_in.wait(GUARD_S), "the holder kept the place"
+        yield 2
+
+    def other():
+        other_in.set()
+        yield from (10, 11)
+    try:
+        first = readers.read(holder())
+        assert next(first) == 0  # its reader now holds the place, inside its source
+        second = readers.read(other())
+        assert next(second) == 10
+        assert list(first) == [1, 2] and list(second) == [11]
+    finally:
+        readers.close()
+
+
 def test_a_stop_ends_a_wait_for_a_place():
     stop = threading.Event()
     gate = _threads._Gate(1)
