@@ -287,7 +287,7 @@ class TFRecordDataset(_RecordDataset):
         return record_chunks(self._kind, name, self._params, 256)
 
 
-_CHUNKS_AHEAD = 8  # chunks of 256 records a file's reader reads ahead: refilled at half
+_CHUNKS_AHEAD = 16  # chunks of 256 records a file's reader reads ahead: refilled at half
 
 
 def _parallel_reads(value):

@@ -98,13 +98,12 @@ def test_a_damaged_file_is_data_loss_where_the_files_interleaved_in_turn_meet_it
 
 
 def test_an_abandoned_iterator_leaves_no_reader_threads(tmp_path):
-    """Files of more records than a reader reads ahead: their readers still run after the first record
-    (short files' readers may all have ended by then)."""
+    """Files longer than the readers' hand-offs hold (16 chunks of 256 records): the readers wait for room."""
     paths = [str(tmp_path / f"long{index}.tfrecord") for index in range(3)]
     for path in paths:
         with gn.python_io.TFRecordWriter(path) as writer:
-            for _ in range(5000):
-                writer.write(b"record")
+            for record in range(20 * 256):
+                writer.write(b"%d" % record)
     before = threading.active_count()
     next_element = TFRecordDataset(paths, num_parallel_reads=3).make_one_shot_iterator().get_next()
     with gn.Session() as sess:
