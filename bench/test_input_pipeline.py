@@ -11,6 +11,8 @@
   num_parallel_calls=4: records that cost almost nothing to read show the hand-over's cost per element.
 * tfrecord-4-files-parallel-reads: the same files through TFRecordDataset(num_parallel_reads=4), whose
   readers hand each file's records over 256 at a time, vs reading the files one after another.
+* prefetch-100k-records: the 100k small records through prefetch(256) (one thread hands each record over)
+  vs the same pipeline without it: the prefetch hand-off's cost per element.
 """
 import struct
 import time
@@ -208,4 +210,26 @@ def test_tfrecord_dataset_parallel_reads(benchmark, record_files, reads):
                 return count
         count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
     benchmark.extra_info["impl"] = "sequential" if reads is None else f"num_parallel_reads={reads}"
+    assert count == N_RECORDS
+
+
+@pytest.mark.benchmark(group="prefetch-100k-records")
+@pytest.mark.parametrize("buffer_size", [None, 256])
+def test_prefetch_small_records(benchmark, record_file, buffer_size):
+    records = gn.data.TFRecordDataset(record_file).take(N_RECORDS)  # take: element by element, as prefetch
+    if buffer_size is not None:
+        records = records.prefetch(buffer_size)
+    iterator = records.batch(1000).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            count = 0
+            try:
+                while True:
+                    count += len(sess.run(element))
+            except gn.errors.OutOfRangeError:
+                return count
+        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    benchmark.extra_info["impl"] = "no prefetch" if buffer_size is None else f"prefetch({buffer_size})"
     assert count == N_RECORDS

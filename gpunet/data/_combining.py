@@ -78,15 +78,16 @@ class _Interleave(_Unary):
         return open_element
 
 
-_READ_AHEAD = 16  # elements a reader may hand over at once: fewer wake the threads more often than they work
+_READ_AHEAD = 16  # the fewest elements a reader reads ahead: fewer wake the threads more often than they work
 
 
-def interleave_readers(env, calls, block):
+def interleave_readers(env, calls, block, ahead=None):
     """The reader threads of a parallel interleave (None when ``calls`` is None: read in turn on the
-    caller's thread), stopped by ``env``'s closers."""
+    caller's thread), stopped by ``env``'s closers; each reads ``ahead`` elements (at least a block) ahead,
+    or (None) as many as fit its first element's size in Readers' budget, at least ``_READ_AHEAD``."""
     if calls is None:
         return None
-    readers = Readers(calls, max(block, _READ_AHEAD))
+    readers = Readers(calls, max(block, ahead or _READ_AHEAD), fitted=ahead is None)
     env.closers.append(readers.close)
     return readers
 

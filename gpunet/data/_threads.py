@@ -1,23 +1,24 @@
 """``prefetch``: elements produced ahead by a background thread, and ``threaded``, the producer it runs.
 
-``threaded`` hands on a source's elements through a bounded ``Handoff`` filled by a daemon thread, raises
-the source's errors in the consumer, and registers a closer that stops the thread; prefetch_to_device
-(gpunet/data/device.py) uses it too. ``Readers`` runs such producers for a parallel interleave
-(gpunet/data/_combining.py): one per open inner dataset, a shared gate bounding how many produce at
-once, one stop for all. Imports the base classes from gpunet/data/dataset.py, whose
-methods import this lazily.
+``threaded`` hands on a source's elements through a bounded ``Handoff`` (gpunet/data/_handoff.py)
+filled by a daemon thread, raises the source's errors in the consumer, and registers a closer that stops
+the thread (waiting for it a bounded time); prefetch_to_device (gpunet/data/device.py) uses it too.
+``Readers`` runs such producers for a parallel interleave (gpunet/data/_combining.py): one per open
+inner dataset, a shared gate bounding how many produce at once, one stop for all. Imports the base
+classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
 from __future__ import annotations
 
-import collections
-import queue
+import sys
 import threading
 import time
 
-from .. import errors
+import numpy as np
+
+from ._handoff import POLL_S, Handoff
 from .dataset import _Unary
 
-__all__ = ["Handoff", "Readers", "_Prefetch", "start_producer", "threaded"]
+__all__ = ["Readers", "_Prefetch", "threaded"]
 
 
 class _Prefetch(_Unary):
@@ -39,137 +40,147 @@ def threaded(source, buffer_size, env):
     waiting) that ``env``'s closers stop."""
     stop = threading.Event()
     handoff = Handoff(buffer_size, stop)
-    thread = start_producer(source, handoff, "gn.data.prefetch")
-    env.closers.append(lambda: _stop(stop, thread))
+    thread = _start(_produce, (source, handoff), "gn.data.prefetch")
+    env.closers.append(lambda: _stop(stop, [thread]))
     yield from handoff.elements()
 
 
-def start_producer(source, handoff, name):
-    """A started daemon thread that hands ``source``'s elements, then its end or its error, over."""
-    thread = threading.Thread(target=_produce, args=(source, handoff), daemon=True, name=name)
+def _start(target, args, name):
+    thread = threading.Thread(target=target, args=args, daemon=True, name=name)
     thread.start()
     return thread
 
 
-class Handoff:
-    """Elements handed from one producer thread to one consumer, at most ``capacity`` waiting; either
-    wait ends once ``stop`` is set. ``batched``: the consumer takes all that wait at once (the producer
-    may then refill, so up to twice ``capacity`` are ahead), so the threads wake once per batch rather
-    than once per element."""
-
-    def __init__(self, capacity, stop, batched=False):
-        self._ready, self._items = threading.Condition(), collections.deque()
-        self._capacity, self._stop, self._batched = capacity, stop, batched
-
-    def put(self, item) -> bool:
-        """Hands ``item`` (a (kind, value) pair) over once there is room; False if stopped first."""
-        with self._ready:
-            while len(self._items) >= self._capacity and not self._stop.is_set():
-                self._ready.wait(_POLL_S)
-            if self._stop.is_set():
-                return False
-            self._items.append(item)
-            self._ready.notify()
-        return True
-
-    def elements(self):
-        """The elements handed over, in order, up to the end; an error handed over is raised here."""
-        while True:
-            for kind, value in self._take():
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise value
-                yield value
-
-    def _take(self):
-        with self._ready:
-            while not self._items:
-                if self._stop.is_set():  # the iterator closed under a waiting get-next: no hang
-                    raise errors.CancelledError(None, None, "The iterator was closed while an element was awaited")
-                self._ready.wait(_POLL_S)
-            taken = list(self._items) if self._batched else [self._items.popleft()]
-            if self._batched:
-                self._items.clear()
-            self._ready.notify()
-        return taken
-
-
-_POLL_S = 0.05  # how often a waiting thread looks at its stop event
-_END = ("end", None)
-
-
 def _produce(source, handoff):
+    """Hands ``source``'s elements, then its end or its error, over."""
     try:
         for element in source:
-            if not handoff.put(("element", element)):
+            if not handoff.put(element):
                 return
-        handoff.put(_END)
+        handoff.finish()
     except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
-        handoff.put(("error", exc))
+        handoff.finish(exc)
 
 
-def _stop(stop, thread):
+def _stop(stop, threads):
+    """Sets ``stop`` and waits for ``threads``, all together at most ``_JOIN_TIMEOUT`` seconds (a thread
+    inside a call that never returns is left to end by itself rather than hang the caller)."""
     stop.set()
-    if thread is not threading.current_thread():
-        thread.join()
-
-
-class Readers:
-    """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
-    elements ahead; at most ``calls`` of them produce an element at once (a shared gate); ``close``
-    stops them all."""
-
-    def __init__(self, calls, buffer_size):
-        self._gate = _Gate(calls)
-        self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
-
-    def read(self, source):
-        """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
-        self._threads = [thread for thread in self._threads if thread.is_alive()]
-        handoff = Handoff(self._buffer_size, self._stop, batched=True)
-        gated = self._gate.passing(source, self._stop)
-        self._threads.append(start_producer(gated, handoff, "gn.data.interleave"))
-        return handoff.elements()
-
-    def close(self):
-        """Stops the threads and waits for them, all together at most ``_JOIN_TIMEOUT`` seconds (a thread
-        inside a call that never returns is left to end by itself rather than hang the caller)."""
-        self._stop.set()
-        deadline = time.monotonic() + _JOIN_TIMEOUT
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(max(0.0, deadline - time.monotonic()))
+    deadline = time.monotonic() + _JOIN_TIMEOUT
+    for thread in threads:
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 _JOIN_TIMEOUT = 10.0
 
 
+class Readers:
+    """The reader threads of one parallel interleave, one per open inner dataset, each ``buffer_size``
+    elements ahead (refilled once the consumer has taken half), or, ``fitted``, as many as fit in
+    ``_BYTES_AHEAD`` by the size of its first element (at least ``buffer_size``, at most ``_MOST_AHEAD``:
+    small elements travel in large groups, large ones take no more memory); at most ``calls`` of them
+    produce at once (a shared ``_Gate``); ``close`` stops them all."""
+
+    def __init__(self, calls, buffer_size, fitted=False):
+        self._gate, self._fitted = _Gate(calls), fitted
+        self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
+
+    def read(self, source):
+        """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
+        fit = self._buffer_size if self._fitted else None
+        self._threads.append(_start(_read, (source, handoff, self._gate, self._stop, fit), "gn.data.interleave"))
+        return handoff.elements()
+
+    def close(self):
+        """Stops the threads and waits for them, a bounded time (see ``_stop``)."""
+        _stop(self._stop, self._threads)
+
+
+def _read(source, handoff, gate, stop, fit):
+    """Hands ``source``'s elements, then its end or its error, over, producing them only in a place of
+    ``gate``, and never holding one while waiting for room; ``fit`` (not None): the hand-off is resized
+    to the first element, at least ``fit`` elements."""
+    try:
+        while gate.enter(handoff, stop):
+            try:
+                ended, fit = _fill(source, handoff, gate, stop, fit), None
+            finally:
+                gate.leave()
+            if ended or (handoff.full() and not handoff.room()):
+                return
+    except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
+        handoff.finish(exc)
+
+
+def _fill(source, handoff, gate, stop, fit=None) -> bool:
+    """Hands ``source``'s elements over (the hand-off is not full) until it is full, the gate wants the
+    place back or ``stop`` is set (False), or the source ends (True, its end handed over)."""
+    for element in source:
+        if fit is not None:  # the first element: the hand-off is empty
+            capacity = max(fit, min(_MOST_AHEAD, _BYTES_AHEAD // _nbytes(element)))
+            handoff.resize(capacity, capacity // 2)
+            fit = None
+        handoff.append(element)
+        if handoff.full() or gate.wanted is not None or stop.is_set():
+            return False
+    handoff.finish()
+    return True
+
+
+_BYTES_AHEAD, _MOST_AHEAD = 1 << 20, 256  # a fitted reader's budget, and the most elements it reads ahead
+
+
+def _nbytes(value) -> int:
+    """About the memory ``value`` takes: its objects' sizes, an array's data (a view's too) and, for an
+    object array, its items'."""
+    if isinstance(value, (tuple, list)):
+        return sys.getsizeof(value) + sum(_nbytes(v) for v in value)
+    if isinstance(value, np.ndarray):
+        items = sum(_nbytes(v) for v in value.flat) if value.dtype == object else 0
+        return sys.getsizeof(value) + (value.nbytes if value.base is not None else 0) + items
+    return sys.getsizeof(value)
+
+
 class _Gate:
-    """``places`` tokens in a SimpleQueue: a semaphore whose acquire and release cost a C call each
-    (threading.Semaphore's cost a Python condition, a few microseconds per element)."""
+    """``places`` places to produce in, each held by a reader across its elements. A reader gives its
+    place up when its hand-off is full (before it waits for room), at its end, and, while the consumer
+    waits on a reader that waits for a place (``wanted``), after the element it is producing: the
+    awaited reader enters before the others, so the consumer does not wait while other readers fill
+    buffers it does not need yet. Entering and leaving take a lock; holding a place takes none per element."""
 
     def __init__(self, places):
-        self._tokens = queue.SimpleQueue()
-        for _ in range(places):
-            self._tokens.put(None)
+        self._free, self._waiting, self._changed = places, set(), threading.Condition(threading.Lock())
+        self.wanted = None  # the hand-off the consumer awaits, whose reader waits for a place
 
-    def passing(self, source, stop):
-        """``source``'s elements, each produced while holding a place; ends when ``stop`` is set."""
-        while self._enter(stop):
-            try:
-                element = next(source, None)
-            finally:
-                self._tokens.put(None)
-            if element is None:
-                return
-            yield element
+    def enter(self, handoff, stop) -> bool:
+        """Waits for a place for ``handoff``'s reader; False if ``stop`` was set first."""
+        with self._changed:
+            self._waiting.add(handoff)
+            if handoff.awaited:
+                self.wanted = handoff
+            while not stop.is_set() and not (self._free and self.wanted in (None, handoff)):
+                self._changed.wait(POLL_S)
+            self._waiting.discard(handoff)
+            if stop.is_set():
+                return False
+            self._free -= 1
+            if self.wanted is handoff:
+                self.wanted = None
+                self._changed.notify_all()  # the others may enter again
+            return True
 
-    def _enter(self, stop) -> bool:
-        while not stop.is_set():
-            try:
-                self._tokens.get(timeout=_POLL_S)
-                return True
-            except queue.Empty:
-                continue
-        return False
+    def leave(self):
+        """Gives a place back."""
+        with self._changed:
+            self._free += 1
+            self._changed.notify_all()
+
+    def awaited(self, handoff):
+        """The consumer waits on ``handoff``: if its reader waits for a place, it enters next."""
+        with self._changed:
+            if handoff in self._waiting:
+                self.wanted = handoff
+                self._changed.notify_all()

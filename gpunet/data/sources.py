@@ -272,7 +272,7 @@ class TFRecordDataset(_RecordDataset):
     def _interleaved(self, env):
         """The records of the files read in parallel, in order (each file's records handed over 256 at a time)."""
         cycle, _, calls = self._reads
-        readers = interleave_readers(env, calls, 1)
+        readers = interleave_readers(env, calls, 1, _CHUNKS_AHEAD)
         return interleaved(readers, iter(self._names(env)), self._file_chunks, cycle, 1, chunked=True)
 
     def _interleaved_blocks(self, env, size):
@@ -285,6 +285,9 @@ class TFRecordDataset(_RecordDataset):
 
     def _file_chunks(self, name):
         return record_chunks(self._kind, name, self._params, 256)
+
+
+_CHUNKS_AHEAD = 16  # chunks of 256 records a file's reader reads ahead: refilled at half
 
 
 def _parallel_reads(value):

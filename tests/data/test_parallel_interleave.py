@@ -282,11 +282,11 @@ def test_take_downstream_stops_the_readers_at_its_end():
 
 def test_a_reader_awaited_after_its_readers_stopped_is_cancelled():
     """What a get-next waiting on a reader gets when the session closes under it: no hang."""
-    from gpunet.data._threads import Handoff
+    from gpunet.data._handoff import Handoff
     stop = threading.Event()
     stop.set()
     with pytest.raises(gn.errors.CancelledError, match="closed while an element was awaited"):
-        next(Handoff(1, stop, batched=True).elements())
+        next(Handoff(1, stop).elements())
 
 
 # -- files ------------------------------------------------------------------------------------
