@@ -26,6 +26,9 @@ class _Choose(Dataset):
         super().__init__(_common_structure(datasets), [c for d in datasets for c in d._captures] +
                          ([] if choice_dataset is None else choice_dataset._captures))
 
+    def _inputs(self):
+        return list(self._datasets) + ([] if self._choice is None else [self._choice])
+
     def _indices(self, env):
         return (int(element[0]) for element in self._choice._elements(env))
 

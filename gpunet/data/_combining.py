@@ -31,6 +31,9 @@ class _Zip(Dataset):
                               [s for d in self._datasets for s in d._structure.flat_shapes])
         super().__init__(structure, [c for d in self._datasets for c in d._captures])
 
+    def _inputs(self):
+        return list(self._datasets)
+
     @property
     def _in_memory(self) -> bool:
         return all(d._in_memory for d in self._datasets)

@@ -65,6 +65,10 @@ class Dataset:
     def _elements(self, env):
         raise NotImplementedError
 
+    def _inputs(self):
+        """The datasets this one reads (whose options it inherits)."""
+        return []
+
     @property
     def _in_memory(self) -> bool:
         """Whether elements come from arrays in memory (slicing them costs less than handing them
@@ -187,6 +191,18 @@ class Dataset:
         from ._combining import _Interleave
         return _Interleave(self, map_func, 1, 1)
 
+    def concatenate(self, dataset):
+        """The elements of this dataset, then those of ``dataset``: the same nesting and dtypes (else TypeError,
+        naming both element specs as TF does); each static shape the most specific one both are compatible with."""
+        from ._sequencing import _Concatenate
+        return _Concatenate(self, dataset)
+
+    def enumerate(self, start=0):  # noqa: A003 — TF's name
+        """``(index, element)`` pairs, ``index`` an int64 scalar counting from ``start`` (an int or a scalar int64
+        tensor, read when the iterator is initialized)."""
+        from ._sequencing import _Enumerate
+        return _Enumerate(self, start)
+
     def apply(self, transformation_func):
         return transformation_func(self)
 
@@ -219,6 +235,9 @@ class _Unary(Dataset):
     def __init__(self, input_dataset, structure=None, captures=()):
         super().__init__(structure or input_dataset._structure, input_dataset._captures + list(captures))
         self._input = input_dataset
+
+    def _inputs(self):
+        return [self._input]
 
     @property
     def _in_memory(self) -> bool:
