@@ -203,6 +203,19 @@ class Dataset:
         from ._sequencing import _Enumerate
         return _Enumerate(self, start)
 
+    def reduce(self, initial_state, reduce_func):
+        """Tensors of ``initial_state``'s structure whose value, in each run that fetches them, is the dataset folded
+        by ``reduce_func(state, element) -> state`` (the initial state for an empty dataset). The new state must have
+        the initial state's structure and dtypes (else TypeError); its static shapes are relaxed to fit both."""
+        from ._folding import reduce_dataset
+        return reduce_dataset(self, initial_state, reduce_func)
+
+    def unbatch(self):
+        """Each element split along its first dimension into that many elements (``gn.data.experimental.unbatch``'s
+        transformation: components of rank >= 1 with the same first dimension)."""
+        from ._experimental import _Unbatch
+        return _Unbatch(self)
+
     def apply(self, transformation_func):
         return transformation_func(self)
 
