@@ -216,6 +216,17 @@ class Dataset:
         from ._experimental import _Unbatch
         return _Unbatch(self)
 
+    def options(self):
+        """The ``gn.data.Options`` of this dataset: its inputs' merged with those ``with_options`` added."""
+        from ._options import options_of
+        return options_of(self)
+
+    def with_options(self, options):
+        """This dataset with ``options`` (a ``gn.data.Options``) merged into its options as TF 1.15 does (two
+        different values of one option: ValueError). gpunet stores them and honours none (gpunet/data/_options.py)."""
+        from ._options import _WithOptions
+        return _WithOptions(self, options)
+
     def apply(self, transformation_func):
         return transformation_func(self)
 
