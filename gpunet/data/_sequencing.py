@@ -15,7 +15,7 @@ import numpy as np
 from ..graph import Tensor
 from ..graph.dtypes import int64
 from ._choosing import _common_shape, _nesting
-from .dataset import Dataset, _Unary
+from .dataset import Dataset, _Unary, refuse_windows
 from .structure import Structure
 
 __all__ = ["_Concatenate", "_Enumerate", "spec_repr"]
@@ -27,6 +27,8 @@ class _Concatenate(Dataset):
     def __init__(self, first, second):
         if not isinstance(second, Dataset):
             raise TypeError(f"Dataset.concatenate takes a Dataset, got {type(second).__name__}")
+        for dataset in (first, second):
+            refuse_windows(dataset, "Dataset.concatenate")
         a, b = first._structure, second._structure
         if a.flat_dtypes != b.flat_dtypes or _nesting(a) != _nesting(b):
             raise TypeError(f"Incompatible dataset elements:\n  {spec_repr(a)} vs.   {spec_repr(b)}")

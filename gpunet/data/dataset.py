@@ -15,7 +15,7 @@ from __future__ import annotations
 from .. import errors
 from .structure import Structure, compatible
 
-__all__ = ["Dataset", "Env", "check_element"]
+__all__ = ["Dataset", "Env", "check_element", "refuse_windows"]
 
 
 AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.experimental.AUTOTUNE)
@@ -216,6 +216,14 @@ class Dataset:
         from ._experimental import _Unbatch
         return _Unbatch(self)
 
+    def window(self, size, shift=None, stride=1, drop_remainder=False):
+        """Windows of ``size`` elements ``stride`` apart, one starting every ``shift`` (default ``size``) elements;
+        the shorter ones at the end dropped with ``drop_remainder``. As in TF each window is a structure of datasets
+        (one per component), which only a ``flat_map`` or ``interleave`` right after it can open
+        (``ds.window(3, 1).flat_map(lambda w: w.batch(3))``); the elements of one window must have one shape."""
+        from ._windowing import _Window
+        return _Window(self, size, shift, stride, drop_remainder)
+
     def options(self):
         """The ``gn.data.Options`` of this dataset: its inputs' merged with those ``with_options`` added."""
         from ._options import options_of
@@ -255,8 +263,11 @@ def _positive(value, what):
 
 class _Unary(Dataset):
     _keeps_memory = True  # False: the transformation runs code per element (map, filter, interleave)
+    _takes_windows = False  # True: the transformation opens the windows of Dataset.window (flat_map, interleave)
 
     def __init__(self, input_dataset, structure=None, captures=()):
+        if not self._takes_windows:
+            refuse_windows(input_dataset, type(self).__name__.lstrip("_"))
         super().__init__(structure or input_dataset._structure, input_dataset._captures + list(captures))
         self._input = input_dataset
 
@@ -266,6 +277,14 @@ class _Unary(Dataset):
     @property
     def _in_memory(self) -> bool:
         return self._keeps_memory and self._input._in_memory
+
+
+def refuse_windows(dataset, what):
+    """A TypeError when ``dataset`` gives the windows of ``Dataset.window``, which only flat_map and interleave
+    open (gpunet/data/_windowing.py)."""
+    if getattr(dataset, "_opens_windows", False):
+        raise TypeError(f"{what} cannot read the windows of Dataset.window(): open them with flat_map or interleave "
+                        "right after it (`ds.window(n).flat_map(lambda w: w.batch(n))`)")
 
 
 def check_element(values, structure, where):

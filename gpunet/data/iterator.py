@@ -21,6 +21,8 @@ class Iterator:
 
     @classmethod
     def one_shot(cls, dataset):
+        from .dataset import refuse_windows
+        refuse_windows(dataset, "An iterator")
         for tensor in dataset._captures:
             _check_capturable_by_value(tensor)
         return cls(dataset._structure, dataset, "OneShotIterator")
@@ -58,6 +60,8 @@ class Iterator:
         return self._structure.shapes
 
     def make_initializer(self, dataset, name=None):
+        from .dataset import refuse_windows
+        refuse_windows(dataset, "An iterator")
         if dataset._structure.flat_dtypes != self._structure.flat_dtypes:
             raise TypeError(f"Expected output types {self._structure.types} but got dataset with output types "
                             f"{dataset._structure.types}.")
