@@ -16,6 +16,7 @@ from ..graph import Tensor
 from ..graph.dtypes import int64
 from ._choosing import _common_shape, _nesting
 from .dataset import Dataset, _Unary, refuse_windows
+from .sources import column_rows
 from .structure import Structure
 
 __all__ = ["_Concatenate", "_Enumerate", "spec_repr"]
@@ -44,16 +45,24 @@ class _Concatenate(Dataset):
         return self._first._in_memory and self._second._in_memory
 
     def _columns(self, env):
-        """The inputs' columns joined, when both have columns whose rows have the same shape."""
+        """The inputs' columns joined, when both have columns whose rows have the same shape. Else the columns
+        drawn are kept for the ``_elements`` that reads this pass next: drawing them again would draw another
+        order from a seeded shuffle than the element path gives."""
         first = self._first._columns(env)
         second = None if first is None else self._second._columns(env)
         if second is None or any(a.shape[1:] != b.shape[1:] for a, b in zip(first, second)):
+            if first is not None:
+                env.state(self, dict)["drawn"] = (first, second)
             return None
         return [np.concatenate([a, b]) for a, b in zip(first, second)]
 
     def _elements(self, env):
-        yield from self._first._elements(env)
-        yield from self._second._elements(env)
+        drawn = env.state(self, dict).pop("drawn", (None, None))
+        return self._in_turn(env, *drawn)
+
+    def _in_turn(self, env, first_columns, second_columns):
+        for dataset, columns in ((self._first, first_columns), (self._second, second_columns)):
+            yield from dataset._elements(env) if columns is None else column_rows(columns)
 
 
 class _Enumerate(_Unary):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from gpunet.data.dataset import Env
 
 Dataset = gn.data.Dataset
 Point = collections.namedtuple("Point", "x y")
@@ -120,7 +121,7 @@ def test_concatenate_in_memory_paths_give_the_element_paths_values(make):
     generated = Dataset.from_generator(lambda: ({"a": columns["a"][i], "b": columns["b"][i]} for i in range(7)),
                                        {"a": gn.int32, "b": gn.string}, {"a": [2], "b": []})
     assert in_memory._in_memory and not generated._in_memory
-    assert in_memory._columns(None) is not None
+    assert in_memory._columns(Env({}, [])) is not None
     fast, slow = _all(make(in_memory)), _all(make(generated))
     assert len(fast) == len(slow)
     for f, s in zip(fast, slow):
@@ -138,7 +139,7 @@ def test_shuffle_of_strings_in_memory_gives_string_scalars():
 
 def test_concatenate_of_rows_of_other_shapes_has_no_columns_but_the_same_elements():
     dataset = Dataset.from_tensor_slices(np.zeros((2, 2))).concatenate(Dataset.from_tensor_slices(np.ones((1, 3))))
-    assert dataset._in_memory and dataset._columns(None) is None
+    assert dataset._in_memory and dataset._columns(Env({}, [])) is None
     assert [g.tolist() for g in _all(dataset)] == [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0, 1.0]]
 
 
@@ -221,3 +222,14 @@ def test_enumerate_start_errors_are_tfs():
         Dataset.range(3).enumerate(gn.constant(2))
     with pytest.raises(ValueError, match="start must be a scalar"):
         Dataset.range(3).enumerate(gn.constant([2, 3], dtype=gn.int64))
+
+
+@pytest.mark.parametrize("seeded_first", [True, False])
+def test_concatenate_of_a_shuffle_in_memory_and_a_source_without_columns_draws_one_order(seeded_first):
+    shuffled = Dataset.from_tensor_slices(np.arange(6)).shuffle(10, seed=5)
+    other = Dataset.range(100, 103)
+    dataset = shuffled.concatenate(other) if seeded_first else other.concatenate(shuffled)
+    elements = [int(v) for v in _all(dataset)]
+    assert sorted(elements) == list(range(6)) + [100, 101, 102]
+    assert np.concatenate(_all(dataset.batch(20))).tolist() == elements
+    assert [int(v) for v in _all(shuffled)] == [v for v in elements if v < 100]
