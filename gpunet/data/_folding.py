@@ -11,12 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph.dtypes import as_bytes_array, string
-from ._choosing import _common_shape, _nesting
 from ._sequencing import spec_repr
 from ._trace import TracedFunction
 from .dataset import _Unary
 from .sources import Component
-from .structure import Structure, flatten
+from .structure import Structure, flatten, most_specific_shape, nesting
 
 __all__ = ["reduce_dataset"]
 
@@ -59,14 +58,14 @@ def _traced(reduce_func, state, element):
                             "returned None")
         new = traced.output_structure()
         _check_new_state(state, new)
-        shapes = [_common_shape([old, fresh]) for old, fresh in zip(state.flat_shapes, new.flat_shapes)]
+        shapes = [most_specific_shape([old, fresh]) for old, fresh in zip(state.flat_shapes, new.flat_shapes)]
         if shapes == state.flat_shapes:
             return traced, state
         state = state.with_shapes(shapes)
 
 
 def _check_new_state(state, new):
-    if _nesting(new) != _nesting(state):
+    if nesting(new) != nesting(state):
         raise TypeError(f"The structure of the new state must match the initial state. Expected {spec_repr(state)} "
                         f"but got {spec_repr(new)}.")
     for expected, got in zip(state.flat_dtypes, new.flat_dtypes):

@@ -14,10 +14,9 @@ import numpy as np
 
 from ..graph import Tensor
 from ..graph.dtypes import int64
-from ._choosing import _common_shape, _nesting
 from .dataset import Dataset, _Unary, refuse_windows
 from .sources import column_rows
-from .structure import Structure
+from .structure import Structure, most_specific_shape, nesting
 
 __all__ = ["_Concatenate", "_Enumerate", "spec_repr"]
 
@@ -31,9 +30,9 @@ class _Concatenate(Dataset):
         for dataset in (first, second):
             refuse_windows(dataset, "Dataset.concatenate")
         a, b = first._structure, second._structure
-        if a.flat_dtypes != b.flat_dtypes or _nesting(a) != _nesting(b):
+        if a.flat_dtypes != b.flat_dtypes or nesting(a) != nesting(b):
             raise TypeError(f"Incompatible dataset elements:\n  {spec_repr(a)} vs.   {spec_repr(b)}")
-        shapes = [_common_shape([s, t]) for s, t in zip(a.flat_shapes, b.flat_shapes)]
+        shapes = [most_specific_shape([s, t]) for s, t in zip(a.flat_shapes, b.flat_shapes)]
         super().__init__(Structure(a.template, a.flat_dtypes, shapes), first._captures + second._captures)
         self._first, self._second = first, second
 
