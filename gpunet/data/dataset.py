@@ -7,8 +7,9 @@ an iterator (gpunet/data/iterator.py) runs the chain inside the session, one ele
 by the run that initializes it. Elements are flat tuples of NumPy arrays inside the chain.
 
 This module holds ``Env``, the ``Dataset`` base and ``_Unary`` (one input); the transformations live in
-private modules by concept (_batching, _ordering, _mapping, _threads, _combining) that subclass these,
-and ``Dataset``'s methods import them lazily, as they do the sources: imports point one way, into here.
+private modules by concept (_batching, _ordering, _mapping, _threads, _combining, _sequencing, _folding,
+_windowing, _options) that subclass these, and ``Dataset``'s methods import them lazily, as they do the sources:
+imports point one way, into here.
 """
 from __future__ import annotations
 
