@@ -158,12 +158,18 @@ def test_concatenate_of_other_dtypes_or_structures_is_tfs_type_error(other, spec
     assert str(info.value) == f"Incompatible dataset elements:\n  {_F2} vs.   {spec}"
 
 
-def test_concatenate_of_other_dict_keys_and_unknown_shapes_names_them():
+def test_concatenate_of_other_dict_keys_namedtuples_and_unknown_shapes_names_them():
     x = Dataset.from_tensor_slices({"x": [1, 2]})
     with pytest.raises(TypeError) as info:
         x.concatenate(Dataset.from_tensor_slices({"y": [1, 2]}))
     assert str(info.value) == ("Incompatible dataset elements:\n  {'x': TensorSpec(shape=(), dtype=tf.int32, "
                                "name=None)} vs.   {'y': TensorSpec(shape=(), dtype=tf.int32, name=None)}")
+    point = Dataset.from_tensors(Point(np.float32(1), np.zeros((2, 3), np.int64)))
+    with pytest.raises(TypeError) as info:
+        point.concatenate(Dataset.range(2))
+    assert str(info.value) == ("Incompatible dataset elements:\n  Point(x=TensorSpec(shape=(), dtype=tf.float32, "
+                               "name=None), y=TensorSpec(shape=(2, 3), dtype=tf.int64, name=None)) vs.   "
+                               "TensorSpec(shape=(), dtype=tf.int64, name=None)")
     unknown = Dataset.from_generator(lambda: iter([]), gn.string)
     with pytest.raises(TypeError, match=r"shape=<unknown>, dtype=tf.string"):
         x.concatenate(unknown)
