@@ -13,7 +13,7 @@ from .. import errors
 from ..graph.dtypes import int64
 from ..ops.random_ops import get_seed
 from .dataset import Dataset
-from .structure import Structure
+from .structure import Structure, most_specific_shape, nesting
 
 __all__ = ["choose_from_datasets", "sample_from_datasets"]
 
@@ -25,6 +25,9 @@ class _Choose(Dataset):
         self._datasets, self._choice = datasets, choice_dataset
         super().__init__(_common_structure(datasets), [c for d in datasets for c in d._captures] +
                          ([] if choice_dataset is None else choice_dataset._captures))
+
+    def _inputs(self):
+        return list(self._datasets) + ([] if self._choice is None else [self._choice])
 
     def _indices(self, env):
         return (int(element[0]) for element in self._choice._elements(env))
@@ -53,22 +56,11 @@ def _common_structure(datasets):
     first = datasets[0]._structure
     for index, dataset in enumerate(datasets[1:], 1):
         other = dataset._structure
-        if other.flat_dtypes != first.flat_dtypes or _nesting(other) != _nesting(first):
+        if other.flat_dtypes != first.flat_dtypes or nesting(other) != nesting(first):
             raise TypeError(f"Invalid `datasets`. `datasets` must have compatible element specs. Dataset 0 has "
                             f"types {first.types}; dataset {index} has types {other.types}.")
-    shapes = [_common_shape([d._structure.flat_shapes[i] for d in datasets]) for i in range(len(first.flat_dtypes))]
+    shapes = [most_specific_shape(list(shapes)) for shapes in zip(*(d._structure.flat_shapes for d in datasets))]
     return Structure(first.template, first.flat_dtypes, shapes)
-
-
-def _nesting(structure):
-    from .structure import pack
-    return repr(pack(structure.template, [0] * len(structure.flat_dtypes)))
-
-
-def _common_shape(shapes):
-    if any(s is None for s in shapes) or len({len(s) for s in shapes}) > 1:
-        return None
-    return tuple(dims[0] if len(set(dims)) == 1 else None for dims in zip(*shapes))
 
 
 def _checked_datasets(datasets):

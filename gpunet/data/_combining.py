@@ -14,7 +14,7 @@ from .. import errors
 from ._mapping import _parallel_calls
 from ._threads import Readers
 from ._trace import TracedFunction
-from .dataset import AUTOTUNE, Dataset, _Unary
+from .dataset import AUTOTUNE, Dataset, _Unary, refuse_windows
 from .structure import Structure
 
 __all__ = ["_Interleave", "_Zip", "interleave_lengths", "legacy_interleaved"]
@@ -26,10 +26,15 @@ class _Zip(Dataset):
         self._datasets = flatten(datasets) if isinstance(datasets, (tuple, dict)) else None
         if not self._datasets or not all(isinstance(d, Dataset) for d in self._datasets):
             raise TypeError(f"Dataset.zip takes a (nested) tuple of datasets, got {datasets!r}")
+        for dataset in self._datasets:
+            refuse_windows(dataset, "Dataset.zip")
         template = _replace(datasets, [d._structure.template for d in self._datasets])
         structure = Structure(template, [t for d in self._datasets for t in d._structure.flat_dtypes],
                               [s for d in self._datasets for s in d._structure.flat_shapes])
         super().__init__(structure, [c for d in self._datasets for c in d._captures])
+
+    def _inputs(self):
+        return list(self._datasets)
 
     @property
     def _in_memory(self) -> bool:
@@ -52,9 +57,13 @@ class _Interleave(_Unary):
     elements still come in the sequential order (TF's deterministic parallel interleave)."""
 
     _keeps_memory = False
+    _takes_windows = True
     _what = "Dataset.interleave"  # names the transformation in tracing errors
 
     def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None):
+        if getattr(input_dataset, "_opens_windows", False):
+            from ._windowing import window_function
+            fn = window_function(fn, input_dataset._structure)
         self._fn = TracedFunction(fn, input_dataset._structure, self._what)
         inner = self._fn.output
         if not isinstance(inner, Dataset):

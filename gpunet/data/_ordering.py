@@ -43,7 +43,8 @@ class _Shuffle(_Unary):
     def _elements(self, env):
         columns = self._columns(env)
         if columns is not None:
-            return zip(*columns)
+            from .sources import column_rows
+            return column_rows(columns)
         return self._buffered(env)
 
     def _buffered(self, env):

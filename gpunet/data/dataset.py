@@ -7,15 +7,16 @@ an iterator (gpunet/data/iterator.py) runs the chain inside the session, one ele
 by the run that initializes it. Elements are flat tuples of NumPy arrays inside the chain.
 
 This module holds ``Env``, the ``Dataset`` base and ``_Unary`` (one input); the transformations live in
-private modules by concept (_batching, _ordering, _mapping, _threads, _combining) that subclass these,
-and ``Dataset``'s methods import them lazily, as they do the sources: imports point one way, into here.
+private modules by concept (_batching, _ordering, _mapping, _threads, _combining, _sequencing, _folding,
+_windowing, _options) that subclass these, and ``Dataset``'s methods import them lazily, as they do the sources:
+imports point one way, into here.
 """
 from __future__ import annotations
 
 from .. import errors
 from .structure import Structure, compatible
 
-__all__ = ["Dataset", "Env", "check_element"]
+__all__ = ["Dataset", "Env", "check_element", "refuse_windows"]
 
 
 AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.experimental.AUTOTUNE)
@@ -64,6 +65,10 @@ class Dataset:
 
     def _elements(self, env):
         raise NotImplementedError
+
+    def _inputs(self):
+        """The datasets this one reads (whose options it inherits)."""
+        return []
 
     @property
     def _in_memory(self) -> bool:
@@ -187,6 +192,50 @@ class Dataset:
         from ._combining import _Interleave
         return _Interleave(self, map_func, 1, 1)
 
+    def concatenate(self, dataset):
+        """The elements of this dataset, then those of ``dataset``: the same nesting and dtypes (else TypeError,
+        naming both element specs as TF does); each static shape the most specific one both are compatible with."""
+        from ._sequencing import _Concatenate
+        return _Concatenate(self, dataset)
+
+    def enumerate(self, start=0):  # noqa: A003 — TF's name
+        """``(index, element)`` pairs, ``index`` an int64 scalar counting from ``start`` (an int or a scalar int64
+        tensor, read when the iterator is initialized)."""
+        from ._sequencing import _Enumerate
+        return _Enumerate(self, start)
+
+    def reduce(self, initial_state, reduce_func):
+        """Tensors of ``initial_state``'s structure whose value, in each run that fetches them, is the dataset folded
+        by ``reduce_func(state, element) -> state`` (the initial state for an empty dataset). The new state must have
+        the initial state's structure and dtypes (else TypeError); its static shapes are relaxed to fit both."""
+        from ._folding import reduce_dataset
+        return reduce_dataset(self, initial_state, reduce_func)
+
+    def unbatch(self):
+        """Each element split along its first dimension into that many elements (``gn.data.experimental.unbatch``'s
+        transformation: components of rank >= 1 with the same first dimension)."""
+        from ._experimental import _Unbatch
+        return _Unbatch(self)
+
+    def window(self, size, shift=None, stride=1, drop_remainder=False):
+        """Windows of ``size`` elements ``stride`` apart, one starting every ``shift`` (default ``size``) elements;
+        the shorter ones at the end dropped with ``drop_remainder``. As in TF each window is a structure of datasets
+        (one per component), which only a ``flat_map`` or ``interleave`` right after it can open
+        (``ds.window(3, 1).flat_map(lambda w: w.batch(3))``); the elements of one window must have one shape."""
+        from ._windowing import _Window
+        return _Window(self, size, shift, stride, drop_remainder)
+
+    def options(self):
+        """The ``gn.data.Options`` of this dataset: its inputs' merged with those ``with_options`` added."""
+        from ._options import options_of
+        return options_of(self)
+
+    def with_options(self, options):
+        """This dataset with ``options`` (a ``gn.data.Options``) merged into its options as TF 1.15 does (two
+        different values of one option: ValueError). gpunet stores them and honours none (gpunet/data/_options.py)."""
+        from ._options import _WithOptions
+        return _WithOptions(self, options)
+
     def apply(self, transformation_func):
         return transformation_func(self)
 
@@ -215,14 +264,28 @@ def _positive(value, what):
 
 class _Unary(Dataset):
     _keeps_memory = True  # False: the transformation runs code per element (map, filter, interleave)
+    _takes_windows = False  # True: the transformation opens the windows of Dataset.window (flat_map, interleave)
 
     def __init__(self, input_dataset, structure=None, captures=()):
+        if not self._takes_windows:
+            refuse_windows(input_dataset, type(self).__name__.lstrip("_"))
         super().__init__(structure or input_dataset._structure, input_dataset._captures + list(captures))
         self._input = input_dataset
+
+    def _inputs(self):
+        return [self._input]
 
     @property
     def _in_memory(self) -> bool:
         return self._keeps_memory and self._input._in_memory
+
+
+def refuse_windows(dataset, what):
+    """A TypeError when ``dataset`` gives the windows of ``Dataset.window``, which only flat_map and interleave
+    open (gpunet/data/_windowing.py)."""
+    if getattr(dataset, "_opens_windows", False):
+        raise TypeError(f"{what} cannot read the windows of Dataset.window(): open them with flat_map or interleave "
+                        "right after it (`ds.window(n).flat_map(lambda w: w.batch(n))`)")
 
 
 def check_element(values, structure, where):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..ops.iterator_ops import iterator_copy_stats, iterator_get_next, iterator_get_next_on_device, iterator_handle
 from ..ops.iterator_ops import iterator_init
+from .dataset import refuse_windows
 from .structure import Structure
 
 __all__ = ["Iterator", "make_initializable_iterator", "make_one_shot_iterator"]
@@ -21,6 +22,7 @@ class Iterator:
 
     @classmethod
     def one_shot(cls, dataset):
+        refuse_windows(dataset, "An iterator")
         for tensor in dataset._captures:
             _check_capturable_by_value(tensor)
         return cls(dataset._structure, dataset, "OneShotIterator")
@@ -58,6 +60,7 @@ class Iterator:
         return self._structure.shapes
 
     def make_initializer(self, dataset, name=None):
+        refuse_windows(dataset, "An iterator")
         if dataset._structure.flat_dtypes != self._structure.flat_dtypes:
             raise TypeError(f"Expected output types {self._structure.types} but got dataset with output types "
                             f"{dataset._structure.types}.")

@@ -87,8 +87,13 @@ class TensorSlices(Dataset):
         return arrays
 
     def _elements(self, env):
-        # a row of a vector of strings is a bytes object: each becomes a 0-d string tensor value
-        return zip(*[[_scalar(v) for v in a] if a.dtype == object and a.ndim == 1 else a for a in self._columns(env)])
+        return column_rows(self._columns(env))
+
+
+def column_rows(columns):
+    """The elements of ``columns`` (one array per component): a row of a vector of strings is a bytes object,
+    so each becomes a 0-d string array, as the iterator expects."""
+    return zip(*[[_scalar(v) for v in a] if a.dtype == object and a.ndim == 1 else a for a in columns])
 
 
 class Range(Dataset):

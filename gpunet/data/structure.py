@@ -8,7 +8,7 @@ from ..graph import TensorShape, convert_to_tensor
 from ..graph.dtypes import as_bytes_array, infer_dtype, string
 from ..ops import nest
 
-__all__ = ["Structure", "as_array", "compatible", "flatten", "is_nested", "pack"]
+__all__ = ["Structure", "as_array", "compatible", "flatten", "is_nested", "most_specific_shape", "nesting", "pack"]
 
 
 def is_nested(value) -> bool:
@@ -74,3 +74,16 @@ def _shape_tuple(shape):
 
 def compatible(shape, actual) -> bool:
     return shape is None or (len(shape) == len(actual) and all(a is None or a == b for a, b in zip(shape, actual)))
+
+
+def most_specific_shape(shapes):
+    """The most specific shape all of ``shapes`` are compatible with (TF's most_specific_compatible_shape): unknown
+    rank if the ranks differ, each dimension kept where all agree, else unknown."""
+    if any(s is None for s in shapes) or len({len(s) for s in shapes}) > 1:
+        return None
+    return tuple(dims[0] if len(set(dims)) == 1 else None for dims in zip(*shapes))
+
+
+def nesting(structure) -> str:
+    """The nesting of ``structure``'s elements (tuples, namedtuples, dict keys), comparable between structures."""
+    return repr(pack(structure.template, [0] * len(structure.flat_dtypes)))
