@@ -160,6 +160,15 @@ class Dataset:
         from ._mapping import _Filter
         return _Filter(self, predicate)
 
+    def map_with_legacy_function(self, map_func, num_parallel_calls=None):
+        """TF1's ``map`` traced the old way (``tf.compat.v1``): gpunet traces every function one way, so
+        it is ``map``."""
+        return self.map(map_func, num_parallel_calls)
+
+    def filter_with_legacy_function(self, predicate):
+        """TF1's ``filter`` traced the old way: ``filter`` here."""
+        return self.filter(predicate)
+
     def take(self, count):
         from ._ordering import _Slice
         return _Slice(self, 0, None if count < 0 else int(count), 1)
