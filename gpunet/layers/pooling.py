@@ -152,7 +152,7 @@ class _Pooling1D(Layer):
         return (batch, steps, channels) if self.data_format == "channels_last" else (batch, channels, steps)
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": [self.pool_size], "strides": [self.strides],
+        return {**super().get_config(), "pool_size": (self.pool_size,), "strides": (self.strides,),
                 "padding": self.padding, "data_format": self.data_format}
 
 
