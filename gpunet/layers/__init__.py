@@ -8,9 +8,20 @@ from .functional import dense, dropout
 from .input_layer import Input, InputLayer
 from .merge import Add, Concatenate, add, concatenate
 from .normalization import BatchNormalization
-from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
+from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
+                      GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .recurrent import LSTM
+from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
+                        ZeroPadding2D)
 
 __all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
            "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
            "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense", "dropout"]
+# pooling: 1-D and global
+__all__ += ["AveragePooling1D", "AvgPool1D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D",
+            "GlobalAvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+            "MaxPool1D", "MaxPooling1D"]
+# reshaping
+__all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+            "ZeroPadding2D"]
