@@ -7,10 +7,11 @@ from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
 from .merge import Add, Concatenate, add, concatenate
-from .normalization import BatchNormalization
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from .recurrent import LSTM
 
 __all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
            "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
-           "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense", "dropout"]
+           "Layer", "LayerNormalization", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense",
+           "dropout"]
