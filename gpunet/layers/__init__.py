@@ -7,11 +7,14 @@ from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
 from .merge import Add, Concatenate, add, concatenate
+from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                    SpatialDropout2D, SpatialDropout3D)
 from .normalization import BatchNormalization, LayerNormalization
 from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from .recurrent import LSTM
 
-__all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-           "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
-           "Layer", "LayerNormalization", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense",
-           "dropout"]
+__all__ = ["LSTM", "Activation", "ActivityRegularization", "Add", "AlphaDropout", "AveragePooling2D", "AvgPool2D",
+           "BatchNormalization", "Concatenate", "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten",
+           "GaussianDropout", "GaussianNoise", "Input", "InputLayer", "Lambda", "Layer", "LayerNormalization",
+           "MaxPool2D", "MaxPooling2D", "Reshape", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "add",
+           "concatenate", "dense", "dropout"]
