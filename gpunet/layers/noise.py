@@ -92,6 +92,9 @@ class AlphaDropout(Layer):
     def _noise_shape(self, inputs):
         if self.noise_shape is None:
             return gn.shape(inputs)
+        if len(self.noise_shape) != inputs.shape.ndims:
+            raise ValueError(f"AlphaDropout: noise_shape {tuple(self.noise_shape)} does not have the rank of the "
+                             f"inputs {tuple(inputs.shape.as_list())}")
         dims = [gn.shape(inputs)[i] if d is None else gn.constant(int(d)) for i, d in enumerate(self.noise_shape)]
         return gn.stack(dims)
 
@@ -118,10 +121,11 @@ class _SpatialDropout(Dropout):
     _rank = None  # the input rank the subclass accepts
 
     def __init__(self, rate, data_format=None, **kwargs):
-        kwargs.pop("noise_shape", None)  # from a config: always None, the mask shape comes from the input
+        # a config holds noise_shape=None (as tf_keras's): the mask's shape always comes from the input
+        if kwargs.pop("noise_shape", None) is not None:
+            raise ValueError(f"{type(self).__name__}: noise_shape cannot be set, the layer drops whole feature maps")
         super().__init__(_checked_rate(rate), **kwargs)
-        self.data_format = normalize_data_format(data_format, type(self).__name__) if self._rank > 3 \
-            else "channels_last"
+        self.data_format = normalize_data_format(data_format, type(self).__name__)
 
     def build(self, input_shape):
         if len(input_shape) != self._rank:
@@ -129,20 +133,18 @@ class _SpatialDropout(Dropout):
                              f"ndim={self._rank}, found ndim={len(input_shape)}. Full shape received: "
                              f"{tuple(input_shape)}")
 
-    def call(self, inputs, training=None):
-        # None takes the input's size (the batch), 1 shares the draw along the spatial axes
+    def _mask_shape(self):
+        # None takes the input's size (batch, channels), 1 shares the draw along the spatial axes
         spatial = [1] * (self._rank - 2)
-        self.noise_shape = [None] + (spatial + [None] if self.data_format == "channels_last" else [None] + spatial)
-        try:
-            return super().call(inputs, training=training)
-        finally:
-            self.noise_shape = None
+        return [None] + (spatial + [None] if self.data_format == "channels_last" else [None] + spatial)
 
-    def get_config(self):
-        config = super().get_config()
-        if self._rank > 3:  # tf_keras leaves data_format out (so a loaded layer loses it); gpunet keeps it
-            config["data_format"] = self.data_format
-        return config
+    def call(self, inputs, training=None):
+        if self.rate == 0.0:
+            return gn.identity(inputs)
+
+        def dropped():
+            return gn.nn.dropout(inputs, rate=self.rate, noise_shape=self._mask_shape(), seed=self.seed)
+        return _in_train_phase(dropped, inputs, training)
 
 
 class SpatialDropout1D(_SpatialDropout):
@@ -150,14 +152,23 @@ class SpatialDropout1D(_SpatialDropout):
 
     _rank = 3
 
+    def __init__(self, rate, **kwargs):
+        super().__init__(rate, "channels_last", **kwargs)
 
-class SpatialDropout2D(_SpatialDropout):
+
+class _SpatialDropoutWithFormat(_SpatialDropout):
+    def get_config(self):
+        # tf_keras leaves data_format out (so a loaded layer loses it); gpunet keeps it
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class SpatialDropout2D(_SpatialDropoutWithFormat):
     """Drops whole feature maps of 4-d inputs (``channels_last`` or ``channels_first``) while training."""
 
     _rank = 4
 
 
-class SpatialDropout3D(_SpatialDropout):
+class SpatialDropout3D(_SpatialDropoutWithFormat):
     """Drops whole feature volumes of 5-d inputs (``channels_last`` or ``channels_first``) while training."""
 
     _rank = 5

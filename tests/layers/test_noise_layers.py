@@ -255,3 +255,16 @@ def test_model_with_noise_layers_saved_and_loaded(tmp_path):
     assert [a.get_config() for a in loaded.layers] == [b.get_config() for b in model.layers]
     np.testing.assert_allclose(loaded.predict(data), expected, rtol=1e-6)
     assert len(loaded.losses) == 1
+
+
+def test_spatial_dropout_refuses_a_noise_shape_and_1d_has_no_data_format():
+    with pytest.raises(ValueError, match="noise_shape cannot be set"):
+        L.SpatialDropout2D(0.5, noise_shape=(None, 1, 1, 3))
+    with pytest.raises(TypeError):
+        L.SpatialDropout1D(0.5, data_format="channels_first")
+    assert isinstance(L.SpatialDropout3D(0.5), L.Dropout)
+
+
+def test_alpha_dropout_noise_shape_rank_is_checked():
+    with pytest.raises(ValueError, match=r"noise_shape \(None, 1\) does not have the rank of the inputs"):
+        L.AlphaDropout(0.5, noise_shape=(None, 1))(gn.placeholder(gn.float32, (None, 2, 3)), training=True)
