@@ -268,3 +268,28 @@ def test_spatial_dropout_refuses_a_noise_shape_and_1d_has_no_data_format():
 def test_alpha_dropout_noise_shape_rank_is_checked():
     with pytest.raises(ValueError, match=r"noise_shape \(None, 1\) does not have the rank of the inputs"):
         L.AlphaDropout(0.5, noise_shape=(None, 1))(gn.placeholder(gn.float32, (None, 2, 3)), training=True)
+
+
+@pytest.mark.parametrize("make", NOISY + [lambda: L.ActivityRegularization(l1=1.0), lambda: L.LayerNormalization()],
+                         ids=["gaussian_noise", "gaussian_dropout", "alpha_dropout", "spatial1d", "spatial2d",
+                              "spatial3d", "activity_regularization", "layer_normalization"])
+@pytest.mark.parametrize("phase", [False, True])
+def test_empty_batch(make, phase):
+    layer = make()
+    rank = {"SpatialDropout2D": 4, "SpatialDropout3D": 5}.get(type(layer).__name__, 3)
+    data = np.zeros((0, 3, 5, 2, 6)[:rank], np.float32)
+    x = gn.placeholder(gn.float32, (None,) + data.shape[1:])
+    y = layer(x)
+    K.initialize_variables(layer.weights)
+    out = K.get_session().run(y, {x: data, K.learning_phase(): phase})
+    assert out.shape == data.shape and out.dtype == np.float32
+    for loss in layer.losses:  # tf_keras's div_no_nan: zero, not NaN
+        assert K.get_session().run(loss, {x: data}) == 0.0
+
+
+@pytest.mark.parametrize("make", NOISY[:3], ids=["gaussian_noise", "gaussian_dropout", "alpha_dropout"])
+def test_float64_inputs_stay_float64(make):
+    x = gn.placeholder(gn.float64, (None, 4))
+    y = make()(x, training=True)
+    assert y.dtype == gn.float64
+    assert K.get_session().run(y, {x: np.ones((2, 4))}).dtype == np.float64
