@@ -27,21 +27,23 @@ def test_conformance(kwargs, input_shape, device):
     run_layer_test(L.LayerNormalization, kwargs, input_shape, device=device)
 
 
-def _gradients(key):
+def _gradients(key, device):
     """gpunet's output and gradients for a reference case, with tf_keras's gamma and beta."""
     x, weights = REFERENCE[f"{key}/x"], REFERENCE[f"{key}/weights"]
-    xt = gn.constant(x)
-    layer = L.LayerNormalization(axis=REFERENCE_CASES[key])
-    y = layer(xt)
-    loss = gn.reduce_sum(y * weights)
-    grads = gn.gradients(loss, [xt, layer.gamma, layer.beta])
+    with gn.device(device):
+        xt = gn.constant(x)
+        layer = L.LayerNormalization(axis=REFERENCE_CASES[key])
+        y = layer(xt)
+        loss = gn.reduce_sum(y * weights)
+        grads = gn.gradients(loss, [xt, layer.gamma, layer.beta])
+    assert {t.device for t in [y] + grads} == {gn.DeviceSpec.from_string(device).canonical()}
     layer.set_weights([REFERENCE[f"{key}/gamma"], REFERENCE[f"{key}/beta"]])
     return K.get_session().run([y] + grads)
 
 
 @pytest.mark.parametrize("key", sorted(REFERENCE_CASES))
-def test_values_and_gradients_match_tf_keras(key):
-    y, grad_x, grad_gamma, grad_beta = _gradients(key)
+def test_values_and_gradients_match_tf_keras(key, device):
+    y, grad_x, grad_gamma, grad_beta = _gradients(key, device)
     np.testing.assert_allclose(y, REFERENCE[f"{key}/y"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(grad_x, REFERENCE[f"{key}/grad_x"], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(grad_gamma, REFERENCE[f"{key}/grad_gamma"], rtol=1e-4, atol=1e-4)
