@@ -7,7 +7,9 @@ from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
 from .merge import Add, Concatenate, add, concatenate
-from .normalization import BatchNormalization
+from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+                    SpatialDropout2D, SpatialDropout3D)
+from .normalization import BatchNormalization, LayerNormalization
 from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
@@ -15,6 +17,7 @@ from .recurrent import LSTM
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
 
+# The names below are also the classes load_model finds by name (gpunet/models/saving.py).
 __all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
            "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
            "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense", "dropout"]
@@ -25,3 +28,6 @@ __all__ += ["AveragePooling1D", "AvgPool1D", "GlobalAveragePooling1D", "GlobalAv
 # reshaping
 __all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
             "ZeroPadding2D"]
+# normalization and noise
+__all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "LayerNormalization",
+            "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]

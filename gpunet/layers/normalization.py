@@ -1,12 +1,13 @@
-"""BatchNormalization with Keras 2's defaults (momentum 0.99, epsilon 1e-3)."""
+"""BatchNormalization and LayerNormalization with Keras 2's defaults (epsilon 1e-3)."""
 from __future__ import annotations
 
 import gpunet as gn
 from gpunet import backend as K
 
+from . import initializers, regularizers
 from .base import Layer
 
-__all__ = ["BatchNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization"]
 
 
 class BatchNormalization(Layer):
@@ -61,3 +62,75 @@ class BatchNormalization(Layer):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
                 **{f"{k}_initializer": v for k, v in self.initializers.items()}}
+
+
+def _checked_axis(axis):
+    """``axis`` as Keras keeps it: an int stays an int, a list/tuple becomes a list of ints."""
+    if isinstance(axis, (list, tuple)) and all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+        return list(axis)
+    if isinstance(axis, int) and not isinstance(axis, bool):
+        return axis
+    raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis', but received: {axis!r}")
+
+
+def _no_constraint(constraint, name):
+    # gpunet's optimizers apply no weight constraints: refuse one rather than silently ignore it
+    if constraint is not None:
+        raise NotImplementedError(f"LayerNormalization: {name} is not supported by gpunet (got {constraint!r})")
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over ``axis`` (an int or a list of ints; the last axis by default):
+    ``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` with per-sample moments, the same while
+    training and at inference. ``gamma`` and ``beta`` have the shape of the normalized axes."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.epsilon, self.center, self.scale = _checked_axis(axis), float(epsilon), center, scale
+        self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        _no_constraint(beta_constraint, "beta_constraint")
+        _no_constraint(gamma_constraint, "gamma_constraint")
+        self.supports_masking = True
+
+    def _resolved_axes(self, rank):
+        axes = [self.axis] if isinstance(self.axis, int) else list(self.axis)
+        if any(not -rank <= a < rank for a in axes):
+            raise ValueError(f"Invalid value for `axis` argument. Expected 0 <= axis < inputs.rank (with "
+                             f"inputs.rank={rank}). Received: axis={tuple(axes)}")
+        axes = sorted(a % rank for a in axes)
+        if len(set(axes)) != len(axes):
+            raise ValueError(f"Duplicate axis: {tuple(axes)}")
+        return axes
+
+    def build(self, input_shape):
+        rank = len(input_shape)
+        self.axis = self._resolved_axes(rank)  # Keras keeps the resolved list (its config shows it)
+        if any(input_shape[a] is None for a in self.axis):
+            raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension, got {input_shape}")
+        dims = tuple(input_shape[a] for a in self.axis)
+        # gamma and beta broadcast against the input: size 1 on every axis not normalized
+        self._broadcast = [input_shape[i] if i in self.axis else 1 for i in range(rank)]
+        self.gamma = self.add_weight("gamma", dims, initializer=self.gamma_initializer,
+                                     regularizer=self.gamma_regularizer) if self.scale else None
+        self.beta = self.add_weight("beta", dims, initializer=self.beta_initializer,
+                                    regularizer=self.beta_regularizer) if self.center else None
+
+    def _param(self, weight):
+        return None if weight is None else gn.reshape(weight.value(), self._broadcast)
+
+    def call(self, inputs):
+        mean, variance = gn.nn.moments(inputs, self.axis, keep_dims=True)
+        return gn.nn.batch_normalization(inputs, mean, variance, self._param(self.beta), self._param(self.gamma),
+                                         self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale, "beta_initializer": initializers.serialize(self.beta_initializer),
+                "gamma_initializer": initializers.serialize(self.gamma_initializer),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": None, "gamma_constraint": None}
