@@ -36,11 +36,11 @@ class LSTM(RecurrentBase):
             return gn.concat([gn.zeros([units], dtype), gn.ones([units], dtype), gn.zeros([2 * units], dtype)], 0)
         return forget_bias_one
 
-    def _step(self, x_part, states, recurrent_mask):
+    def _step(self, x_part, states, recurrent_mask, recurrent_kernel):
         h, c = states
         if recurrent_mask is not None:
             h = h * recurrent_mask
-        z = x_part + gn.matmul(h, self.recurrent_kernel.value())
+        z = x_part + gn.matmul(h, recurrent_kernel)
         u = self.units
         i, f = self.recurrent_activation(z[:, :u]), self.recurrent_activation(z[:, u:2 * u])
         candidate, o = self.activation(z[:, 2 * u:3 * u]), self.recurrent_activation(z[:, 3 * u:])

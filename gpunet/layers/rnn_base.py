@@ -52,7 +52,10 @@ class RecurrentBase(Layer):
     # -- weights ------------------------------------------------------------------------------------
     def build(self, input_shape):
         input_shape = input_shape[0] if isinstance(input_shape, list) else input_shape
-        if len(input_shape) != 3 or input_shape[2] is None:
+        if len(input_shape) != 3:
+            raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected ndim=3, "
+                             f"found ndim={len(input_shape)}. Full shape received: {tuple(input_shape)}")
+        if input_shape[2] is None:
             raise ValueError(f"{type(self).__name__} {self.name} needs inputs (batch, timesteps, features) with "
                              f"known features, got {input_shape}")
         width = self._gates * self.units
@@ -70,6 +73,11 @@ class RecurrentBase(Layer):
 
     def _input_bias(self):
         return self.bias.value()
+
+    def _step_weights(self):
+        """The weights the steps use, read once before the loop (also works around gn.while_loop's gradient, which
+        doubles the outside reads' gradient of a variable read both outside the loop and inside its body)."""
+        return self.recurrent_kernel.value()
 
     # -- the loop -----------------------------------------------------------------------------------
     def _mask(self, like, rate, training):
@@ -93,10 +101,11 @@ class RecurrentBase(Layer):
             states = [gn.zeros_like(projected[0, :, :self.units])] * len(self._state_names)
         recurrent_mask = self._mask(states[0], self.recurrent_dropout, training)
         no_outputs = gn.zeros_like(projected[:0, :, :self.units])
+        weights = self._step_weights()
 
         def body(t, *loop_vars):
             x_t = gn.gather(projected, steps - 1 - t if self.go_backwards else t)
-            output, new_states = self._step(x_t, list(loop_vars[:-1]), recurrent_mask)
+            output, new_states = self._step(x_t, list(loop_vars[:-1]), recurrent_mask, weights)
             outputs = loop_vars[-1]
             if self.return_sequences:
                 outputs = gn.concat([outputs, gn.expand_dims(output, 0)], 0)
