@@ -11,7 +11,9 @@ from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from .recurrent import LSTM
 from .recurrent_gru import GRU, SimpleRNN
+from .wrappers import TimeDistributed
 
 __all__ = ["GRU", "LSTM", "SimpleRNN", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization",
            "Concatenate", "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer",
-           "Lambda", "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense", "dropout"]
+           "Lambda", "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "TimeDistributed", "add", "concatenate", "dense",
+           "dropout"]
