@@ -11,9 +11,9 @@ from .normalization import BatchNormalization
 from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from .recurrent import LSTM
 from .recurrent_gru import GRU, SimpleRNN
-from .wrappers import TimeDistributed
+from .wrappers import Bidirectional, TimeDistributed
 
 __all__ = ["GRU", "LSTM", "SimpleRNN", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization",
-           "Concatenate", "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer",
-           "Lambda", "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "TimeDistributed", "add", "concatenate", "dense",
-           "dropout"]
+           "Bidirectional", "Concatenate", "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten",
+           "Input", "InputLayer", "Lambda", "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "TimeDistributed", "add",
+           "concatenate", "dense", "dropout"]
