@@ -14,8 +14,11 @@ from .pooling import (AveragePooling1D, AveragePooling2D, AvgPool1D, AvgPool2D, 
                       GlobalAveragePooling2D, GlobalAvgPool1D, GlobalAvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D,
                       GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPool1D, MaxPool2D, MaxPooling1D, MaxPooling2D)
 from .recurrent import LSTM
+from .recurrent_gru import GRU, SimpleRNN
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
+
+from .wrappers import Bidirectional, TimeDistributed
 
 # The names below are also the classes load_model finds by name (gpunet/models/saving.py).
 __all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
@@ -31,3 +34,5 @@ __all__ += ["Cropping1D", "Cropping2D", "Permute", "RepeatVector", "UpSampling1D
 # normalization and noise
 __all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "GaussianNoise", "LayerNormalization",
             "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]
+# recurrent and wrappers
+__all__ += ["GRU", "SimpleRNN", "Bidirectional", "TimeDistributed"]
