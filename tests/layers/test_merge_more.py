@@ -25,23 +25,42 @@ def _model(device, shapes, merge):
     return gn.models.Model(inputs, out), out
 
 
+def _run_merge_test(layer, shapes, device, batch=3):
+    """run_layer_test's checks for a merge layer (several inputs, no weights): static and run-time output
+    shapes against compute_output_shape, placement, dtype, config round trip with equal outputs."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((batch,) + s).astype("float32") for s in shapes]
+    model, out = _model(device, shapes, layer)
+    expected = layer.compute_output_shape([(None,) + s for s in shapes])
+    assert tuple(out.shape.as_list()) == expected
+    assert out.device == gn.DeviceSpec.from_string(device).canonical()
+    got = model.predict(arrays)
+    assert got.shape == (batch,) + expected[1:] and got.dtype == np.float32
+    assert layer.get_weights() == [] and layer.trainable_weights == []
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    np.testing.assert_array_equal(_model(device, shapes, clone)[0].predict(arrays), got)
+    return arrays, got
+
+
 @pytest.mark.parametrize("cls_name", sorted(ELEMENTWISE))
 def test_elementwise_conformance(cls_name, device):
-    """Build, shapes, config round trip, placement and values of each elementwise merge (class and function)."""
-    rng = np.random.default_rng(0)
-    a, b = (rng.standard_normal((3, 2, 4)).astype("float32") for _ in range(2))
-    layer = getattr(L, cls_name)()
-    model, out = _model(device, [(2, 4), (2, 4)], layer)
-    assert out.shape.as_list() == [None, 2, 4] and layer.compute_output_shape([(None, 2, 4)] * 2) == (None, 2, 4)
-    assert out.device == gn.DeviceSpec.from_string(device).canonical()
-    want = ELEMENTWISE[cls_name](a, b)
-    got = model.predict([a, b])
-    assert got.dtype == np.float32
+    """Each elementwise merge (class and function) against NumPy."""
+    arrays, got = _run_merge_test(getattr(L, cls_name)(), [(2, 4), (2, 4)], device)
+    want = ELEMENTWISE[cls_name](*arrays)
     np.testing.assert_allclose(got, want, rtol=1e-6)
-    clone = getattr(L, cls_name).from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config() and layer.get_weights() == []
     func_model, _ = _model(device, [(2, 4), (2, 4)], FUNCTIONS[cls_name])
-    np.testing.assert_allclose(func_model.predict([a, b]), want, rtol=1e-6)
+    np.testing.assert_allclose(func_model.predict(arrays), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, shapes", [
+    ({"axes": 1}, [(4,), (4,)]),
+    ({"axes": -1, "normalize": True}, [(2, 4), (3, 4)]),
+    ({"axes": [1, 2]}, [(3, 2), (5, 3)]),
+    ({"axes": [3, -2]}, [(2, 3, 4), (4, 5)]),
+])
+def test_dot_conformance(kwargs, shapes, device):
+    _run_merge_test(L.Dot(**kwargs), shapes, device)
 
 
 @pytest.mark.parametrize("name", sorted(MERGES))
