@@ -134,3 +134,27 @@ def test_model_with_advanced_activations_round_trips(tmp_path):
 
     model.save(str(tmp_path / "m"))
     np.testing.assert_allclose(gn.models.load_model(str(tmp_path / "m")).predict(x), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("layer_cls, kwargs, input_shape", CONFORMANCE)
+@pytest.mark.parametrize("batch", [0, 2])
+def test_float64_and_empty_batches(layer_cls, kwargs, input_shape, batch, device):
+    """A float64 layer keeps float64 (no silent downcast) and agrees with the float32 layer; an empty batch
+    gives an empty output of the right shape."""
+    x = np.random.default_rng(8).standard_normal((batch,) + input_shape[1:])
+    outs = []
+    for dtype in ("float32", "float64"):
+        layer = layer_cls(dtype=dtype, **kwargs)
+        with gn.device(device):
+            inp = L.Input(input_shape[1:], dtype=dtype)
+            model = gn.models.Model(inp, layer(inp))
+        if layer.weights:
+            layer.set_weights([np.full(w.shape.as_list(), 0.25) for w in layer.weights])
+        outs.append(model.predict(x.astype(dtype)))
+        assert outs[-1].dtype == dtype and outs[-1].shape == x.shape
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_axis_out_of_range():
+    with pytest.raises(ValueError, match="axis 5 is out of range"):
+        L.Softmax(axis=5)(L.Input((3,)))

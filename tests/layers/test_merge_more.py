@@ -177,3 +177,20 @@ def test_model_with_merges_trains_and_round_trips(tmp_path):
     np.testing.assert_allclose(clone.predict(x), want, rtol=1e-6)
     model.save(str(tmp_path / "m"))
     np.testing.assert_allclose(gn.models.load_model(str(tmp_path / "m")).predict(x), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("merge, width", [(L.subtract, 3), (L.multiply, 3), (L.average, 3), (L.maximum, 3),
+                                          (L.minimum, 3), (lambda xs: L.dot(xs, axes=1, normalize=True), 1)])
+@pytest.mark.parametrize("batch", [0, 2])
+def test_float64_and_empty_batches(merge, width, batch, device):
+    """float64 inputs stay float64 and agree with float32; an empty batch gives an empty output."""
+    rng = np.random.default_rng(9)
+    arrays = [rng.standard_normal((batch, 3)) for _ in range(2)]
+    outs = []
+    for dtype in ("float32", "float64"):
+        with gn.device(device):
+            inputs = [L.Input((3,), dtype=dtype) for _ in arrays]
+            model = gn.models.Model(inputs, merge(inputs))
+        outs.append(model.predict([a.astype(dtype) for a in arrays]))
+        assert outs[-1].dtype == dtype and outs[-1].shape == (batch, width)
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
