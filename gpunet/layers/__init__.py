@@ -1,12 +1,14 @@
 """``gn.layers``: Keras 2 layers on the graph, and ``tf.layers``-style functions (``dense``,
 ``dropout``) that honour ``variable_scope(reuse=True)``."""
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer
 from .conv import Conv2D, Convolution2D
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
-from .merge import Add, Concatenate, add, concatenate
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
+                    dot, maximum, minimum, multiply, subtract)
 from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
                     SpatialDropout2D, SpatialDropout3D)
 from .normalization import BatchNormalization, LayerNormalization
@@ -17,7 +19,6 @@ from .recurrent import LSTM
 from .recurrent_gru import GRU, SimpleRNN
 from .reshaping import (Cropping1D, Cropping2D, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D,
                         ZeroPadding2D)
-
 from .wrappers import Bidirectional, TimeDistributed
 
 # The names below are also the classes load_model finds by name (gpunet/models/saving.py).
@@ -36,3 +37,6 @@ __all__ += ["ActivityRegularization", "AlphaDropout", "GaussianDropout", "Gaussi
             "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"]
 # recurrent and wrappers
 __all__ += ["GRU", "SimpleRNN", "Bidirectional", "TimeDistributed"]
+# advanced activations and merges
+__all__ += ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU", "Average", "Dot", "Maximum", "Minimum",
+            "Multiply", "Subtract", "average", "dot", "maximum", "minimum", "multiply", "subtract"]
