@@ -2,6 +2,8 @@
 ``dropout``) that honour ``variable_scope(reuse=True)``."""
 from .base import Layer
 from .conv import Conv2D, Convolution2D
+from .conv1d import Conv1D, Convolution1D
+from .conv_transpose import Conv2DTranspose, Convolution2DTranspose
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
 from .embedding import Embedding
 from .functional import dense, dropout
@@ -12,5 +14,6 @@ from .pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from .recurrent import LSTM
 
 __all__ = ["LSTM", "Activation", "Add", "AveragePooling2D", "AvgPool2D", "BatchNormalization", "Concatenate",
-           "Conv2D", "Convolution2D", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
+           "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
+           "Convolution2DTranspose", "Dense", "Dropout", "Embedding", "Flatten", "Input", "InputLayer", "Lambda",
            "Layer", "MaxPool2D", "MaxPooling2D", "Reshape", "add", "concatenate", "dense", "dropout"]
