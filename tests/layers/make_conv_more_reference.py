@@ -1,5 +1,5 @@
-"""Writes conv_more_reference.npz: tf_keras 2.21 outputs and gradients of Conv1D and Conv2DTranspose for fixed
-inputs and weights. Run with a Python that has TensorFlow and tf_keras:
+"""Writes conv_more_reference.npz: tf_keras 2.21 outputs and gradients of Conv1D, Conv2DTranspose,
+DepthwiseConv2D and SeparableConv2D for fixed inputs and weights. Run with a Python that has TensorFlow and tf_keras:
 ``/work/tfvenv/bin/python tests/layers/make_conv_more_reference.py``."""
 import json
 import os
@@ -32,6 +32,16 @@ CASES = [
                                         "output_padding": (1, 2), "use_bias": False}, (2, 3, 2, 2)),
     ("ct-same-d2", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "padding": "same", "dilation_rate": 2},
      (2, 5, 5, 2)),
+    ("dw-valid", "DepthwiseConv2D", {"kernel_size": 3}, (2, 5, 6, 3)),
+    ("dw-same-s2-m2", "DepthwiseConv2D", {"kernel_size": (3, 2), "strides": 2, "padding": "same",
+                                          "depth_multiplier": 2}, (2, 7, 6, 2)),
+    ("dw-d2-relu", "DepthwiseConv2D", {"kernel_size": 2, "dilation_rate": 2, "activation": "relu",
+                                       "use_bias": False, "depth_multiplier": 3}, (1, 6, 5, 2)),
+    ("sep-valid", "SeparableConv2D", {"filters": 4, "kernel_size": 3}, (2, 6, 5, 3)),
+    ("sep-same-s2-m2", "SeparableConv2D", {"filters": 3, "kernel_size": 3, "strides": 2, "padding": "same",
+                                           "depth_multiplier": 2}, (2, 7, 7, 2)),
+    ("sep-d2-nobias", "SeparableConv2D", {"filters": 2, "kernel_size": 2, "dilation_rate": 2, "padding": "same",
+                                          "use_bias": False, "activation": "tanh"}, (2, 5, 6, 3)),
 ]
 
 
@@ -46,7 +56,7 @@ def _case(rng, cls_name, kwargs, shape):
         y = layer(x)
         probe = tf.constant(rng.standard_normal(y.shape).astype("float32"))
         loss = tf.reduce_sum(y * probe)
-    dx, dkernel = tape.gradient(loss, [x, layer.kernel])
+    dx, dkernel = tape.gradient(loss, [x, layer.trainable_weights[0]])  # the (depthwise) kernel
     return {"x": x.numpy(), "y": y.numpy(), "probe": probe.numpy(), "dx": dx.numpy(), "dkernel": dkernel.numpy(),
             **{f"w{i}": w for i, w in enumerate(weights)}}
 

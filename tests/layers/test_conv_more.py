@@ -1,6 +1,6 @@
-"""Conv1D and Conv2DTranspose: conformance on each device, values and gradients against tf_keras 2.21
-(conv_more_reference.npz from make_conv_more_reference.py), Keras's output-shape rules, configs, errors,
-causality, regularizers and a save/load round trip."""
+"""Conv1D, Conv2DTranspose, DepthwiseConv2D and SeparableConv2D: conformance on each device, values and
+gradients against tf_keras 2.21 (conv_more_reference.npz from make_conv_more_reference.py), Keras's
+output-shape rules, configs, errors, causality, regularizers and save/load round trips."""
 import json
 import os
 
@@ -32,6 +32,16 @@ CONFORMANCE = [
                  id="conv2dT-channels-first"),
     pytest.param(L.Conv2DTranspose, {"filters": 2, "kernel_size": 3, "dilation_rate": 2, "padding": "same"},
                  (2, 5, 5, 1), id="conv2dT-dilated"),
+    pytest.param(L.DepthwiseConv2D, {"kernel_size": 3}, (2, 5, 5, 2), id="depthwise-valid"),
+    pytest.param(L.DepthwiseConv2D, {"kernel_size": 2, "strides": 2, "padding": "same", "depth_multiplier": 3,
+                                     "data_format": "channels_first"}, (2, 2, 5, 4), id="depthwise-channels-first"),
+    pytest.param(L.DepthwiseConv2D, {"kernel_size": 3, "dilation_rate": 2, "activation": "relu"}, (2, 6, 6, 1),
+                 id="depthwise-dilated"),
+    pytest.param(L.SeparableConv2D, {"filters": 3, "kernel_size": 3, "padding": "same"}, (2, 5, 5, 2),
+                 id="separable-same"),
+    pytest.param(L.SeparableConv2D, {"filters": 2, "kernel_size": (3, 2), "strides": (1, 2), "depth_multiplier": 2,
+                                     "data_format": "channels_first", "use_bias": False}, (2, 3, 6, 5),
+                 id="separable-channels-first"),
 ]
 
 
@@ -50,7 +60,7 @@ def _run_with_grads(layer, arrays, device, input_shape):
     with gn.device(device):
         x = gn.placeholder(gn.float32, input_shape)
         y = layer(x)
-        dx, dkernel = gn.gradients(gn.reduce_sum(y * arrays["probe"]), [x, layer.kernel])
+        dx, dkernel = gn.gradients(gn.reduce_sum(y * arrays["probe"]), [x, layer.weights[0]])
     layer.set_weights([arrays[f"w{i}"] for i in range(len(layer.weights))])
     return y, K.get_session().run([y, dx, dkernel], {x: arrays["x"]})
 
@@ -250,3 +260,81 @@ def test_model_with_both_layers_saves_and_loads(tmp_path):
     assert loaded.get_layer("up").output_padding == (1, 1)
     np.testing.assert_allclose(loaded.predict(data), want, rtol=1e-6, atol=1e-6)
     assert loaded.get_layer("c1").get_config() == model.get_layer("c1").get_config()
+
+
+# -- DepthwiseConv2D and SeparableConv2D -------------------------------------------------------------------------
+@pytest.mark.parametrize("layer, input_shape, expected", [
+    (L.DepthwiseConv2D(3), (None, 6, 7, 2), (None, 4, 5, 2)),
+    (L.DepthwiseConv2D(3, depth_multiplier=3, strides=2, padding="same"), (None, 6, 7, 2), (None, 3, 4, 6)),
+    (L.DepthwiseConv2D(3, dilation_rate=2), (None, None, 7, 2), (None, None, 3, 2)),
+    (L.DepthwiseConv2D(2, depth_multiplier=2, data_format="channels_first"), (None, 3, 4, 4), (None, 6, 3, 3)),
+    (L.SeparableConv2D(5, 3), (None, 6, 7, 2), (None, 4, 5, 5)),
+    (L.SeparableConv2D(5, 3, strides=(2, 3), padding="same", depth_multiplier=4), (4, 6, 7, 2), (4, 3, 3, 5)),
+    (L.SeparableConv2D(5, 2, data_format="channels_first"), (None, 2, 4, 4), (None, 5, 3, 3)),
+])
+def test_depthwise_output_shape(layer, input_shape, expected):
+    assert layer.compute_output_shape(input_shape) == expected
+
+
+_DEPTHWISE_KEYS = _COMMON_KEYS - {"filters", "kernel_initializer", "kernel_regularizer"} | {
+    "depth_multiplier", "depthwise_initializer", "depthwise_regularizer"}
+
+
+def test_depthwise_configs_as_keras():
+    config = L.DepthwiseConv2D(3).get_config()
+    assert set(config) == _DEPTHWISE_KEYS and config["name"].startswith("depthwise_conv2d")
+    assert (config["kernel_size"], config["strides"], config["dilation_rate"]) == ([3, 3], [1, 1], [1, 1])
+    assert (config["padding"], config["depth_multiplier"], config["activation"]) == ("valid", 1, "linear")
+    separable = L.SeparableConv2D(4, (3, 2), depth_multiplier=2).get_config()
+    assert set(separable) == _DEPTHWISE_KEYS | {"filters", "pointwise_initializer", "pointwise_regularizer"}
+    assert (separable["filters"], separable["kernel_size"], separable["depth_multiplier"]) == (4, [3, 2], 2)
+    assert separable["name"].startswith("separable_conv2d")
+    assert L.SeparableConvolution2D is L.SeparableConv2D
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: L.DepthwiseConv2D(0), "The `kernel_size` argument must be a tuple of 2 integers"),
+    (lambda: L.DepthwiseConv2D(3, strides=2, dilation_rate=2), "`strides > 1` not supported in conjunction"),
+    (lambda: L.DepthwiseConv2D(3, padding="causal"), "Causal padding is only supported for `Conv1D`"),
+    (lambda: L.DepthwiseConv2D(3, depth_multiplier=0), "Expected a positive integer. Received depth_multiplier=0."),
+    (lambda: L.SeparableConv2D(0, 3), "Received filters=0."),
+    (lambda: L.SeparableConv2D(2, 3, padding="full"), 'one of "valid", "same"'),
+])
+def test_depthwise_argument_errors(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+@pytest.mark.parametrize("layer_cls", [L.DepthwiseConv2D, lambda k: L.SeparableConv2D(2, k)])
+def test_depthwise_input_errors(layer_cls):
+    with pytest.raises(ValueError, match="expected ndim=4, found ndim=3"):
+        layer_cls(2)(gn.placeholder(gn.float32, (None, 4, 4)))
+    with pytest.raises(ValueError, match="channel dimension of the inputs should be defined"):
+        layer_cls(2)(gn.placeholder(gn.float32, (None, 4, 4, None)))
+
+
+def test_separable_weights_and_regularizers():
+    layer = L.SeparableConv2D(3, 2, depth_multiplier=2, depthwise_regularizer=L.regularizers.l1(0.5),
+                              pointwise_regularizer=L.regularizers.l2(0.25))
+    layer(gn.placeholder(gn.float32, (None, 4, 4, 2)))
+    assert [layer.weight_name(w) for w in layer.weights] == ["depthwise_kernel", "pointwise_kernel", "bias"]
+    assert [w.shape.as_list() for w in layer.weights] == [[2, 2, 2, 2], [1, 1, 4, 3], [3]]
+    layer.set_weights([np.full((2, 2, 2, 2), -1.0, "float32"), np.full((1, 1, 4, 3), 2.0, "float32"),
+                       np.zeros(3, "float32")])
+    np.testing.assert_allclose(sorted(K.get_session().run(layer.losses)), [0.5 * 16, 0.25 * 4 * 12], rtol=1e-6)
+
+
+def test_model_with_depthwise_layers_saves_and_loads(tmp_path):
+    inputs = L.Input((6, 6, 2))
+    hidden = L.DepthwiseConv2D(3, depth_multiplier=2, padding="same", name="dw")(inputs)
+    outputs = L.SeparableConv2D(3, 2, strides=2, name="sep", data_format="channels_last")(hidden)
+    model = gn.models.Model(inputs, outputs)
+    assert outputs.shape.as_list() == [None, 3, 3, 3]
+    data = np.random.default_rng(4).standard_normal((2, 6, 6, 2)).astype("float32")
+    want = model.predict(data)
+    model.save(str(tmp_path / "m"))
+    K.clear_session()
+    loaded = gn.models.load_model(str(tmp_path / "m"))
+    assert loaded.get_layer("dw").get_config() == model.get_layer("dw").get_config()
+    assert type(loaded.get_layer("sep")) is L.SeparableConv2D
+    np.testing.assert_allclose(loaded.predict(data), want, rtol=1e-6, atol=1e-6)
