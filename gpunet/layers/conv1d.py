@@ -34,7 +34,9 @@ class Conv1D(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def _steps_channels(self, input_shape):
-        return tuple(input_shape[1:]) if self.data_format == "channels_last" else tuple(input_shape[:0:-1])
+        """``(steps, channels)`` of a 3-D input shape in this layer's format."""
+        _, first, second = input_shape
+        return (first, second) if self.data_format == "channels_last" else (second, first)
 
     def build(self, input_shape):
         channels = None if input_shape is None or len(input_shape) != 3 else self._steps_channels(input_shape)[1]
