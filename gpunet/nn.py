@@ -1,6 +1,7 @@
-"""``gn.nn``: neural-network ops (gpunet/ops/nn_ops.py, softmax_ops.py, conv_ops.py, pool_ops.py,
+"""``gn.nn``: neural-network ops (gpunet/ops/nn_ops.py, softmax_ops.py, conv_ops.py, depthwise_conv_ops.py, pool_ops.py,
 normalization_ops.py, dropout_ops.py, nn_composites.py, nn_extra_ops.py)."""
 from .ops.conv_ops import *  # noqa: F401,F403
+from .ops.depthwise_conv_ops import *  # noqa: F401,F403
 from .ops.dropout_ops import *  # noqa: F401,F403
 from .ops.nn_composites import *  # noqa: F401,F403
 from .ops.nn_extra_ops import *  # noqa: F401,F403
@@ -14,10 +15,10 @@ from .ops.sampled_losses import nce_loss, sampled_softmax_loss
 from .ops.softmax_ops import *  # noqa: F401,F403
 
 __all__ = ["avg_pool", "batch_normalization", "bias_add", "bidirectional_dynamic_rnn", "conv2d", "conv2d_transpose",
-           "dropout", "dynamic_rnn", "elu", "embedding_lookup", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu",
-           "local_response_normalization", "log_softmax", "log_uniform_candidate_sampler", "lrn", "max_pool",
-           "moments", "nce_loss", "relu", "relu6", "rnn_cell", "sampled_softmax_loss", "selu", "sigmoid",
-           "sigmoid_cross_entropy_with_logits", "softmax", "softmax_cross_entropy_with_logits",
-           "softmax_cross_entropy_with_logits_v2", "softplus", "softsign",
-           "sparse_softmax_cross_entropy_with_logits", "static_rnn", "swish", "tanh", "top_k",
+           "depthwise_conv2d", "depthwise_conv2d_native", "dropout", "dynamic_rnn", "elu", "embedding_lookup",
+           "in_top_k", "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "log_softmax",
+           "log_uniform_candidate_sampler", "lrn", "max_pool", "moments", "nce_loss", "relu", "relu6", "rnn_cell",
+           "sampled_softmax_loss", "selu", "separable_conv2d", "sigmoid", "sigmoid_cross_entropy_with_logits",
+           "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",
+           "softsign", "sparse_softmax_cross_entropy_with_logits", "static_rnn", "swish", "tanh", "top_k",
            "uniform_candidate_sampler", "xw_plus_b", "zero_fraction"]

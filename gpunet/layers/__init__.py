@@ -3,7 +3,10 @@
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .base import Layer
 from .conv import Conv2D, Convolution2D
+from .conv1d import Conv1D, Convolution1D
+from .conv_transpose import Conv2DTranspose, Convolution2DTranspose
 from .core import Activation, Dense, Dropout, Flatten, Lambda, Reshape
+from .depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
 from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
@@ -40,3 +43,6 @@ __all__ += ["GRU", "SimpleRNN", "Bidirectional", "TimeDistributed"]
 # advanced activations and merges
 __all__ += ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU", "Average", "Dot", "Maximum", "Minimum",
             "Multiply", "Subtract", "average", "dot", "maximum", "minimum", "multiply", "subtract"]
+# convolutions
+__all__ += ["Conv1D", "Convolution1D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
+            "SeparableConv2D", "SeparableConvolution2D"]

@@ -1,15 +1,15 @@
 """The op set: one module per family; each op's shape rule, gradient and kernels sit together."""
 from . import (array_ops, broadcast_ops, concat_ops, control_ops, creation_ops, gradients_impl, indexing_ops,  # noqa
                init_ops, linalg_ops, logic_ops, math_ops, nn_ops, random_ops, reduction_ops, script_ops, variable_scope)
-from . import (conv_ops, dropout_ops, loss_ops, nn_composites, nn_extra_ops, normalization_ops, pool_ops,  # noqa: F401
-               softmax_ops)  # (gn.nn)
+from . import (conv_ops, depthwise_conv_ops, dropout_ops, loss_ops, nn_composites, nn_extra_ops,  # noqa: F401
+               normalization_ops, pool_ops, softmax_ops)  # (gn.nn)
 from . import clip_ops, diag_ops, einsum_ops, fusion_ops, nd_indexing_ops, order_ops, segment_ops, variable_aliases  # noqa: F401
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
 from . import training_ops  # noqa: F401  (optimizer update ops)
 from . import control_flow_grad, control_flow_ops  # noqa: F401  (cond, while_loop and their gradients)
 
 __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow_grad", "control_flow_ops",
-           "control_ops", "conv_ops", "creation_ops", "diag_ops", "dropout_ops", "einsum_ops",
+           "control_ops", "conv_ops", "creation_ops", "depthwise_conv_ops", "diag_ops", "dropout_ops", "einsum_ops",
            "gradients_impl", "indexing_ops", "init_ops",
            "input_ops", "iterator_ops", "linalg_ops", "logic_ops", "loss_ops", "math_ops", "nd_indexing_ops",
            "nn_composites", "nn_extra_ops", "nn_fused", "nn_ops", "normalization_ops", "operators", "order_ops",

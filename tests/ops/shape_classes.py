@@ -15,6 +15,7 @@ import numpy as np
 import gpunet as gn
 from gpunet.ops import array_ops, broadcast_ops, fusion_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
+from tests.ops.cases_depthwise import full_filter
 from tests.ops.cases_data import EXEMPT as DATA_OPS
 
 CLASSES = {"0-d": (), "(0,)": (0,), "(0, 3)": (0, 3), "(2, 3)": (2, 3)}
@@ -306,6 +307,9 @@ def _images(s):
 IMAGES = [
     ShapeCase("Conv2D", lambda x, w: gn.nn.conv2d(x, w, 1, "VALID"), conv_ref, ("float", "float"),
               shapes=lambda s: [(s[0], 4, 4, 2), (3, 3, 2, 2)], skip={"0-d": BATCH, "(0,)": BATCH}),
+    ShapeCase("DepthwiseConv2dNative", lambda x, w: gn.nn.depthwise_conv2d(x, w, [1, 1, 1, 1], "VALID"),
+              lambda x, w: conv_ref(x, full_filter(w)), ("float", "float"),
+              shapes=lambda s: [(s[0], 4, 4, 2), (3, 3, 2, 2)], skip={"0-d": BATCH, "(0,)": BATCH}),
     ShapeCase("MaxPool", lambda x: gn.nn.max_pool(x, 2, 2, "VALID"),
               lambda x: max_pool_ref(x, (2, 2), (2, 2), "VALID"), shapes=_images, skip={"0-d": BATCH, "(0,)": BATCH}),
     ShapeCase("AvgPool", lambda x: gn.nn.avg_pool(x, 2, 2, "VALID"),
@@ -404,6 +408,8 @@ SHAPE_EXEMPT = {
     "BatchNormalizationGrad": "the gradient of BatchNormalization: " + _COVERED_ELSEWHERE,
     "Conv2DBackpropInput": "the gradient of Conv2D: " + _COVERED_ELSEWHERE,
     "Conv2DBackpropFilter": "the gradient of Conv2D: " + _COVERED_ELSEWHERE,
+    "DepthwiseConv2dNativeBackpropInput": "the gradient of DepthwiseConv2dNative: " + _COVERED_ELSEWHERE,
+    "DepthwiseConv2dNativeBackpropFilter": "the gradient of DepthwiseConv2dNative: " + _COVERED_ELSEWHERE,
     "MaxPoolGrad": "the gradient of MaxPool: " + _COVERED_ELSEWHERE,
     "MaxPoolGradGrad": "the second derivative of MaxPool: " + _COVERED_ELSEWHERE,
     "AvgPoolGrad": "the gradient of AvgPool: " + _COVERED_ELSEWHERE,

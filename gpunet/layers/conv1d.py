@@ -1,0 +1,86 @@
+"""Conv1D: a 1-D convolution run as gn.nn.conv2d over an inserted unit row axis (NWC, or NCW by
+transposing around it); 'causal' padding pads only the start of the sequence."""
+from __future__ import annotations
+
+import gpunet as gn
+
+from . import activations, initializers, regularizers
+from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation, conv_length,
+                         normalize_tuple)
+from .base import Layer
+from .pooling import normalize_data_format
+
+__all__ = ["Conv1D", "Convolution1D"]
+
+
+class Conv1D(Layer):
+    """1-D convolution of ``(batch, steps, channels)`` inputs (``channels_first``: ``(batch, channels, steps)``)
+    with ``filters`` kernels of ``kernel_size`` steps; ``padding`` 'valid', 'same' or 'causal'."""
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",
+                 dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = check_filters(filters)
+        self.kernel_size = normalize_tuple(kernel_size, 1, "kernel_size")
+        self.strides = normalize_tuple(strides, 1, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, 1, "dilation_rate")
+        check_strides_and_dilation(self.strides, self.dilation_rate)
+        self.padding = check_padding(padding, causal_ok=True)
+        self.data_format = normalize_data_format(data_format, "Conv1D")
+        self.activation, self.use_bias = activations.get(activation), use_bias
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def _steps_channels(self, input_shape):
+        """``(steps, channels)`` of a 3-D input shape in this layer's format."""
+        _, first, second = input_shape
+        return (first, second) if self.data_format == "channels_last" else (second, first)
+
+    def build(self, input_shape):
+        channels = None if input_shape is None or len(input_shape) != 3 else self._steps_channels(input_shape)[1]
+        check_input_rank(self, input_shape, 3, channels)
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
+
+    def _padding_arg(self):
+        if self.padding != "causal":
+            return self.padding.upper()
+        # causal: all the padding before the first step, so output t sees inputs <= t only
+        return [[0, 0], [0, 0], [self.dilation_rate[0] * (self.kernel_size[0] - 1), 0], [0, 0]]
+
+    def _convolve(self, x):
+        rows = gn.expand_dims(x, 1)  # (batch, 1, steps, channels)
+        kernel = gn.expand_dims(self.kernel.value(), 0)
+        out = gn.nn.conv2d(rows, kernel, strides=(1, 1) + self.strides + (1,), padding=self._padding_arg(),
+                           dilations=(1, 1) + self.dilation_rate + (1,))
+        out = gn.squeeze(out, [1])
+        return gn.nn.bias_add(out, self.bias.value()) if self.use_bias else out
+
+    def call(self, inputs):
+        if self.data_format == "channels_last":
+            return self.activation(self._convolve(inputs))
+        out = self._convolve(gn.transpose(inputs, [0, 2, 1]))
+        return self.activation(gn.transpose(out, [0, 2, 1]))
+
+    def compute_output_shape(self, input_shape):
+        steps = conv_length(self._steps_channels(input_shape)[0], self.kernel_size[0], self.padding,
+                            self.strides[0], self.dilation_rate[0])
+        if self.data_format == "channels_first":
+            return (input_shape[0], self.filters, steps)
+        return (input_shape[0], steps, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": list(self.dilation_rate), "activation": activations.serialize(self.activation),
+                "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+Convolution1D = Conv1D
