@@ -7,6 +7,10 @@ number of iterations backwards: the forward loop records, per iteration, each bo
 gradient body reads (extra outputs: those stacks and the iteration count), and the gradient loop
 is fed iteration ``k``'s values at its step ``n - 1 - k``. Second-order gradients of loops are not
 supported.
+
+Both differentiate their bodies only up to the captured tensors (``stop_gradients``): a capture computed
+outside from another capture (``p = f(w)``, both read inside) passes its gradient on to ``w`` outside,
+through ``f``'s own gradient; followed inside as well, that path would count twice.
 """
 from __future__ import annotations
 
@@ -38,7 +42,8 @@ def _if_grad(op, *grads):
     def branch_grad(branch):
         def differentiate():
             xs = [spec.captures[j] for j in wrt]
-            gs = gradients([branch.outputs[i] for i in floats], xs, grad_ys=grad_ys) if floats else [None] * len(xs)
+            gs = (gradients([branch.outputs[i] for i in floats], xs, grad_ys=grad_ys, stop_gradients=spec.captures)
+                  if floats else [None] * len(xs))
             return [zeros_like(x) if g is None else g for g, x in zip(gs, xs)]
         return differentiate
 
@@ -68,7 +73,8 @@ def _while_grad(op, *grads):
 
     def body(*gs):
         xs = [spec.loop_vars[i] for i in var_ids] + [spec.captures[j] for j in cap_ids]
-        ds = gradients([spec.body_outputs[i] for i in var_ids], xs, grad_ys=list(gs[:n])) if n else [None] * len(xs)
+        ds = (gradients([spec.body_outputs[i] for i in var_ids], xs, grad_ys=list(gs[:n]), stop_gradients=spec.captures)
+              if n else [None] * len(xs))
         return ([zeros_like(g) if d is None else d for g, d in zip(gs[:n], ds[:n])] +
                 [acc if d is None else acc + d for acc, d in zip(gs[n:], ds[n:])])
 

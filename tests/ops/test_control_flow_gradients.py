@@ -161,3 +161,49 @@ def test_gradient_descent_through_a_cond_trains_the_taken_branch():
         assert sess.run(w) == 4.0 - 0.25 * 2 * 3.0
         sess.run(step, {p: False})
         assert sess.run(w) == 2.5 - 0.25 * 2 * 3.5
+
+
+# A capture computed outside from another capture (p = f(x), both read in the body): the path from p to x
+# belongs to the gradient outside the construct; followed inside as well, it counted twice.
+_CAPTURE_READS = {
+    "gather": lambda p, x, t: gn.gather(p, t) * x[1],
+    "slice": lambda p, x, t: p[0] * x[1],
+}
+
+
+@pytest.mark.parametrize("read", sorted(_CAPTURE_READS))
+def test_while_gradient_of_a_capture_computed_from_another_capture(read, device):
+    with gn.device(device):
+        x = gn.placeholder(gn.float64, [2, 3])
+        p = gn.constant(np.ones((4, 2, 3))) + x[0]
+        body = lambda t, acc: (t + 1, acc + _CAPTURE_READS[read](p, x, t))  # noqa: E731
+        _, total = gn.while_loop(lambda t, acc: t < 4, body, (gn.constant(0), gn.zeros((2, 3), gn.float64)))
+        loss = gn.reduce_sum(total)
+    value = np.arange(6.0).reshape(2, 3)
+    with gn.device(device):
+        (grad,) = gn.gradients(loss, [x])
+    with gn.Session(config=gn.ConfigProto(allow_soft_placement=True)) as sess:
+        got = sess.run(grad, {x: value})
+        want = _numeric(sess, loss, x, value, {})
+    np.testing.assert_allclose(got, [[24.0, 32.0, 40.0], [8.0, 16.0, 24.0]])  # TF 2.21's tf.compat.v1 gives these
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("pred", [True, False])
+def test_cond_gradient_of_a_capture_computed_from_another_capture(pred):
+    x = gn.placeholder(gn.float64, [3])
+    p = gn.placeholder(gn.bool, [])
+    scaled = x * 3.0
+    out = gn.cond(p, lambda: scaled * x, lambda: gn.sin(scaled) + x)
+    _check(gn.reduce_sum(out), x, _x(3), {p: pred})
+
+
+def test_a_variable_read_outside_and_inside_a_loop_gets_its_gradient_once():
+    v = gn.Variable(np.arange(6.0).reshape(2, 3))
+    p = gn.constant(np.ones((4, 2, 3))) + v.value()[0]
+    body = lambda t, acc: (t + 1, acc + gn.gather(p, t) * v.value()[1])  # noqa: E731
+    _, total = gn.while_loop(lambda t, acc: t < 4, body, (gn.constant(0), gn.zeros((2, 3), gn.float64)))
+    (grad,) = gn.gradients(gn.reduce_sum(total), [v])
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_allclose(sess.run(grad), [[24.0, 32.0, 40.0], [8.0, 16.0, 24.0]])
