@@ -157,7 +157,11 @@ class Layer:
     # -- weights ------------------------------------------------------------------------------------
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=True,
                    constraint=None):
-        """A new variable ``<scope>/<layer>/<name>:0`` owned by this layer."""
+        """A new variable ``<scope>/<layer>/<name>:0`` owned by this layer. ``constraint`` must be None:
+        gpunet's optimizers apply no weight constraints, so one is refused rather than silently ignored."""
+        if constraint is not None:
+            raise ValueError(f"{self.name}: weight constraints are not supported by gpunet (add_weight({name!r}, "
+                             f"constraint={constraint!r})); leave constraint=None")
         init = initializers.get(initializer or "glorot_uniform")
         dtype = gn.as_dtype(dtype or self.dtype)
         shape = tuple(int(d) for d in shape)

@@ -198,3 +198,14 @@ def test_subclassed_model_tracks_layer_lists_and_needs_super_init():
             self.dense = L.Dense(1)
     with pytest.raises(RuntimeError, match=r"call super\(\).__init__\(\) before assigning layers"):
         Forgot()
+
+
+class _Constrained(L.Layer):
+    def build(self, input_shape):
+        self.scale = self.add_weight(name="scale", shape=(input_shape[-1],), constraint="non_neg")
+
+
+def test_a_weight_constraint_is_refused_not_ignored():
+    with pytest.raises(ValueError, match=r"constrained: weight constraints are not supported by gpunet "
+                                         r"\(add_weight\('scale', constraint='non_neg'\)\); leave constraint=None"):
+        _Constrained(name="constrained")(L.Input((3,)))
