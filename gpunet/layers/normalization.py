@@ -4,7 +4,7 @@ from __future__ import annotations
 import gpunet as gn
 from gpunet import backend as K
 
-from . import initializers, regularizers
+from . import constraints, initializers, regularizers
 from .base import Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -73,12 +73,6 @@ def _checked_axis(axis):
     raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis', but received: {axis!r}")
 
 
-def _no_constraint(constraint, name):
-    # gpunet's optimizers apply no weight constraints: refuse one rather than silently ignore it
-    if constraint is not None:
-        raise NotImplementedError(f"LayerNormalization: {name} is not supported by gpunet (got {constraint!r})")
-
-
 class LayerNormalization(Layer):
     """Normalizes each sample over ``axis`` (an int or a list of ints; the last axis by default):
     ``(x - mean) / sqrt(variance + epsilon) * gamma + beta`` with per-sample moments, the same while
@@ -92,8 +86,8 @@ class LayerNormalization(Layer):
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        _no_constraint(beta_constraint, "beta_constraint")
-        _no_constraint(gamma_constraint, "gamma_constraint")
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
 
     def _resolved_axes(self, rank):
@@ -115,9 +109,10 @@ class LayerNormalization(Layer):
         # gamma and beta broadcast against the input: size 1 on every axis not normalized
         self._broadcast = [input_shape[i] if i in self.axis else 1 for i in range(rank)]
         self.gamma = self.add_weight("gamma", dims, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer) if self.scale else None
-        self.beta = self.add_weight("beta", dims, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", dims, initializer=self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
 
     def _param(self, weight):
         return None if weight is None else gn.reshape(weight.value(), self._broadcast)
@@ -133,4 +128,5 @@ class LayerNormalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None}
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
