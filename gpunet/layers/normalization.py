@@ -17,9 +17,11 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 **kwargs):
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, momentum, epsilon, center, scale
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.initializers = {"beta": beta_initializer, "gamma": gamma_initializer,
                              "moving_mean": moving_mean_initializer, "moving_variance": moving_variance_initializer}
 
@@ -30,8 +32,10 @@ class BatchNormalization(Layer):
         self._reduce = [i for i in range(len(input_shape)) if i != axis]
         dim = (input_shape[axis],)
         init = self.initializers
-        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"]) if self.scale else None
-        self.beta = self.add_weight("beta", dim, initializer=init["beta"]) if self.center else None
+        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"],
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", dim, initializer=init["beta"],
+                                    constraint=self.beta_constraint) if self.center else None
         self.moving_mean = self.add_weight("moving_mean", dim, initializer=init["moving_mean"], trainable=False)
         self.moving_variance = self.add_weight("moving_variance", dim, initializer=init["moving_variance"],
                                                trainable=False)
@@ -61,7 +65,9 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
-                **{f"{k}_initializer": v for k, v in self.initializers.items()}}
+                **{f"{k}_initializer": v for k, v in self.initializers.items()},
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
 def _checked_axis(axis):

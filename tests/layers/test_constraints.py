@@ -169,33 +169,50 @@ def test_each_keras_optimizer_projects_after_fit(optimizer, device):
 LAYERS = [  # (layer, the weights its *_constraint arguments constrain, input shape)
     (lambda c: L.Dense(3, kernel_constraint=c, bias_constraint=c), ("kernel", "bias"), (2, 4)),
     (lambda c: L.Conv2D(2, 3, kernel_constraint=c, bias_constraint=c), ("kernel", "bias"), (2, 5, 5, 2)),
+    (lambda c: L.Conv1D(2, 3, kernel_constraint=c, bias_constraint=c), ("kernel", "bias"), (2, 5, 2)),
+    (lambda c: L.Conv2DTranspose(2, 3, kernel_constraint=c, bias_constraint=c), ("kernel", "bias"), (2, 3, 3, 2)),
+    (lambda c: L.DepthwiseConv2D(3, depthwise_constraint=c, bias_constraint=c), ("depthwise_kernel", "bias"),
+     (2, 5, 5, 2)),
+    (lambda c: L.SeparableConv2D(2, 3, depthwise_constraint=c, pointwise_constraint=c, bias_constraint=c),
+     ("depthwise_kernel", "pointwise_kernel", "bias"), (2, 5, 5, 2)),
+    (lambda c: L.Embedding(6, 3, embeddings_constraint=c), ("embeddings",), (2, 4)),
     (lambda c: L.PReLU(alpha_initializer="ones", alpha_constraint=c), ("alpha",), (2, 4)),
     (lambda c: L.LayerNormalization(beta_constraint=c, gamma_constraint=c), ("gamma", "beta"), (2, 4)),
+    (lambda c: L.BatchNormalization(beta_constraint=c, gamma_constraint=c), ("gamma", "beta"), (2, 4)),
+    (lambda c: L.LSTM(2, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c),
+     ("kernel", "recurrent_kernel", "bias"), (2, 3, 4)),
+    (lambda c: L.GRU(2, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c),
+     ("kernel", "recurrent_kernel", "bias"), (2, 3, 4)),
+    (lambda c: L.SimpleRNN(2, kernel_constraint=c, recurrent_constraint=c, bias_constraint=c),
+     ("kernel", "recurrent_kernel", "bias"), (2, 3, 4)),
 ]
+LIMIT = 1e-3  # small enough that every step takes some slice of every weight past it
 
 
 @pytest.mark.parametrize("index", range(len(LAYERS)))
-def test_layer_constraints_are_stored_saved_and_restored(index, tmp_path):
+def test_layer_constraints_are_applied_stored_saved_and_restored(index, tmp_path):
     make, weights, shape = LAYERS[index]
     inputs = L.Input(shape[1:])
-    layer = make(C.MaxNorm(0.5, axis=0))
+    layer = make(C.MaxNorm(LIMIT, axis=0))
     model = gn.models.Model(inputs, layer(inputs))
     config = layer.get_config()
     for weight in weights:
-        assert config[f"{weight}_constraint"] == {"class_name": "MaxNorm", "config": {"max_value": 0.5, "axis": 0}}
+        assert config[f"{weight.replace('_kernel', '')}_constraint"] == {
+            "class_name": "MaxNorm", "config": {"max_value": LIMIT, "axis": 0}}
         assert isinstance(getattr(layer, weight).constraint, C.MaxNorm)
     assert type(layer).from_config(json.loads(json.dumps(config))).get_config() == config
     model.compile(gn.optimizers.SGD(0.1), "mse")
-    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    x = np.random.default_rng(0).integers(0, 6, size=shape).astype(np.float32)
     model.train_on_batch(x, model.predict(x) + 1.0)
-    for weight in weights:  # every constrained weight was projected
+    for weight in weights:  # every constrained weight was projected: its largest slice norm is the limit
         value = gn.backend.get_value(getattr(layer, weight))
-        assert np.all(_norms(value.reshape(value.shape[0], -1), 0) <= 0.5 + 1e-6)
+        norms = _norms(value.reshape(value.shape[0], -1), 0)
+        assert norms.max() <= LIMIT * (1 + 1e-5) and norms.max() > LIMIT * 0.99, (weight, norms)
     model.save(str(tmp_path / "model.h5"))
     loaded = gn.models.load_model(str(tmp_path / "model.h5"))
     assert loaded.layers[-1].get_config() == config
     for weight in weights:
-        assert getattr(loaded.layers[-1], weight).constraint.get_config() == {"max_value": 0.5, "axis": 0}
+        assert getattr(loaded.layers[-1], weight).constraint.get_config() == {"max_value": LIMIT, "axis": 0}
 
 
 def test_unconstrained_layers_say_none():
