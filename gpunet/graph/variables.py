@@ -39,9 +39,13 @@ class Variable:
     """A graph variable. Its value lives in each session, on the device it is placed on."""
 
     def __init__(self, initial_value=None, trainable=True, collections=None, validate_shape=True,
-                 name=None, dtype=None, expected_shape=None):
+                 name=None, dtype=None, expected_shape=None, constraint=None):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError("The `constraint` argument must be a callable.")
+        # TF1: a projection an Optimizer applies to the variable right after updating it
+        self._constraint = constraint
         graph = get_default_graph()
         with graph.name_scope(name or "Variable") as scope:
             base = scope[:-1]
@@ -103,6 +107,11 @@ class Variable:
     @property
     def trainable(self):
         return self._trainable
+
+    @property
+    def constraint(self):
+        """The projection an Optimizer applies after each update (``constraint=``), or None."""
+        return self._constraint
 
     @property
     def initializer(self):

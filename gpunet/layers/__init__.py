@@ -1,6 +1,7 @@
 """``gn.layers``: Keras 2 layers on the graph, and ``tf.layers``-style functions (``dense``,
 ``dropout``) that honour ``variable_scope(reuse=True)``."""
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from . import constraints as constraints  # gn.layers.constraints (not a layer: kept out of __all__)
 from .base import Layer
 from .conv import Conv2D, Convolution2D
 from .conv1d import Conv1D, Convolution1D

@@ -6,7 +6,7 @@ import numpy as np
 
 import gpunet as gn
 
-from . import initializers, regularizers
+from . import constraints, initializers, regularizers
 from .base import Layer
 
 __all__ = ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU"]
@@ -41,13 +41,10 @@ class PReLU(Layer):
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
         super().__init__(**kwargs)
-        if alpha_constraint is not None:
-            # weight constraints are not implemented by gpunet's optimizers
-            raise ValueError(f"PReLU layer: alpha_constraint is not supported by gpunet, got {alpha_constraint!r}")
         initializers.get(alpha_initializer)  # fail early on an unknown name
         self.alpha_initializer = alpha_initializer
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = None
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -66,7 +63,7 @@ class PReLU(Layer):
             raise ValueError(f"PReLU layer {self.name}: the input dimensions that are not shared must be known, got "
                              f"input shape {input_shape} with shared_axes={self.shared_axes}")
         self.alpha = self.add_weight("alpha", param_shape, initializer=self.alpha_initializer,
-                                     regularizer=self.alpha_regularizer)
+                                     regularizer=self.alpha_regularizer, constraint=self.alpha_constraint)
 
     def call(self, inputs):
         # Keras's form: relu(x) - alpha * relu(-x), so alpha's gradient is -relu(-x) (0 for x >= 0)
@@ -74,7 +71,8 @@ class PReLU(Layer):
 
     def get_config(self):
         return {**super().get_config(), "alpha_initializer": initializers.serialize(self.alpha_initializer),
-                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer), "alpha_constraint": None,
+                "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": self.shared_axes}
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import gpunet as gn
 from gpunet import backend as K
 
-from . import initializers
+from . import constraints, initializers
 
 __all__ = ["Layer", "Node", "shape_tuple", "snake_case", "to_list", "unique_in_order", "unpack"]
 
@@ -157,15 +157,14 @@ class Layer:
     # -- weights ------------------------------------------------------------------------------------
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=True,
                    constraint=None):
-        """A new variable ``<scope>/<layer>/<name>:0`` owned by this layer. ``constraint`` must be None:
-        gpunet's optimizers apply no weight constraints, so one is refused rather than silently ignored."""
-        if constraint is not None:
-            raise ValueError(f"{self.name}: weight constraints are not supported by gpunet (add_weight({name!r}, "
-                             f"constraint={constraint!r})); leave constraint=None")
+        """A new variable ``<scope>/<layer>/<name>:0`` owned by this layer. ``constraint`` (a callable, a name
+        such as ``'max_norm'`` or a config dict, see ``gn.layers.constraints``) is stored on the variable:
+        optimizers project the variable with it right after each update."""
+        constraint = constraints.get(constraint)
         init = initializers.get(initializer or "glorot_uniform")
         dtype = gn.as_dtype(dtype or self.dtype)
         shape = tuple(int(d) for d in shape)
-        variable = self._make_variable(name, shape, dtype, init, trainable)
+        variable = self._make_variable(name, shape, dtype, init, trainable, constraint)
         self._weight_names[id(variable)] = name
         (self._own_trainable if trainable else self._own_non_trainable).append(variable)
         if regularizer is not None:
@@ -173,8 +172,9 @@ class Layer:
                 self._own_losses.append(regularizer(variable.value()))
         return variable
 
-    def _make_variable(self, name, shape, dtype, init, trainable):
-        return gn.Variable(lambda: init(shape, dtype=dtype), name=name, trainable=trainable, dtype=dtype)
+    def _make_variable(self, name, shape, dtype, init, trainable, constraint):
+        return gn.Variable(lambda: init(shape, dtype=dtype), name=name, trainable=trainable, dtype=dtype,
+                           constraint=constraint)
 
     def weight_name(self, variable):
         """The name ``variable`` was given by add_weight (``kernel``), or its graph name."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, initializers
+from . import activations, constraints, initializers
 from .base import Layer
 from .pooling import conv_output_length, nhwc, normalize_data_format, output_shape, pair, spatial
 
@@ -14,8 +14,11 @@ class Conv2D(Layer):
     """2-D convolution with ``filters`` kernels of ``kernel_size``, ``strides``, ``padding``."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None, **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.data_format = normalize_data_format(data_format, "Conv2D")
         if padding not in ("valid", "same"):
             raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
@@ -30,9 +33,9 @@ class Conv2D(Layer):
             raise ValueError(f"Conv2D {self.name} expects inputs {layout} with known channels, got {input_shape}")
         channels = spatial(input_shape, self.data_format)[2]
         self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
-                                      initializer=self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer) \
-            if self.use_bias else None
+                                      initializer=self.kernel_initializer, constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _convolve(self, x):
         out = gn.nn.conv2d(x, self.kernel.value(), strides=(1,) + self.strides + (1,), padding=self.padding.upper())
@@ -53,7 +56,9 @@ class Conv2D(Layer):
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
                 "data_format": self.data_format,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 Convolution2D = Conv2D

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, initializers, regularizers
+from . import activations, constraints, initializers, regularizers
 from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation, conv_length,
                          normalize_tuple)
 from .base import Layer
@@ -19,7 +19,8 @@ class Conv1D(Layer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = check_filters(filters)
         self.kernel_size = normalize_tuple(kernel_size, 1, "kernel_size")
@@ -32,6 +33,8 @@ class Conv1D(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _steps_channels(self, input_shape):
         """``(steps, channels)`` of a 3-D input shape in this layer's format."""
@@ -42,9 +45,11 @@ class Conv1D(Layer):
         channels = None if input_shape is None or len(input_shape) != 3 else self._steps_channels(input_shape)[1]
         check_input_rank(self, input_shape, 3, channels)
         self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _padding_arg(self):
         if self.padding != "causal":
@@ -80,7 +85,9 @@ class Conv1D(Layer):
                 "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 Convolution1D = Conv1D

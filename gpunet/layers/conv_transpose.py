@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, initializers, regularizers
+from . import activations, constraints, initializers, regularizers
 from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation,
                          deconv_length, normalize_tuple)
 from .base import Layer
@@ -30,7 +30,8 @@ class Conv2DTranspose(Layer):
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", output_padding=None, data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = check_filters(filters)
         self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
@@ -44,6 +45,8 @@ class Conv2DTranspose(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         channels = None if input_shape is None or len(input_shape) != 4 else \
@@ -51,9 +54,11 @@ class Conv2DTranspose(Layer):
         check_input_rank(self, input_shape, 4, channels)
         # (rows, cols, output channels, input channels): the filter of the convolution this one transposes
         self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer)
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _length(self, axis, length):
         padding = None if self.output_padding is None else self.output_padding[axis]
@@ -85,6 +90,8 @@ class Conv2DTranspose(Layer):
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
                 "output_padding": None if self.output_padding is None else list(self.output_padding)}
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import gpunet as gn
 from gpunet import backend as K
 
-from . import activations, initializers, regularizers
+from . import activations, constraints, initializers, regularizers
 from .base import Layer
 
 __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Reshape", "dump_function", "load_function"]
@@ -21,9 +21,12 @@ class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
@@ -35,9 +38,10 @@ class Dense(Layer):
             raise ValueError(f"The last dimension of the inputs to Dense layer {self.name} should be defined. "
                              f"Found None (input shape {input_shape}).")
         self.kernel = self.add_weight("kernel", (input_shape[-1], self.units), initializer=self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.units,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def call(self, inputs):
         rank = inputs.shape.ndims
@@ -57,7 +61,9 @@ class Dense(Layer):
                 "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Activation(Layer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, initializers, regularizers
+from . import activations, constraints, initializers, regularizers
 from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation, conv_length,
                          normalize_tuple)
 from .base import Layer
@@ -18,7 +18,8 @@ class _DepthwiseBase(Layer):
 
     def __init__(self, kernel_size, strides=(1, 1), padding="valid", depth_multiplier=1, data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, **kwargs):
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None, depthwise_constraint=None,
+                 bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
         self.strides = normalize_tuple(strides, 2, "strides")
@@ -34,6 +35,8 @@ class _DepthwiseBase(Layer):
         self.depthwise_initializer, self.bias_initializer = depthwise_initializer, bias_initializer
         self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def _build_depthwise(self, input_shape):
         channels = None if input_shape is None or len(input_shape) != 4 else \
@@ -41,12 +44,14 @@ class _DepthwiseBase(Layer):
         check_input_rank(self, input_shape, 4, channels)
         self.depthwise_kernel = self.add_weight(
             "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer)
+            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
         return channels
 
     def _add_bias(self, size):
         self.bias = self.add_weight("bias", (size,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
 
     def _op_args(self):
         return {"strides": (1,) + self.strides + (1,), "padding": self.padding.upper(), "rate": self.dilation_rate}
@@ -68,7 +73,9 @@ class _DepthwiseBase(Layer):
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "depth_multiplier": self.depth_multiplier,
                 "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer)}
+                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+                "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class DepthwiseConv2D(_DepthwiseBase):
@@ -97,19 +104,22 @@ class SeparableConv2D(_DepthwiseBase):
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
-                 bias_regularizer=None, **kwargs):
+                 bias_regularizer=None, depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
         super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
                          use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
-                         **kwargs)
+                         depthwise_constraint=depthwise_constraint, bias_constraint=bias_constraint, **kwargs)
         self.filters = check_filters(filters)
         self.pointwise_initializer = pointwise_initializer
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         channels = self._build_depthwise(input_shape)
         self.pointwise_kernel = self.add_weight(
             "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer)
+            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
         self._add_bias(self.filters)
 
     def call(self, inputs):
@@ -124,7 +134,8 @@ class SeparableConv2D(_DepthwiseBase):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer)}
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}
 
 
 SeparableConvolution2D = SeparableConv2D

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
+from . import constraints
 from .base import Layer
 
 __all__ = ["Embedding"]
@@ -11,16 +12,19 @@ __all__ = ["Embedding"]
 class Embedding(Layer):
     """Row ``i`` of an ``(input_dim, output_dim)`` table for each index ``i`` of the input."""
 
-    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", input_length=None, **kwargs):
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", input_length=None,
+                 embeddings_constraint=None, **kwargs):
         if input_length is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
         self.input_dim, self.output_dim, self.input_length = int(input_dim), int(output_dim), input_length
         self.embeddings_initializer = embeddings_initializer
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
-                                          initializer=self.embeddings_initializer)
+                                          initializer=self.embeddings_initializer,
+                                          constraint=self.embeddings_constraint)
 
     def call(self, inputs):
         if inputs.dtype.is_floating:
@@ -32,4 +36,5 @@ class Embedding(Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
-                "embeddings_initializer": self.embeddings_initializer, "input_length": self.input_length}
+                "embeddings_initializer": self.embeddings_initializer, "input_length": self.input_length,
+                "embeddings_constraint": constraints.serialize(self.embeddings_constraint)}

@@ -12,8 +12,9 @@ __all__ = ["dense", "dropout"]
 class _ScopedDense(Dense):
     """A Dense whose weights come from get_variable in the current variable scope."""
 
-    def _make_variable(self, name, shape, dtype, init, trainable):
-        return gn.get_variable(name, shape=shape, dtype=dtype, initializer=init, trainable=trainable)
+    def _make_variable(self, name, shape, dtype, init, trainable, constraint):
+        return gn.get_variable(name, shape=shape, dtype=dtype, initializer=init, trainable=trainable,
+                               constraint=constraint)
 
 
 def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None, bias_initializer=None,

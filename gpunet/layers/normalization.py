@@ -4,7 +4,7 @@ from __future__ import annotations
 import gpunet as gn
 from gpunet import backend as K
 
-from . import initializers, regularizers
+from . import constraints, initializers, regularizers
 from .base import Layer
 
 __all__ = ["BatchNormalization", "LayerNormalization"]
@@ -17,9 +17,11 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 **kwargs):
+                 beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, momentum, epsilon, center, scale
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.initializers = {"beta": beta_initializer, "gamma": gamma_initializer,
                              "moving_mean": moving_mean_initializer, "moving_variance": moving_variance_initializer}
 
@@ -30,8 +32,10 @@ class BatchNormalization(Layer):
         self._reduce = [i for i in range(len(input_shape)) if i != axis]
         dim = (input_shape[axis],)
         init = self.initializers
-        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"]) if self.scale else None
-        self.beta = self.add_weight("beta", dim, initializer=init["beta"]) if self.center else None
+        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"],
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", dim, initializer=init["beta"],
+                                    constraint=self.beta_constraint) if self.center else None
         self.moving_mean = self.add_weight("moving_mean", dim, initializer=init["moving_mean"], trainable=False)
         self.moving_variance = self.add_weight("moving_variance", dim, initializer=init["moving_variance"],
                                                trainable=False)
@@ -61,7 +65,9 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
                 "center": self.center, "scale": self.scale,
-                **{f"{k}_initializer": v for k, v in self.initializers.items()}}
+                **{f"{k}_initializer": v for k, v in self.initializers.items()},
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
 
 
 def _checked_axis(axis):
@@ -71,12 +77,6 @@ def _checked_axis(axis):
     if isinstance(axis, int) and not isinstance(axis, bool):
         return axis
     raise TypeError(f"Expected an int or a list/tuple of ints for the argument 'axis', but received: {axis!r}")
-
-
-def _no_constraint(constraint, name):
-    # gpunet's optimizers apply no weight constraints: refuse one rather than silently ignore it
-    if constraint is not None:
-        raise NotImplementedError(f"LayerNormalization: {name} is not supported by gpunet (got {constraint!r})")
 
 
 class LayerNormalization(Layer):
@@ -92,8 +92,8 @@ class LayerNormalization(Layer):
         self.beta_initializer, self.gamma_initializer = beta_initializer, gamma_initializer
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        _no_constraint(beta_constraint, "beta_constraint")
-        _no_constraint(gamma_constraint, "gamma_constraint")
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
 
     def _resolved_axes(self, rank):
@@ -115,9 +115,10 @@ class LayerNormalization(Layer):
         # gamma and beta broadcast against the input: size 1 on every axis not normalized
         self._broadcast = [input_shape[i] if i in self.axis else 1 for i in range(rank)]
         self.gamma = self.add_weight("gamma", dims, initializer=self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer) if self.scale else None
-        self.beta = self.add_weight("beta", dims, initializer=self.beta_initializer,
-                                    regularizer=self.beta_regularizer) if self.center else None
+                                     regularizer=self.gamma_regularizer,
+                                     constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight("beta", dims, initializer=self.beta_initializer, regularizer=self.beta_regularizer,
+                                    constraint=self.beta_constraint) if self.center else None
 
     def _param(self, weight):
         return None if weight is None else gn.reshape(weight.value(), self._broadcast)
@@ -133,4 +134,5 @@ class LayerNormalization(Layer):
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-                "beta_constraint": None, "gamma_constraint": None}
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}

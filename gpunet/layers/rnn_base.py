@@ -7,7 +7,7 @@ from __future__ import annotations
 import gpunet as gn
 from gpunet import backend as K
 
-from . import activations
+from . import activations, constraints
 from .base import Layer, shape_tuple
 
 __all__ = ["RecurrentBase"]
@@ -23,8 +23,12 @@ class RecurrentBase(Layer):
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
-                 return_sequences=False, return_state=False, go_backwards=False, **kwargs):
+                 return_sequences=False, return_state=False, go_backwards=False, kernel_constraint=None,
+                 recurrent_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.units = int(units)
         if self.units <= 0:
             raise ValueError(f"Received an invalid value for argument `units`, expected a positive integer, got "
@@ -59,11 +63,14 @@ class RecurrentBase(Layer):
             raise ValueError(f"{type(self).__name__} {self.name} needs inputs (batch, timesteps, features) with "
                              f"known features, got {input_shape}")
         width = self._gates * self.units
-        self.kernel = self.add_weight("kernel", (input_shape[2], width), initializer=self.kernel_initializer)
+        self.kernel = self.add_weight("kernel", (input_shape[2], width), initializer=self.kernel_initializer,
+                                      constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
-                                                initializer=self.recurrent_initializer)
+                                                initializer=self.recurrent_initializer,
+                                                constraint=self.recurrent_constraint)
         if self.use_bias:
-            self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_initializer())
+            self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_initializer(),
+                                        constraint=self.bias_constraint)
 
     def _bias_shape(self):
         return (self._gates * self.units,)
@@ -133,4 +140,6 @@ class RecurrentBase(Layer):
                 "recurrent_initializer": self.recurrent_initializer, "bias_initializer": self.bias_initializer,
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
-                "go_backwards": self.go_backwards}
+                "go_backwards": self.go_backwards, "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}

@@ -125,13 +125,15 @@ def _count_scope(state, full_name):
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None, trainable=True,
-                 collections=None, validate_shape=True):
-    """The variable ``<scope>/name``: created, or shared when the scope reuses (TF1 rules)."""
+                 collections=None, validate_shape=True, constraint=None):
+    """The variable ``<scope>/name``: created, or shared when the scope reuses (TF1 rules). ``constraint``
+    (a new variable's): a projection optimizers apply after each update."""
     return _get_or_create(get_variable_scope(), name, shape, dtype, initializer, trainable, collections,
-                          regularizer)
+                          regularizer, constraint)
 
 
-def _get_or_create(scope, name, shape, dtype, initializer, trainable, collections, regularizer=None):
+def _get_or_create(scope, name, shape, dtype, initializer, trainable, collections, regularizer=None,
+                   constraint=None):
     graph = get_default_graph()
     store = _graph_state(graph)["store"]
     full = f"{scope.name}/{name}" if scope.name else name
@@ -152,7 +154,8 @@ def _get_or_create(scope, name, shape, dtype, initializer, trainable, collection
         raise ValueError(f"Variable {full} does not exist, or was not created with gn.get_variable(). "
                          f"Did you mean to set reuse=gn.AUTO_REUSE in VarScope?")
     variable = _create(graph, full, shape, as_dtype(dtype) if dtype is not None else scope.dtype,
-                       scope.initializer if initializer is None else initializer, trainable, collections)
+                       scope.initializer if initializer is None else initializer, trainable, collections,
+                       constraint)
     store[full] = variable
     if regularizer is not None:
         with graph.name_scope(f"{full}/Regularizer/"):
@@ -162,7 +165,7 @@ def _get_or_create(scope, name, shape, dtype, initializer, trainable, collection
     return variable
 
 
-def _create(graph, full, shape, dtype, initializer, trainable, collections):
+def _create(graph, full, shape, dtype, initializer, trainable, collections, constraint):
     if initializer is None and shape is None:
         raise ValueError(f"Variable {full} did not get an initializer, so its `shape` argument must be specified.")
     if initializer is None:
@@ -178,7 +181,8 @@ def _create(graph, full, shape, dtype, initializer, trainable, collections):
         initial = initializer  # a tensor or array: its shape is the variable's
         _check_initializer_shape(full, shape, initial)
     with graph.name_scope(None):
-        return Variable(initial, name=full, trainable=trainable, collections=collections, dtype=dtype)
+        return Variable(initial, name=full, trainable=trainable, collections=collections, dtype=dtype,
+                        constraint=constraint)
 
 
 def _check_initializer_shape(full, shape, initial):

@@ -88,7 +88,7 @@ class Optimizer(ABC):
                 update_ops = []
                 for grad, var in updates:
                     with graph.name_scope(f"update_{var.op.name}"), graph.colocate_with(var.op):
-                        update_ops.append(_as_op(self._apply_dense(grad, var)))
+                        update_ops.append(_constrained(var, _as_op(self._apply_dense(grad, var))))
                 if global_step is None:
                     train_op = self._finish(update_ops, scope)
                 else:
@@ -198,6 +198,14 @@ def _check_dtypes(tensors):
     for t in tensors:
         if t.dtype.name not in _VALID_DTYPES:
             raise ValueError(f"Invalid type {t.dtype.name} for {t.name}, expected: {list(_VALID_DTYPES)}.")
+
+
+def _constrained(var, update_op):
+    """TF1: ``var.constraint`` (if any) projects the variable once its update has run, in the same train op."""
+    if var.constraint is None:
+        return update_op
+    with var.graph.control_dependencies([update_op]):
+        return var.assign(var.constraint(var.value()), read_value=False)
 
 
 def _as_op(value):

@@ -80,7 +80,7 @@ def test_default_names():
     (lambda: L.ThresholdedReLU(theta=-1), "The theta value of a Thresholded ReLU layer should be >=0. Received: -1"),
     (lambda: L.ThresholdedReLU(theta=None), "Theta of a Thresholded ReLU layer cannot be None"),
     (lambda: L.PReLU(alpha_initializer="nope"), "Unknown initializer"),
-    (lambda: L.PReLU(alpha_constraint="non_neg"), "alpha_constraint is not supported"),
+    (lambda: L.PReLU(alpha_constraint=3), "Could not interpret constraint function identifier: 3"),
 ])
 def test_argument_errors(make, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):

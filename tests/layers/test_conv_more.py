@@ -119,7 +119,7 @@ def test_conv2d_transpose_output_shape(kwargs, input_shape, expected):
 # -- configs ---------------------------------------------------------------------------------------------------
 _COMMON_KEYS = {"name", "trainable", "dtype", "filters", "kernel_size", "strides", "padding", "data_format",
                 "dilation_rate", "activation", "use_bias", "kernel_initializer", "bias_initializer",
-                "kernel_regularizer", "bias_regularizer"}
+                "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"}
 
 
 def test_conv1d_config_defaults_as_keras():
@@ -276,8 +276,8 @@ def test_depthwise_output_shape(layer, input_shape, expected):
     assert layer.compute_output_shape(input_shape) == expected
 
 
-_DEPTHWISE_KEYS = _COMMON_KEYS - {"filters", "kernel_initializer", "kernel_regularizer"} | {
-    "depth_multiplier", "depthwise_initializer", "depthwise_regularizer"}
+_DEPTHWISE_KEYS = _COMMON_KEYS - {"filters", "kernel_initializer", "kernel_regularizer", "kernel_constraint"} | {
+    "depth_multiplier", "depthwise_initializer", "depthwise_regularizer", "depthwise_constraint"}
 
 
 def test_depthwise_configs_as_keras():
@@ -286,7 +286,8 @@ def test_depthwise_configs_as_keras():
     assert (config["kernel_size"], config["strides"], config["dilation_rate"]) == ([3, 3], [1, 1], [1, 1])
     assert (config["padding"], config["depth_multiplier"], config["activation"]) == ("valid", 1, "linear")
     separable = L.SeparableConv2D(4, (3, 2), depth_multiplier=2).get_config()
-    assert set(separable) == _DEPTHWISE_KEYS | {"filters", "pointwise_initializer", "pointwise_regularizer"}
+    assert set(separable) == _DEPTHWISE_KEYS | {"filters", "pointwise_initializer", "pointwise_regularizer",
+                                                "pointwise_constraint"}
     assert (separable["filters"], separable["kernel_size"], separable["depth_multiplier"]) == (4, [3, 2], 2)
     assert separable["name"].startswith("separable_conv2d")
     assert L.SeparableConvolution2D is L.SeparableConv2D

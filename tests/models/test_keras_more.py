@@ -202,10 +202,19 @@ def test_subclassed_model_tracks_layer_lists_and_needs_super_init():
 
 class _Constrained(L.Layer):
     def build(self, input_shape):
-        self.scale = self.add_weight(name="scale", shape=(input_shape[-1],), constraint="non_neg")
+        self.scale = self.add_weight(name="scale", shape=(input_shape[-1],), initializer="ones", constraint="non_neg")
+
+    def call(self, inputs):
+        return inputs * self.scale.value()
 
 
-def test_a_weight_constraint_is_refused_not_ignored():
-    with pytest.raises(ValueError, match=r"constrained: weight constraints are not supported by gpunet "
-                                         r"\(add_weight\('scale', constraint='non_neg'\)\); leave constraint=None"):
-        _Constrained(name="constrained")(L.Input((3,)))
+def test_a_weight_constraint_is_applied_after_each_update():
+    # add_weight(constraint='non_neg'): the optimizer zeroes the entries its step made negative
+    inputs = L.Input((3,))
+    model = gn.models.Model(inputs, _Constrained(name="constrained")(inputs))
+    model.compile(gn.optimizers.SGD(1.0), "mse")
+    x = np.array([[1.0, 1.0, 1.0]], np.float32)
+    model.train_on_batch(x, np.array([[-5.0, 0.5, 2.0]], np.float32))
+    # unconstrained: scale = 1 - 2 / 3 * (scale - y) = [-3, 2/3, 5/3]; NonNeg zeroes the first
+    np.testing.assert_allclose(model.get_weights()[0], [0.0, 2 / 3, 5 / 3], rtol=1e-6)
+    assert isinstance(model.layers[-1].scale.constraint, gn.layers.constraints.NonNeg)
