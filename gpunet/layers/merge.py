@@ -119,20 +119,14 @@ class Minimum(_Elementwise):
         return functools.reduce(gn.minimum, inputs)
 
 
-class Add(_Merge):
-    """The elementwise sum of its inputs (all of one shape)."""
+class Add(_Elementwise):
+    """The elementwise sum of its inputs (their shapes broadcast, as Keras's)."""
 
-    def build(self, input_shape):
-        super().build(input_shape)
-        shapes = {tuple(s[1:]) for s in input_shape}
-        if len(shapes) > 1:
-            raise ValueError(f"Add layer {self.name}: inputs must have the same shape, got {input_shape}")
-
-    def call(self, inputs):
-        return gn.add_n(list(inputs))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
+    def _merge(self, inputs):
+        shapes = {tuple(t.shape.as_list()) if t.shape.ndims is not None else None for t in inputs}
+        if len(shapes) == 1 and None not in shapes and None not in next(iter(shapes))[1:]:
+            return gn.add_n(inputs)  # one op for inputs of one known shape
+        return functools.reduce(gn.add, inputs)
 
 
 class Concatenate(_Merge):

@@ -194,3 +194,18 @@ def test_float64_and_empty_batches(merge, width, batch, device):
         outs.append(model.predict([a.astype(dtype) for a in arrays]))
         assert outs[-1].dtype == dtype and outs[-1].shape == (batch, width)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6)
+
+
+def test_add_broadcasts_as_keras_and_keeps_one_addn_for_equal_shapes():
+    a, b, c = L.Input((4, 3)), L.Input((3,)), L.Input((4, 1))
+    y = L.Add()([a, b, c])
+    assert tuple(y.shape.as_list()) == (None, 4, 3) == L.Add().compute_output_shape([(None, 4, 3), (None, 3),
+                                                                                      (None, 4, 1)])
+    rng = np.random.default_rng(0)
+    xa, xb, xc = (rng.standard_normal(s).astype("float32") for s in [(2, 4, 3), (2, 3), (2, 4, 1)])
+    np.testing.assert_allclose(gn.models.Model([a, b, c], y).predict([xa, xb, xc]), xa + xb[:, None, :] + xc,
+                               rtol=1e-6)
+    same = L.Add()([L.Input((3,)), L.Input((3,))])
+    assert same.op.type == "AddN"
+    with pytest.raises(ValueError, match=r"Inputs have incompatible shapes. Received shapes \(3,\) and \(4,\)"):
+        L.Add()([L.Input((3,)), L.Input((4,))])
