@@ -95,20 +95,25 @@ def record_file(tmp_path_factory):
     return path
 
 
-@pytest.mark.benchmark(group="tfrecord-read-100k")
-def test_tfrecord_read_dataset(benchmark, record_file):
-    batch = gn.data.TFRecordDataset(record_file).batch(1000).make_initializable_iterator()
-    element = batch.get_next()
+def _timed_records(benchmark, iterator):
+    """Records (batched) read through ``iterator`` from its initializer to the end, timed by ``benchmark``."""
+    element = iterator.get_next()
     with gn.Session() as sess:
         def read():
-            sess.run(batch.initializer)
+            sess.run(iterator.initializer)
             count = 0
             try:
                 while True:
                     count += len(sess.run(element))
             except gn.errors.OutOfRangeError:
                 return count
-        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+        return benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="tfrecord-read-100k")
+def test_tfrecord_read_dataset(benchmark, record_file):
+    batch = gn.data.TFRecordDataset(record_file).batch(1000).make_initializable_iterator()
+    count = _timed_records(benchmark, batch)
     benchmark.extra_info["impl"] = "gpunet TFRecordDataset"
     assert count == N_RECORDS
 
@@ -179,17 +184,7 @@ def test_interleave_tfrecord_files(benchmark, record_files, calls):
     files = gn.data.Dataset.from_tensor_slices(record_files)
     records = files.interleave(gn.data.TFRecordDataset, cycle_length=INNER, num_parallel_calls=calls)
     iterator = records.batch(1000).make_initializable_iterator()
-    element = iterator.get_next()
-    with gn.Session() as sess:
-        def read():
-            sess.run(iterator.initializer)
-            count = 0
-            try:
-                while True:
-                    count += len(sess.run(element))
-            except gn.errors.OutOfRangeError:
-                return count
-        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    count = _timed_records(benchmark, iterator)
     benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
     assert count == N_RECORDS
 
@@ -198,17 +193,7 @@ def test_interleave_tfrecord_files(benchmark, record_files, calls):
 @pytest.mark.parametrize("reads", [None, INNER])
 def test_tfrecord_dataset_parallel_reads(benchmark, record_files, reads):
     iterator = gn.data.TFRecordDataset(record_files, num_parallel_reads=reads).batch(1000).make_initializable_iterator()
-    element = iterator.get_next()
-    with gn.Session() as sess:
-        def read():
-            sess.run(iterator.initializer)
-            count = 0
-            try:
-                while True:
-                    count += len(sess.run(element))
-            except gn.errors.OutOfRangeError:
-                return count
-        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    count = _timed_records(benchmark, iterator)
     benchmark.extra_info["impl"] = "sequential" if reads is None else f"num_parallel_reads={reads}"
     assert count == N_RECORDS
 
@@ -220,16 +205,6 @@ def test_prefetch_small_records(benchmark, record_file, buffer_size):
     if buffer_size is not None:
         records = records.prefetch(buffer_size)
     iterator = records.batch(1000).make_initializable_iterator()
-    element = iterator.get_next()
-    with gn.Session() as sess:
-        def read():
-            sess.run(iterator.initializer)
-            count = 0
-            try:
-                while True:
-                    count += len(sess.run(element))
-            except gn.errors.OutOfRangeError:
-                return count
-        count = benchmark.pedantic(read, rounds=3, warmup_rounds=1)
+    count = _timed_records(benchmark, iterator)
     benchmark.extra_info["impl"] = "no prefetch" if buffer_size is None else f"prefetch({buffer_size})"
     assert count == N_RECORDS
