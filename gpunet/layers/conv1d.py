@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, constraints, initializers, regularizers
-from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation, conv_length,
-                         normalize_tuple)
-from .base import Layer
-from .pooling import normalize_data_format
+from ._conv_args import check_input_rank, conv_length
+from ._conv_base import ConvBase
 
 __all__ = ["Conv1D", "Convolution1D"]
 
 
-class Conv1D(Layer):
+class Conv1D(ConvBase):
     """1-D convolution of ``(batch, steps, channels)`` inputs (``channels_first``: ``(batch, channels, steps)``)
     with ``filters`` kernels of ``kernel_size`` steps; ``padding`` 'valid', 'same' or 'causal'."""
 
@@ -21,20 +18,9 @@ class Conv1D(Layer):
                  dilation_rate=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = normalize_tuple(kernel_size, 1, "kernel_size")
-        self.strides = normalize_tuple(strides, 1, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, 1, "dilation_rate")
-        check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.padding = check_padding(padding, causal_ok=True)
-        self.data_format = normalize_data_format(data_format, "Conv1D")
-        self.activation, self.use_bias = activations.get(activation), use_bias
-        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        super().__init__(1, filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         kernel_constraint, bias_constraint, causal_ok=True, **kwargs)
 
     def _steps_channels(self, input_shape):
         """``(steps, channels)`` of a 3-D input shape in this layer's format."""
@@ -44,12 +30,7 @@ class Conv1D(Layer):
     def build(self, input_shape):
         channels = None if input_shape is None or len(input_shape) != 3 else self._steps_channels(input_shape)[1]
         check_input_rank(self, input_shape, 3, channels)
-        self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.add_kernel_and_bias(self.kernel_size + (channels, self.filters))
 
     def _padding_arg(self):
         if self.padding != "causal":
@@ -77,17 +58,6 @@ class Conv1D(Layer):
         if self.data_format == "channels_first":
             return (input_shape[0], self.filters, steps)
         return (input_shape[0], steps, self.filters)
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 Convolution1D = Conv1D

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, constraints, initializers, regularizers
-from ._conv_args import (check_filters, check_input_rank, check_padding, check_strides_and_dilation,
-                         deconv_length, normalize_tuple)
-from .base import Layer
-from .pooling import nhwc, normalize_data_format, output_shape, spatial
+from ._conv_args import check_input_rank, deconv_length, normalize_tuple
+from ._conv_base import ConvBase
+from .pooling import nhwc, output_shape, spatial
 
 __all__ = ["Conv2DTranspose", "Convolution2DTranspose"]
 
@@ -23,7 +21,7 @@ def _check_output_padding(output_padding, strides):
     return output_padding
 
 
-class Conv2DTranspose(Layer):
+class Conv2DTranspose(ConvBase):
     """Transposed 2-D convolution ("deconvolution"): ``filters`` output channels; each output row/col count is
     ``in * stride`` ('same'), ``in * stride + max(kernel - stride, 0)`` ('valid'), or with ``output_padding``
     ``(in - 1) * stride + kernel - 2 * pad + output_padding``."""
@@ -32,33 +30,17 @@ class Conv2DTranspose(Layer):
                  dilation_rate=(1, 1), activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = normalize_tuple(strides, 2, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
-        check_strides_and_dilation(self.strides, self.dilation_rate)
-        self.padding = check_padding(padding, causal_ok=False)
+        super().__init__(2, filters, kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+                         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
         self.output_padding = _check_output_padding(output_padding, self.strides)
-        self.data_format = normalize_data_format(data_format, "Conv2DTranspose")
-        self.activation, self.use_bias = activations.get(activation), use_bias
-        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         channels = None if input_shape is None or len(input_shape) != 4 else \
             spatial(input_shape, self.data_format)[2]
         check_input_rank(self, input_shape, 4, channels)
         # (rows, cols, output channels, input channels): the filter of the convolution this one transposes
-        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels),
-                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.add_kernel_and_bias(self.kernel_size + (self.filters, channels))
 
     def _length(self, axis, length):
         padding = None if self.output_padding is None else self.output_padding[axis]
@@ -83,15 +65,7 @@ class Conv2DTranspose(Layer):
         return output_shape(input_shape[0], rows, cols, self.filters, self.data_format)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": list(self.dilation_rate), "activation": activations.serialize(self.activation),
-                "use_bias": self.use_bias, "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint),
+        return {**super().get_config(),
                 "output_padding": None if self.output_padding is None else list(self.output_padding)}
 
 
