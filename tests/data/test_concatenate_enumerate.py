@@ -6,26 +6,14 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+
+from ._read import read_all
 from gpunet.data.dataset import Env
 
 Dataset = gn.data.Dataset
 Point = collections.namedtuple("Point", "x y")
 
 
-def _all(dataset, feed=None, runs=1):
-    iterator = dataset.make_initializable_iterator()
-    element = iterator.get_next()
-    passes = []
-    with gn.Session() as sess:
-        for _ in range(runs):
-            sess.run(iterator.initializer, feed)
-            out = []
-            try:
-                while True:
-                    out.append(sess.run(element))
-            except gn.errors.OutOfRangeError:
-                passes.append(out)
-    return passes[0] if runs == 1 else passes
 
 
 def _generated(values, dtype):
@@ -38,7 +26,7 @@ def test_concatenate_gives_both_in_order_per_dtype(dtype):
     a, b = (np.arange(5) % 3).astype(dtype), (np.arange(3) % 2).astype(dtype)
     dataset = Dataset.from_tensor_slices(a).concatenate(Dataset.from_tensor_slices(b))
     assert dataset.output_types == gn.as_dtype(dtype) and dataset.output_shapes.as_list() == []
-    got = _all(dataset)
+    got = read_all(dataset)
     assert all(g.dtype == dtype for g in got)
     np.testing.assert_array_equal(np.array(got), np.concatenate([a, b]))
 
@@ -48,7 +36,7 @@ def test_concatenate_strings_and_nested_structures():
     second = Dataset.from_tensor_slices({"s": ["xyz"], "p": Point(np.array([7]), np.zeros((1, 3), np.float32))})
     dataset = first.concatenate(second)
     assert dataset.output_types == {"s": gn.string, "p": Point(gn.int64, gn.float32)}
-    got = _all(dataset)
+    got = read_all(dataset)
     assert [g["s"] for g in got] == [b"a", b"bc", b"xyz"]
     assert [int(g["p"].x) for g in got] == [0, 1, 7]
     assert [g["p"].y.tolist() for g in got] == [[1.0] * 3, [1.0] * 3, [0.0] * 3]
@@ -69,16 +57,16 @@ def test_concatenate_static_shapes_are_the_most_specific_compatible(left, right,
 def test_concatenate_elements_of_other_shapes_keep_their_shapes_and_batch_fails():
     dataset = Dataset.from_tensor_slices(np.zeros((2, 2), np.float32)).concatenate(
         Dataset.from_tensor_slices(np.ones((1, 4), np.float32)))
-    assert [g.shape for g in _all(dataset)] == [(2,), (2,), (4,)]
-    assert [b.shape for b in _all(dataset.batch(2))] == [(2, 2), (1, 4)]
+    assert [g.shape for g in read_all(dataset)] == [(2,), (2,), (4,)]
+    assert [b.shape for b in read_all(dataset.batch(2))] == [(2, 2), (1, 4)]
     with pytest.raises(gn.errors.InvalidArgumentError, match="Cannot batch tensors with different shapes"):
-        _all(dataset.batch(3))
+        read_all(dataset.batch(3))
 
 
 @pytest.mark.parametrize("first, second", [(0, 0), (0, 3), (4, 0)])
 def test_concatenate_of_empty_datasets(first, second):
     dataset = Dataset.range(first).concatenate(Dataset.range(10, 10 + second))
-    assert [int(v) for v in _all(dataset)] == list(range(first)) + list(range(10, 10 + second))
+    assert [int(v) for v in read_all(dataset)] == list(range(first)) + list(range(10, 10 + second))
 
 
 def test_concatenate_captures_placeholders_on_both_sides_and_reinitializes():
@@ -106,7 +94,7 @@ def test_concatenate_then_repeat_and_of_generators_started_in_turn():
             yield from values
         return Dataset.from_generator(make, gn.int64, [])
     dataset = gen("a", [1, 2]).concatenate(gen("b", [3])).repeat(2)
-    assert [int(v) for v in _all(dataset)] == [1, 2, 3, 1, 2, 3]
+    assert [int(v) for v in read_all(dataset)] == [1, 2, 3, 1, 2, 3]
     assert started == ["a", "b", "a", "b"]
 
 
@@ -122,7 +110,7 @@ def test_concatenate_in_memory_paths_give_the_element_paths_values(make):
                                        {"a": gn.int32, "b": gn.string}, {"a": [2], "b": []})
     assert in_memory._in_memory and not generated._in_memory
     assert in_memory._columns(Env({}, [])) is not None
-    fast, slow = _all(make(in_memory)), _all(make(generated))
+    fast, slow = read_all(make(in_memory)), read_all(make(generated))
     assert len(fast) == len(slow)
     for f, s in zip(fast, slow):
         assert (np.array_equal(f[0], s[0]) and _same(f[1], s[1])) if isinstance(f, tuple) else _same(f, s)
@@ -133,14 +121,14 @@ def _same(a, b):
 
 
 def test_shuffle_of_strings_in_memory_gives_string_scalars():
-    got = _all(Dataset.from_tensor_slices(["a", "bc", "d"]).shuffle(10, seed=3))
+    got = read_all(Dataset.from_tensor_slices(["a", "bc", "d"]).shuffle(10, seed=3))
     assert sorted(got) == [b"a", b"bc", b"d"]
 
 
 def test_concatenate_of_rows_of_other_shapes_has_no_columns_but_the_same_elements():
     dataset = Dataset.from_tensor_slices(np.zeros((2, 2))).concatenate(Dataset.from_tensor_slices(np.ones((1, 3))))
     assert dataset._in_memory and dataset._columns(Env({}, [])) is None
-    assert [g.tolist() for g in _all(dataset)] == [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0, 1.0]]
+    assert [g.tolist() for g in read_all(dataset)] == [[0.0, 0.0], [0.0, 0.0], [1.0, 1.0, 1.0]]
 
 
 _F2 = "TensorSpec(shape=(2,), dtype=tf.float32, name=None)"
@@ -188,7 +176,7 @@ def test_enumerate_pairs_int64_indices_with_elements(dtype, start):
     dataset = Dataset.from_tensor_slices(values).enumerate(start)
     assert dataset.output_types == (gn.int64, gn.as_dtype(dtype))
     assert [s.as_list() for s in dataset.output_shapes] == [[], [2]]
-    got = _all(dataset)
+    got = read_all(dataset)
     assert [int(i) for i, _ in got] == list(range(start, start + 4))
     assert all(i.dtype == np.int64 and v.dtype == dtype for i, v in got)
     np.testing.assert_array_equal(np.stack([v for _, v in got]), values)
@@ -197,27 +185,27 @@ def test_enumerate_pairs_int64_indices_with_elements(dtype, start):
 def test_enumerate_keeps_nested_structures_and_maps_with_two_arguments():
     dataset = Dataset.zip((Dataset.range(3), {"k": Dataset.from_tensor_slices(["a", "b"])})).enumerate()
     assert dataset.output_types == (gn.int64, (gn.int64, {"k": gn.string}))
-    got = _all(dataset)
+    got = read_all(dataset)
     assert [(int(i), int(x), d["k"]) for i, (x, d) in got] == [(0, 0, b"a"), (1, 1, b"b")]
     summed = Dataset.range(10, 13).enumerate(start=100).map(lambda i, x: i + x)
-    assert [int(v) for v in _all(summed)] == [110, 112, 114]
+    assert [int(v) for v in read_all(summed)] == [110, 112, 114]
 
 
 def test_enumerate_of_empty_and_of_a_generator_and_after_repeat():
-    assert _all(Dataset.range(0).enumerate()) == []
-    got = _all(_generated([4, 5], np.int64).enumerate(1).repeat(2))
+    assert read_all(Dataset.range(0).enumerate()) == []
+    got = read_all(_generated([4, 5], np.int64).enumerate(1).repeat(2))
     assert [(int(i), int(v)) for i, v in got] == [(1, 4), (2, 5), (1, 4), (2, 5)]
     numbered = Dataset.range(2).repeat(2).enumerate()
-    assert [int(i) for i, _ in _all(numbered)] == [0, 1, 2, 3]
+    assert [int(i) for i, _ in read_all(numbered)] == [0, 1, 2, 3]
 
 
 def test_enumerate_start_from_a_fed_tensor_on_each_initialization():
     start = gn.placeholder(gn.int64, [])
     dataset = Dataset.range(3).enumerate(start)
-    assert [[int(i) for i, _ in run] for run in [_all(dataset, {start: 7}), _all(dataset, {start: -2})]] == [
+    assert [[int(i) for i, _ in run] for run in [read_all(dataset, {start: 7}), read_all(dataset, {start: -2})]] == [
         [7, 8, 9], [-2, -1, 0]]
     batched = Dataset.from_tensor_slices(np.arange(5)).enumerate(start).batch(5)
-    assert _all(batched, {start: 3})[0][0].tolist() == [3, 4, 5, 6, 7]
+    assert read_all(batched, {start: 3})[0][0].tolist() == [3, 4, 5, 6, 7]
 
 
 def test_enumerate_start_errors_are_tfs():
@@ -235,7 +223,7 @@ def test_concatenate_of_a_shuffle_in_memory_and_a_source_without_columns_draws_o
     shuffled = Dataset.from_tensor_slices(np.arange(6)).shuffle(10, seed=5)
     other = Dataset.range(100, 103)
     dataset = shuffled.concatenate(other) if seeded_first else other.concatenate(shuffled)
-    elements = [int(v) for v in _all(dataset)]
+    elements = [int(v) for v in read_all(dataset)]
     assert sorted(elements) == list(range(6)) + [100, 101, 102]
-    assert np.concatenate(_all(dataset.batch(20))).tolist() == elements
-    assert [int(v) for v in _all(shuffled)] == [v for v in elements if v < 100]
+    assert np.concatenate(read_all(dataset.batch(20))).tolist() == elements
+    assert [int(v) for v in read_all(shuffled)] == [v for v in elements if v < 100]

@@ -5,23 +5,11 @@ import pytest
 
 import gpunet as gn
 
+from ._read import read_all
+
 Dataset = gn.data.Dataset
 
 
-def _all(dataset, feed=None, runs=1):
-    iterator = dataset.make_initializable_iterator()
-    element = iterator.get_next()
-    passes = []
-    with gn.Session() as sess:
-        for _ in range(runs):
-            sess.run(iterator.initializer, feed)
-            out = []
-            try:
-                while True:
-                    out.append(sess.run(element))
-            except gn.errors.OutOfRangeError:
-                passes.append(out)
-    return passes[0] if runs == 1 else passes
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -37,7 +25,7 @@ def _all(dataset, feed=None, runs=1):
 @pytest.mark.parametrize("source", ["memory", "generator"])
 def test_windows_are_tfs(args, expected, source):
     data = Dataset.range(7) if source == "memory" else Dataset.from_generator(lambda: iter(range(7)), gn.int64, [])
-    got = _all(data.window(*args).flat_map(lambda w: w.batch(100)))
+    got = read_all(data.window(*args).flat_map(lambda w: w.batch(100)))
     assert [w.tolist() for w in got] == expected and all(w.dtype == np.int64 for w in got)
 
 
@@ -47,7 +35,7 @@ def test_windows_of_rows_keep_dtype_and_shape(dtype):
     windows = Dataset.from_tensor_slices(values).window(2, 1, drop_remainder=True)
     batched = windows.flat_map(lambda w: w.batch(2, drop_remainder=True))
     assert batched.output_types == gn.as_dtype(dtype) and batched.output_shapes.as_list() == [2, 2, 2]
-    got = _all(batched)
+    got = read_all(batched)
     assert len(got) == 4 and all(g.dtype == dtype for g in got)
     for start, window in enumerate(got):
         np.testing.assert_array_equal(window, values[start:start + 2])
@@ -61,23 +49,23 @@ def test_static_shapes_follow_the_inner_batch_as_tf():
 
 def test_windows_of_nested_elements_give_one_dataset_per_component():
     pairs = Dataset.zip((Dataset.range(5), {"k": Dataset.from_tensor_slices([str(i) for i in range(5)])}))
-    got = _all(pairs.window(2).flat_map(lambda a, b: Dataset.zip((a.batch(2), b["k"].batch(2)))))
+    got = read_all(pairs.window(2).flat_map(lambda a, b: Dataset.zip((a.batch(2), b["k"].batch(2)))))
     assert [(a.tolist(), b.tolist()) for a, b in got] == [([0, 1], [b"0", b"1"]), ([2, 3], [b"2", b"3"]),
                                                           ([4], [b"4"])]
     single = Dataset.from_tensor_slices({"x": np.arange(4), "y": np.ones(4, np.float32)}).window(3, 3)
     sums = single.flat_map(lambda w: Dataset.zip((w["x"], w["y"])).map(lambda x, y: gn.cast(x, gn.float32) + y))
-    assert [float(v) for v in _all(sums)] == [1.0, 2.0, 3.0, 4.0]
+    assert [float(v) for v in read_all(sums)] == [1.0, 2.0, 3.0, 4.0]
 
 
 def test_interleave_of_windows_and_windows_of_an_endless_input():
-    got = _all(Dataset.range(6).window(3).interleave(lambda w: w, cycle_length=2))
+    got = read_all(Dataset.range(6).window(3).interleave(lambda w: w, cycle_length=2))
     assert [int(v) for v in got] == [0, 3, 1, 4, 2, 5]
     endless = Dataset.range(3).repeat().window(2, 1).flat_map(lambda w: w.batch(2)).take(4)
-    assert [w.tolist() for w in _all(endless)] == [[0, 1], [1, 2], [2, 0], [0, 1]]
+    assert [w.tolist() for w in read_all(endless)] == [[0, 1], [1, 2], [2, 0], [0, 1]]
 
 
 def test_windows_of_an_empty_dataset_and_captures_and_reinitialization():
-    assert _all(Dataset.range(0).window(3).flat_map(lambda w: w.batch(3))) == []
+    assert read_all(Dataset.range(0).window(3).flat_map(lambda w: w.batch(3))) == []
     values, offset = gn.placeholder(gn.int64, [None]), gn.placeholder(gn.int64, [])
     windows = Dataset.from_tensor_slices(values).window(2).flat_map(lambda w: w.map(lambda v: v + offset).batch(2))
     iterator = windows.make_initializable_iterator()
