@@ -14,8 +14,6 @@ Dataset = gn.data.Dataset
 Point = collections.namedtuple("Point", "x y")
 
 
-
-
 def _generated(values, dtype):
     return Dataset.from_generator(lambda: iter(values), gn.as_dtype(dtype), [])
 

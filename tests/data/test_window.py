@@ -10,8 +10,6 @@ from ._read import read_all
 Dataset = gn.data.Dataset
 
 
-
-
 @pytest.mark.parametrize("args, expected", [
     ((3,), [[0, 1, 2], [3, 4, 5], [6]]),
     ((3, 2), [[0, 1, 2], [2, 3, 4], [4, 5, 6], [6]]),
