@@ -5,7 +5,10 @@
 #   2. the benchmarks with the gpunet side on /gpu:0,
 # then a summary. Uses the machine's own python3 when it already has CuPy and pytest (PYTHONPATH=.,
 # nothing installed, e.g. an image that cannot reach a package registry); otherwise .venv with the
-# gpu extra (scripts/setup_venv.sh installs it where nvidia-smi works). Extra arguments go to pytest.
+# gpu extra (scripts/setup_venv.sh installs it where nvidia-smi works). Extra arguments go to pytest
+# (`-n 12` spreads the tests over 12 processes where pytest-xdist is installed: a fresh machine compiles
+# every CuPy kernel once, and that dominates). GPUNET_GPU_CHECK_TEST_S and GPUNET_GPU_CHECK_BENCH_S
+# bound the two parts (default 240 and 150 seconds).
 #
 # `scripts/gpu_check.sh --double` is a dry run of this script on a machine without a GPU: the CuPy
 # double of tests/cupy_double (a model of CuPy on NumPy, NOT CuPy) stands in for CuPy on 2 fake GPUs.
@@ -58,7 +61,7 @@ bench_flags=()
 echo "== 1/2 gpu-marked and device-parametrized tests"
 # a machine's own python may lack a test-only package (hypothesis): run what can be collected
 started=$SECONDS
-timeout 240 $python -m pytest -q -p no:cacheprovider "${bench_flags[@]}" -m "gpu or on_devices" -rfE \
+timeout "${GPUNET_GPU_CHECK_TEST_S:-240}" $python -m pytest -q -p no:cacheprovider "${bench_flags[@]}" -m "gpu or on_devices" -rfE \
     --continue-on-collection-errors tests "$@" 2>&1 | tee /tmp/gpunet_gpu_tests.log | tail -n 40
 tests_rc=${PIPESTATUS[0]}
 tests_s=$((SECONDS - started))
@@ -66,7 +69,7 @@ tests_s=$((SECONDS - started))
 bench_rc=skipped
 if [ "$have_benchmark" = 1 ]; then
     echo "== 2/2 benchmarks, gpunet on /gpu:0"
-    GPUNET_BENCH_DEVICE=/gpu:0 timeout 150 $python -m gpunet.bench --json /tmp/gpunet_gpu_bench.json \
+    GPUNET_BENCH_DEVICE=/gpu:0 timeout "${GPUNET_GPU_CHECK_BENCH_S:-150}" $python -m gpunet.bench --json /tmp/gpunet_gpu_bench.json \
         --benchmark-max-time=0.2 --benchmark-min-rounds=3 2>&1 | tail -n 25
     bench_rc=${PIPESTATUS[0]}
 elif [ "$double" = 1 ]; then
