@@ -10,6 +10,7 @@ set is made once per process with ``NcclCommunicator.initAll``.
 """
 from __future__ import annotations
 
+import importlib
 import threading
 from typing import NamedTuple
 
@@ -40,6 +41,16 @@ def _nccl_dtype(nccl, dtype):
     return getattr(nccl, name)
 
 
+def load():
+    """CuPy's NCCL wrapper, ``cupy.cuda.nccl``: a submodule that is not an attribute of ``cupy.cuda``
+    until imported. None where this CuPy has no NCCL (its ``available`` flag is False)."""
+    try:
+        nccl = importlib.import_module("cupy.cuda.nccl")
+    except ImportError:
+        return None
+    return nccl if getattr(nccl, "available", True) else None
+
+
 def communicator(nccl, device_ids):
     """The process's NCCL communicator over CUDA devices ``device_ids`` (rank i on device_ids[i])."""
     key = (id(nccl), device_ids)
@@ -56,7 +67,9 @@ def communicator(nccl, device_ids):
 def kernel(ctx, meeting):
     """The per-step function of rank ``ctx.attrs['rank']`` on CuPy device ``ctx.device``."""
     xp, rank, physical_id = ctx.xp, ctx.attrs["rank"], ctx.device.backend.physical_id
-    nccl = xp.cuda.nccl
+    nccl = load()
+    if nccl is None:
+        raise RuntimeError("CollectiveAllReduce: this CuPy has no NCCL (cupy.cuda.nccl.available is False)")
     dtype = _nccl_dtype(nccl, ctx.out_dtype())
 
     def all_reduce(x):

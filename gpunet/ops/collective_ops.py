@@ -26,7 +26,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.graph import get_default_graph
 from ..graph.registry import apply_op, define_op
 
-__all__ = ["all_reduce_sum"]
+__all__ = ["all_reduce_sum", "nccl_available"]
 
 _keys = itertools.count()
 
@@ -129,6 +129,12 @@ def _kernel(ctx):
         return _host_kernel(ctx)  # the CPU, and virtual GPUs: buffers in host memory
     from . import _nccl  # CuPy only: imported where a real (or the double's) GPU runs the op
     return _nccl.kernel(ctx, _rendezvous(ctx))
+
+
+def nccl_available() -> bool:
+    """Whether this process's CuPy has NCCL, which the op needs on CuPy GPUs."""
+    from . import _nccl
+    return _nccl.load() is not None
 
 
 def _infer(inputs, attrs):

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 import gpunet as gn
 from gpunet.device import registry
 from gpunet.device.spec import DeviceSpec
-from gpunet.ops.collective_ops import all_reduce_sum
+from gpunet.ops.collective_ops import all_reduce_sum, nccl_available
 
 __all__ = ["Communicator", "HostAllReduce", "scaled"]
 
@@ -53,13 +53,17 @@ class HostAllReduce(Communicator):
 class CollectiveAllReduce(Communicator):
     """One all-reduce collective over the devices' buffers (NCCL on CuPy GPUs), then each device
     scales its own result: gradients never pass through the host. Where one collective cannot join
-    the devices (host memory mixed with CuPy GPUs, or logical GPUs sharing a card, which NCCL cannot
-    make ranks of), it combines them as ``HostAllReduce`` does."""
+    the devices (host memory mixed with CuPy GPUs, logical GPUs sharing a card, which NCCL cannot
+    make ranks of, or a CuPy without NCCL), it combines them as ``HostAllReduce`` does. One device
+    has nothing to combine: its buffer, scaled, stays where it is."""
 
     def __init__(self, host="/cpu:0"):
         self.host = host
 
     def all_reduce(self, buffers, devices, scale):
+        if len(devices) == 1:
+            with gn.device(devices[0]):
+                return [scaled(buffers[0], scale, name="all_reduce/mean_0")]
         if not collective_applies(devices):
             return HostAllReduce(self.host).all_reduce(buffers, devices, scale)
         results = []
@@ -71,13 +75,13 @@ class CollectiveAllReduce(Communicator):
 
 def collective_applies(devices):
     """Whether one collective joins ``devices`` (names): all of them in host memory (CPU, virtual
-    GPUs), or all CuPy GPUs on cards of their own (NCCL: one rank per card)."""
+    GPUs), or all CuPy GPUs on cards of their own (NCCL: one rank per card) with NCCL at hand."""
     backends = [_device(name).backend for name in devices]
     on_cards = [b.capabilities.device_memory for b in backends]
     if not any(on_cards):
         return True
     cards = [getattr(b, "physical_id", None) for b in backends]
-    return all(on_cards) and len(set(cards)) == len(cards)
+    return all(on_cards) and len(set(cards)) == len(cards) and nccl_available()
 
 
 def _device(name):

@@ -24,9 +24,10 @@ source, see /work/shared/reference/gpu-audit/REPORT.md):
 * ``ElementwiseKernel`` built from CUDA source runs a registered NumPy fallback body
   (``register_fallback``), checking argument count, one type T, and device; it "compiles" at the first
   call of each device and signature, as CuPy does (``STATS['compiles']``).
-* ``cuda.nccl``: ``NcclCommunicator.initAll`` over the fake devices, ``groupStart``/``groupEnd`` and
-  ``allReduce`` on raw pointers (``ndarray.data.ptr``) and stream handles (``Stream.ptr``), with
-  NCCL's usage rules and the race check on each rank's stream (see _nccl.py).
+* ``cuda.nccl`` (imported as ``cupy.cuda.nccl``, as in CuPy): ``NcclCommunicator.initAll`` over the
+  fake devices, ``groupStart``/``groupEnd`` and ``allReduce`` on raw pointers (``ndarray.data.ptr``)
+  and stream handles (``Stream.ptr``), with NCCL's usage rules and the race check on each rank's
+  stream (see _nccl.py).
 * ``STATS`` counts syncs, transfers, kernels, compiles and ``Device`` entries (``device_enters``).
 
 Install it in place of CuPy with ``install()`` (tests/conftest.py does so when the environment
@@ -76,7 +77,6 @@ class cuda:
 
     Device = Device
     Stream = Stream
-    nccl = _nccl
     Event = Event
     runtime = runtime
     memory = memory
@@ -100,6 +100,7 @@ def install(devices=2):
     """Put the double in ``sys.modules`` as ``cupy`` and ``cupyx`` (before gpunet probes for CuPy)."""
     configure(devices=devices)
     sys.modules["cupy"] = sys.modules[__name__]
+    sys.modules["cupy.cuda.nccl"] = _nccl   # as in CuPy: a submodule to import, not an attribute of cuda
     sys.modules["cupyx"] = cupyx
     return sys.modules[__name__]
 

@@ -23,6 +23,7 @@ import numpy as np
 from ._array import check_order, pointed_array
 from ._cuda import STATS, CUDARuntimeError, stream_of
 
+available = True   # CuPy's flag: False where its NCCL library could not be loaded
 NCCL_INT8, NCCL_UINT8, NCCL_INT32, NCCL_UINT32, NCCL_INT64, NCCL_UINT64 = 0, 1, 2, 3, 4, 5
 NCCL_FLOAT16, NCCL_FLOAT32, NCCL_FLOAT64 = 6, 7, 8
 NCCL_SUM, NCCL_PROD, NCCL_MAX, NCCL_MIN = 0, 1, 2, 3

@@ -1,6 +1,8 @@
 """The collective all-reduce on CuPy GPUs: NCCL through ``cupy.cuda.nccl`` (on a machine without GPUs,
 the CuPy double's model of it, with 2 or 4 fake cards). Marked ``gpu``: CI runs these under
 GPUNET_TEST_CUPY_DOUBLE=2, and they run unchanged on real GPUs."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from gpunet.device import registry
 from gpunet.ops.collective_ops import all_reduce_sum
 from gpunet.parallel import ReplicatedTrainer
 from tests.conftest import is_double
+from tests.cupy_double import _nccl as double_nccl
 
 from .nets import OPTIMIZERS, data, initial_weights, per_example_loss
 from .test_engine import BATCH, batches_of, single_device_weights
@@ -33,7 +36,7 @@ def collectives(cupy):
     return cupy.STATS["collectives"] if is_double(cupy) else None
 
 
-@pytest.mark.parametrize("cards", [2, 4], indirect=True)
+@pytest.mark.parametrize("cards", [1, 2, 4], indirect=True)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32])
 @pytest.mark.parametrize("shape", [(), (0,), (5,), (3, 4)])
 def test_nccl_gives_every_card_the_sum_without_a_copy(cards, shape, dtype):
@@ -104,6 +107,21 @@ def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
     assert report.row("all_reduce/replica_1").assigned.endswith("GPU:1")
 
 
+@pytest.mark.parametrize("cards", [2], indirect=True)
+def test_a_cupy_without_nccl_combines_mirrored_gradients_through_the_host(cards, monkeypatch):
+    monkeypatch.setattr(importlib.import_module("cupy.cuda.nccl"), "available", False)
+    _, devices = cards
+    gn.reset_default_graph()
+    x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
+    trainer = ReplicatedTrainer(OPTIMIZERS["sgd"], gpus=2, variables_on="gpu")
+    train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())), [x, y])
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        report = sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
+    assert "CollectiveAllReduce" not in {r.type for r in report.rows}
+    assert sorted(c.src.index for c in report.copies if c.src.device_type == "GPU") == [0, 1]  # one buffer each
+
+
 # -- the double's model of cupy.cuda.nccl keeps NCCL's rules ---------------------------------------
 @pytest.fixture
 def double(monkeypatch):
@@ -121,7 +139,7 @@ def _per_device(double, make):
 
 
 def test_the_double_reduces_only_complete_groups_of_ranks(double):
-    nccl = double.cuda.nccl
+    nccl = double_nccl
     xs = _per_device(double, lambda d: double.asarray(np.arange(3, dtype=np.float32) + 10 * d))
     outs = _per_device(double, lambda d: double.empty_like(xs[d]))
     comm = nccl.NcclCommunicator.initAll(2, [0, 1])
@@ -146,7 +164,7 @@ def test_the_double_reduces_only_complete_groups_of_ranks(double):
 
 
 def test_the_double_refuses_a_buffer_of_another_card_and_an_unordered_read(double):
-    nccl = double.cuda.nccl
+    nccl = double_nccl
     xs = _per_device(double, lambda d: double.zeros(4, dtype=double.float32))
     comm = nccl.NcclCommunicator.initAll(2, [0, 1])
     streams = _per_device(double, lambda d: double.cuda.Stream(non_blocking=True))
