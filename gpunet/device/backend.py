@@ -26,6 +26,11 @@ class Capabilities:
     device_memory: bool = False   # arrays live outside host memory: ``to_host`` makes a fresh host buffer
     asynchronous: bool = False    # kernels may still run when a call returns; ``synchronize`` waits
     fused_kernels: bool = False   # runs hand-written CUDA ``ElementwiseKernel`` bodies (gpunet/ops/_cuda.py)
+    allocation_unit: int = 1      # the allocator rounds every array's bytes up to a multiple of this
+
+    def allocated_bytes(self, nbytes: int) -> int:
+        """What an array of ``nbytes`` takes from this device's allocator."""
+        return -(-nbytes // self.allocation_unit) * self.allocation_unit
 
 
 @dataclass(frozen=True)

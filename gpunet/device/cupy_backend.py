@@ -54,7 +54,9 @@ def _is_current(current) -> bool:
 class CupyBackend(Backend):
     """Logical GPU ``name`` on CUDA device ``physical_id``; ``shared`` when other logical GPUs use it too."""
 
-    capabilities = Capabilities(device_memory=True, asynchronous=True, fused_kernels=True)
+    # CuPy's memory pool rounds every allocation up to 512 bytes (seen on an H200: a 4-byte scalar
+    # holds 512 bytes of the pool), so memory estimates count each array that way
+    capabilities = Capabilities(device_memory=True, asynchronous=True, fused_kernels=True, allocation_unit=512)
 
     def __init__(self, name: str, physical_id: int, cupy_module, shared: bool = False):
         self.name = name

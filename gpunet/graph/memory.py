@@ -5,7 +5,9 @@ The estimate walks the plan's steps as ``Plan.run`` does: a step's outputs becom
 runs, a slot dies after its last reader (the frees ``_StepBuilder.finish`` attached), fetched slots
 live to the end. Variables the plan uses count for the whole run (their buffers persist), and a
 read of a variable is its buffer, not a new one. Unknown dimensions take the batch size of the fed
-values (at build time, before any feed, they count as 1: the estimate is then a lower bound)."""
+values (at build time, before any feed, they count as 1: the estimate is then a lower bound). Each
+array counts what the device's allocator takes for it (CuPy's pool: whole 512-byte units), while the
+tensors listed at the peak keep their own sizes."""
 from __future__ import annotations
 
 import copy
@@ -92,7 +94,7 @@ def _note_peaks(live, peaks):
     for device, tensor in live.values():
         per_device.setdefault(device, []).append(tensor)
     for device, tensors in per_device.items():
-        total = sum(t.nbytes for t in tensors)
+        total = sum(_taken(device, t.nbytes) for t in tensors)
         if total > peaks.get(device, (-1, ()))[0]:
             peaks[device] = (total, tuple(t for t in tensors if t.nbytes))
 
@@ -123,8 +125,13 @@ class _Sizer:
         for op in self.plan.ops:
             if op.type == "VariableV2" and op.outputs[0] not in self.plan.feeds:
                 device = self.plan.placement[op].device
-                total[device] = total.get(device, 0) + self.nbytes(op.outputs[0])
+                total[device] = total.get(device, 0) + _taken(device, self.nbytes(op.outputs[0]))
         return total
+
+
+def _taken(device, nbytes):
+    """Bytes an array of ``nbytes`` holds on ``device``: CuPy's pool rounds each one up."""
+    return device.backend.capabilities.allocated_bytes(nbytes)
 
 
 # -- the check before a GPU plan's first step -------------------------------------------------------

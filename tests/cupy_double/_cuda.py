@@ -181,11 +181,16 @@ def _null_stream(device_id):
 
 
 # -- memory ---------------------------------------------------------------------------------------
+ALLOCATION_UNIT = 512
+
+
 class MemoryPool:
     """CuPy's default pool as the double sees it, per device: bytes held by live arrays (``used``) and
     bytes of freed arrays the pool keeps for reuse (``cached``) until ``free_all_blocks``; a limit on
-    both together. Simplified: cached bytes serve any size (CuPy reuses blocks by size bins), and an
-    allocation over the cap first frees the cached blocks and retries, as CuPy does."""
+    both together. As CuPy's, it rounds every allocation up to whole 512-byte units (a 4-byte scalar
+    holds 512 bytes; an empty array none). Simplified: cached bytes serve any size (CuPy reuses blocks
+    by size bins), and an allocation over the cap first frees the cached blocks and retries, as CuPy
+    does."""
 
     def __init__(self):
         self._used = {}
@@ -212,6 +217,7 @@ class MemoryPool:
 
     def allocate(self, nbytes, owner):
         """Account ``nbytes`` for ``owner`` (an array) on the current device until it is collected."""
+        nbytes = -(-nbytes // ALLOCATION_UNIT) * ALLOCATION_UNIT
         device = current_device()
         limit = self._limit.get(device, 0)
         cap = min(limit or CONFIG["memory"], CONFIG["memory"])

@@ -14,14 +14,20 @@ CPU = "/job:localhost/replica:0/task:0/device:CPU:0"
 GPU = "/job:localhost/replica:0/task:0/device:GPU:{}"
 
 
-def _check_row(row, estimated, measured):
+def _taken(row, sizes):
+    """The bytes arrays of ``sizes`` hold on the row's device: CuPy's pool rounds each up to 512."""
+    unit = 512 if row.pooled else 1
+    return sum(-(-n // unit) * unit for n in sizes)
+
+
+def _check_row(row, sizes):
     """On a CuPy device the measure is the pool: constants made with the plan are already in it
     and fused kernels may allocate less, so there the estimate is an upper bound."""
-    assert row.estimated_bytes == estimated
+    assert row.estimated_bytes == _taken(row, sizes)
     if row.pooled:
-        assert 0 < row.measured_bytes <= estimated
+        assert 0 < row.measured_bytes <= row.estimated_bytes
     else:
-        assert row.measured_bytes == measured
+        assert row.measured_bytes == row.estimated_bytes
 
 
 def test_the_estimate_follows_each_slots_lifetime(device):
@@ -34,7 +40,7 @@ def test_the_estimate_follows_each_slots_lifetime(device):
         assert sess.run(z, {x: np.ones((8, 4), np.float32)}) == 128.0
     (row,) = report.rows
     assert row.device.lower().endswith(device[-5:])
-    _check_row(row, 260, 260)
+    _check_row(row, [128, 4, 128])
     assert row.variable_bytes == 0
     assert [(t.name, t.nbytes) for t in row.largest] == [("x:0", 128), ("y:0", 128), ("y/y:0", 4)]
     assert not row.assumed_dims and (row.pooled or row.ratio == 1.0)
@@ -50,7 +56,7 @@ def test_variables_count_for_the_whole_run_and_their_reads_and_updates_add_nothi
         np.testing.assert_array_equal(sess.run(w), np.full((16, 16), 2.0, np.float32))  # the report ran it once
     assert row.variable_bytes == 1024
     # w, delta and fill's shape and value constants; step is w's own buffer
-    _check_row(row, 1024 + 1024 + 8 + 4, 1024 + 1024 + 8 + 4)
+    _check_row(row, [1024, 1024, 8, 4])
 
 
 def test_each_device_of_a_tower_step_has_its_own_row(vgpus):
@@ -71,7 +77,11 @@ def test_each_device_of_a_tower_step_has_its_own_row(vgpus):
         assert row.assumed_dims and row.largest[0].name == f"mm{k}:0"
         # the half batch is taken as the whole fed batch (32 rows): an overestimate, flagged with '*'
         assert row.largest[0].nbytes == 32 * 64 * 4
-        assert row.measured_bytes == 16 * 4 * 4 + 4 * 64 * 4 + 16 * 64 * 4
+        live = _taken(row, [16 * 4 * 4, 4 * 64 * 4, 16 * 64 * 4])   # the half batch, ones, the product
+        if row.pooled:  # the pool also holds what CuPy's libraries take (an H200 showed 512 bytes more)
+            assert live <= row.measured_bytes <= row.estimated_bytes
+        else:
+            assert row.measured_bytes == live
     text = str(report)
     assert text.splitlines()[0].split() == ["device", "estimated", "peak", "measured", "peak", "variables",
                                             "largest", "at", "peak"]
