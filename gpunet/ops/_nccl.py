@@ -60,7 +60,7 @@ def communicator(nccl, device_ids):
             if len(set(device_ids)) != len(device_ids):
                 raise ValueError(f"CollectiveAllReduce: NCCL needs one rank per card; logical GPUs share cards "
                                  f"{list(device_ids)}")
-            comm = _communicators[key] = nccl.NcclCommunicator.initAll(len(device_ids), list(device_ids))
+            comm = _communicators[key] = nccl.NcclCommunicator.initAll(list(device_ids))
         return comm
 
 

@@ -76,17 +76,17 @@ class NcclCommunicator:
         self._devices, self._ranks, self._current, self._ndev = [current_device()], [rank], 0, ndev
 
     @staticmethod
-    def initAll(ndev, devlist=None):  # noqa: N802 (CuPy's name)
-        devices = list(range(ndev)) if devlist is None else [int(d) for d in devlist]
-        if len(devices) != ndev:
-            raise AssertionError("len(devlist) == ndev")
+    def initAll(devices):  # noqa: N802 (CuPy's name)
+        """As CuPy's (seen on CuPy 14 with an H200): one argument, the number of GPUs (the first ones)
+        or the list of their ids, rank i on ``devices[i]``."""
+        devices = list(range(devices)) if isinstance(devices, int) else [int(d) for d in devices]
         from ._cuda import CONFIG
         if any(not 0 <= d < CONFIG["devices"] for d in devices):
             raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
         if len(set(devices)) != len(devices):
             raise NcclError("NCCL_ERROR_INVALID_USAGE: duplicate GPU in one communicator")
         comm = NcclCommunicator.__new__(NcclCommunicator)
-        comm._devices, comm._ranks, comm._current, comm._ndev = devices, list(range(ndev)), 0, ndev
+        comm._devices, comm._ranks, comm._current, comm._ndev = devices, list(range(len(devices))), 0, len(devices)
         return comm
 
     def device_id(self):

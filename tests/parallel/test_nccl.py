@@ -142,7 +142,7 @@ def test_the_double_reduces_only_complete_groups_of_ranks(double):
     nccl = double_nccl
     xs = _per_device(double, lambda d: double.asarray(np.arange(3, dtype=np.float32) + 10 * d))
     outs = _per_device(double, lambda d: double.empty_like(xs[d]))
-    comm = nccl.NcclCommunicator.initAll(2, [0, 1])
+    comm = nccl.NcclCommunicator.initAll([0, 1])
     args = [(xs[r].data.ptr, outs[r].data.ptr, 3, nccl.NCCL_FLOAT32, nccl.NCCL_SUM,
              double.cuda.get_current_stream(r).ptr) for r in range(2)]
     with pytest.raises(nccl.NcclError, match="inside groupStart/groupEnd"):
@@ -166,7 +166,7 @@ def test_the_double_reduces_only_complete_groups_of_ranks(double):
 def test_the_double_refuses_a_buffer_of_another_card_and_an_unordered_read(double):
     nccl = double_nccl
     xs = _per_device(double, lambda d: double.zeros(4, dtype=double.float32))
-    comm = nccl.NcclCommunicator.initAll(2, [0, 1])
+    comm = nccl.NcclCommunicator.initAll([0, 1])
     streams = _per_device(double, lambda d: double.cuda.Stream(non_blocking=True))
     comm.groupStart()
     for r in range(2):
