@@ -2,11 +2,12 @@
 
 Each participant allocates its output on its own device and arrives at the rendezvous with its
 input, output and current stream (its device's stream: the plan's kernels run inside the device's
-context). The last arrival launches the whole collective from its thread: ``groupStart``, one
-``allReduce`` per rank (``setCurrentComm``) on that rank's stream, ``groupEnd``. Each launch is
+context). The last arrival launches the whole collective from its thread: ``nccl.groupStart``, one
+``allReduce`` per rank through that rank's communicator on its stream, ``nccl.groupEnd``. Each launch is
 ordered after the work on its stream (so after the input was written) and before whatever that
 device runs next; the host never waits and no byte passes through it. The communicator of a device
-set is made once per process with ``NcclCommunicator.initAll``.
+set is made once per process with ``NcclCommunicator.initAll``, which gives one communicator per
+device, in rank order (CuPy 14).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from .collective_ops import check_parts
 
-_communicators = {}   # (the nccl module, CUDA device ids) -> NcclCommunicator over them, in rank order
+_communicators = {}   # (the nccl module, CUDA device ids) -> their NcclCommunicators, in rank order
 _making = threading.Lock()
 
 
@@ -51,17 +52,17 @@ def load():
     return nccl if getattr(nccl, "available", True) else None
 
 
-def communicator(nccl, device_ids):
-    """The process's NCCL communicator over CUDA devices ``device_ids`` (rank i on device_ids[i])."""
+def communicators(nccl, device_ids):
+    """The process's NCCL communicators over CUDA devices ``device_ids``, rank i's on device_ids[i]."""
     key = (id(nccl), device_ids)
     with _making:
-        comm = _communicators.get(key)
-        if comm is None:
+        comms = _communicators.get(key)
+        if comms is None:
             if len(set(device_ids)) != len(device_ids):
                 raise ValueError(f"CollectiveAllReduce: NCCL needs one rank per card; logical GPUs share cards "
                                  f"{list(device_ids)}")
-            comm = _communicators[key] = nccl.NcclCommunicator.initAll(list(device_ids))
-        return comm
+            comms = _communicators[key] = nccl.NcclCommunicator.initAll(list(device_ids))
+        return comms
 
 
 def kernel(ctx, meeting):
@@ -84,9 +85,10 @@ def kernel(ctx, meeting):
 
 def _launch(nccl, dtype, members):
     check_parts(members, NcclPart)
-    comm = communicator(nccl, tuple(m.card for m in members))
-    comm.groupStart()
-    for rank, (x, out, _, stream) in enumerate(members):
-        comm.setCurrentComm(rank)
-        comm.allReduce(x.data.ptr, out.data.ptr, x.size, dtype, nccl.NCCL_SUM, stream.ptr)
-    comm.groupEnd()
+    comms = communicators(nccl, tuple(m.card for m in members))
+    nccl.groupStart()
+    try:
+        for comm, (x, out, _, stream) in zip(comms, members, strict=True):
+            comm.allReduce(x.data.ptr, out.data.ptr, x.size, dtype, nccl.NCCL_SUM, stream.ptr)
+    finally:
+        nccl.groupEnd()

@@ -62,71 +62,19 @@ def groupEnd():  # noqa: N802 (CuPy's name)
     _group.depth = depth - 1
     if _group.depth == 0:
         calls, _group.calls = _group.calls, []
-        for comm in {id(c[0]): c[0] for c in calls}.values():
-            comm._complete([c[1:] for c in calls if c[0] is comm])
+        for clique in {id(c[0]): c[0] for c in calls}.values():
+            clique.complete([c[1:] for c in calls if c[0] is clique])
 
 
-class NcclCommunicator:
-    """Communicator over ranks on devices; ``initAll`` makes one over several devices of this process."""
+class _Clique:
+    """The ranks ``initAll`` made together, rank i on ``devices[i]``."""
 
-    def __init__(self, ndev, commId, rank):  # noqa: N803 (CuPy's names)
-        if len(commId) != NCCL_UNIQUE_ID_BYTES or not 0 <= rank < ndev:
-            raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: bad unique id or rank")
-        from ._cuda import current_device
-        self._devices, self._ranks, self._current, self._ndev = [current_device()], [rank], 0, ndev
+    def __init__(self, devices):
+        self.devices = devices
 
-    @staticmethod
-    def initAll(devices):  # noqa: N802 (CuPy's name)
-        """As CuPy's (seen on CuPy 14 with an H200): one argument, the number of GPUs (the first ones)
-        or the list of their ids, rank i on ``devices[i]``."""
-        devices = list(range(devices)) if isinstance(devices, int) else [int(d) for d in devices]
-        from ._cuda import CONFIG
-        if any(not 0 <= d < CONFIG["devices"] for d in devices):
-            raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
-        if len(set(devices)) != len(devices):
-            raise NcclError("NCCL_ERROR_INVALID_USAGE: duplicate GPU in one communicator")
-        comm = NcclCommunicator.__new__(NcclCommunicator)
-        comm._devices, comm._ranks, comm._current, comm._ndev = devices, list(range(len(devices))), 0, len(devices)
-        return comm
-
-    def device_id(self):
-        return self._devices[0] if len(self._devices) == 1 else list(self._devices)
-
-    def rank_id(self):
-        return self._ranks[0] if len(self._ranks) == 1 else list(self._ranks)
-
-    def size(self):
-        return self._ndev
-
-    def setCurrentComm(self, rank):  # noqa: N802 (CuPy's name)
-        if not 0 <= rank < len(self._devices):
-            raise AssertionError(f"rank {rank} is not one of this communicator's {len(self._devices)} ranks")
-        self._current = rank
-
-    def groupStart(self):  # noqa: N802 (CuPy's name)
-        groupStart()
-
-    def groupEnd(self):  # noqa: N802 (CuPy's name)
-        groupEnd()
-
-    def destroy(self):
-        self._devices, self._ranks = [], []
-
-    def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):  # noqa: N802 (CuPy's name)
-        if len(self._devices) != self._ndev:
-            raise NcclError("CuPy double: collectives across processes are not modelled")
-        if getattr(_group, "depth", 0) == 0 and self._ndev > 1:
-            raise NcclError("CuPy double: one thread driving several ranks must call allReduce inside "
-                            "groupStart/groupEnd (NCCL would wait forever for the other ranks)")
-        call = (self, self._current, int(sendbuf), int(recvbuf), int(count), datatype, op, int(stream))
-        if self._ndev == 1:
-            self._complete([call[1:]])
-        else:
-            _group.calls.append(call)
-
-    def _complete(self, calls):
+    def complete(self, calls):
         ranks = sorted(c[0] for c in calls)
-        if ranks != list(range(self._ndev)) or len({c[3:6] for c in calls}) != 1:
+        if ranks != list(range(len(self.devices))) or len({c[3:6] for c in calls}) != 1:
             raise NcclError(f"NCCL_ERROR_INVALID_USAGE: a group must call every rank once with the same count, "
                             f"datatype and op; ranks called: {ranks}")
         _, _, _, count, datatype, op, _ = calls[0]
@@ -141,7 +89,7 @@ class NcclCommunicator:
 
     def _buffers(self, rank, sendbuf, recvbuf, count, datatype, op, stream_ptr):
         """(flat send values, flat receive view, (receive array, stream)) of one rank, checked."""
-        device, dtype = self._devices[rank], _DTYPES.get(datatype)
+        device, dtype = self.devices[rank], _DTYPES.get(datatype)
         if dtype is None or op not in _REDUCE:
             raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: unknown datatype or op")
         stream = stream_of(stream_ptr, device)
@@ -155,3 +103,55 @@ class NcclCommunicator:
                                 f"{np.dtype(dtype).name} values")
         check_order(send, stream)
         return send._a.reshape(-1), recv._a.reshape(-1), (recv, stream)
+
+
+class NcclCommunicator:
+    """One rank of a clique. ``initAll`` (one process driving several devices) returns one per device,
+    as CuPy 14 does (seen on an H200); the constructor makes a rank of a clique across processes."""
+
+    def __init__(self, ndev, commId, rank):  # noqa: N803 (CuPy's names)
+        if len(commId) != NCCL_UNIQUE_ID_BYTES or not 0 <= rank < ndev:
+            raise NcclError("NCCL_ERROR_INVALID_ARGUMENT: bad unique id or rank")
+        from ._cuda import current_device
+        self._clique, self._rank, self._device, self._ndev = None, rank, current_device(), ndev
+
+    @staticmethod
+    def initAll(devices):  # noqa: N802 (CuPy's name)
+        """As CuPy's: one argument, the number of GPUs (the first ones) or the list of their ids; a list
+        of communicators, rank i on ``devices[i]``."""
+        devices = list(range(devices)) if isinstance(devices, int) else [int(d) for d in devices]
+        from ._cuda import CONFIG
+        if any(not 0 <= d < CONFIG["devices"] for d in devices):
+            raise CUDARuntimeError("cudaErrorInvalidDevice: invalid device ordinal")
+        if len(set(devices)) != len(devices):
+            raise NcclError("NCCL_ERROR_INVALID_USAGE: duplicate GPU in one communicator")
+        clique, comms = _Clique(devices), []
+        for rank, device in enumerate(devices):
+            comm = NcclCommunicator.__new__(NcclCommunicator)
+            comm._clique, comm._rank, comm._device, comm._ndev = clique, rank, device, len(devices)
+            comms.append(comm)
+        return comms
+
+    def device_id(self):
+        return self._device
+
+    def rank_id(self):
+        return self._rank
+
+    def size(self):
+        return self._ndev
+
+    def destroy(self):
+        self._clique = None
+
+    def allReduce(self, sendbuf, recvbuf, count, datatype, op, stream):  # noqa: N802 (CuPy's name)
+        if self._clique is None:
+            raise NcclError("CuPy double: collectives across processes are not modelled")
+        if getattr(_group, "depth", 0) == 0 and self._ndev > 1:
+            raise NcclError("CuPy double: one thread driving several ranks must call allReduce inside "
+                            "groupStart/groupEnd (NCCL would wait forever for the other ranks)")
+        call = (self._clique, self._rank, int(sendbuf), int(recvbuf), int(count), datatype, op, int(stream))
+        if self._ndev == 1:
+            self._clique.complete([call[1:]])
+        else:
+            _group.calls.append(call)

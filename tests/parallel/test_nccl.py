@@ -142,21 +142,20 @@ def test_the_double_reduces_only_complete_groups_of_ranks(double):
     nccl = double_nccl
     xs = _per_device(double, lambda d: double.asarray(np.arange(3, dtype=np.float32) + 10 * d))
     outs = _per_device(double, lambda d: double.empty_like(xs[d]))
-    comm = nccl.NcclCommunicator.initAll([0, 1])
+    comms = nccl.NcclCommunicator.initAll([0, 1])
+    assert [(c.rank_id(), c.device_id(), c.size()) for c in comms] == [(0, 0, 2), (1, 1, 2)]
     args = [(xs[r].data.ptr, outs[r].data.ptr, 3, nccl.NCCL_FLOAT32, nccl.NCCL_SUM,
              double.cuda.get_current_stream(r).ptr) for r in range(2)]
     with pytest.raises(nccl.NcclError, match="inside groupStart/groupEnd"):
-        comm.allReduce(*args[0])  # one thread, several ranks: NCCL would wait forever here
-    comm.groupStart()
-    comm.setCurrentComm(0)
-    comm.allReduce(*args[0])
+        comms[0].allReduce(*args[0])  # one thread, several ranks: NCCL would wait forever here
+    nccl.groupStart()
+    comms[0].allReduce(*args[0])
     with pytest.raises(nccl.NcclError, match=r"every rank once .* ranks called: \[0\]"):
-        comm.groupEnd()
-    comm.groupStart()
+        nccl.groupEnd()
+    nccl.groupStart()
     for r in range(2):
-        comm.setCurrentComm(r)
-        comm.allReduce(*args[r])
-    comm.groupEnd()
+        comms[r].allReduce(*args[r])
+    nccl.groupEnd()
     for d in range(2):
         with double.cuda.Device(d):
             np.testing.assert_array_equal(outs[d].get(), [10, 12, 14])
@@ -166,17 +165,16 @@ def test_the_double_reduces_only_complete_groups_of_ranks(double):
 def test_the_double_refuses_a_buffer_of_another_card_and_an_unordered_read(double):
     nccl = double_nccl
     xs = _per_device(double, lambda d: double.zeros(4, dtype=double.float32))
-    comm = nccl.NcclCommunicator.initAll([0, 1])
+    comms = nccl.NcclCommunicator.initAll([0, 1])
     streams = _per_device(double, lambda d: double.cuda.Stream(non_blocking=True))
-    comm.groupStart()
+    nccl.groupStart()
     for r in range(2):
-        comm.setCurrentComm(r)
-        comm.allReduce(xs[1 - r].data.ptr, xs[1 - r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, streams[r].ptr)
+        comms[r].allReduce(xs[1 - r].data.ptr, xs[1 - r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM,
+                           streams[r].ptr)
     with pytest.raises(nccl.NcclError, match="rank 0 runs on device 0, its buffer lives on device 1"):
-        comm.groupEnd()
-    comm.groupStart()  # the inputs were written on the null streams; these streams never waited for them
+        nccl.groupEnd()
+    nccl.groupStart()  # the inputs were written on the null streams; these streams never waited for them
     for r in range(2):
-        comm.setCurrentComm(r)
-        comm.allReduce(xs[r].data.ptr, xs[r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, streams[r].ptr)
+        comms[r].allReduce(xs[r].data.ptr, xs[r].data.ptr, 4, nccl.NCCL_FLOAT32, nccl.NCCL_SUM, streams[r].ptr)
     with pytest.raises(AssertionError, match="without waiting for an event"):
-        comm.groupEnd()
+        nccl.groupEnd()
