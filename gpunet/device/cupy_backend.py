@@ -104,9 +104,9 @@ class CupyBackend(Backend):
             with self.context():
                 return self._mine(self.xp.asarray(host))
         data = array.data if array.__class__ is VirtualArray else array
-        if src.physical_id != self.physical_id:
-            with src.context():
-                data = self.xp.ascontiguousarray(data)  # CuPy copies only contiguous arrays between cards
+        if src.physical_id != self.physical_id and not data.flags.c_contiguous:
+            with src.context():  # CuPy copies only contiguous arrays between cards (a C-order copy keeps
+                data = data.copy()  # 0-d arrays 0-d, where ascontiguousarray would make them 1-d)
         self.wait_event(src.record_event())
         with self.context():
             out = data.copy() if src.physical_id == self.physical_id else self.xp.copy(data)

@@ -74,8 +74,8 @@ def kernel(ctx, meeting):
     dtype = _nccl_dtype(nccl, ctx.out_dtype())
 
     def all_reduce(x):
-        x = xp.ascontiguousarray(x)  # NCCL reads and writes flat buffers
-        out = xp.empty_like(x)
+        x = x if x.flags.c_contiguous else x.copy()  # NCCL reads and writes flat buffers; a copy (not
+        out = xp.empty_like(x)                        # ascontiguousarray) keeps a 0-d value 0-d
         members = meeting.arrive(rank, NcclPart(x, out, physical_id, xp.cuda.get_current_stream()))
         if members is not None:
             _launch(nccl, dtype, members)

@@ -126,8 +126,10 @@ def array(obj, dtype=None, copy=True, order="K", ndmin=0, *, blocking=False):
 
 
 def ascontiguousarray(a, dtype=None):
+    """As CuPy's: the array itself when already contiguous, except that a 0-d array comes back 1-d
+    (shape (1,)), as NumPy's does (seen on an H200 with CuPy 14)."""
     read(a)
-    if a._a.flags.c_contiguous and (dtype is None or a.dtype == dtype):
+    if a._a.flags.c_contiguous and (dtype is None or a.dtype == dtype) and a._a.ndim:
         return a
     return wrap(np.ascontiguousarray(a._a, dtype=dtype))
 
