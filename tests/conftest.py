@@ -94,8 +94,8 @@ def cupy_gpus(monkeypatch):
     256 MiB, installed for this test only. The tests using it are marked `gpu`."""
     if HAS_GPU:
         return sys.modules["cupy"]
-    monkeypatch.setitem(sys.modules, "cupy", cupy_double)
-    monkeypatch.setitem(sys.modules, "cupyx", cupy_double.cupyx)
+    for name, module in cupy_double.modules().items():
+        monkeypatch.setitem(sys.modules, name, module)
     for key, value in {"devices": 2, "memory": 1 << 28}.items():
         monkeypatch.setitem(cupy_double.CONFIG, key, value)
     monkeypatch.setitem(registry._state, "physical", None)   # probe again, finding the double

@@ -99,12 +99,16 @@ def configure(devices=None, memory=None):
 def install(devices=2):
     """Put the double in ``sys.modules`` as ``cupy`` and ``cupyx`` (before gpunet probes for CuPy)."""
     configure(devices=devices)
-    sys.modules["cupy"] = sys.modules[__name__]
-    sys.modules["cupy.cuda.nccl"] = _nccl   # as in CuPy: a submodule to import, not an attribute of cuda
-    sys.modules["cupyx"] = cupyx
+    sys.modules.update(modules())
     return sys.modules[__name__]
+
+
+def modules():
+    """The double under CuPy's module names (``cupy.cuda.nccl``: as in CuPy, a submodule to import,
+    not an attribute of ``cupy.cuda``)."""
+    return {"cupy": sys.modules[__name__], "cupyx": cupyx, "cupy.cuda.nccl": _nccl}
 
 
 __all__ = ["ElementwiseKernel", "STATS", "argsort", "array", "asarray", "ascontiguousarray", "asnumpy", "configure",
            "copy", "cuda", "fmod", "get_array_module", "get_default_memory_pool", "install", "is_available", "lib",
-           "ndarray", "random", "register_fallback", "sort", "take"]
+           "modules", "ndarray", "random", "register_fallback", "sort", "take"]

@@ -35,7 +35,14 @@ def test_every_backend_offers_the_same_interface(backend):
 
 def test_the_cupy_backend_says_what_it_can_do():
     assert issubclass(CupyBackend, Backend)
-    assert CupyBackend.capabilities == Capabilities(device_memory=True, asynchronous=True, fused_kernels=True)
+    assert CupyBackend.capabilities == Capabilities(device_memory=True, asynchronous=True, fused_kernels=True,
+                                                    allocation_unit=512)
+
+
+@pytest.mark.parametrize("nbytes, unit, taken", [(0, 512, 0), (1, 512, 512), (512, 512, 512), (513, 512, 1024),
+                                                 (4, 1, 4), (0, 1, 0)])
+def test_an_allocator_takes_whole_units(nbytes, unit, taken):
+    assert Capabilities(allocation_unit=unit).allocated_bytes(nbytes) == taken
 
 
 def test_the_backend_interface_cannot_be_left_half_implemented():
