@@ -20,6 +20,8 @@ __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Reshape", "du
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
@@ -69,6 +71,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function (``'relu'``, ``'softmax'``, … or a callable)."""
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -83,6 +87,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs while training (learning phase 1), scaling the rest
     by ``1 / (1 - rate)``; the identity at inference."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
