@@ -22,6 +22,7 @@ class RecurrentBase(Layer):
 
     _gates = 1
     _state_names = ("h",)
+    _zero_output_for_mask = False  # True: a masked step outputs zeros instead of repeating (Bidirectional's way)
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
@@ -119,9 +120,10 @@ class RecurrentBase(Layer):
     def _loop(self, projected, states, mask, training):
         """Runs the steps; the last output, the final states and the time-major outputs. At a step masked out
         (``mask`` false for a row) that row keeps its states and repeats its previous output (zeros before the
-        first kept step), as tf_keras does."""
+        first kept step; zeros at every masked step with ``_zero_output_for_mask``), as tf_keras does."""
         steps = gn.shape(projected)[0]
         recurrent_mask = self._mask(states[0], self.recurrent_dropout, training)
+        zero_output = gn.zeros_like(projected[0, :, :self.units])
         keep = None if mask is None else gn.transpose(gn.cast(mask, gn.bool), [1, 0])  # (timesteps, batch)
         weights = self._step_weights()
 
@@ -131,14 +133,13 @@ class RecurrentBase(Layer):
             output, new_states = self._step(gn.gather(projected, index), old_states, recurrent_mask, weights)
             if keep is not None:
                 keep_t = gn.gather(keep, index)
-                output = gn.where(keep_t, output, previous)
+                output = gn.where(keep_t, output, zero_output if self._zero_output_for_mask else previous)
                 new_states = [gn.where(keep_t, new, old) for new, old in zip(new_states, old_states)]
             if self.return_sequences:
                 outputs = gn.concat([outputs, gn.expand_dims(output, 0)], 0)
             return (t + 1, *new_states, output, outputs)
         state_shape = gn.TensorShape([None, self.units])
         invariants = (gn.TensorShape([]), *[state_shape] * (len(states) + 1), gn.TensorShape([None, None, self.units]))
-        zero_output = gn.zeros_like(projected[0, :, :self.units])
         no_outputs = gn.zeros_like(projected[:0, :, :self.units])
         _, *states, last, outputs = gn.while_loop(lambda t, *_: t < steps, body,
                                                   (gn.constant(0), *states, zero_output, no_outputs),

@@ -77,7 +77,11 @@ class TimeDistributed(Layer):
             return mask
         merged = None if mask is None else self._merge_steps(mask)
         inner = self.layer.compute_mask(self._merge_steps(inputs), merged)
-        return mask if inner is None else self._split_steps(inner, inputs)
+        if inner is None:
+            return mask
+        out = self._split_steps(inner, inputs)
+        out.set_shape(shape_tuple(inputs)[:2] + shape_tuple(inner)[1:])
+        return out
 
     def compute_output_shape(self, input_shape):
         inner = self.layer.compute_output_shape((input_shape[0],) + tuple(input_shape[2:]))
@@ -119,6 +123,8 @@ class Bidirectional(Layer):
         self.backward_layer = type(layer).from_config({**config, "name": f"backward_{layer.name}",
                                                        "go_backwards": not config["go_backwards"]})
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+        # tf_keras: inside Bidirectional, masked steps of the output sequences are zeros
+        self.forward_layer._zero_output_for_mask = self.backward_layer._zero_output_for_mask = self.return_sequences
 
     def __call__(self, inputs, initial_state=None, **kwargs):
         if initial_state is None:

@@ -1,0 +1,238 @@
+"""Keras 2 masks between layers, against tf_keras 2.21 (masking_reference.npz from make_masking_reference.py):
+Masking and Embedding(mask_zero=True) make masks, recurrent layers carry their state over masked steps (leading
+masked steps, fully masked rows, go_backwards, initial_state, Bidirectional), merges / pooling / TimeDistributed
+combine or consume them; compute_mask's errors; on the CPU and a virtual GPU."""
+import os
+
+import numpy as np
+import pytest
+
+import gpunet as gn
+from gpunet import backend as K
+from gpunet import layers as L
+from gpunet.layers.base import tensor_mask
+
+from .layer_test_utils import run_layer_test
+
+REF = np.load(os.path.join(os.path.dirname(__file__), "masking_reference.npz"), allow_pickle=False)
+RNNS = ["SimpleRNN", "GRU", "LSTM"]
+
+
+def rnn_weights(name):
+    return [REF[f"{name}_w{i}"] for i in range(3)]
+
+
+def run(tensors, feed):
+    """The values of ``tensors`` for ``feed`` in the Keras session."""
+    return K.get_session().run(tensors, feed_dict=feed)
+
+
+def masked_rnn(name, device, **kwargs):
+    with gn.device(device):
+        x = L.Input((None, 2))
+        layer = getattr(L, name)(3, **kwargs)
+        out = layer(L.Masking()(x))
+    layer.set_weights(rnn_weights(name))
+    return x, out
+
+
+@pytest.mark.parametrize("backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("name", RNNS)
+def test_recurrent_sequences_and_states_match_tf_keras(name, backwards, device):
+    x, (out, state, *_) = masked_rnn(name, device, return_sequences=True, return_state=True, go_backwards=backwards)
+    key = f"{name}_{'backwards' if backwards else 'forwards'}"
+    got_out, got_state, got_mask = run([out, state, out._keras_mask], {x: REF["x"]})
+    np.testing.assert_allclose(got_out, REF[f"{key}_out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got_state, REF[f"{key}_state"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got_mask, REF[f"{key}_mask"])
+    assert state._keras_mask is None
+
+
+@pytest.mark.parametrize("name", RNNS)
+def test_recurrent_last_output_matches_tf_keras_and_drops_the_mask(name, device):
+    x, out = masked_rnn(name, device)
+    assert tensor_mask(out) is None
+    np.testing.assert_allclose(run(out, {x: REF["x"]}), REF[f"{name}_last"], rtol=1e-5, atol=1e-6)
+
+
+def test_masked_leading_step_with_initial_state_outputs_zeros_and_keeps_the_state(device):
+    with gn.device(device):
+        x, h0, c0 = L.Input((None, 2)), L.Input((3,)), L.Input((3,))
+        layer = L.LSTM(3, return_sequences=True, return_state=True)
+        out, h, c = layer(L.Masking()(x), initial_state=[h0, c0])
+    layer.set_weights(rnn_weights("LSTM"))
+    got = run([out, h, c], {x: REF["x"], h0: REF["init_h0"], c0: REF["init_c0"]})
+    for value, key in zip(got, ["init_out", "init_h", "init_c"]):
+        np.testing.assert_allclose(value, REF[key], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(got[1][1], REF["init_h0"][1])  # the fully masked row keeps its initial state
+
+
+@pytest.mark.parametrize("mode", ["concat", "sum"])
+def test_bidirectional_matches_tf_keras(mode, device):
+    with gn.device(device):
+        x = L.Input((5, 2))
+        layer = L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode=mode)
+        out = layer(L.Masking()(x))
+    weights = rnn_weights("LSTM")
+    layer.set_weights(weights + [w[::-1].copy() if w.ndim == 1 else w * 0.5 for w in weights])
+    got, mask = run([out, out._keras_mask], {x: REF["x"]})
+    np.testing.assert_allclose(got, REF[f"bidi_{mode}_out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(mask, REF[f"bidi_{mode}_mask"])
+
+
+def test_bidirectional_without_sequences_and_with_states_masks():
+    x = L.Masking()(L.Input((5, 2)))
+    outs = L.Bidirectional(L.GRU(2, return_state=True), merge_mode=None)(x)
+    assert [tensor_mask(o) for o in outs] == [None] * 4
+
+
+def test_embedding_mask_zero_feeds_the_lstm(device):
+    with gn.device(device):
+        tokens = L.Input((4,), dtype="int32")
+        embedding = L.Embedding(5, 2, mask_zero=True)
+        lstm = L.LSTM(3, return_sequences=True)
+        out = lstm(embedding(tokens))
+    embedding.set_weights([REF["emb_table"]])
+    lstm.set_weights(rnn_weights("LSTM"))
+    got, mask = run([out, out._keras_mask], {tokens: REF["emb_tokens"]})
+    np.testing.assert_allclose(got, REF["emb_out"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(mask, REF["emb_mask"])
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")
+def test_merges_pooling_and_time_distributed_match_tf_keras(device):
+    with gn.device(device):
+        x, y = L.Input((5, 2)), L.Input((5, 2))
+        a, b = L.Masking()(x), L.Masking()(y)
+        fetches = [L.Add()([a, b])._keras_mask, L.Concatenate()([a, b])._keras_mask,
+                   L.Concatenate(axis=1)([a, b])._keras_mask, L.GlobalAveragePooling1D()(b),
+                   L.GlobalMaxPooling1D()(b), L.TimeDistributed(L.Dense(2))(a)._keras_mask]
+    got = run(fetches, {x: REF["x"], y: REF["merge_y"]})
+    for value, key in zip(got, ["add_mask", "concat_mask", "concat_time_mask", "gap_out", "gmp_out", "td_mask"]):
+        np.testing.assert_allclose(value, REF[key], rtol=1e-6, equal_nan=True)  # a fully masked row averages to NaN
+
+
+def test_which_layers_pass_the_mask_on():
+    x = L.Masking()(L.Input((5, 2)))
+    passing = [L.Dense(3), L.Dropout(0.5), L.Activation("relu"), L.LayerNormalization(), L.BatchNormalization(),
+               L.LeakyReLU(), L.TimeDistributed(L.Dense(2))]
+    dropping = [L.Flatten(), L.Conv1D(2, 1), L.Reshape((10,)), L.GlobalAveragePooling1D(), L.GlobalMaxPooling1D(),
+                L.Dot(axes=2)]
+    for layer in passing:
+        assert tensor_mask(layer(x)) is not None, layer
+    for layer in dropping:
+        assert tensor_mask(layer([x, x] if isinstance(layer, L.Dot) else x)) is None, layer
+
+
+def test_merges_of_unmasked_inputs_carry_no_mask():
+    a, b = L.Input((5, 2)), L.Input((5, 2))
+    assert L.Add()([a, b])._keras_mask is None
+    assert L.Concatenate()([a, b])._keras_mask is None
+
+
+def test_compute_mask_of_a_layer_without_masking_raises_keras_type_error():
+    x = L.Masking()(L.Input((5, 2)))
+    layer = L.Flatten(name="flat")
+    with pytest.raises(TypeError, match="Layer flat does not support masking, but was passed an input_mask"):
+        layer.compute_mask(x, x._keras_mask)
+    assert layer.compute_mask(x, None) is None
+    assert L.Dense(2).compute_mask(x, x._keras_mask) is x._keras_mask
+
+
+def test_merge_compute_mask_argument_errors():
+    a, b = L.Input((5, 2)), L.Input((5, 2))
+    mask = gn.ones_like(a[..., 0], dtype=gn.bool)
+    with pytest.raises(ValueError, match="`mask` should be a list"):
+        L.Add().compute_mask([a, b], mask)
+    with pytest.raises(ValueError, match="should have the same length"):
+        L.Add().compute_mask([a, b], [mask])
+
+
+class _SeesMask(L.Layer):
+    """Records the mask its call was given."""
+
+    supports_masking = True
+
+    def call(self, inputs, mask=None):
+        self.seen = mask
+        return inputs * 2.0
+
+
+def test_call_gets_the_input_mask_and_an_explicit_mask_wins():
+    x = L.Masking()(L.Input((5, 2)))
+    layer = _SeesMask()
+    out = layer(x)
+    assert layer.seen is x._keras_mask and out._keras_mask is x._keras_mask
+    explicit = gn.zeros_like(x[..., 0], dtype=gn.bool)
+    assert _SeesMask()(x, mask=explicit)._keras_mask is explicit
+    plain = L.Input((5, 2))
+    assert _SeesMask()(plain)._keras_mask is None
+
+
+def test_masked_steps_get_no_gradient_and_do_not_change_the_output():
+    x = gn.placeholder(gn.float32, [None, 5, 2])
+    mask = gn.placeholder(gn.bool, [None, 5])
+    layer = L.LSTM(3, return_sequences=True)
+    out = layer(x, mask=mask)
+    layer.set_weights(rnn_weights("LSTM"))
+    grads = gn.gradients(gn.reduce_sum(out), [x] + layer.trainable_weights)
+    rng = np.random.default_rng(0)
+    data, keep = rng.standard_normal((3, 5, 2)).astype("float32"), REF["x"].any(-1)
+    noisy = np.where(keep[..., None], data, rng.standard_normal(data.shape).astype("float32"))
+    first, *first_grads = run([out] + grads, {x: data, mask: keep})
+    second, *second_grads = run([out] + grads, {x: noisy, mask: keep})
+    np.testing.assert_array_equal(first, second)
+    assert np.all(first_grads[0][~keep] == 0) and np.all(first_grads[0][keep[..., None].repeat(2, -1)] != 0)
+    for a, b in zip(first_grads[1:], second_grads[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_trailing_padding_gives_the_gradient_of_the_unpadded_sequence():
+    x = gn.placeholder(gn.float32, [None, None, 2])
+    layer = L.GRU(3)
+    out = L.Masking()(x)
+    out = layer(out)
+    layer.set_weights(rnn_weights("GRU"))
+    grads = gn.gradients(gn.reduce_sum(out), layer.trainable_weights)
+    padded = REF["x"][2:3]
+    long_grads = run(grads, {x: padded})
+    short_grads = run(grads, {x: padded[:, :3]})
+    for a, b in zip(long_grads, short_grads):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_masking_config_and_conformance(device):
+    layer = L.Masking(mask_value=-1.0, name="m")
+    assert layer.get_config() == {"name": "m", "trainable": True, "dtype": "float32", "mask_value": -1.0}
+    assert L.Masking().get_config()["mask_value"] == 0.0
+    run_layer_test(L.Masking, {"mask_value": 0.5}, (2, 4, 3), device=device)
+
+
+def test_masking_zeroes_masked_steps_for_its_mask_value():
+    x = gn.placeholder(gn.float32, [None, 3, 2])
+    out = L.Masking(mask_value=1.0)(x)
+    data = np.array([[[1, 1], [1, 2], [0, 0]]], "float32")
+    value, mask = run([out, out._keras_mask], {x: data})
+    np.testing.assert_array_equal(value, [[[0, 0], [1, 2], [0, 0]]])
+    np.testing.assert_array_equal(mask, [[False, True, True]])
+
+
+def test_embedding_mask_zero_config_and_errors():
+    layer = L.Embedding(5, 3, mask_zero=True)
+    config = layer.get_config()
+    assert config["mask_zero"] is True and L.Embedding.from_config(config).mask_zero is True
+    assert L.Embedding(5, 3).get_config()["mask_zero"] is False
+    assert L.Embedding(5, 3)(L.Input((4,), dtype="int32"))._keras_mask is None
+    with pytest.raises(ValueError, match="Both `input_dim` and `output_dim` should be positive, Received "
+                                         "input_dim = 0 and output_dim = 3"):
+        L.Embedding(0, 3)
+    with pytest.raises(ValueError, match="input_dim = 4 and output_dim = -1"):
+        L.Embedding(4, -1)
+
+
+def test_time_distributed_gives_the_inner_layer_one_mask_row_per_step():
+    x = L.Masking()(L.Input((5, 2)))
+    inner = _SeesMask()
+    out = L.TimeDistributed(inner)(x)
+    assert inner.seen.shape.as_list() == [None]
+    assert out._keras_mask.shape.as_list() == [None, 5]
