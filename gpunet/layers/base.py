@@ -64,6 +64,14 @@ def _call_takes_mask(cls):
     return "mask" in inspect.signature(cls.call).parameters
 
 
+def _distinct_from(inputs, outputs):
+    """``outputs`` with each one that is also an input replaced by an identity of it, so that the output's Keras
+    history and mask are its own (an identity ``call`` must not relabel its input)."""
+    ids = {id(t) for t in inputs}
+    fresh = [gn.identity(out) if id(out) in ids else out for out in to_list(outputs)]
+    return type(outputs)(fresh) if isinstance(outputs, (list, tuple)) else fresh[0]
+
+
 def unique_in_order(items):
     """``items`` without repeats (by identity), first occurrences kept in order."""
     seen, out = set(), []
@@ -126,7 +134,7 @@ class Layer:
                 self._maybe_check_input_shape(tensors)
                 self.build([shape_tuple(t) for t in tensors] if several else shape_tuple(tensors[0]))
                 self.built = True
-            outputs = self.call(inputs, **self._with_mask(kwargs, masks))
+            outputs = _distinct_from(tensors, self.call(inputs, **self._with_mask(kwargs, masks)))
             self._attach_masks(inputs, outputs, masks)
         self._record_node(tensors, outputs, kwargs, several)
         return outputs

@@ -68,6 +68,14 @@ def bidirectional_case(rng, x, arrays):
         layer.set_weights(weights + [w[::-1].copy() if w.ndim == 1 else w * 0.5 for w in weights])
         out = layer(masked)
         arrays[f"bidi_{mode}_out"], arrays[f"bidi_{mode}_mask"] = out.numpy(), out._keras_mask.numpy()
+    states = [tf.constant(arrays[k]) for k in ("init_h0", "init_c0", "init_c0", "init_h0")]
+    layer = L.Bidirectional(L.LSTM(3, return_sequences=True, return_state=True))
+    layer(masked, initial_state=states)
+    layer.set_weights(weights + [w * 0.5 for w in weights])
+    out, *states = layer(masked, initial_state=states)
+    arrays["bidi_state_out"], arrays["bidi_state_mask"] = out.numpy(), out._keras_mask.numpy()
+    for i, state in enumerate(states):
+        arrays[f"bidi_state_{i}"] = state.numpy()
 
 
 def embedding_case(rng, arrays):

@@ -80,6 +80,21 @@ def test_bidirectional_matches_tf_keras(mode, device):
     np.testing.assert_array_equal(mask, REF[f"bidi_{mode}_mask"])
 
 
+def test_bidirectional_with_initial_states_matches_tf_keras(device):
+    with gn.device(device):
+        x, states = L.Input((5, 2)), [L.Input((3,)) for _ in range(4)]
+        layer = L.Bidirectional(L.LSTM(3, return_sequences=True, return_state=True))
+        out, *finals = layer(L.Masking()(x), initial_state=states)
+    weights = rnn_weights("LSTM")
+    layer.set_weights(weights + [w * 0.5 for w in weights])
+    feed = dict(zip(states, [REF[k] for k in ("init_h0", "init_c0", "init_c0", "init_h0")]))
+    got = run([out, out._keras_mask] + finals, {x: REF["x"], **feed})
+    keys = ["bidi_state_out", "bidi_state_mask"] + [f"bidi_state_{i}" for i in range(4)]
+    for value, key in zip(got, keys):
+        np.testing.assert_allclose(value, REF[key], rtol=1e-5, atol=1e-6)
+    assert [tensor_mask(t) for t in finals] == [None] * 4
+
+
 def test_bidirectional_without_sequences_and_with_states_masks():
     x = L.Masking()(L.Input((5, 2)))
     outs = L.Bidirectional(L.GRU(2, return_state=True), merge_mode=None)(x)
@@ -236,3 +251,30 @@ def test_time_distributed_gives_the_inner_layer_one_mask_row_per_step():
     out = L.TimeDistributed(inner)(x)
     assert inner.seen.shape.as_list() == [None]
     assert out._keras_mask.shape.as_list() == [None, 5]
+
+
+def test_a_layer_returning_its_input_does_not_relabel_it():
+    x = L.Masking()(L.Input((5, 2)))
+    history, mask = x._keras_history, x._keras_mask
+    out = L.Lambda(lambda t: t)(x)
+    assert out is not x and out._keras_mask is None
+    assert x._keras_history == history and x._keras_mask is mask
+    linear = L.Activation("linear")(x)
+    assert linear is not x and linear._keras_mask is mask
+
+
+def test_lambda_mask_argument_and_its_config():
+    x = L.Masking()(L.Input((5, 2)))
+    assert L.Lambda(lambda t: t * 2)(x)._keras_mask is None
+    assert L.Lambda(lambda t: t * 2, mask=lambda t, m: m)(x)._keras_mask is x._keras_mask
+    inverted = L.Lambda(lambda t: t, mask=lambda t, m: gn.logical_not(m), name="inv")
+    config = inverted.get_config()
+    with pytest.raises(ValueError, match="is a Lambda layer"):
+        L.Lambda.from_config(config)
+    clone = L.Lambda.from_config(config, safe_mode=False)
+    data = REF["x"]
+    feed_in = gn.placeholder(gn.float32, [None, 5, 2])
+    out = clone(L.Masking()(feed_in))
+    np.testing.assert_array_equal(run(out._keras_mask, {feed_in: data}), ~data.any(-1))
+    with pytest.raises(ValueError, match="a mask given as a tensor cannot be saved"):
+        L.Lambda(lambda t: t, mask=x._keras_mask).get_config()
