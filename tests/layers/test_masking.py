@@ -278,3 +278,29 @@ def test_lambda_mask_argument_and_its_config():
     np.testing.assert_array_equal(run(out._keras_mask, {feed_in: data}), ~data.any(-1))
     with pytest.raises(ValueError, match="a mask given as a tensor cannot be saved"):
         L.Lambda(lambda t: t, mask=x._keras_mask).get_config()
+
+
+# The layers of gn.layers whose ``supports_masking`` is True in tf_keras 2.21 (every other exported layer class
+# has it False there; Embedding makes masks through compute_mask without supporting incoming ones).
+KERAS_SUPPORTS_MASKING = {
+    "Activation", "ActivityRegularization", "Add", "AlphaDropout", "Average", "BatchNormalization", "Bidirectional",
+    "Concatenate", "Dense", "Dot", "Dropout", "ELU", "GRU", "GaussianDropout", "GaussianNoise",
+    "GlobalAveragePooling1D", "GlobalAvgPool1D", "LSTM", "Lambda", "LayerNormalization", "LeakyReLU", "Masking",
+    "Maximum", "Minimum", "Multiply", "PReLU", "ReLU", "SimpleRNN", "Softmax", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "Subtract", "ThresholdedReLU", "TimeDistributed"}
+CONSTRUCTOR_ARGS = {
+    "Dense": (2,), "Activation": ("relu",), "Dropout": (0.5,), "Reshape": ((12,),), "Lambda": (abs,),
+    "Embedding": (5, 2), "Conv1D": (2, 1), "Conv2D": (2, 1), "Convolution1D": (2, 1), "Convolution2D": (2, 1),
+    "Conv2DTranspose": (2, 1), "Convolution2DTranspose": (2, 1), "SeparableConv2D": (2, 1),
+    "SeparableConvolution2D": (2, 1), "DepthwiseConv2D": (1,), "GaussianNoise": (0.1,), "GaussianDropout": (0.1,),
+    "AlphaDropout": (0.1,), "SpatialDropout1D": (0.1,), "SpatialDropout2D": (0.1,), "SpatialDropout3D": (0.1,),
+    "Permute": ((2, 1),), "RepeatVector": (2,), "LSTM": (2,), "GRU": (2,), "SimpleRNN": (2,), "Dot": (1,)}
+
+
+def test_supports_masking_flags_are_tf_keras_s():
+    wrapped = {"Bidirectional": lambda: L.Bidirectional(L.LSTM(2)), "TimeDistributed": lambda: L.TimeDistributed(
+        L.Dense(2))}
+    names = [n for n in L.__all__ if isinstance(getattr(L, n), type) and n not in ("Input", "InputLayer", "Layer")]
+    for name in names:
+        layer = wrapped[name]() if name in wrapped else getattr(L, name)(*CONSTRUCTOR_ARGS.get(name, ()))
+        assert layer.supports_masking == (name in KERAS_SUPPORTS_MASKING), name

@@ -102,3 +102,33 @@ def test_embedding_mask_zero_round_trips_through_its_config():
     again = gn.models.Model.from_config(model.get_config())
     assert again.get_layer(index=1).mask_zero is True
     assert tensor_mask(again.outputs[0]) is not None
+
+
+class _MaskedSubclass(gn.models.Model):
+    """Masking -> LSTM -> Dense as a subclassed model."""
+
+    def __init__(self):
+        super().__init__()
+        self.masking, self.lstm, self.dense = L.Masking(), L.LSTM(3, return_sequences=True), L.Dense(2)
+
+    def call(self, inputs, training=None):
+        return self.dense(self.lstm(self.masking(inputs)))
+
+
+def test_subclassed_model_weights_its_loss_by_the_mask_as_tf_keras():
+    model = _MaskedSubclass()
+    model.compile(gn.optimizers.SGD(0.5), "mse", metrics=["mae"])
+    model.predict(REF["x"])  # builds the layers from the data
+    model.set_weights(reference_weights())
+    np.testing.assert_allclose(model.evaluate(REF["x"], REF["loss_target"], batch_size=3, verbose=0),
+                               REF["loss_eval"], rtol=1e-5)
+
+
+def test_sequential_save_and_load_keeps_the_mask(tmp_path):
+    model = sequential()
+    model.set_weights(reference_weights())
+    path = str(tmp_path / "seq.h5")
+    model.save(path)
+    loaded = gn.models.load_model(path)
+    assert tensor_mask(loaded.outputs[0]) is not None
+    np.testing.assert_allclose(loaded.predict(REF["x"]), model.predict(REF["x"]), rtol=1e-6)
