@@ -73,7 +73,7 @@ class TimeDistributed(Layer):
     def compute_mask(self, inputs, mask=None):
         """The wrapped layer's mask of each step, as ``(batch, timesteps, ...)``; the input mask when the wrapped
         layer gives none (or does not handle masks)."""
-        if not self.layer._handles_masks():
+        if not self.layer._handles_masks() or (mask is None and type(self.layer).compute_mask is Layer.compute_mask):
             return mask
         merged = None if mask is None else self._merge_steps(mask)
         inner = self.layer.compute_mask(self._merge_steps(inputs), merged)
