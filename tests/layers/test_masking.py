@@ -304,3 +304,8 @@ def test_supports_masking_flags_are_tf_keras_s():
     for name in names:
         layer = wrapped[name]() if name in wrapped else getattr(L, name)(*CONSTRUCTOR_ARGS.get(name, ()))
         assert layer.supports_masking == (name in KERAS_SUPPORTS_MASKING), name
+
+
+def test_embedding_with_mask_zero_conformance(device):
+    run_layer_test(L.Embedding, {"input_dim": 10, "output_dim": 3, "mask_zero": True}, (2, 4), device=device,
+                   input_dtype="int32")

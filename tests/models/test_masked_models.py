@@ -43,6 +43,16 @@ def test_masked_loss_and_training_step_match_tf_keras(make, device):
         np.testing.assert_allclose(weight, REF[f"loss_trained_w{i}"], rtol=1e-4, atol=1e-6)
 
 
+def test_masked_loss_over_several_batches_matches_tf_keras():
+    # the loss averages the batches' masked means weighted by batch size, as tf_keras; the metrics too, where
+    # tf_keras pools the kept entries of all batches (not matched: metrics are per-batch masked means)
+    model = functional()
+    model.set_weights(reference_weights())
+    model.compile(gn.optimizers.SGD(0.5), "mse")
+    loss = model.evaluate(REF["x"], REF["loss_target"], batch_size=2, verbose=0)
+    assert loss == pytest.approx(float(REF["loss_eval_batches_of_2"][0]), rel=1e-5)
+
+
 def test_targets_at_masked_steps_do_not_matter():
     model = functional()
     model.set_weights(reference_weights())
