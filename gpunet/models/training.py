@@ -18,19 +18,27 @@ from . import optimizer_state
 from .data import batches, split_validation, standardize
 from .saving import weight_keys
 
-__all__ = ["TrainingMixin"]
+__all__ = ["TrainingMixin", "kept_weights"]
+
+
+def kept_weights(values, output):
+    """``output``'s Keras mask as weights (1.0 where an entry of the per-sample ``values`` counts), or None when
+    it carries no mask; the mask's rank must be that of ``values``."""
+    mask = tensor_mask(output)
+    if mask is None:
+        return None
+    if mask.shape.ndims != values.shape.ndims:
+        raise ValueError(f"The mask of output {output.name} has shape {mask.shape}, but the loss or metric gives "
+                         f"values of shape {values.shape} per sample: their ranks must match to weight them")
+    return gn.cast(mask, values.dtype)
 
 
 def _masked_mean(values, output):
     """The mean of per-sample ``values`` over the entries ``output``'s Keras mask keeps (all of them when it
     carries none): ``sum(values * mask) / sum(mask)``, tf_keras's weighting of a masked output's loss."""
-    mask = tensor_mask(output)
-    if mask is None:
+    weights = kept_weights(values, output)
+    if weights is None:
         return gn.reduce_mean(values)
-    if mask.shape.ndims != values.shape.ndims:
-        raise ValueError(f"The mask of output {output.name} has shape {mask.shape}, but the loss or metric gives "
-                         f"values of shape {values.shape} per sample: their ranks must match to weight them")
-    weights = gn.cast(mask, values.dtype)
     return gn.reduce_sum(values * weights) / gn.reduce_sum(weights)
 
 

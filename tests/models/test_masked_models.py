@@ -142,3 +142,19 @@ def test_sequential_save_and_load_keeps_the_mask(tmp_path):
     loaded = gn.models.load_model(path)
     assert tensor_mask(loaded.outputs[0]) is not None
     np.testing.assert_allclose(loaded.predict(REF["x"]), model.predict(REF["x"]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+@pytest.mark.parametrize("gpus", [1, 2])
+def test_multi_gpu_model_weights_the_loss_by_the_mask_as_tf_keras(vgpus, gpus):
+    from gpunet.parallel import multi_gpu_model
+    template = functional("/cpu:0")
+    template.set_weights(reference_weights())
+    model = multi_gpu_model(template, gpus=gpus)
+    assert tensor_mask(model.outputs[0]) is not None
+    model.compile(gn.optimizers.SGD(0.5), "mse", metrics=["mae"])
+    np.testing.assert_allclose(model.evaluate(REF["x"], REF["loss_target"], batch_size=3, verbose=0),
+                               REF["loss_eval"], rtol=1e-5)
+    model.train_on_batch(REF["x"], REF["loss_target"])
+    for i, weight in enumerate(template.get_weights()):
+        np.testing.assert_allclose(weight, REF[f"loss_trained_w{i}"], rtol=1e-4, atol=1e-6)
