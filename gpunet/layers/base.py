@@ -85,7 +85,9 @@ def unique_in_order(items):
 class Layer:
     """Base of every layer. Subclasses implement ``build(input_shape)`` (``add_weight``),
     ``call(inputs, **kwargs)`` and ``compute_output_shape(input_shape)``; ``get_config`` lists the
-    constructor arguments so ``from_config`` can rebuild the layer."""
+    constructor arguments so ``from_config`` can rebuild the layer. Keras masks: each output tensor carries
+    ``_keras_mask`` (``compute_mask``'s result, for layers that support masking or override ``compute_mask``);
+    a ``call`` with a ``mask`` parameter is given its inputs' masks unless the caller passes ``mask=``."""
 
     supports_masking = False  # True: a mask on the input passes through to the output (compute_mask)
 
