@@ -61,7 +61,9 @@ def tensor_mask(tensor):
 
 @functools.lru_cache(maxsize=None)
 def _call_takes_mask(cls):
-    return "mask" in inspect.signature(cls.call).parameters
+    """Whether ``cls.call`` has a ``mask`` parameter or takes ``**kwargs`` (tf_keras passes the mask to both)."""
+    parameters = inspect.signature(cls.call).parameters.values()
+    return any(p.name == "mask" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _distinct_from(inputs, outputs):

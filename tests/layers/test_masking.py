@@ -173,6 +173,23 @@ class _SeesMask(L.Layer):
         return inputs * 2.0
 
 
+class _KeywordCall(L.Layer):
+    """A call taking ``**kwargs``: tf_keras gives it the mask too."""
+
+    def call(self, inputs, **kwargs):
+        self.seen = kwargs
+        return inputs + 1.0
+
+
+def test_a_call_with_keyword_arguments_gets_the_mask():
+    x = L.Masking()(L.Input((5, 2)))
+    layer = _KeywordCall()
+    out = layer(x)
+    assert layer.seen == {"mask": x._keras_mask} and tensor_mask(out) is None
+    layer(L.Input((5, 2)))
+    assert layer.seen == {}
+
+
 def test_call_gets_the_input_mask_and_an_explicit_mask_wins():
     x = L.Masking()(L.Input((5, 2)))
     layer = _SeesMask()
