@@ -11,6 +11,7 @@ from .depthwise import DepthwiseConv2D, SeparableConv2D, SeparableConvolution2D
 from .embedding import Embedding
 from .functional import dense, dropout
 from .input_layer import Input, InputLayer
+from .masking import Masking
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add, average, concatenate,
                     dot, maximum, minimum, multiply, subtract)
 from .noise import (ActivityRegularization, AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
@@ -47,3 +48,5 @@ __all__ += ["ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "ThresholdedReLU", "
 # convolutions
 __all__ += ["Conv1D", "Convolution1D", "Conv2DTranspose", "Convolution2DTranspose", "DepthwiseConv2D",
             "SeparableConv2D", "SeparableConvolution2D"]
+# masking
+__all__ += ["Masking"]

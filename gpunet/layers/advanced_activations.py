@@ -20,6 +20,8 @@ def _floatx(value):
 class LeakyReLU(Layer):
     """``x`` where ``x > 0``, ``alpha * x`` elsewhere."""
 
+    supports_masking = True
+
     def __init__(self, alpha=0.3, **kwargs):
         super().__init__(**kwargs)
         if alpha is None:
@@ -37,6 +39,8 @@ class LeakyReLU(Layer):
 class PReLU(Layer):
     """``x`` where ``x > 0``, ``alpha * x`` elsewhere, with a trainable ``alpha`` per feature; axes in
     ``shared_axes`` (1-based, the batch axis excluded) share one ``alpha``."""
+
+    supports_masking = True
 
     def __init__(self, alpha_initializer="zeros", alpha_regularizer=None, alpha_constraint=None, shared_axes=None,
                  **kwargs):
@@ -79,6 +83,8 @@ class PReLU(Layer):
 class ELU(Layer):
     """``x`` where ``x > 0``, ``alpha * (exp(x) - 1)`` elsewhere."""
 
+    supports_masking = True
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         if alpha is None:
@@ -105,6 +111,8 @@ class ReLU(Layer):
     """Keras's rectifier: ``max_value`` where ``x >= max_value``, ``x`` where
     ``threshold <= x < max_value`` (``x > threshold`` when ``threshold != 0``), and
     ``negative_slope * (x - threshold)`` elsewhere."""
+
+    supports_masking = True
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -141,6 +149,8 @@ class ReLU(Layer):
 class Softmax(Layer):
     """Softmax over ``axis`` (an int, or a list of axes normalized together)."""
 
+    supports_masking = True
+
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
@@ -158,6 +168,8 @@ class Softmax(Layer):
 
 class ThresholdedReLU(Layer):
     """``x`` where ``x > theta``, 0 elsewhere."""
+
+    supports_masking = True
 
     def __init__(self, theta=1.0, **kwargs):
         super().__init__(**kwargs)

@@ -3,6 +3,8 @@ scope, owns its weights (shared when the layer object is reused) and records eac
 so functional models can trace and replay the graph of layers."""
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 
 import numpy as np
@@ -52,6 +54,26 @@ def shape_tuple(tensor):
     return tuple(tensor.shape.as_list()) if tensor.shape.ndims is not None else None
 
 
+def tensor_mask(tensor):
+    """The Keras mask ``tensor`` carries (``_keras_mask``: boolean, true where a step counts), or None."""
+    return getattr(tensor, "_keras_mask", None)
+
+
+@functools.lru_cache(maxsize=None)
+def _call_takes_mask(cls):
+    """Whether ``cls.call`` has a ``mask`` parameter or takes ``**kwargs`` (tf_keras passes the mask to both)."""
+    parameters = inspect.signature(cls.call).parameters.values()
+    return any(p.name == "mask" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _distinct_from(inputs, outputs):
+    """``outputs`` with each one that is also an input replaced by an identity of it, so that the output's Keras
+    history and mask are its own (an identity ``call`` must not relabel its input)."""
+    ids = {id(t) for t in inputs}
+    fresh = [gn.identity(out) if id(out) in ids else out for out in to_list(outputs)]
+    return type(outputs)(fresh) if isinstance(outputs, (list, tuple)) else fresh[0]
+
+
 def unique_in_order(items):
     """``items`` without repeats (by identity), first occurrences kept in order."""
     seen, out = set(), []
@@ -65,7 +87,11 @@ def unique_in_order(items):
 class Layer:
     """Base of every layer. Subclasses implement ``build(input_shape)`` (``add_weight``),
     ``call(inputs, **kwargs)`` and ``compute_output_shape(input_shape)``; ``get_config`` lists the
-    constructor arguments so ``from_config`` can rebuild the layer."""
+    constructor arguments so ``from_config`` can rebuild the layer. Keras masks: each output tensor carries
+    ``_keras_mask`` (``compute_mask``'s result, for layers that support masking or override ``compute_mask``);
+    a ``call`` with a ``mask`` parameter is given its inputs' masks unless the caller passes ``mask=``."""
+
+    supports_masking = False  # True: a mask on the input passes through to the output (compute_mask)
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
                  batch_input_shape=None, batch_size=None, **kwargs):
@@ -75,7 +101,6 @@ class Layer:
         self.trainable = trainable
         self.dtype = gn.as_dtype(dtype or K.floatx()).name
         self.built = False
-        self.supports_masking = False
         self._own_trainable, self._own_non_trainable = [], []
         self._own_updates, self._own_losses = [], []
         self._sublayers = []
@@ -107,14 +132,44 @@ class Layer:
         several = isinstance(inputs, (list, tuple))
         tensors = [self._check_input(t) for t in to_list(inputs)]
         inputs = tensors if several else tensors[0]
+        masks = kwargs["mask"] if "mask" in kwargs else self._input_masks(tensors, several)
         with gn.name_scope(self._name):
             if not self.built:
                 self._maybe_check_input_shape(tensors)
                 self.build([shape_tuple(t) for t in tensors] if several else shape_tuple(tensors[0]))
                 self.built = True
-            outputs = self.call(inputs, **kwargs)
+            outputs = _distinct_from(tensors, self.call(inputs, **self._with_mask(kwargs, masks)))
+            self._attach_masks(inputs, outputs, masks)
         self._record_node(tensors, outputs, kwargs, several)
         return outputs
+
+    # -- masks (Keras 2: each output tensor carries its mask as ``_keras_mask``) -------------------------
+    @staticmethod
+    def _input_masks(tensors, several):
+        masks = [tensor_mask(t) for t in tensors]
+        if all(m is None for m in masks):
+            return None
+        return masks if several else masks[0]
+
+    def _with_mask(self, kwargs, masks):
+        """``kwargs`` plus the input masks as ``mask=`` when ``call`` takes one and there is a mask."""
+        if masks is None or "mask" in kwargs or not _call_takes_mask(type(self)):
+            return kwargs
+        return {**kwargs, "mask": masks}
+
+    def _handles_masks(self):
+        return self.supports_masking or type(self).compute_mask is not Layer.compute_mask
+
+    def _attach_masks(self, inputs, outputs, masks):
+        # as tf_keras: a layer that does not handle masks drops them silently when called (only an explicit
+        # compute_mask call raises); a layer whose call already attached its outputs' masks keeps them
+        outs = to_list(outputs)
+        if not self._handles_masks() or all(tensor_mask(o) is not None for o in outs):
+            return
+        out_masks = self.compute_mask(inputs, masks)
+        out_masks = to_list(out_masks) if isinstance(outputs, (list, tuple)) else [out_masks]
+        for out, mask in zip(outs, out_masks):
+            out._keras_mask = mask
 
     def _check_input(self, value):
         if isinstance(value, gn.Variable):
@@ -153,6 +208,15 @@ class Layer:
     def compute_output_shape(self, input_shape):
         """The output shape for ``input_shape`` (same shape unless a layer says otherwise)."""
         return input_shape
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs for inputs carrying ``mask``: ``mask`` itself when the layer supports masking,
+        else None (a layer that does not support masking refuses a mask, as tf_keras's does)."""
+        if self.supports_masking:
+            return mask
+        if any(m is not None for m in to_list(mask)):
+            raise TypeError(f"Layer {self._name} does not support masking, but was passed an input_mask: {mask}")
+        return None
 
     # -- weights ------------------------------------------------------------------------------------
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None, trainable=True,

@@ -20,6 +20,8 @@ __all__ = ["Activation", "Dense", "Dropout", "Flatten", "Lambda", "Reshape", "du
 class Dense(Layer):
     """``activation(inputs @ kernel + bias)`` on the last axis."""
 
+    supports_masking = True
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, kernel_constraint=None,
                  bias_constraint=None, **kwargs):
@@ -69,6 +71,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation function (``'relu'``, ``'softmax'``, … or a callable)."""
 
+    supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -83,6 +87,8 @@ class Activation(Layer):
 class Dropout(Layer):
     """Zeroes a fraction ``rate`` of the inputs while training (learning phase 1), scaling the rest
     by ``1 / (1 - rate)``; the identity at inference."""
+
+    supports_masking = True
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -141,12 +147,20 @@ class Reshape(Layer):
 
 class Lambda(Layer):
     """Wraps ``function(inputs, **arguments)``. Saved as marshalled code, so loading one runs code
-    from the file: ``load_model`` refuses it unless ``safe_mode=False``."""
+    from the file: ``load_model`` refuses it unless ``safe_mode=False``. The output carries no Keras mask unless
+    ``mask`` gives one: a function ``mask(inputs, input_mask)`` or a tensor (tf_keras's argument)."""
 
-    def __init__(self, function, output_shape=None, arguments=None, **kwargs):
+    supports_masking = True
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super().__init__(**kwargs)
         self.function, self.arguments = function, dict(arguments or {})
         self._output_shape = output_shape
+        self.mask = mask
+
+    def compute_mask(self, inputs, mask=None):
+        """``self.mask(inputs, mask)`` when ``mask`` was given as a function, else ``self.mask`` (None by default)."""
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def call(self, inputs):
         return self.function(inputs, **self.arguments)
@@ -161,14 +175,18 @@ class Lambda(Layer):
     def get_config(self):
         if callable(self._output_shape):
             raise ValueError(f"Lambda layer {self.name}: a callable output_shape cannot be saved")
+        if self.mask is not None and not callable(self.mask):
+            raise ValueError(f"Lambda layer {self.name}: a mask given as a tensor cannot be saved; give a function")
         return {**super().get_config(), "function": dump_function(self.function),
                 "output_shape": None if self._output_shape is None else list(self._output_shape),
-                "arguments": self.arguments}
+                "mask": None if self.mask is None else dump_function(self.mask), "arguments": self.arguments}
 
     @classmethod
     def from_config(cls, config, safe_mode=True):
         config = dict(config)
         config["function"] = load_function(config["function"], safe_mode, config.get("name"))
+        if config.get("mask") is not None:
+            config["mask"] = load_function(config["mask"], safe_mode, config.get("name"))
         return cls(**config)
 
 

@@ -13,10 +13,33 @@ __all__ = ["Add", "Average", "Concatenate", "Dot", "Maximum", "Minimum", "Multip
 
 
 class _Merge(Layer):
+    """A layer joining a list of inputs; the output's mask is true where every input's mask is (tf_keras's rule:
+    inputs without a mask count as all true)."""
+
+    supports_masking = True
+
     def build(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) < 2:
             raise ValueError(f"A merge layer ({self.name}) should be called on a list of at least 2 inputs. "
                              f"Got {len(input_shape) if isinstance(input_shape, list) else 1} input(s).")
+
+    def compute_mask(self, inputs, mask=None):
+        """The AND of the inputs' masks (None when no input has one)."""
+        if mask is None:
+            return None
+        _check_mask_list(inputs, mask)
+        given = [m for m in mask if m is not None]
+        return functools.reduce(gn.logical_and, given) if given else None
+
+
+def _check_mask_list(inputs, mask):
+    if not isinstance(mask, (list, tuple)):
+        raise ValueError(f"`mask` should be a list. Received: mask={mask}")
+    if not isinstance(inputs, (list, tuple)):
+        raise ValueError(f"`inputs` should be a list. Received: inputs={inputs}")
+    if len(mask) != len(inputs):
+        raise ValueError(f"The lists `inputs` and `mask` should have the same length. Received: inputs={inputs} "
+                         f"of length {len(inputs)}, and mask={mask} of length {len(mask)}")
 
 
 class _Elementwise(_Merge):
@@ -148,6 +171,18 @@ class Concatenate(_Merge):
     def call(self, inputs):
         return gn.concat(list(inputs), self.axis)
 
+    def compute_mask(self, inputs, mask=None):
+        """Joined along the last axis: the AND of the masks; along another axis: the masks joined along it (an
+        input without a mask counts as all true)."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        _check_mask_list(inputs, mask)
+        rank = inputs[0].shape.ndims
+        if self.axis % rank == rank - 1:
+            return super().compute_mask(inputs, mask)
+        full = [m if m is not None else gn.ones_like(x[..., 0], dtype=gn.bool) for x, m in zip(inputs, mask)]
+        return gn.concat(full, self.axis % rank)
+
     def compute_output_shape(self, input_shape):
         axis = self.axis % len(input_shape[0])
         sizes = [s[axis] for s in input_shape]
@@ -217,6 +252,10 @@ class Dot(_Merge):
         shape2.pop(0)
         out = shape1 + shape2
         return tuple(out + [1] if len(out) == 1 else out)
+
+    def compute_mask(self, inputs, mask=None):
+        """None: a dot product's output carries no mask (tf_keras)."""
+        return None
 
     def get_config(self):
         return {**super().get_config(), "axes": self.axes, "normalize": self.normalize}

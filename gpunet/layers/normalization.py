@@ -15,6 +15,8 @@ class BatchNormalization(Layer):
     inference. ``fit`` runs the layer's updates: ``moving = moving * momentum + batch * (1 -
     momentum)`` (the batch variance is the biased one, as tf_keras)."""
 
+    supports_masking = True
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_constraint=None, gamma_constraint=None, **kwargs):

@@ -218,6 +218,10 @@ class GlobalAveragePooling1D(_GlobalPooling):
         total = gn.reduce_sum(inputs * weights, axis=steps_axis, keepdims=self.keepdims)
         return total / gn.reduce_sum(weights, axis=steps_axis, keepdims=self.keepdims)
 
+    def compute_mask(self, inputs, mask=None):
+        """None: the steps are averaged away (tf_keras)."""
+        return None
+
 
 class GlobalMaxPooling2D(_GlobalPooling):
     """The maximum over rows and cols of each channel."""

@@ -18,8 +18,11 @@ class RecurrentBase(Layer):
     ``_state_names``, and implement ``_step(x_t, states, recurrent_mask) -> (output, states)`` where ``x_t`` is
     the step's input projection ``x @ kernel + input bias``."""
 
+    supports_masking = True
+
     _gates = 1
     _state_names = ("h",)
+    _zero_output_for_mask = False  # True: a masked step outputs zeros instead of repeating (Bidirectional's way)
 
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
@@ -100,33 +103,54 @@ class RecurrentBase(Layer):
         projected = gn.tensordot(gn.transpose(x, [1, 0, 2]), self.kernel.value(), [[2], [0]])
         return projected + self._input_bias() if self.use_bias else projected
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, mask=None, training=None):
         inputs, states = (inputs[0], list(inputs[1:])) if isinstance(inputs, list) else (inputs, None)
+        mask = mask[0] if isinstance(mask, list) else mask
         projected = self._time_major_projection(inputs, training)
-        steps = gn.shape(projected)[0]
         if states is None:
             states = [gn.zeros_like(projected[0, :, :self.units])] * len(self._state_names)
-        recurrent_mask = self._mask(states[0], self.recurrent_dropout, training)
-        no_outputs = gn.zeros_like(projected[:0, :, :self.units])
-        weights = self._step_weights()
-
-        def body(t, *loop_vars):
-            x_t = gn.gather(projected, steps - 1 - t if self.go_backwards else t)
-            output, new_states = self._step(x_t, list(loop_vars[:-1]), recurrent_mask, weights)
-            outputs = loop_vars[-1]
-            if self.return_sequences:
-                outputs = gn.concat([outputs, gn.expand_dims(output, 0)], 0)
-            return (t + 1, *new_states, outputs)
-        state_shape = gn.TensorShape([None, self.units])
-        invariants = (gn.TensorShape([]), *[state_shape] * len(states), gn.TensorShape([None, None, self.units]))
-        _, *states, outputs = gn.while_loop(lambda t, *_: t < steps, body, (gn.constant(0), *states, no_outputs),
-                                            shape_invariants=invariants)
-        out = gn.transpose(outputs, [1, 0, 2]) if self.return_sequences else states[0]
+        last, states, outputs = self._loop(projected, states, mask, training)
+        out = gn.transpose(outputs, [1, 0, 2]) if self.return_sequences else last
         results = [out] + states if self.return_state else [out]
         shapes = self.compute_output_shape(shape_tuple(inputs))
         for tensor, shape in zip(results, shapes if self.return_state else [shapes]):
             tensor.set_shape(shape)  # the loop's invariants are looser than what is known statically
         return results if self.return_state else out
+
+    def _loop(self, projected, states, mask, training):
+        """Runs the steps; the last output, the final states and the time-major outputs. At a step masked out
+        (``mask`` false for a row) that row keeps its states and repeats its previous output (zeros before the
+        first kept step; zeros at every masked step with ``_zero_output_for_mask``), as tf_keras does."""
+        steps = gn.shape(projected)[0]
+        recurrent_mask = self._mask(states[0], self.recurrent_dropout, training)
+        zero_output = gn.zeros_like(projected[0, :, :self.units])
+        keep = None if mask is None else gn.transpose(gn.cast(mask, gn.bool), [1, 0])  # (timesteps, batch)
+        weights = self._step_weights()
+
+        def body(t, *loop_vars):
+            index = steps - 1 - t if self.go_backwards else t
+            old_states, previous, outputs = list(loop_vars[:-2]), loop_vars[-2], loop_vars[-1]
+            output, new_states = self._step(gn.gather(projected, index), old_states, recurrent_mask, weights)
+            if keep is not None:
+                keep_t = gn.gather(keep, index)
+                output = gn.where(keep_t, output, zero_output if self._zero_output_for_mask else previous)
+                new_states = [gn.where(keep_t, new, old) for new, old in zip(new_states, old_states)]
+            if self.return_sequences:
+                outputs = gn.concat([outputs, gn.expand_dims(output, 0)], 0)
+            return (t + 1, *new_states, output, outputs)
+        state_shape = gn.TensorShape([None, self.units])
+        invariants = (gn.TensorShape([]), *[state_shape] * (len(states) + 1), gn.TensorShape([None, None, self.units]))
+        no_outputs = gn.zeros_like(projected[:0, :, :self.units])
+        _, *states, last, outputs = gn.while_loop(lambda t, *_: t < steps, body,
+                                                  (gn.constant(0), *states, zero_output, no_outputs),
+                                                  shape_invariants=invariants)
+        return last, states, outputs
+
+    def compute_mask(self, inputs, mask=None):
+        """The input mask on the output sequence with ``return_sequences`` (None on the states), else None."""
+        mask = mask[0] if isinstance(mask, list) else mask
+        out = mask if self.return_sequences else None
+        return [out] + [None] * len(self._state_names) if self.return_state else out
 
     def compute_output_shape(self, input_shape):
         input_shape = input_shape[0] if isinstance(input_shape, list) else input_shape

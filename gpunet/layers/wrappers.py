@@ -34,6 +34,8 @@ class TimeDistributed(Layer):
     merged, ``layer`` runs once on ``(batch * timesteps, ...)`` and the result is split again (Keras's path for
     layers without state), so one set of weights serves every step and ``timesteps`` may be unknown."""
 
+    supports_masking = True
+
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `TimeDistributed` layer with a `tf.keras.layers.Layer` instance. "
@@ -46,14 +48,39 @@ class TimeDistributed(Layer):
             raise ValueError(f"`TimeDistributed` Layer should be passed an `input_shape ` with at least 3 "
                              f"dimensions, received: {tuple(input_shape)}")
 
-    def call(self, inputs, training=None):
-        dynamic = gn.shape(inputs)
-        merged = gn.reshape(inputs, gn.concat([[-1], dynamic[2:]], 0))
-        merged.set_shape((None,) + shape_tuple(inputs)[2:])
-        accepts_training = "training" in inspect.signature(self.layer.call).parameters
-        inner = self.layer(merged, training=training) if accepts_training else self.layer(merged)
-        out = gn.reshape(inner, gn.concat([dynamic[:2], gn.shape(inner)[1:]], 0))
+    def _merge_steps(self, tensor):
+        """``(batch, timesteps, ...)`` as ``(batch * timesteps, ...)``."""
+        merged = gn.reshape(tensor, gn.concat([[-1], gn.shape(tensor)[2:]], 0))
+        merged.set_shape((None,) + shape_tuple(tensor)[2:])
+        return merged
+
+    @staticmethod
+    def _split_steps(tensor, like):
+        """``(batch * timesteps, ...)`` back to ``(batch, timesteps, ...)`` as the steps of ``like``."""
+        return gn.reshape(tensor, gn.concat([gn.shape(like)[:2], gn.shape(tensor)[1:]], 0))
+
+    def call(self, inputs, training=None, mask=None):
+        kwargs = {}
+        if "training" in inspect.signature(self.layer.call).parameters:
+            kwargs["training"] = training
+        if mask is not None and "mask" in inspect.signature(self.layer.call).parameters:
+            kwargs["mask"] = self._merge_steps(mask)  # one mask row per step (Keras 2 does the same)
+        inner = self.layer(self._merge_steps(inputs), **kwargs)
+        out = self._split_steps(inner, inputs)
         out.set_shape(self.compute_output_shape(shape_tuple(inputs)))
+        return out
+
+    def compute_mask(self, inputs, mask=None):
+        """The wrapped layer's mask of each step, as ``(batch, timesteps, ...)``; the input mask when the wrapped
+        layer gives none (or does not handle masks)."""
+        if not self.layer._handles_masks() or (mask is None and type(self.layer).compute_mask is Layer.compute_mask):
+            return mask
+        merged = None if mask is None else self._merge_steps(mask)
+        inner = self.layer.compute_mask(self._merge_steps(inputs), merged)
+        if inner is None:
+            return mask
+        out = self._split_steps(inner, inputs)
+        out.set_shape(shape_tuple(inputs)[:2] + shape_tuple(inner)[1:])
         return out
 
     def compute_output_shape(self, input_shape):
@@ -76,6 +103,8 @@ class Bidirectional(Layer):
     Weights: the forward layer's, then the backward layer's (tf_keras's order). ``initial_state`` takes the forward
     layer's states followed by the backward layer's."""
 
+    supports_masking = True
+
     def __init__(self, layer, merge_mode="concat", **kwargs):
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `Bidirectional` layer with a `tf.keras.layers.Layer` instance. "
@@ -94,6 +123,8 @@ class Bidirectional(Layer):
         self.backward_layer = type(layer).from_config({**config, "name": f"backward_{layer.name}",
                                                        "go_backwards": not config["go_backwards"]})
         self.return_sequences, self.return_state = layer.return_sequences, layer.return_state
+        # tf_keras: inside Bidirectional, masked steps of the output sequences are zeros
+        self.forward_layer._zero_output_for_mask = self.backward_layer._zero_output_for_mask = self.return_sequences
 
     def __call__(self, inputs, initial_state=None, **kwargs):
         if initial_state is None:
@@ -110,20 +141,31 @@ class Bidirectional(Layer):
             raise ValueError(f"Input 0 of layer \"{self.name}\" is incompatible with the layer: expected ndim=3, "
                              f"found ndim={len(shape)}. Full shape received: {tuple(shape)}")
 
-    def _run(self, layer, inputs, states, training):
-        outputs = layer(inputs, initial_state=states or None, training=training)
+    def _run(self, layer, inputs, states, mask, training):
+        masks = None if mask is None else [mask] + [None] * len(states) if states else mask
+        outputs = layer(inputs, initial_state=states or None, training=training, mask=masks)
         return (outputs[0], outputs[1:]) if self.return_state else (outputs, [])
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, mask=None, training=None):
         inputs, states = (inputs[0], list(inputs[1:])) if isinstance(inputs, list) else (inputs, [])
+        mask = mask[0] if isinstance(mask, list) else mask
         half = len(states) // 2
-        forward, forward_states = self._run(self.forward_layer, inputs, states[:half], training)
-        backward, backward_states = self._run(self.backward_layer, inputs, states[half:], training)
+        forward, forward_states = self._run(self.forward_layer, inputs, states[:half], mask, training)
+        backward, backward_states = self._run(self.backward_layer, inputs, states[half:], mask, training)
         if self.return_sequences:
             backward = gn.reverse(backward, [1])
         merged = [forward, backward] if self.merge_mode is None else [_MERGES[self.merge_mode](forward, backward)]
         outputs = merged + forward_states + backward_states
         return outputs if len(outputs) > 1 else outputs[0]
+
+    def compute_mask(self, inputs, mask=None):
+        """The input mask on each output sequence with ``return_sequences`` (None on the states), else None."""
+        mask = mask[0] if isinstance(mask, list) else mask
+        out = mask if self.return_sequences else None
+        masks = [out, out] if self.merge_mode is None else [out]
+        states = 2 * len(self.forward_layer._state_names) if self.return_state else 0
+        masks = masks + [None] * states
+        return masks if len(masks) > 1 else masks[0]
 
     def compute_output_shape(self, input_shape):
         shapes = self.forward_layer.compute_output_shape(input_shape)

@@ -12,13 +12,34 @@ from gpunet import callbacks as callbacks_module
 from gpunet import metrics as metrics_module
 from gpunet import optimizers
 from gpunet.keras_losses import get as get_loss
-from gpunet.layers.base import unpack
+from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
 from .data import batches, split_validation, standardize
 from .saving import weight_keys
 
-__all__ = ["TrainingMixin"]
+__all__ = ["TrainingMixin", "kept_weights"]
+
+
+def kept_weights(values, output):
+    """``output``'s Keras mask as weights (1.0 where an entry of the per-sample ``values`` counts), or None when
+    it carries no mask; the mask's rank must be that of ``values``."""
+    mask = tensor_mask(output)
+    if mask is None:
+        return None
+    if mask.shape.ndims != values.shape.ndims:
+        raise ValueError(f"The mask of output {output.name} has shape {mask.shape}, but the loss or metric gives "
+                         f"values of shape {values.shape} per sample: their ranks must match to weight them")
+    return gn.cast(mask, values.dtype)
+
+
+def _masked_mean(values, output):
+    """The mean of per-sample ``values`` over the entries ``output``'s Keras mask keeps (all of them when it
+    carries none): ``sum(values * mask) / sum(mask)``, tf_keras's weighting of a masked output's loss."""
+    weights = kept_weights(values, output)
+    if weights is None:
+        return gn.reduce_mean(values)
+    return gn.reduce_sum(values * weights) / gn.reduce_sum(weights)
 
 
 class _Function:
@@ -109,7 +130,7 @@ class TrainingMixin:
     def _loss_graph(self, targets):
         specs, metric_specs = self._loss_and_metric_specs()
         with gn.name_scope("loss"):
-            per_output = [gn.reduce_mean(fn(t, out)) for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
+            per_output = [_masked_mean(fn(t, out), out) for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
             total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
                 per_output[0] * specs[0][2]
             extra = self.losses
@@ -117,7 +138,7 @@ class TrainingMixin:
                 total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
         with gn.name_scope("metrics"):
             values = [per_output[what[1]] if what[0] == "loss" else
-                      gn.reduce_mean(what[2](targets[what[1]], self.outputs[what[1]]))
+                      _masked_mean(what[2](targets[what[1]], self.outputs[what[1]]), self.outputs[what[1]])
                       for _, what in metric_specs]
         return total, values
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 
 import gpunet as gn
-from gpunet.layers.base import to_list
+from gpunet.layers.base import tensor_mask, to_list
 from gpunet.models import Model
+from gpunet.models.training import kept_weights
 
 from ._layer_losses import carry_losses, check_weights_only, tower_share
 from .towers import gpu_devices, split_batch
@@ -60,11 +61,12 @@ class ParallelModel(Model):
         tower_grads = []
         with gn.device("/cpu:0"):
             scale = gn.reciprocal(gn.cast(gn.shape(targets[0])[0], self.template.trainable_weights[0].dtype.base_dtype))
+            kept = _kept_counts(self.replica_outputs, scale.dtype)
         for i, replica in enumerate(self.replicas):
             with gn.device("/cpu:0"), gn.name_scope("split_targets"):
                 rows = [split_batch(t, len(self.replica_devices), i) for t in targets]
             with trainer.tower(i):
-                loss_sum = _loss_sum(specs, rows, self.replica_outputs[i])
+                loss_sum = _loss_sum(specs, rows, self.replica_outputs[i], kept, scale)
                 extra, weight = tower_share(self.replica_losses[i], loss_sum.dtype.base_dtype, len(self.replicas))
                 tower_grads.append(trainer.tower_gradients(loss_sum, replica.trainable_weights, scale, extra, weight))
         return trainer.apply_gradients(tower_grads, scale=1)
@@ -163,8 +165,8 @@ def _replicate(template, replicas, devices, cpu_merge):
 
 
 def _merge(outputs, name):
-    if len(outputs) == 1:  # a single replica: nothing to concatenate, the output under its own name
-        return gn.layers.Lambda(_same, name=name)(outputs[0])
+    if len(outputs) == 1:  # a single replica: nothing to concatenate, the output under its own name (and mask)
+        return gn.layers.Lambda(_same, mask=_same_mask, name=name)(outputs[0])
     return gn.layers.concatenate(outputs, axis=0, name=name)
 
 
@@ -172,16 +174,35 @@ def _same(tensor):
     return gn.identity(tensor)
 
 
-def _loss_sum(specs, targets, outputs):
+def _same_mask(tensor, mask):
+    return mask
+
+
+def _kept_counts(replica_outputs, dtype):
+    """For each output: the number of entries its Keras mask keeps over all replicas (None without a mask)."""
+    counts = []
+    for outs in zip(*replica_outputs):
+        masks = [tensor_mask(out) for out in outs]
+        counts.append(None if masks[0] is None else gn.add_n([gn.reduce_sum(gn.cast(m, dtype)) for m in masks]))
+    return counts
+
+
+def _loss_sum(specs, targets, outputs, kept, scale):
     """Sum over this replica's rows of each output's per-example loss (weighted as compiled), so the
-    global loss is the sum over replicas divided by the global batch size."""
+    global loss is the sum over replicas divided by the global batch size (``scale`` is its inverse). An output
+    with a Keras mask sums the kept entries only and counts over the kept entries of every replica, as
+    ``compile`` weights a masked loss (``sum(loss * mask) / sum(mask)``)."""
     total = None
-    for (_, fn, weight), target, output in zip(specs, targets, outputs):
+    for (_, fn, weight), target, output, count in zip(specs, targets, outputs, kept):
         per_example = fn(target, output)
-        inner = 1
-        for d in per_example.shape.as_list()[1:]:
-            inner *= d
-        term = gn.reduce_sum(per_example) * (float(weight) / inner)
+        weights = kept_weights(per_example, output)
+        if weights is None:
+            inner = 1
+            for d in per_example.shape.as_list()[1:]:
+                inner *= d
+            term = gn.reduce_sum(per_example) * (float(weight) / inner)
+        else:  # times 1/scale: the engine multiplies every tower's loss by scale
+            term = gn.reduce_sum(per_example * weights) * float(weight) / (count * scale)
         total = term if total is None else total + term
     return total
 
