@@ -34,19 +34,37 @@ def kept_weights(values, output):
 
 
 def _masked_mean(values, output):
-    """The mean of per-sample ``values`` over the entries ``output``'s Keras mask keeps (all of them when it
-    carries none): ``sum(values * mask) / sum(mask)``, tf_keras's weighting of a masked output's loss."""
+    """``(mean, kept)``: the mean of per-sample ``values`` over the entries ``output``'s Keras mask keeps
+    (``sum(values * mask) / sum(mask)``, tf_keras's weighting of a masked output's loss) and how many it
+    kept; ``(the plain mean, None)`` when it carries no mask."""
     weights = kept_weights(values, output)
     if weights is None:
-        return gn.reduce_mean(values)
-    return gn.reduce_sum(values * weights) / gn.reduce_sum(weights)
+        return gn.reduce_mean(values), None
+    kept = gn.reduce_sum(weights)
+    return gn.reduce_sum(values * weights) / kept, kept
+
+
+class _RunningMeans:
+    """The loss and metrics over an epoch's batches so far, each batch weighted as ``_Function.report`` says."""
+
+    def __init__(self, n):
+        self.sums, self.weights = np.zeros(n), np.zeros(n)
+
+    def add(self, values, weights):
+        # a batch whose mask kept nothing adds nothing (its mean is 0/0)
+        self.sums += np.where(weights > 0, values * weights, 0.0)
+        self.weights += weights
+
+    def value(self):
+        return self.sums / np.maximum(self.weights, 1e-300)
 
 
 class _Function:
     """One compiled step: feeds arrays to ``inputs``, runs ``fetches`` (the first may be an op)."""
 
-    def __init__(self, inputs, fetches, training):
+    def __init__(self, inputs, fetches, training, kept=()):
         self.inputs, self.fetches = inputs, fetches
+        self.kept = kept  # per reported value: None, or the index in ``fetches`` of its kept-entry count
         self.phase = K.phase_feed(training)
         self.variables = gn.global_variables()
         self._session = None
@@ -59,6 +77,15 @@ class _Function:
         feed = dict(zip(self.inputs, arrays))
         feed.update(self.phase)
         return session.run(self.fetches, feed)
+
+    def report(self, arrays):
+        """``(values, weights)`` of one batch: the loss and metrics, and the weight each has in a mean over
+        batches: the batch size, or the entries a masked metric kept (tf_keras pools those)."""
+        fetched = self(arrays)
+        first = len(fetched) - len(self.kept) - sum(k is not None for k in self.kept)
+        values = np.asarray(fetched[first:first + len(self.kept)], dtype=np.float64)
+        weights = np.array([len(arrays[0]) if k is None else fetched[k] for k in self.kept], dtype=np.float64)
+        return values, weights
 
 
 class TrainingMixin:
@@ -130,14 +157,15 @@ class TrainingMixin:
     def _loss_graph(self, targets):
         specs, metric_specs = self._loss_and_metric_specs()
         with gn.name_scope("loss"):
-            per_output = [_masked_mean(fn(t, out), out) for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
+            per_output = [_masked_mean(fn(t, out), out)[0]
+                          for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
             total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
                 per_output[0] * specs[0][2]
             extra = self.losses
             if extra:
                 total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
         with gn.name_scope("metrics"):
-            values = [per_output[what[1]] if what[0] == "loss" else
+            values = [(per_output[what[1]], None) if what[0] == "loss" else
                       _masked_mean(what[2](targets[what[1]], self.outputs[what[1]]), self.outputs[what[1]])
                       for _, what in metric_specs]
         return total, values
@@ -163,11 +191,15 @@ class TrainingMixin:
             return _Function(self.inputs, list(self.outputs), training=False)
         targets = self._targets(ys)
         total, values = self._loss_graph(targets)
-        fetches = [total] + values
+        fetches = [total] + [value for value, _ in values]
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
             optimizer_state.apply_pending(self, weight_keys(self))
-        return _Function(self.inputs + targets, fetches, training=mode == "train")
+        kept = [None]
+        for _, count in values:  # a masked metric's count of kept entries, fetched after the values
+            kept.append(None if count is None else len(fetches))
+            fetches += [] if count is None else [count]
+        return _Function(self.inputs + targets, fetches, training=mode == "train", kept=tuple(kept))
 
     def _train_op(self, total, targets):
         """The op of one training step (a hook: gn.parallel's replicated models build their own)."""
@@ -235,24 +267,18 @@ class TrainingMixin:
         self._resume_epoch = int(epoch)
 
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
-        sums = np.zeros(len(names))
-        seen = 0
+        means = _RunningMeans(len(names))
         for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
-            values = step(chunk)[1:]
-            n = len(chunk[0])
-            sums += np.asarray(values, dtype=np.float64) * n
-            seen += n
-            cbs.on_batch_end(index, dict(zip(names, sums / seen)), n)
-        return {name: float(v) for name, v in zip(names, sums / max(seen, 1))}
+            means.add(*step.report(chunk))
+            cbs.on_batch_end(index, dict(zip(names, means.value())), len(chunk[0]))
+        return {name: float(v) for name, v in zip(names, means.value())}
 
     def _test_loop(self, xs, ys, batch_size):
         step = self._function("test", ys)
-        sums, seen = None, 0
+        means = _RunningMeans(len(step.kept))
         for chunk in batches(xs + ys, batch_size, shuffle=False):
-            values = np.asarray(step(chunk), dtype=np.float64) * len(chunk[0])
-            sums = values if sums is None else sums + values
-            seen += len(chunk[0])
-        return [float(v) for v in sums / max(seen, 1)]
+            means.add(*step.report(chunk))
+        return [float(v) for v in means.value()]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, **kwargs):
         """The loss (and metrics) over the data, averaged over samples: a scalar or a list."""
@@ -282,10 +308,10 @@ class TrainingMixin:
     def train_on_batch(self, x, y):
         """One training step on one batch; the loss (and metrics) of that batch before the update."""
         xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("train", ys)(xs + ys)[1:]]
+        values = [float(v) for v in self._function("train", ys).report(xs + ys)[0]]
         return values[0] if len(values) == 1 else values
 
     def test_on_batch(self, x, y):
         xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("test", ys)(xs + ys)]
+        values = [float(v) for v in self._function("test", ys).report(xs + ys)[0]]
         return values[0] if len(values) == 1 else values

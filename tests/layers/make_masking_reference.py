@@ -117,7 +117,9 @@ def loss_case(rng, x, arrays):
     model.compile(tf_keras.optimizers.SGD(0.5), "mse", metrics=["mae"])
     arrays["loss_dense_w"], arrays["loss_target"] = dense_w[0], target
     arrays["loss_eval"] = np.array(model.evaluate(x, target, batch_size=3, verbose=0), "float32")
-    arrays["loss_eval_batches_of_2"] = np.array(model.evaluate(x, target, batch_size=2, verbose=0), "float32")
+    for size in (1, 2):
+        arrays[f"loss_eval_batches_of_{size}"] = np.array(model.evaluate(x, target, batch_size=size, verbose=0),
+                                                           "float32")
     model.train_on_batch(x, target)
     for i, w in enumerate(model.get_weights()):
         arrays[f"loss_trained_w{i}"] = w

@@ -43,14 +43,27 @@ def test_masked_loss_and_training_step_match_tf_keras(make, device):
         np.testing.assert_allclose(weight, REF[f"loss_trained_w{i}"], rtol=1e-4, atol=1e-6)
 
 
-def test_masked_loss_over_several_batches_matches_tf_keras():
-    # the loss averages the batches' masked means weighted by batch size, as tf_keras; the metrics too, where
-    # tf_keras pools the kept entries of all batches (not matched: metrics are per-batch masked means)
+@pytest.mark.filterwarnings("ignore:invalid value encountered in divide")  # a batch keeping nothing: 0/0
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_masked_loss_and_metric_over_several_batches_match_tf_keras(batch_size):
+    # as tf_keras: the loss averages the batches' masked means weighted by batch size (NaN with a batch that
+    # keeps nothing), while a metric pools the kept entries of all batches
     model = functional()
     model.set_weights(reference_weights())
-    model.compile(gn.optimizers.SGD(0.5), "mse")
-    loss = model.evaluate(REF["x"], REF["loss_target"], batch_size=2, verbose=0)
-    assert loss == pytest.approx(float(REF["loss_eval_batches_of_2"][0]), rel=1e-5)
+    model.compile(gn.optimizers.SGD(0.5), "mse", metrics=["mae"])
+    got = model.evaluate(REF["x"], REF["loss_target"], batch_size=batch_size, verbose=0)
+    np.testing.assert_allclose(got, REF[f"loss_eval_batches_of_{batch_size}"], rtol=1e-5)
+
+
+def test_fit_reports_a_masked_metric_over_its_kept_entries():
+    # batches of 2: rows 0 and 1 keep 3 and 0 steps, row 2 keeps 3; with a zero learning rate the weights
+    # stay, so fit's epoch values are evaluate's (tf_keras's with the same batches)
+    model = functional()
+    model.set_weights(reference_weights())
+    model.compile(gn.optimizers.SGD(0.0), "mse", metrics=["mae"])
+    history = model.fit(REF["x"], REF["loss_target"], batch_size=2, epochs=1, shuffle=False, verbose=0)
+    got = [history.history["loss"][0], history.history["mae"][0]]
+    np.testing.assert_allclose(got, REF["loss_eval_batches_of_2"], rtol=1e-5)
 
 
 def test_targets_at_masked_steps_do_not_matter():
