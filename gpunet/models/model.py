@@ -129,6 +129,10 @@ class Model(TrainingMixin, Layer):
                 f"load_weights.")
         saving.save_model(self, filepath, overwrite, include_optimizer)
 
+    def to_json(self, **kwargs):
+        """The architecture (no weights) as a JSON string; ``gn.models.model_from_json`` rebuilds it."""
+        return saving.model_to_json(self, **kwargs)
+
     def save_weights(self, filepath, overwrite=True):
         """The weights as safetensors at ``filepath`` (``.safetensors`` added when it has no extension)."""
         saving.save_weights(self, filepath)
