@@ -225,3 +225,12 @@ class Carrier(L.Layer):
 
     def call(self, inputs, thing=None):
         return inputs
+
+
+def test_summary_connects_a_layer_to_the_tensors_of_its_kwargs_as_tf_keras():
+    x, mk = L.Input((5, 2), name="x"), L.Input((5,), dtype="bool", name="mk")
+    model = gn.models.Model([x, mk], L.LSTM(3, name="lstm")(x, mask=mk))
+    lines = []
+    model.summary(print_fn=lines.append)
+    row = next(i for i, line in enumerate(lines) if line.startswith(" lstm (LSTM)"))
+    assert lines[row].rstrip().endswith("['x[0][0]',") and lines[row + 1].strip() == "'mk[0][0]']"
