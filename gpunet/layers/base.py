@@ -14,7 +14,7 @@ from gpunet import backend as K
 
 from . import constraints, initializers
 
-__all__ = ["Layer", "Node", "shape_tuple", "snake_case", "to_list", "unique_in_order", "unpack"]
+__all__ = ["Layer", "Node", "shape_tuple", "snake_case", "takes_argument", "to_list", "unique_in_order", "unpack"]
 
 
 class Node:
@@ -65,6 +65,11 @@ def _call_takes(cls, argument):
     ``training`` to both)."""
     parameters = inspect.signature(cls.call).parameters.values()
     return any(p.name == argument or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def takes_argument(layer, argument):
+    """Whether ``layer.call`` takes ``argument`` (by name or through ``**kwargs``)."""
+    return _call_takes(type(layer), argument)
 
 
 def _distinct_from(inputs, outputs):

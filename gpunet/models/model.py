@@ -84,7 +84,7 @@ class Model(TrainingMixin, Layer):
     def call(self, inputs, training=None):
         if self._graph is None:
             raise NotImplementedError(f"Model {self.name}: subclasses of Model must implement call(inputs)")
-        return single_or_list(self._graph.replay(inputs))
+        return single_or_list(self._graph.replay(inputs, training))
 
     def compute_output_shape(self, input_shape):
         if self._graph is None:

@@ -2,7 +2,7 @@
 the outputs, in what order to replay them on new tensors, and the layers ordered by depth."""
 from __future__ import annotations
 
-from gpunet.layers.base import to_list, unpack
+from gpunet.layers.base import takes_argument, to_list, unpack
 from gpunet.layers.input_layer import InputLayer
 
 from . import call_kwargs
@@ -79,8 +79,9 @@ class LayerGraph:
         ordered = sorted(first_seen.values(), key=lambda item: (-layer_depth[id(item[1])], item[0]))
         return [layer for _, layer in ordered]
 
-    def replay(self, new_inputs):
-        """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs."""
+    def replay(self, new_inputs, training=None):
+        """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs. ``training``
+        (the model's own call argument) goes to each call that takes one and was not given one (tf_keras)."""
         new_inputs = to_list(new_inputs)
         if len(new_inputs) != len(self.inputs):
             raise ValueError(f"The model expects {len(self.inputs)} input(s), but it received {len(new_inputs)} "
@@ -91,6 +92,8 @@ class LayerGraph:
                 continue
             args = [values[id(t)] for t in node.input_tensors]
             kwargs = call_kwargs.substitute(node.kwargs, values)  # a mask= from this graph becomes its replayed tensor
+            if training is not None and "training" not in kwargs and takes_argument(node.layer, "training"):
+                kwargs["training"] = training
             outs = to_list(node.layer(args if node.several else args[0], **kwargs))
             for old, new in zip(node.output_tensors, outs):
                 values[id(old)] = new

@@ -234,3 +234,30 @@ def test_summary_connects_a_layer_to_the_tensors_of_its_kwargs_as_tf_keras():
     model.summary(print_fn=lines.append)
     row = next(i for i, line in enumerate(lines) if line.startswith(" lstm (LSTM)"))
     assert lines[row].rstrip().endswith("['x[0][0]',") and lines[row + 1].strip() == "'mk[0][0]']"
+
+
+def test_a_nested_model_called_with_training_passes_it_to_its_layers(device, tmp_path):
+    with gn.device(device):
+        x = L.Input((4,), name="x")
+        plain = L.Dropout(0.5, name="plain")(L.Dense(4, name="dense")(x))
+        explicit = L.Dropout(0.5, name="explicit")(plain, training=False)
+    inner = gn.models.Model(x, explicit, name="inner")
+    inner.set_weights([np.eye(4, dtype="float32"), np.zeros(4, "float32")])
+    with gn.device(device):
+        x2 = L.Input((4,), name="x2")
+        outer = gn.models.Model(x2, inner(x2, training=True))
+    assert inbound(outer)["inner"] == [[["x2", 0, 0, {"training": True}]]]
+    assert_drops_units(outer)  # "plain" drops (training from the outer call), "explicit" keeps its training=False
+    assert_drops_units(save_and_load(outer, tmp_path))
+    np.testing.assert_array_equal(inner.predict(np.ones((4, 4), "float32"), verbose=0), np.ones((4, 4)))
+
+
+@pytest.mark.parametrize("first", [{"input_shape": (4,)}, {}], ids=["built", "unbuilt"])
+def test_a_nested_sequential_called_with_training_passes_it_to_its_layers(first, device):
+    with gn.device(device):
+        inner = gn.models.Sequential([L.Dense(4, **first), L.Dropout(0.5)])
+        x = L.Input((4,))
+        outer = gn.models.Model(x, inner(x, training=True))
+    inner.set_weights([np.eye(4, dtype="float32"), np.zeros(4, "float32")])
+    assert_drops_units(outer)
+    np.testing.assert_array_equal(inner.predict(np.ones((4, 4), "float32"), verbose=0), np.ones((4, 4)))
