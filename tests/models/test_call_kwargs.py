@@ -261,3 +261,17 @@ def test_a_nested_sequential_called_with_training_passes_it_to_its_layers(first,
     inner.set_weights([np.eye(4, dtype="float32"), np.zeros(4, "float32")])
     assert_drops_units(outer)
     np.testing.assert_array_equal(inner.predict(np.ones((4, 4), "float32"), verbose=0), np.ones((4, 4)))
+
+
+def test_initial_state_and_mask_from_inputs_together_round_trip(tmp_path):
+    x, mk = L.Input((5, 2), name="x"), L.Input((5,), dtype="bool", name="mk")
+    h, c = L.Input((3,), name="h"), L.Input((3,), name="c")
+    model = gn.models.Model([x, mk, h, c], L.LSTM(3, name="lstm")(x, initial_state=[h, c], mask=mk))
+    # what tf_keras 2.21 writes for this call (checked with it): the kwargs ride with each input entry
+    assert inbound(model)["lstm"] == [[[name, 0, 0, {"mask": ["mk", 0, 0]}] for name in ("x", "h", "c")]]
+    states = np.random.default_rng(2).standard_normal((2, 3, 3)).astype("float32")
+    data = [XS, MASKS, states[0], states[1]]
+    before = model.predict(data, verbose=0)
+    np.testing.assert_array_equal(save_and_load(model, tmp_path).predict(data, verbose=0), before)
+    unmasked = model.predict([XS, np.ones_like(MASKS), states[0], states[1]], verbose=0)
+    assert not np.allclose(unmasked[1], before[1])  # row 1 keeps only 2 steps: the mask is used
