@@ -14,7 +14,7 @@ from gpunet import backend as K
 
 from . import constraints, initializers
 
-__all__ = ["Layer", "Node", "shape_tuple", "snake_case", "to_list", "unique_in_order", "unpack"]
+__all__ = ["Layer", "Node", "shape_tuple", "snake_case", "takes_argument", "to_list", "unique_in_order", "unpack"]
 
 
 class Node:
@@ -60,10 +60,16 @@ def tensor_mask(tensor):
 
 
 @functools.lru_cache(maxsize=None)
-def _call_takes_mask(cls):
-    """Whether ``cls.call`` has a ``mask`` parameter or takes ``**kwargs`` (tf_keras passes the mask to both)."""
+def _call_takes(cls, argument):
+    """Whether ``cls.call`` has a parameter ``argument`` or takes ``**kwargs`` (tf_keras passes ``mask`` and
+    ``training`` to both)."""
     parameters = inspect.signature(cls.call).parameters.values()
-    return any(p.name == "mask" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+    return any(p.name == argument or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def takes_argument(layer, argument):
+    """Whether ``layer.call`` takes ``argument`` (by name or through ``**kwargs``)."""
+    return _call_takes(type(layer), argument)
 
 
 def _distinct_from(inputs, outputs):
@@ -129,6 +135,8 @@ class Layer:
 
     # -- calling -----------------------------------------------------------------------------------
     def __call__(self, inputs, **kwargs):
+        if "training" in kwargs and not _call_takes(type(self), "training"):
+            kwargs = {k: v for k, v in kwargs.items() if k != "training"}  # as tf_keras: not recorded either
         several = isinstance(inputs, (list, tuple))
         tensors = [self._check_input(t) for t in to_list(inputs)]
         inputs = tensors if several else tensors[0]
@@ -153,7 +161,7 @@ class Layer:
 
     def _with_mask(self, kwargs, masks):
         """``kwargs`` plus the input masks as ``mask=`` when ``call`` takes one and there is a mask."""
-        if masks is None or "mask" in kwargs or not _call_takes_mask(type(self)):
+        if masks is None or "mask" in kwargs or not _call_takes(type(self), "mask"):
             return kwargs
         return {**kwargs, "mask": masks}
 

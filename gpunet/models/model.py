@@ -84,7 +84,7 @@ class Model(TrainingMixin, Layer):
     def call(self, inputs, training=None):
         if self._graph is None:
             raise NotImplementedError(f"Model {self.name}: subclasses of Model must implement call(inputs)")
-        return single_or_list(self._graph.replay(inputs))
+        return single_or_list(self._graph.replay(inputs, training))
 
     def compute_output_shape(self, input_shape):
         if self._graph is None:
@@ -128,6 +128,10 @@ class Model(TrainingMixin, Layer):
                 f"safely serialized. Use model.save_weights(path) and rebuild the model in code before "
                 f"load_weights.")
         saving.save_model(self, filepath, overwrite, include_optimizer)
+
+    def to_json(self, **kwargs):
+        """The architecture (no weights) as a JSON string; ``gn.models.model_from_json`` rebuilds it."""
+        return saving.model_to_json(self, **kwargs)
 
     def save_weights(self, filepath, overwrite=True):
         """The weights as safetensors at ``filepath`` (``.safetensors`` added when it has no extension)."""

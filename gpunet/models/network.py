@@ -2,10 +2,12 @@
 the outputs, in what order to replay them on new tensors, and the layers ordered by depth."""
 from __future__ import annotations
 
-from gpunet.layers.base import to_list, unpack
+from gpunet.layers.base import takes_argument, to_list, unpack
 from gpunet.layers.input_layer import InputLayer
 
-__all__ = ["LayerGraph", "history", "node_of", "single_or_list"]
+from . import call_kwargs
+
+__all__ = ["LayerGraph", "history", "node_of", "parents", "single_or_list"]
 
 
 def history(tensor, role):
@@ -21,6 +23,12 @@ def node_of(tensor, role="Output"):
     """The layer call (Node) that produced ``tensor``."""
     layer, node_index, _ = history(tensor, role)
     return layer._inbound_nodes[node_index]
+
+
+def parents(node):
+    """The tensors a layer call depends on: its inputs, then the layer-made tensors in its keyword arguments
+    (``mask=``, ...), as tf_keras 2 counts them."""
+    return node.input_tensors + call_kwargs.keras_tensors(node.kwargs)
 
 
 class LayerGraph:
@@ -49,7 +57,7 @@ class LayerGraph:
                              f"\"{node.layer.name}\". The following previous layers were accessed without issue: "
                              f"{[n.layer.name for n in self.nodes]}")
         seen.add(id(node))
-        for parent in node.input_tensors:
+        for parent in parents(node):
             self._visit(parent, seen)
         self.nodes.append(node)
 
@@ -57,7 +65,7 @@ class LayerGraph:
         depth = {id(node_of(t)): 0 for t in self.outputs}
         for node in reversed(self.nodes):
             mine = depth.setdefault(id(node), 0)
-            for parent in node.input_tensors:
+            for parent in parents(node):
                 key = id(node_of(parent))
                 depth[key] = max(depth.get(key, 0), mine + 1)
         return depth
@@ -71,8 +79,9 @@ class LayerGraph:
         ordered = sorted(first_seen.values(), key=lambda item: (-layer_depth[id(item[1])], item[0]))
         return [layer for _, layer in ordered]
 
-    def replay(self, new_inputs):
-        """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs."""
+    def replay(self, new_inputs, training=None):
+        """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs. ``training``
+        (the model's own call argument) goes to each call that takes one and was not given one (tf_keras)."""
         new_inputs = to_list(new_inputs)
         if len(new_inputs) != len(self.inputs):
             raise ValueError(f"The model expects {len(self.inputs)} input(s), but it received {len(new_inputs)} "
@@ -82,7 +91,10 @@ class LayerGraph:
             if isinstance(node.layer, InputLayer):
                 continue
             args = [values[id(t)] for t in node.input_tensors]
-            outs = to_list(node.layer(args if node.several else args[0], **node.kwargs))
+            kwargs = call_kwargs.substitute(node.kwargs, values)  # a mask= from this graph becomes its replayed tensor
+            if training is not None and "training" not in kwargs and takes_argument(node.layer, "training"):
+                kwargs["training"] = training
+            outs = to_list(node.layer(args if node.several else args[0], **kwargs))
             for old, new in zip(node.output_tensors, outs):
                 values[id(old)] = new
         return [values[id(t)] for t in self.outputs]

@@ -18,11 +18,11 @@ from gpunet import layers as layers_module
 from gpunet.layers.base import to_list
 from gpunet.layers.core import Lambda
 
-from . import by_name_loading, optimizer_state
+from . import by_name_loading, call_kwargs, optimizer_state
 
 __all__ = ["FORMAT", "atomic_write", "deserialize_layer", "functional_config", "functional_from_config", "load_model",
-           "load_weights", "save_model", "save_weights", "sequential_config", "sequential_from_config",
-           "serialize_layer", "weight_keys", "weights_bytes"]
+           "load_weights", "model_from_json", "model_to_json", "save_model", "save_weights", "sequential_config",
+           "sequential_from_config", "serialize_layer", "weight_keys", "weights_bytes"]
 
 FORMAT = "gpunet-keras-1"
 
@@ -201,16 +201,21 @@ def functional_config(model):
         layer, node_index, tensor_index = t._keras_history
         return [layer.name, node_ids[(id(layer), node_index)], tensor_index]
 
+    def entry(node):
+        # as tf_keras 2: the call's keyword arguments ride along with each input reference
+        kwargs = call_kwargs.serialize(node.layer, node.kwargs, ref)
+        return [ref(t) + [kwargs] for t in node.input_tensors]
+
     layers = []
     for layer in graph.layers:
-        inbound = [[ref(t) for t in layer._inbound_nodes[i].input_tensors] for i in graph.layer_nodes(layer)]
+        inbound = [entry(layer._inbound_nodes[i]) for i in graph.layer_nodes(layer)]
         layers.append({**serialize_layer(layer), "name": layer.name, "inbound_nodes": [n for n in inbound if n]})
     return {"name": model.name, "layers": layers, "input_layers": [ref(t) for t in model.inputs],
             "output_layers": [ref(t) for t in model.outputs]}
 
 
 def functional_from_config(config, custom_objects=None, safe_mode=True):
-    """Rebuild the layers, then replay their calls in dependency order."""
+    """Rebuild the layers, then replay their calls (with their keyword arguments) in dependency order."""
     from . import Model
     made, outputs = {}, {}
     pending = []
@@ -220,18 +225,27 @@ def functional_from_config(config, custom_objects=None, safe_mode=True):
         if spec["class_name"] == "InputLayer":
             outputs[(spec["name"], 0)] = [layer.output]
         pending += [(layer, i, node) for i, node in enumerate(spec["inbound_nodes"])]
+
+    def lookup(name, n, t):
+        return outputs[(name, n)][t]
+
+    def ready(node):
+        needed = [tuple(item[:3]) for item in node] + call_kwargs.tensor_refs(call_kwargs.entry_kwargs(node), made)
+        return all((name, n) in outputs for name, n, _ in needed)
+
     while pending:
-        ready = [p for p in pending if all((name, n) in outputs for name, n, _ in p[2])]
-        if not ready:
+        now = [p for p in pending if ready(p[2])]
+        if not now:
             raise ValueError(f"Model config is inconsistent: cannot connect layers {[p[0].name for p in pending]}")
-        for item in ready:
+        for item in now:
             layer, index, node = item
-            args = [outputs[(name, n)][t] for name, n, t in node]
-            outputs[(layer.name, index)] = to_list(layer(args if len(args) > 1 else args[0]))
+            args = [lookup(*entry[:3]) for entry in node]
+            kwargs = call_kwargs.resolve(call_kwargs.entry_kwargs(node), made, lookup)
+            outputs[(layer.name, index)] = to_list(layer(args if len(args) > 1 else args[0], **kwargs))
             pending.remove(item)
 
     def tensors(refs):
-        found = [outputs[(name, n)][t] for name, n, t in refs]
+        found = [lookup(*ref) for ref in refs]
         return found if len(found) > 1 else found[0]
     return Model(tensors(config["input_layers"]), tensors(config["output_layers"]), name=config["name"])
 
@@ -281,6 +295,18 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     document = {"format": FORMAT, "model_config": config, "training_config": training,
                 "weights_file": os.path.basename(weights_path), "weights_sha256": hashlib.sha256(data).hexdigest()}
     atomic_write(json_path, json.dumps(document, indent=1).encode())
+
+
+def model_to_json(model, **kwargs):
+    """The architecture as a JSON string (Keras 2's ``to_json``: ``class_name`` and ``config``, no weights);
+    ``kwargs`` go to ``json.dumps`` (``indent=...``)."""
+    config = serialize_layer(model) | {"class_name": _class_name(model)}
+    return json.dumps(config | {"backend": "gpunet"}, **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None, safe_mode=True):
+    """A new model (fresh weights) from ``model.to_json()`` (Keras 2's ``model_from_json``)."""
+    return deserialize_layer(json.loads(json_string), custom_objects, safe_mode)
 
 
 def _class_name(model):

@@ -2,7 +2,7 @@
 layer knows its input shape (``input_shape=``, ``input_dim=``, an ``InputLayer``) or on first data."""
 from __future__ import annotations
 
-from gpunet.layers.base import Layer, shape_tuple
+from gpunet.layers.base import Layer, shape_tuple, takes_argument
 from gpunet.layers.input_layer import Input, InputLayer
 
 from . import saving
@@ -76,10 +76,11 @@ class Sequential(Model):
 
     def call(self, inputs, training=None):
         if self._graph is not None:
-            return super().call(inputs)
+            return super().call(inputs, training)
         x = inputs
         for layer in self._stack:
-            x = layer(x)
+            given = {} if training is None or not takes_argument(layer, "training") else {"training": training}
+            x = layer(x, **given)
         return x
 
     def compute_output_shape(self, input_shape):

@@ -7,6 +7,8 @@ import numpy as np
 from gpunet.layers.base import shape_tuple
 from gpunet.layers.input_layer import InputLayer
 
+from .network import parents
+
 __all__ = ["print_summary"]
 
 
@@ -49,7 +51,7 @@ def _device(layer):
 def _connections(model, layer):
     found = []
     for index in model._graph.layer_nodes(layer):
-        for t in layer._inbound_nodes[index].input_tensors:
+        for t in parents(layer._inbound_nodes[index]):  # tensors in its kwargs (mask=) too, as tf_keras
             parent, node_index, tensor_index = t._keras_history
             found.append(f"{parent.name}[{node_index}][{tensor_index}]")
     return found
