@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from .. import errors
+from ._resumable import Failed, Resumable, caught
 from .dataset import _Unary
 
 __all__ = ["_Batch", "stacked_blocks"]
@@ -67,7 +68,7 @@ def stacked_blocks(dataset, env, size):
     if columns is not None:
         return _slices(columns, size)
     return map(lambda rows: [_stack([row[i] for row in rows], i) for i in range(len(rows[0]))],
-               _row_blocks(dataset._elements(env), size))
+               _whole_blocks(dataset._elements(env), size))
 
 
 def _padding_values(padding_values, structure):
@@ -93,6 +94,16 @@ def _row_blocks(source, size):
     """Lists of ``size`` consecutive elements (fewer at the end). An error reading one drops the rows taken
     for its list, as TF's batch drops that batch, and leaves the iterator usable."""
     return iter(lambda: list(itertools.islice(source, size)), [])
+
+
+def _whole_blocks(source, size):
+    """Lists of ``size`` consecutive elements (fewer at the end), each read whole even when one fails, its
+    first error raised then (TF's batch drops the whole batch; padded_batch stops at the error, _row_blocks)."""
+    return Resumable(iter(lambda: _first_failed(list(itertools.islice(caught(source), size))), []))
+
+
+def _first_failed(rows):
+    return next((row for row in rows if row.__class__ is Failed), rows)
 
 
 def _slices(columns, size):

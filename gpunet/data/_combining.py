@@ -2,6 +2,7 @@
 
 ``_Zip`` reads datasets side by side, one element of each joined into one; ``_Interleave`` opens one
 inner dataset per input element (``map_func`` returns it) and reads ``cycle_length`` of them in turn.
+An error passes through both at its place, as TF returns it, and leaves them usable (gpunet/data/_resumable.py).
 Imports the base classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 
 from .. import errors
 from ._mapping import _parallel_calls
+from ._resumable import Failed, Resumable, pull, resumable
 from ._threads import Readers
 from ._trace import TracedFunction
 from .dataset import AUTOTUNE, Dataset, _Unary, refuse_windows
@@ -41,8 +43,19 @@ class _Zip(Dataset):
         return all(d._in_memory for d in self._datasets)
 
     def _elements(self, env):
-        for parts in zip(*[d._elements(env) for d in self._datasets]):
-            yield tuple(v for part in parts for v in part)
+        return _zipped([d._elements(env) for d in self._datasets])
+
+
+@resumable
+def _zipped(sources):
+    """One element of each source joined, up to the first source's end; as TF's, an element of each is read
+    even when one fails, and the first error is handed on in the joined element's place."""
+    while True:
+        parts = [pull(source) for source in sources]
+        if any(part is None for part in parts):
+            return
+        failed = [part for part in parts if part.__class__ is Failed]
+        yield failed[0] if failed else tuple(v for part in parts for v in part)
 
 
 def _replace(template, leaves):
@@ -108,8 +121,8 @@ def interleaved(readers, sources, open_element, cycle, block, chunked=False):
     element); the order is over their elements."""
     if readers is None:
         opened = (lambda source: itertools.chain.from_iterable(open_element(source))) if chunked else open_element
-        return _interleaved(sources, opened, cycle, block)
-    return _read_ahead(readers, sources, open_element, cycle, block, chunked)
+        return Resumable(_interleaved(sources, opened, cycle, block))
+    return Resumable(_read_ahead(readers, sources, open_element, cycle, block, chunked))
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):
@@ -150,12 +163,17 @@ def _read_ahead(readers, sources, open_element, cycle, block, chunked=False):
     in turn, the next ``cycle`` inputs are opened before their turn; closing stops the readers."""
     def read(source):
         handed = readers.read(open_element(source))
-        return itertools.chain.from_iterable(handed) if chunked else handed
+        return itertools.chain.from_iterable(map(_listed, handed)) if chunked else handed
     try:
         opened = _opened_ahead(sources, read, cycle)
-        yield from _interleaved(opened, lambda reader: reader, cycle, block)
+        yield from _interleaved(opened, lambda reader: reader, cycle, block, errors_take_turns=True)
     finally:
         readers.close()
+
+
+def _listed(chunk):
+    """A chunk a reader handed over, or a ``Failed`` one as a chunk of one."""
+    return [chunk] if chunk.__class__ is Failed else chunk
 
 
 def _opened_ahead(sources, open_element, ahead):
@@ -174,12 +192,11 @@ def _opened_ahead(sources, open_element, ahead):
 
 def _open_next(sources, open_element):
     """(the next source opened, or a reader raising the error met; whether the input ended)."""
-    try:
-        source = next(sources, None)
-    except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
-        return _raising(exc), True
+    source = pull(sources)
     if source is None:
         return None, True
+    if source.__class__ is Failed:  # raised again in order, by the reader; the input goes on
+        return _raising(source.error), False
     try:
         return open_element(source), False
     except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
@@ -194,7 +211,11 @@ def _raising(exc):
 def legacy_interleaved(readers, sources, open_element, cycle, block, ahead):
     """TF1's ``parallel_interleave`` order (LegacyParallelInterleaveDatasetV2) over ``open_element`` of each
     of ``sources``, each read ahead by ``readers``; ``ahead`` more inputs are opened before their turn
-    (``prefetch_input_elements``); closing stops the readers."""
+    (``prefetch_input_elements``); closing stops the readers. An error counts as its slot's element."""
+    return Resumable(_legacy_items(readers, sources, open_element, cycle, block, ahead))
+
+
+def _legacy_items(readers, sources, open_element, cycle, block, ahead):
     try:
         yield from _legacy_order(_opened_ahead(sources, lambda source: readers.read(open_element(source)), ahead),
                                  cycle, block)
@@ -213,7 +234,7 @@ def _legacy_order(opened, cycle, block):
         if slots[index] is None:
             index = (index + 1) % len(slots)  # `taken` carries over
             continue
-        element = next(slots[index], None)
+        element = pull(slots[index])
         if element is not None:
             taken += 1
             if taken == block:
@@ -228,13 +249,18 @@ def _legacy_order(opened, cycle, block):
         index = (index + 1) % len(slots)
 
 
-def _interleaved(sources, open_element, cycle, block):
+def _interleaved(sources, open_element, cycle, block, errors_take_turns=False):
     """TF's interleave order: slot by slot, ``block`` elements each; an ended slot moves on to the
-    next one and is refilled from the input only when the cycle comes back to it."""
+    next one and is refilled from the input only when the cycle comes back to it. An error reading a slot,
+    the input or opening an element is handed on and the turn stays where it was (TF's sequential
+    interleave; ``errors_take_turns``: an error counts as the slot's element, as in TF's parallel one)."""
     slots, index, taken, open_count, end_of_input = [None] * cycle, 0, 0, 0, False
     while not end_of_input or open_count:
         if slots[index] is not None:
-            element = next(slots[index], None)
+            element = pull(slots[index])
+            if element.__class__ is Failed and not errors_take_turns:
+                yield element
+                continue
             if element is not None:
                 taken += 1
                 if taken == block:
@@ -244,9 +270,23 @@ def _interleaved(sources, open_element, cycle, block):
             slots[index], open_count = None, open_count - 1
             index, taken = (index + 1) % cycle, 0
         elif not end_of_input:
-            source = next(sources, None)
+            source = _opened(sources, open_element)
+            if source.__class__ is Failed:
+                yield source
+                continue
             end_of_input = source is None
             if source is not None:
-                slots[index], open_count = open_element(source), open_count + 1
+                slots[index], open_count = source, open_count + 1
         else:
             index, taken = (index + 1) % cycle, 0
+
+
+def _opened(sources, open_element):
+    """The next input opened, None at the input's end, or the ``Failed`` reading or opening it."""
+    source = pull(sources)
+    if source is None or source.__class__ is Failed:
+        return source
+    try:
+        return iter(open_element(source))
+    except Exception as exc:  # noqa: BLE001 — handed on in the element's place
+        return Failed(exc)

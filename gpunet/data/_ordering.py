@@ -2,7 +2,9 @@
 
 Each chooses which of the input's elements come out and in what order (a shuffle buffer, epochs, one
 slice, a replay of the first complete pass); none runs code per element, so an input in memory stays
-in memory. Imports the base classes from gpunet/data/dataset.py, whose methods import this lazily.
+in memory. An input's error passes through each at its place, as TF returns it, and leaves it usable
+(gpunet/data/_resumable.py). Imports the base classes from gpunet/data/dataset.py, whose methods import this
+lazily.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import itertools
 import numpy as np
 
 from ..ops.random_ops import get_seed
+from ._resumable import Failed, caught, pull, resumable
 from .dataset import _Unary
 
 __all__ = ["_Cache", "_Repeat", "_Shuffle", "_Slice"]
@@ -47,11 +50,16 @@ class _Shuffle(_Unary):
             return column_rows(columns)
         return self._buffered(env)
 
+    @resumable
     def _buffered(self, env):
+        """TF's buffer: an input's error is handed on at once and draws nothing from the generator, so the
+        order is that of the input without the failed elements."""
         rng, size = self._rng(env), self._buffer_size
         buffer = []
-        for element in self._input._elements(env):
-            if len(buffer) < size:
+        for element in caught(self._input._elements(env)):
+            if element.__class__ is Failed or len(buffer) < size:
+                yield from _kept(element, buffer)
+                continue
                 buffer.append(element)
                 continue
             index = int(rng.integers(size))
@@ -62,8 +70,17 @@ class _Shuffle(_Unary):
             yield buffer[index]
 
 
+def _kept(element, buffer):
+    """A failed element handed on at once (yielded), another one kept in ``buffer``."""
+    if element.__class__ is Failed:
+        yield element
+    else:
+        buffer.append(element)
+
+
 class _Cache(_Unary):
-    """The input's elements, recorded by the first pass that reaches its end and replayed after."""
+    """The input's elements, recorded by the first pass that reaches its end and replayed after (without the
+    elements that failed, which TF's cache leaves out too)."""
 
     def _elements(self, env):
         cache = env.state(self, dict)
@@ -71,9 +88,13 @@ class _Cache(_Unary):
             return iter(cache["elements"])
         return self._filling(env, cache)
 
+    @resumable
     def _filling(self, env, cache):
         seen = []
-        for element in self._input._elements(env):
+        for element in caught(self._input._elements(env)):
+            if element.__class__ is Failed:
+                yield element
+                continue
             for array in element:
                 array.flags.writeable = False  # replayed later: a fetch copies it rather than hand it out
             seen.append(element)
@@ -86,11 +107,13 @@ class _Repeat(_Unary):
         super().__init__(input_dataset)
         self._count = count
 
+    @resumable
     def _elements(self, env):
+        """Epoch after epoch; an epoch that gives no element (failed ones do not count, as in TF) ends it."""
         for _ in itertools.count() if self._count is None else range(self._count):
             produced = False
-            for element in self._input._elements(env):
-                produced = True
+            for element in caught(self._input._elements(env)):
+                produced = produced or element.__class__ is not Failed
                 yield element
             if not produced:
                 return
@@ -105,4 +128,33 @@ class _Slice(_Unary):
         if self._start is None:  # skip(-1): skips everything
             return iter(())
         stop = None if self._stop is None else self._start + self._stop
-        return itertools.islice(self._input._elements(env), self._start, stop, self._step)
+        return _sliced(self._input._elements(env), self._start, stop, self._step)
+
+
+@resumable
+def _sliced(source, start, stop, step):
+    """The input's elements at ``start``, ``start + step``, ... before ``stop``, read as TF's take, skip and
+    shard read them: ``position`` counts the elements consumed, and each output skips to the next wanted one,
+    then reads it. An error is handed on uncounted; one met while skipping loses that skip's count (TF's Skip
+    returns before counting), so the skip starts again after it."""
+    position = 0
+    while True:
+        wanted = start if position <= start else start - (position - start) // -step * step
+        if stop is not None and wanted >= stop:
+            return
+        item = _skipped(source, wanted - position)
+        if item is True:
+            position, item = wanted, pull(source)
+            position += item is not None and item.__class__ is not Failed
+        if item is None:
+            return
+        yield item
+
+
+def _skipped(source, count):
+    """Reads ``count`` elements: True, or None at the input's end, or the first ``Failed`` met."""
+    for _ in range(count):
+        item = pull(source)
+        if item is None or item.__class__ is Failed:
+            return item
+    return True

@@ -3,6 +3,8 @@
 ``threaded`` hands on a source's elements through a bounded ``Handoff`` (gpunet/data/_handoff.py)
 filled by a daemon thread, raises the source's errors in the consumer, and registers a closer that stops
 the thread (waiting for it a bounded time); prefetch_to_device (gpunet/data/device.py) uses it too.
+Producers hand a source's errors over as ``Failed`` items in their place and read on
+(gpunet/data/_resumable.py): the consumer raises them and goes on, as TF's prefetch and interleave do.
 ``Readers`` runs such producers for a parallel interleave (gpunet/data/_combining.py): one per open
 inner dataset, a shared gate bounding how many produce at once, one stop for all. Imports the base
 classes from gpunet/data/dataset.py, whose methods import this lazily.
@@ -16,6 +18,7 @@ import time
 import numpy as np
 
 from ._handoff import POLL_S, Handoff
+from ._resumable import Resumable, caught
 from .dataset import _Unary
 
 __all__ = ["Readers", "_Prefetch", "threaded"]
@@ -37,7 +40,11 @@ class _Prefetch(_Unary):
 
 def threaded(source, buffer_size, env):
     """The elements of ``source``, produced ahead by a background thread (at most ``buffer_size``
-    waiting) that ``env``'s closers stop."""
+    waiting) that ``env``'s closers stop; an error is raised in its place, and the next element follows."""
+    return Resumable(_handed(source, buffer_size, env))
+
+
+def _handed(source, buffer_size, env):
     stop = threading.Event()
     handoff = Handoff(buffer_size, stop)
     thread = _start(_produce, (source, handoff), "gn.data.prefetch")
@@ -52,9 +59,9 @@ def _start(target, args, name):
 
 
 def _produce(source, handoff):
-    """Hands ``source``'s elements, then its end or its error, over."""
+    """Hands ``source``'s elements (an error as a ``Failed`` one), then its end, over."""
     try:
-        for element in source:
+        for element in caught(source):
             if not handoff.put(element):
                 return
         handoff.finish()
@@ -87,7 +94,8 @@ class Readers:
         self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
     def read(self, source):
-        """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
+        """``source``'s elements (an error as a ``Failed`` one, in its place), read ahead by a new thread of these
+        readers."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
         fit = self._buffer_size if self._fitted else None
@@ -118,7 +126,7 @@ def _read(source, handoff, gate, stop, fit):
 def _fill(source, handoff, gate, stop, fit=None) -> bool:
     """Hands ``source``'s elements over (the hand-off is not full) until it is full, the gate wants the
     place back or ``stop`` is set (False), or the source ends (True, its end handed over)."""
-    for element in source:
+    for element in caught(source):
         if fit is not None:  # the first element: the hand-off is empty
             capacity = max(fit, min(_MOST_AHEAD, _BYTES_AHEAD // _nbytes(element)))
             handoff.resize(capacity, capacity // 2)
