@@ -23,18 +23,20 @@ AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.ex
 
 
 class Env:
-    """One initialization of an iterator: capture values, per-dataset state, what to close, and the
-    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread)."""
+    """One initialization of an iterator: capture values, per-dataset state, what to close, the
+    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread) and the
+    ``gn.data.Options`` of the dataset iterated (None: the defaults), which, as in TF, hold for all of it."""
 
-    def __init__(self, values, closers, copy_stats=None):
+    def __init__(self, values, closers, copy_stats=None, options=None):
         self.values = values
         self.closers = closers
         self.copy_stats = copy_stats
+        self.options = options
         self._state = {}
 
     def with_values(self, values):
-        """An Env for an inner dataset (interleave): other capture values, the same closers and stats."""
-        return Env(values, self.closers, self.copy_stats)
+        """An Env for an inner dataset (interleave): other capture values, the same closers, stats and options."""
+        return Env(values, self.closers, self.copy_stats, self.options)
 
     def state(self, dataset, make):
         if dataset not in self._state:
@@ -87,10 +89,10 @@ class Dataset:
         return stacked_blocks(self, env, size)
 
     def _factory(self):
-        captures = self._captures
+        captures, options = self._captures, self.options()
 
         def make(values, iterator_state):
-            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats)
+            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats, options)
             return self._elements(env)
         return make
 

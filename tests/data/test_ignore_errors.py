@@ -22,6 +22,12 @@ def _base(n=8, bad=(2, 5), calls=None):
     return Dataset.range(n).map(_failing(set(bad), calls))
 
 
+def _no_fusion():
+    options = gn.data.Options()
+    options.experimental_optimization.map_and_batch_fusion = False
+    return options
+
+
 def _values(dataset):
     """The elements, failed ones skipped, as Python values (tuples for zipped ones)."""
     with gn.Graph().as_default():
@@ -42,7 +48,11 @@ def _values(dataset):
     (lambda: _base().prefetch(2), [0, 1, 3, 4, 6, 7]),
     (lambda: _base().apply(experimental.prefetch_to_device("/cpu:0")), [0, 1, 3, 4, 6, 7]),
     (lambda: _base().batch(3), [[6, 7]]),
-    (lambda: _base(8, (1,)).batch(3), [[3, 4, 5], [6, 7]]),  # TF's batch reads a failing batch whole
+    (lambda: _base(8, (1,)).batch(3), [[3, 4, 5], [6, 7]]),  # TF fuses map and batch: a batch read whole
+    (lambda: _base(8, (1,)).apply(experimental.map_and_batch(lambda x: x, 3)), [[3, 4, 5], [6, 7]]),
+    (lambda: _base(8, (1,)).batch(3).with_options(_no_fusion()), [[2, 3, 4], [5, 6, 7]]),
+    (lambda: _base(8, (1,)).prefetch(1).batch(3), [[2, 3, 4], [5, 6, 7]]),  # unfused: stops at the error
+    (lambda: _base(8, (1,)).filter(lambda x: x >= 0).batch(3), [[2, 3, 4], [5, 6, 7]]),
     (lambda: _base(8, (1,)).padded_batch(3), [[2, 3, 4], [5, 6, 7]]),  # its padded_batch stops at the error
     (lambda: _base(6, (2,)).padded_batch(2), [[0, 1], [3, 4], [5]]),
     (lambda: _base().batch(2).unbatch(), [0, 1, 6, 7]),
@@ -59,7 +69,8 @@ def _values(dataset):
     (lambda: Dataset.range(10).map(_failing({2, 5}), num_parallel_calls=3), [0, 1, 3, 4, 6, 7, 8, 9]),
     (lambda: Dataset.range(3).flat_map(lambda i: Dataset.range(4).map(lambda x: x + 10 * i).map(
         _failing({1, 12, 20}))), [0, 2, 3, 10, 11, 13, 21, 22, 23]),
-], ids=["repeat", "repeat-all-failing", "prefetch", "prefetch_to_device", "batch", "batch-whole",
+], ids=["repeat", "repeat-all-failing", "prefetch", "prefetch_to_device", "batch", "map-batch-fused", "map_and_batch",
+        "map-batch-unfused-by-options", "prefetch-batch", "filter-batch",
         "padded-batch-stops", "padded_batch", "unbatch",
         "zip-first", "zip-second", "concatenate", "enumerate", "take", "take-repeat", "skip", "skip-broken",
         "shard", "parallel-map", "flat_map"])
