@@ -322,14 +322,15 @@ def test_tfrecord_files_read_in_parallel_give_the_sequential_records(tmp_path, c
 
 
 def test_a_corrupt_tfrecord_file_is_data_loss_in_order(tmp_path):
-    """Records are read 256 at a time: the damaged 300th record of file 1 fails its second chunk."""
+    """The damaged 300th record of file 1 fails where TF meets it: the 299 before it come (records are checked
+    256 at a time, and those of a damaged chunk one by one)."""
     paths = _record_files(tmp_path, [300, 300, 300])
     data = bytearray(open(paths[1], "rb").read())
     data[-5] ^= 0xFF  # the last record's data
     open(paths[1], "wb").write(bytes(data))
     files = Dataset.from_tensor_slices(paths)
     values, error = _until_error(files.interleave(gn.data.TFRecordDataset, 3))
-    assert len(values) == 3 * 256 + 1 and isinstance(error, gn.errors.DataLossError)
+    assert len(values) == 3 * 299 + 1 and isinstance(error, gn.errors.DataLossError)
     for calls in (1, 2, 3):
         got, parallel_error = _until_error(files.interleave(gn.data.TFRecordDataset, 3, num_parallel_calls=calls))
         assert (got, type(parallel_error), str(parallel_error)) == (values, type(error), str(error))
