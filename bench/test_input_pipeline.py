@@ -13,6 +13,10 @@
   readers hand each file's records over 256 at a time, vs reading the files one after another.
 * prefetch-100k-records: the 100k small records through prefetch(256) (one thread hands each record over)
   vs the same pipeline without it: the prefetch hand-off's cost per element.
+* map-varied-sleep / interleave-varied-sleep: 64 elements whose py_func sleeps 8 ms for every eighth one and
+  1 ms for the others (GIL-free waits of uneven length), through map(num_parallel_calls=4) or a parallel
+  interleave of 8 inner datasets (cycle 4), deterministic vs ``deterministic=False``: a slow element no longer
+  holds the others back (the same elements; ``ratio_to_deterministic`` in extra_info: ideally well below 1).
 """
 import struct
 import time
@@ -208,3 +212,64 @@ def test_prefetch_small_records(benchmark, record_file, buffer_size):
     count = _timed_records(benchmark, iterator)
     benchmark.extra_info["impl"] = "no prefetch" if buffer_size is None else f"prefetch({buffer_size})"
     assert count == N_RECORDS
+
+
+VARIED, SLOW_S, FAST_S = 64, 0.008, 0.001
+_deterministic_means = {}  # group -> the deterministic run's mean time, for the other run's ratio
+
+
+def _varied_wait(v):
+    time.sleep(SLOW_S if v % 8 == 0 else FAST_S)  # releases the GIL, as I/O does
+    return v
+
+
+def _varied(kind, deterministic):
+    def wait(x):
+        return gn.reshape(gn.py_func(_varied_wait, [x], gn.int64), [])
+    if kind == "map":
+        return gn.data.Dataset.range(VARIED).map(wait, num_parallel_calls=4, deterministic=deterministic)
+    per_inner = VARIED // 8
+    return gn.data.Dataset.range(8).interleave(
+        lambda x: gn.data.Dataset.from_tensor_slices(gn.range(x * per_inner, (x + 1) * per_inner)).map(wait),
+        cycle_length=4,
+        num_parallel_calls=4, deterministic=deterministic)
+
+
+@pytest.mark.parametrize("kind", ["map", "interleave"])
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_varied_costs_deterministic_or_not(benchmark, kind, deterministic):
+    benchmark.group = f"{kind}-varied-sleep"
+    iterator = _varied(kind, deterministic).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            out = []
+            try:
+                while True:
+                    out.append(int(sess.run(element)))
+            except gn.errors.OutOfRangeError:
+                return out
+        out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+    benchmark.extra_info["impl"] = f"deterministic={deterministic}"
+    _note_ratio(benchmark, deterministic)
+    assert sorted(out) == list(range(VARIED))
+    if deterministic:
+        assert out == sorted(out) if kind == "map" else out == _varied_in_order()
+
+
+def _varied_in_order():
+    per_inner = VARIED // 8
+    first = [x * per_inner + i for i in range(per_inner) for x in range(4)]
+    return first + [x * per_inner + i for i in range(per_inner) for x in range(4, 8)]
+
+
+def _note_ratio(benchmark, deterministic):
+    """Keeps the deterministic run's mean; the other run's extra_info gets its mean's ratio to it."""
+    stats = getattr(benchmark.stats, "stats", None)
+    if stats is None:  # --benchmark-disable: nothing timed
+        return
+    if deterministic:
+        _deterministic_means[benchmark.group] = stats.mean
+    elif benchmark.group in _deterministic_means:
+        benchmark.extra_info["ratio_to_deterministic"] = round(stats.mean / _deterministic_means[benchmark.group], 3)

@@ -12,7 +12,7 @@ import itertools
 import os
 
 from .. import errors
-from ._mapping import _parallel_calls
+from ._mapping import _parallel_calls, deterministic
 from ._resumable import Failed, Resumable, pull, resumable
 from ._threads import Readers
 from ._trace import TracedFunction
@@ -73,7 +73,7 @@ class _Interleave(_Unary):
     _takes_windows = True
     _what = "Dataset.interleave"  # names the transformation in tracing errors
 
-    def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None):
+    def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None, deterministic=None):
         if getattr(input_dataset, "_opens_windows", False):
             from ._windowing import window_function
             fn = window_function(fn, input_dataset._structure)
@@ -85,10 +85,13 @@ class _Interleave(_Unary):
         self._inner_fetches = [self._fn.graph.local(c) for c in inner._captures]  # outer ones: captured
         super().__init__(input_dataset, inner._structure, self._fn.captures)
         self._cycle, self._block, self._calls = cycle_length, block_length, parallel_calls
+        self._deterministic = deterministic
 
     def _elements(self, env):
         readers = interleave_readers(env, self._calls, self._block)  # first: they stop before the sessions close
-        return interleaved(readers, self._input._elements(env), self._opener(env), self._cycle, self._block)
+        in_order = deterministic(self._deterministic, env)
+        return interleaved(readers, self._input._elements(env), self._opener(env), self._cycle, self._block,
+                           in_order=in_order)
 
     def _opener(self, env):
         """``open_element(element)``: the elements of the inner dataset ``map_func`` makes of ``element``."""
@@ -114,15 +117,16 @@ def interleave_readers(env, calls, block, ahead=None):
     return readers
 
 
-def interleaved(readers, sources, open_element, cycle, block, chunked=False):
+def interleaved(readers, sources, open_element, cycle, block, chunked=False, in_order=True):
     """TF's interleave order over ``open_element`` of each of ``sources``: read in turn, or ahead by
     ``readers`` (from :func:`interleave_readers`). ``chunked``: ``open_element`` gives lists of elements,
     handed between threads a list at a time (a thread hand-off per element costs more than a cheap
-    element); the order is over their elements."""
+    element); the order is over their elements. Not ``in_order`` (readers, not chunked): a turn whose reader
+    has nothing ready takes an element of the next one that has (TF's non-deterministic order)."""
     if readers is None:
         opened = (lambda source: itertools.chain.from_iterable(open_element(source))) if chunked else open_element
         return Resumable(_interleaved(sources, opened, cycle, block))
-    return Resumable(_read_ahead(readers, sources, open_element, cycle, block, chunked))
+    return Resumable(_read_ahead(readers, sources, open_element, cycle, block, chunked, in_order or chunked))
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):
@@ -158,15 +162,16 @@ def _positive(length, what):
     return int(length)
 
 
-def _read_ahead(readers, sources, open_element, cycle, block, chunked=False):
+def _read_ahead(readers, sources, open_element, cycle, block, chunked=False, in_order=True):
     """The sequential order over inner datasets read ahead by ``readers``: as the order takes the input
     in turn, the next ``cycle`` inputs are opened before their turn; closing stops the readers."""
     def read(source):
-        handed = readers.read(open_element(source))
+        handed = readers.read(open_element(source), watched=not in_order)
         return itertools.chain.from_iterable(map(_listed, handed)) if chunked else handed
     try:
         opened = _opened_ahead(sources, read, cycle)
-        yield from _interleaved(opened, lambda reader: reader, cycle, block, errors_take_turns=True)
+        yield from _interleaved(opened, lambda reader: reader, cycle, block, errors_take_turns=True,
+                                in_order=in_order)
     finally:
         readers.close()
 
@@ -249,36 +254,96 @@ def _legacy_order(opened, cycle, block):
         index = (index + 1) % len(slots)
 
 
-def _interleaved(sources, open_element, cycle, block, errors_take_turns=False):
+def _interleaved(sources, open_element, cycle, block, errors_take_turns=False, in_order=True):
     """TF's interleave order: slot by slot, ``block`` elements each; an ended slot moves on to the
     next one and is refilled from the input only when the cycle comes back to it. An error reading a slot,
     the input or opening an element is handed on and the turn stays where it was (TF's sequential
-    interleave; ``errors_take_turns``: an error counts as the slot's element, as in TF's parallel one)."""
-    slots, index, taken, open_count, end_of_input = [None] * cycle, 0, 0, 0, False
-    while not end_of_input or open_count:
-        if slots[index] is not None:
-            element = pull(slots[index])
-            if element.__class__ is Failed and not errors_take_turns:
-                yield element
+    interleave; ``errors_take_turns``: an error counts as the slot's element, as in TF's parallel one). Not
+    ``in_order`` (slots are ``Watched`` readers): a turn whose slot has nothing ready first fills the empty slots,
+    then takes an element of the next slot that has one ready, the turn staying where it was."""
+    cycle = _Cycle(sources, open_element, cycle)
+    while cycle.active():
+        current = cycle.slots[cycle.index]
+        if current is None:
+            failed = cycle.advance() if cycle.end_of_input else cycle.open_into(cycle.index)
+            if failed is not None:
+                yield failed
+            continue
+        if not in_order and not _ready(current):
+            element = _out_of_turn(cycle)
+            if element is not _WAIT:
+                if element is not None:
+                    yield element
                 continue
-            if element is not None:
-                taken += 1
-                if taken == block:
-                    index, taken = (index + 1) % cycle, 0
-                yield element
-                continue
-            slots[index], open_count = None, open_count - 1
-            index, taken = (index + 1) % cycle, 0
-        elif not end_of_input:
-            source = _opened(sources, open_element)
-            if source.__class__ is Failed:
-                yield source
-                continue
-            end_of_input = source is None
-            if source is not None:
-                slots[index], open_count = source, open_count + 1
+        element = pull(current)
+        if element is None:
+            cycle.close(cycle.index)
+            cycle.advance()
+        elif element.__class__ is Failed and not errors_take_turns:
+            yield element
         else:
-            index, taken = (index + 1) % cycle, 0
+            cycle.taken += 1
+            if cycle.taken == block:
+                cycle.advance()
+            yield element
+
+
+class _Cycle:
+    """The slots of an interleave (None: empty), the turn (``index``, ``taken`` elements of its block), and the
+    input that fills them."""
+
+    def __init__(self, sources, open_element, length):
+        self.slots, self.index, self.taken, self.open_count, self.end_of_input = [None] * length, 0, 0, 0, False
+        self._sources, self._open = sources, open_element
+
+    def active(self) -> bool:
+        return not self.end_of_input or self.open_count > 0
+
+    def advance(self):
+        """The next slot's turn."""
+        self.index, self.taken = (self.index + 1) % len(self.slots), 0
+
+    def open_into(self, at):
+        """Opens the next input into slot ``at`` (or notes the input's end): None, or the ``Failed`` met."""
+        source = _opened(self._sources, self._open)
+        if source.__class__ is Failed:
+            return source
+        self.end_of_input = source is None
+        if source is not None:
+            self.slots[at], self.open_count = source, self.open_count + 1
+        return None
+
+    def close(self, at):
+        self.slots[at], self.open_count = None, self.open_count - 1
+
+    def others(self):
+        """The other slots' indices, in turn after the current one."""
+        return itertools.chain(range(self.index + 1, len(self.slots)), range(self.index))
+
+
+_WAIT = object()  # _out_of_turn: nothing is ready elsewhere, wait for the current slot
+
+
+def _out_of_turn(cycle):
+    """The current slot has nothing ready: an input opened into an empty slot (None, or the ``Failed`` met), else
+    an element (or ``Failed``) of the next slot in turn that has one ready (None if it ended), else ``_WAIT``."""
+    if not cycle.end_of_input and None in cycle.slots:
+        return cycle.open_into(cycle.slots.index(None))
+    other = next((j for j in cycle.others() if _ready(cycle.slots[j])), None)
+    if other is None:
+        return _WAIT
+    element = pull(cycle.slots[other])
+    if element is None:
+        cycle.close(other)  # refilled when its turn comes
+    return element
+
+
+def _ready(slot) -> bool:
+    """Whether a slot's reader has an element or its end ready; a slot that is no reader (an error to raise) is."""
+    if slot is None:
+        return False
+    ready = getattr(slot, "ready", None)
+    return ready is None or ready()
 
 
 def _opened(sources, open_element):

@@ -21,7 +21,7 @@ from ._handoff import POLL_S, Handoff
 from ._resumable import Resumable, caught
 from .dataset import _Unary
 
-__all__ = ["Readers", "_Prefetch", "threaded"]
+__all__ = ["Readers", "Watched", "_Prefetch", "threaded"]
 
 
 class _Prefetch(_Unary):
@@ -93,18 +93,33 @@ class Readers:
         self._gate, self._fitted = _Gate(calls), fitted
         self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
-    def read(self, source):
+    def read(self, source, watched=False):
         """``source``'s elements (an error as a ``Failed`` one, in its place), read ahead by a new thread of these
-        readers."""
+        readers; ``watched``: as a ``Watched`` iterator, which says whether one is ready."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
         fit = self._buffer_size if self._fitted else None
         self._threads.append(_start(_read, (source, handoff, self._gate, self._stop, fit), "gn.data.interleave"))
-        return handoff.elements()
+        return Watched(handoff) if watched else handoff.elements()
 
     def close(self):
         """Stops the threads and waits for them, a bounded time (see ``_stop``)."""
         _stop(self._stop, self._threads)
+
+
+class Watched:
+    """The elements a reader hands over (an iterator); ``ready()``: whether one, or their end, waits now."""
+
+    __slots__ = ("_elements", "ready")
+
+    def __init__(self, handoff):
+        self._elements, self.ready = handoff.elements(), handoff.ready
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._elements)
 
 
 def _read(source, handoff, gate, stop, fit):
