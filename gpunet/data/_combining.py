@@ -262,8 +262,9 @@ def _interleaved(sources, open_element, cycle, block, errors_take_turns=False, i
     ``in_order`` (slots are ``Watched`` readers): a turn whose slot has nothing ready first fills the empty slots,
     then takes an element of the next slot that has one ready, the turn staying where it was."""
     cycle = _Cycle(sources, open_element, cycle)
-    while cycle.active():
-        current = cycle.slots[cycle.index]
+    slots = cycle.slots
+    while not cycle.end_of_input or cycle.open_count:
+        current = slots[cycle.index]
         if current is None:
             failed = cycle.advance() if cycle.end_of_input else cycle.open_into(cycle.index)
             if failed is not None:
@@ -275,7 +276,12 @@ def _interleaved(sources, open_element, cycle, block, errors_take_turns=False, i
                 if element is not None:
                     yield element
                 continue
-        element = pull(current)
+        try:  # pull(current), inline: the path of every element
+            element = next(current, None)
+        except errors.OutOfRangeError:
+            element = None
+        except Exception as exc:  # noqa: BLE001 — handed on in the element's place
+            element = Failed(exc)
         if element is None:
             cycle.close(cycle.index)
             cycle.advance()
@@ -295,9 +301,6 @@ class _Cycle:
     def __init__(self, sources, open_element, length):
         self.slots, self.index, self.taken, self.open_count, self.end_of_input = [None] * length, 0, 0, 0, False
         self._sources, self._open = sources, open_element
-
-    def active(self) -> bool:
-        return not self.end_of_input or self.open_count > 0
 
     def advance(self):
         """The next slot's turn."""

@@ -17,7 +17,7 @@ import numpy as np
 from .. import errors
 from ..graph.dtypes import as_dtype, int64
 from ._combining import _Interleave, legacy_interleaved
-from ._resumable import Failed, Resumable, caught
+from ._resumable import Failed, caught, raising
 from ._threads import Readers
 from .dataset import AUTOTUNE, Dataset, _Unary
 from .structure import Structure
@@ -167,17 +167,18 @@ class _Unbatch(_Unary):
 
     def _elements(self, env):
         # an error (the input's, or splitting an element) is handed on in the element's place
-        return Resumable(itertools.chain.from_iterable(map(_rows, caught(self._input._elements(env)))))
+        return itertools.chain.from_iterable(map(_rows, caught(self._input._elements(env))))
 
 
 def _rows(element):
-    """``element`` split into its rows (0-d arrays, strings included), or ``[Failed]`` if it cannot be."""
+    """``element`` split into its rows (0-d arrays, strings included); a failed one, or one that cannot be
+    split, raises its error (in chain, which goes on after it)."""
     if element.__class__ is Failed:
-        return [element]
+        return raising(element)
     try:
         return [tuple(value[row, ...] for value in element) for row in range(len(_rows_checked(element)[0]))]
     except errors.InvalidArgumentError as exc:
-        return [Failed(exc)]
+        return raising(Failed(exc))
 
 
 def _rows_checked(element):

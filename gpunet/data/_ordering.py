@@ -9,11 +9,12 @@ lazily.
 from __future__ import annotations
 
 import itertools
+import sys
 
 import numpy as np
 
 from ..ops.random_ops import get_seed
-from ._resumable import Failed, caught, pull, resumable
+from ._resumable import Failed, caught, resumable
 from .dataset import _Unary
 
 __all__ = ["_Cache", "_Repeat", "_Shuffle", "_Slice"]
@@ -128,33 +129,31 @@ class _Slice(_Unary):
         if self._start is None:  # skip(-1): skips everything
             return iter(())
         stop = None if self._stop is None else self._start + self._stop
-        return _sliced(self._input._elements(env), self._start, stop, self._step)
+        return _Sliced(self._input._elements(env), self._start, stop, self._step)
 
 
-@resumable
-def _sliced(source, start, stop, step):
+class _Sliced:
     """The input's elements at ``start``, ``start + step``, ... before ``stop``, read as TF's take, skip and
-    shard read them: ``position`` counts the elements consumed, and each output skips to the next wanted one,
-    then reads it. An error is handed on uncounted; one met while skipping loses that skip's count (TF's Skip
-    returns before counting), so the skip starts again after it."""
-    position = 0
-    while True:
-        wanted = start if position <= start else start - (position - start) // -step * step
-        if stop is not None and wanted >= stop:
-            return
-        item = _skipped(source, wanted - position)
-        if item is True:
-            position, item = wanted, pull(source)
-            position += item is not None and item.__class__ is not Failed
-        if item is None:
-            return
-        yield item
+    shard read them: ``position`` counts the elements consumed, and each output skips to the ``wanted`` one,
+    then reads it. An iterator, not a generator: an error passes through uncounted and leaves it usable; one met
+    while skipping loses that skip's count (TF's Skip returns before counting), so the skip starts again."""
 
+    def __init__(self, source, start, stop, step):
+        self._source, self._wanted, self._position = iter(source), start, 0
+        self._stop, self._step = sys.maxsize if stop is None else stop, step
 
-def _skipped(source, count):
-    """Reads ``count`` elements: True, or None at the input's end, or the first ``Failed`` met."""
-    for _ in range(count):
-        item = pull(source)
-        if item is None or item.__class__ is Failed:
-            return item
-    return True
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        wanted = self._wanted
+        if wanted >= self._stop:
+            self._source = iter(())  # let the input go (as islice does): its threads stop as it is collected
+            raise StopIteration
+        if wanted != self._position:
+            for _ in range(wanted - self._position):
+                next(self._source)
+            self._position = wanted
+        element = next(self._source)
+        self._position, self._wanted = wanted + 1, wanted + self._step
+        return element

@@ -15,7 +15,7 @@ import functools
 
 from .. import errors
 
-__all__ = ["Failed", "Resumable", "caught", "pull", "resumable"]
+__all__ = ["Failed", "Resumable", "caught", "pull", "raising", "resumable"]
 
 
 class Failed:
@@ -45,6 +45,13 @@ def caught(source):
         if item is None:
             return
         yield item
+
+
+def raising(failed):
+    """An iterator that raises ``failed``'s error, then ends: in ``itertools.chain``, whose current iterator's
+    error leaves it usable, a ``Failed`` item raised at its place at no cost to the other elements."""
+    raise failed.error
+    yield  # a generator: the error comes with the first element asked for
 
 
 class Resumable:

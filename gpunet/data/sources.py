@@ -12,7 +12,7 @@ from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
 from ..ops.record_io import compression_kind, record_chunks, records
 from ._combining import interleave_lengths, interleave_readers, interleaved
-from ._resumable import Failed, Resumable, caught, resumable
+from ._resumable import Failed, caught, raising, resumable
 from .dataset import AUTOTUNE, Dataset, check_element
 from .structure import Structure, as_array, flatten
 
@@ -200,7 +200,7 @@ class _RecordDataset(Dataset):
 
     def _elements(self, env):
         # a damaged file's error in its place, then the next file's records (TF's ignore_errors goes on there)
-        return Resumable(itertools.chain.from_iterable(map(_as_elements, self._chunks(env, 256))))
+        return itertools.chain.from_iterable(map(_as_elements, self._chunks(env, 256)))
 
     def _names(self, env):
         return np.asarray(self._files.value(env), dtype=object).reshape(-1)
@@ -257,7 +257,7 @@ def _record_element(record):
 
 
 def _as_elements(chunk):
-    return [chunk] if chunk.__class__ is Failed else [(_scalar(value),) for value in chunk]
+    return raising(chunk) if chunk.__class__ is Failed else [(_scalar(value),) for value in chunk]
 
 
 def _string_column(values):
