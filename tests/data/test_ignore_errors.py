@@ -1,5 +1,6 @@
 """ignore_errors through every transformation: the failed elements skipped and the rest in TF 2.21's order
 (each expected list below is what TF 2.21 gave for the same pipeline, a py_func failing on the elements named)."""
+import numpy as np
 import pytest
 
 import gpunet as gn
@@ -69,11 +70,21 @@ def _values(dataset):
     (lambda: Dataset.range(10).map(_failing({2, 5}), num_parallel_calls=3), [0, 1, 3, 4, 6, 7, 8, 9]),
     (lambda: Dataset.range(3).flat_map(lambda i: Dataset.range(4).map(lambda x: x + 10 * i).map(
         _failing({1, 12, 20}))), [0, 2, 3, 10, 11, 13, 21, 22, 23]),
+    (lambda: _base(8, (2,)).window(3, 1).flat_map(lambda w: w.batch(3)),
+     [[3, 4, 5], [4, 5, 6], [5, 6, 7], [6, 7], [7]]),
+    (lambda: _base(8, (2,)).window(3, 2).flat_map(lambda w: w.batch(3)), [[4, 5, 6], [6, 7]]),
+    (lambda: _base(8, (2,)).window(2, 4).flat_map(lambda w: w.batch(2)), [[0, 1], [4, 5]]),  # 2 between windows
+    (lambda: _base(8, (2,)).window(2, 1, 2).flat_map(lambda w: w.batch(2)), [[1, 3], [3, 5], [4, 6], [5, 7], [6], [7]]),
+    (lambda: experimental.choose_from_datasets([_base(4, (1,)), Dataset.range(10, 14)], Dataset.from_tensor_slices(
+        np.array([0, 1] * 4, np.int64))), [0, 10, 11, 2, 12, 3, 13]),  # the failed element used its choice up
+    (lambda: experimental.choose_from_datasets([Dataset.range(4), Dataset.range(10, 14)], Dataset.from_tensor_slices(
+        np.array([0, 1] * 4, np.int64)).map(_failing({1}))), [0, 1, 2, 3]),  # each choice of 1 fails
 ], ids=["repeat", "repeat-all-failing", "prefetch", "prefetch_to_device", "batch", "map-batch-fused", "map_and_batch",
         "map-batch-unfused-by-options", "prefetch-batch", "filter-batch",
         "padded-batch-stops", "padded_batch", "unbatch",
         "zip-first", "zip-second", "concatenate", "enumerate", "take", "take-repeat", "skip", "skip-broken",
-        "shard", "parallel-map", "flat_map"])
+        "shard", "parallel-map", "flat_map", "window-3-1", "window-3-2", "window-2-4", "window-stride",
+        "choose", "choose-failing-choice"])
 def test_failed_elements_are_skipped_and_the_rest_comes_in_tfs_order(pipeline, expected):
     assert _values(pipeline) == expected
 
@@ -97,6 +108,20 @@ def test_cache_records_the_elements_that_did_not_fail_and_replays_them():
     calls = []
     assert _values(lambda: _base(calls=calls).cache().repeat(2)) == [0, 1, 3, 4, 6, 7] * 2
     assert calls == list(range(8))
+
+
+def test_sample_from_datasets_skips_the_failed_element_of_either(seed=3):
+    """TF 2.21 (its own generator): every element but the failed one; gpunet's order is its seeded one."""
+    got = _values(lambda: experimental.sample_from_datasets([_base(4, (1,)), Dataset.range(10, 14)], seed=seed))
+    assert sorted(got) == [0, 2, 3, 10, 11, 12, 13]
+
+
+def test_a_cache_file_holds_the_elements_that_did_not_fail(tmp_path):
+    """TF 2.21: both epochs gave 0 1 3 4 6 7, the function ran once per input element; a new pipeline over the
+    same file reads it and runs nothing."""
+    calls, prefix = [], str(tmp_path / "cache")
+    assert _values(lambda: _base(calls=calls).cache(prefix).repeat(2)) == [0, 1, 3, 4, 6, 7] * 2
+    assert _values(lambda: _base(calls=calls).cache(prefix)) == [0, 1, 3, 4, 6, 7] and calls == list(range(8))
 
 
 def test_without_ignore_errors_the_iterator_goes_on_after_an_error_as_tfs():
