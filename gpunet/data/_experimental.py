@@ -124,10 +124,13 @@ class _IgnoreErrors(_Unary):
     """The input's elements, less those whose production raised an error (a failing op of a ``map`` function, a
     ``py_func`` raising, a check failing, a damaged record); OutOfRangeError still ends the input and
     CancelledError still stops it, as in TF. Every transformation hands an error on at its place and goes on
-    after it (gpunet/data/_resumable.py), in TF's order: shuffle, repeat (each epoch), cache (which records the
-    rest), prefetch, interleave (parallel too), map (parallel too), filter, batch (the whole batch dropped),
-    padded_batch (the part assembled dropped), zip (one element of each input dropped), concatenate, take, skip,
-    shard, enumerate, unbatch. A generator's error ends it (a Python generator cannot go on), as in TF."""
+    after it (gpunet/data/_resumable.py), in TF's order: shuffle, repeat (each epoch), cache in memory or in a file
+    (which records the rest), prefetch, interleave (parallel too), map (parallel too), filter, batch (a batch
+    right after a map read whole and dropped, TF's fused map and batch; else the part assembled dropped),
+    padded_batch, zip (one element of each input dropped), concatenate, take, skip, shard, enumerate, unbatch,
+    window (each window holding the error), choose_from_datasets and sample_from_datasets. A damaged record file
+    gives the records before the damage, then its error, and ends; the next file follows. A generator's error
+    ends it (a Python generator cannot go on), as in TF."""
 
     _keeps_memory = False
 

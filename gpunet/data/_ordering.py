@@ -53,8 +53,9 @@ class _Shuffle(_Unary):
 
     @resumable
     def _buffered(self, env):
-        """TF's buffer: an input's error is handed on at once and draws nothing from the generator, so the
-        order is that of the input without the failed elements."""
+        """An input's error is handed on at once and draws nothing from the generator, so the order is that of
+        the input without the failed elements, as in TF. (gpunet reads the next element before it hands one out,
+        TF after: without ignore_errors the error comes one element earlier than TF's.)"""
         rng, size = self._rng(env), self._buffer_size
         buffer = []
         for element in caught(self._input._elements(env)):
