@@ -7,12 +7,13 @@ option are TF 1.15's ValueError (TF 2 lets the later one win). A dataset's ``opt
 inputs merged, then those its ``with_options`` added.
 
 As in TF, the options of the dataset an iterator reads hold for the whole pipeline (gpunet/data/dataset.py's
-``Env.options``). gpunet acts on two: ``deterministic`` (TF 2's name; ``experimental_deterministic`` is TF 1.15's,
-the same option): False lets a parallel ``map`` and ``interleave`` hand elements on as they are ready, unless their
-own ``deterministic`` argument says otherwise; ``experimental_optimization.map_and_batch_fusion`` False: a batch
-right after a map stops at an element's error rather than read its batch whole (what TF's fused map and batch
-do). Every other option is stored, merged and inherited only: gpunet has no graph rewrites to switch and no
-thread pools to size (parallel transformations use ``num_parallel_calls`` threads).
+``Env.options``). gpunet acts on two. ``deterministic`` (TF 2's name; ``experimental_deterministic`` is TF 1.15's,
+the same option): False lets a parallel ``map`` and ``interleave`` hand elements on as they are ready, unless
+their own ``deterministic`` argument says otherwise (TFRecordDataset's ``num_parallel_reads`` and the legacy
+``parallel_interleave``, ``sloppy`` or not, keep their order). ``experimental_optimization.map_and_batch_fusion``
+False: a batch right after a map stops at an element's error rather than read its batch whole (what TF's fused
+map and batch do). Every other option is stored, merged and inherited only: gpunet has no graph rewrites to
+switch and no thread pools to size (parallel transformations use ``num_parallel_calls`` threads).
 """
 from __future__ import annotations
 
