@@ -16,7 +16,8 @@ import numpy as np
 
 from .. import errors
 from ..graph.dtypes import as_dtype, int64
-from ._combining import _Interleave, legacy_interleaved
+from ._combining import _Interleave
+from ._interleaving import legacy_interleaved
 from ._resumable import Failed, caught, raising
 from ._threads import Readers
 from .dataset import AUTOTUNE, Dataset, _Unary
@@ -177,11 +178,11 @@ def _rows(element):
     """``element`` split into its rows (0-d arrays, strings included); a failed one, or one that cannot be
     split, raises its error (in chain, which goes on after it)."""
     if element.__class__ is Failed:
-        return raising(element)
+        return raising(element.error)
     try:
         return [tuple(value[row, ...] for value in element) for row in range(len(_rows_checked(element)[0]))]
     except errors.InvalidArgumentError as exc:
-        return raising(Failed(exc))
+        return raising(exc)
 
 
 def _rows_checked(element):

@@ -47,10 +47,11 @@ def caught(source):
         yield item
 
 
-def raising(failed):
-    """An iterator that raises ``failed``'s error, then ends: in ``itertools.chain``, whose current iterator's
-    error leaves it usable, a ``Failed`` item raised at its place at no cost to the other elements."""
-    raise failed.error
+def raising(error):
+    """An iterator that raises ``error`` with the first element asked for, then ends: in ``itertools.chain``,
+    whose current iterator's error leaves it usable, an error raised in its place at no cost to the others; as
+    an interleave's inner dataset, an error raised when its turn comes."""
+    raise error
     yield  # a generator: the error comes with the first element asked for
 
 

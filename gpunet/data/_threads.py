@@ -5,7 +5,7 @@ filled by a daemon thread, raises the source's errors in the consumer, and regis
 the thread (waiting for it a bounded time); prefetch_to_device (gpunet/data/device.py) uses it too.
 Producers hand a source's errors over as ``Failed`` items in their place and read on
 (gpunet/data/_resumable.py): the consumer raises them and goes on, as TF's prefetch and interleave do.
-``Readers`` runs such producers for a parallel interleave (gpunet/data/_combining.py): one per open
+``Readers`` runs such producers for a parallel interleave (gpunet/data/_interleaving.py): one per open
 inner dataset, a shared gate bounding how many produce at once, one stop for all. Imports the base
 classes from gpunet/data/dataset.py, whose methods import this lazily.
 """

@@ -9,7 +9,9 @@ by the run that initializes it. Elements are flat tuples of NumPy arrays inside 
 This module holds ``Env``, the ``Dataset`` base and ``_Unary`` (one input); the transformations live in
 private modules by concept (_batching, _ordering, _mapping, _threads, _combining, _sequencing, _folding,
 _windowing, _options) that subclass these, and ``Dataset``'s methods import them lazily, as they do the sources:
-imports point one way, into here.
+imports point one way, into here. An element's error passes through every transformation and leaves it usable,
+so the iterator, or ``ignore_errors``, goes on after it, as in TF (gpunet/data/_resumable.py); the interleave
+orders live in gpunet/data/_interleaving.py.
 """
 from __future__ import annotations
 

@@ -11,7 +11,8 @@ from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
 from ..ops.record_io import compression_kind, record_chunks, records
-from ._combining import interleave_lengths, interleave_readers, interleaved
+from ._combining import interleave_lengths
+from ._interleaving import interleave_readers, interleaved
 from ._resumable import Failed, caught, raising, resumable
 from .dataset import AUTOTUNE, Dataset, check_element
 from .structure import Structure, as_array, flatten
@@ -257,7 +258,7 @@ def _record_element(record):
 
 
 def _as_elements(chunk):
-    return raising(chunk) if chunk.__class__ is Failed else [(_scalar(value),) for value in chunk]
+    return raising(chunk.error) if chunk.__class__ is Failed else [(_scalar(value),) for value in chunk]
 
 
 def _string_column(values):
