@@ -92,8 +92,12 @@ def test_the_argument_wins_over_the_option_which_wins_over_the_default(kind, arg
 def test_the_option_of_the_dataset_iterated_holds_for_all_of_it_under_either_name(kind):
     """As in TF, options set after the transformation (further down the pipeline) reach it."""
     taken = threading.Event()
-    late = _pipeline(lambda v: taken.wait(GUARD_S) and v if v == 0 else v, 12, kind).prefetch(2).with_options(
-        _options(False, "experimental_deterministic"))
+
+    def fn(v):
+        if v == 0:
+            taken.wait(GUARD_S)
+        return v
+    late = _pipeline(fn, 12, kind).prefetch(2).with_options(_options(False, "experimental_deterministic"))
     got = _drain(late, taken.set)
     assert got[0] != 0 and sorted(got) == list(range(12))
 

@@ -149,3 +149,22 @@ def test_an_error_in_a_parallel_reader_or_map_worker_is_skipped(threads):
     got = _values(dataset)
     assert sorted(got) == sorted((set(range(20)) | set(range(100, 120)) | set(range(200, 220))) - {7, 105, 212, 219})
     assert len(got) == 56
+
+
+def test_the_carrying_helpers_raise_in_place_and_go_on():
+    """gpunet/data/_resumable.py: errors become Failed items and back; OutOfRangeError is an end, as TF reads it."""
+    from gpunet.data._resumable import Failed, Resumable, caught, pull, raising
+
+    def source():
+        yield 1
+        raise ValueError("two")
+
+    items = list(caught(source()))  # the generator's error, then its end
+    assert items[0] == 1 and isinstance(items[1], Failed) and str(items[1].error) == "two" and len(items) == 2
+    resumed = Resumable(iter([1, Failed(KeyError("k")), 3]))
+    assert next(resumed) == 1
+    with pytest.raises(KeyError):
+        next(resumed)
+    assert list(resumed) == [3]
+    assert pull(raising(gn.errors.OutOfRangeError(None, None, "end"))) is None
+    assert isinstance(pull(raising(ValueError("x"))), Failed)
