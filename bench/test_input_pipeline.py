@@ -13,6 +13,11 @@
   readers hand each file's records over 256 at a time, vs reading the files one after another.
 * prefetch-100k-records: the 100k small records through prefetch(256) (one thread hands each record over)
   vs the same pipeline without it: the prefetch hand-off's cost per element.
+* map-varied-sleep: 64 elements whose py_func sleeps 8 ms for every eighth one and 1 ms for the others
+  (GIL-free waits of uneven length) through map(num_parallel_calls=4); interleave-varied-sleep: 16 inner
+  datasets of 16 elements, every fourth one slow (2 ms an element, the others 0.25 ms), interleaved with cycle 4
+  and 4 parallel calls. Each deterministic vs ``deterministic=False``: a slow element or inner dataset no longer
+  holds the others back (the same elements; ``ratio_to_deterministic`` in extra_info, ideally well below 1).
 """
 import struct
 import time
@@ -208,3 +213,72 @@ def test_prefetch_small_records(benchmark, record_file, buffer_size):
     count = _timed_records(benchmark, iterator)
     benchmark.extra_info["impl"] = "no prefetch" if buffer_size is None else f"prefetch({buffer_size})"
     assert count == N_RECORDS
+
+
+VARIED, SLOW_S, FAST_S = 64, 0.008, 0.001  # map: every eighth element slow
+INNERS, PER_INNER_VARIED, SLOW_INNER_S, FAST_INNER_S = 16, 16, 0.002, 0.00025  # interleave: every fourth inner slow
+_deterministic_means = {}  # group -> the deterministic run's mean time, for the other run's ratio
+
+
+def _map_wait(v):
+    time.sleep(SLOW_S if v % 8 == 0 else FAST_S)  # releases the GIL, as I/O does
+    return v
+
+
+def _inner_wait(v):
+    time.sleep(SLOW_INNER_S if (v // PER_INNER_VARIED) % 4 == 0 else FAST_INNER_S)
+    return v
+
+
+def _varied(kind, deterministic):
+    def waiting(fn):
+        return lambda x: gn.reshape(gn.py_func(fn, [x], gn.int64), [])
+    if kind == "map":
+        return gn.data.Dataset.range(VARIED).map(waiting(_map_wait), num_parallel_calls=4, deterministic=deterministic)
+
+    def inner(x):
+        values = gn.range(x * PER_INNER_VARIED, (x + 1) * PER_INNER_VARIED)
+        return gn.data.Dataset.from_tensor_slices(values).map(waiting(_inner_wait))
+    return gn.data.Dataset.range(INNERS).interleave(inner, cycle_length=4, num_parallel_calls=4,
+                                                    deterministic=deterministic)
+
+
+@pytest.mark.parametrize("kind", ["map", "interleave"])
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_varied_costs_deterministic_or_not(benchmark, kind, deterministic):
+    benchmark.group = f"{kind}-varied-sleep"
+    iterator = _varied(kind, deterministic).make_initializable_iterator()
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            out = []
+            try:
+                while True:
+                    out.append(int(sess.run(element)))
+            except gn.errors.OutOfRangeError:
+                return out
+        out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+    benchmark.extra_info["impl"] = f"deterministic={deterministic}"
+    _note_ratio(benchmark, deterministic)
+    count = VARIED if kind == "map" else INNERS * PER_INNER_VARIED
+    assert sorted(out) == list(range(count))
+    if deterministic:
+        assert out == (sorted(out) if kind == "map" else _varied_in_order())
+
+
+def _varied_in_order():
+    """The interleave's deterministic order: four inner datasets at a time, one element of each in turn."""
+    return [x * PER_INNER_VARIED + i for group in range(0, INNERS, 4) for i in range(PER_INNER_VARIED)
+            for x in range(group, group + 4)]
+
+
+def _note_ratio(benchmark, deterministic):
+    """Keeps the deterministic run's mean; the other run's extra_info gets its mean's ratio to it."""
+    stats = getattr(benchmark.stats, "stats", None)
+    if stats is None:  # --benchmark-disable: nothing timed
+        return
+    if deterministic:
+        _deterministic_means[benchmark.group] = stats.mean
+    elif benchmark.group in _deterministic_means:
+        benchmark.extra_info["ratio_to_deterministic"] = round(stats.mean / _deterministic_means[benchmark.group], 3)

@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 
 from .. import errors
+from ._resumable import Failed, Resumable, caught
 from .dataset import _Unary
 
 __all__ = ["_Batch", "stacked_blocks"]
@@ -34,7 +35,9 @@ class _Batch(_Unary):
 
     def _elements(self, env):
         # iterators, not generators: an error producing one batch leaves them usable (ignore_errors goes on)
-        if self._padded is None:
+        if self._padded is None and self._fused(env):
+            blocks = stacked_blocks(self._input, env, self._size, whole=True)
+        elif self._padded is None:
             blocks = self._input._blocks(env, self._size)
         else:
             fills = [f.value(env) for f in self._fills]
@@ -43,6 +46,14 @@ class _Batch(_Unary):
         if self._drop:
             blocks = itertools.takewhile(lambda columns: len(columns[0]) == self._size, blocks)
         return map(tuple, blocks)
+
+    def _fused(self, env) -> bool:
+        """Whether TF would fuse this batch with the map before it (``map_and_batch_fusion``, on unless the
+        options say False), which reads a batch whole even when an element fails, and drops it: an unfused
+        batch stops at the error and drops the part it assembled."""
+        from ._mapping import _Map
+        fusion = env.options and env.options.experimental_optimization.map_and_batch_fusion
+        return isinstance(self._input, _Map) and fusion is not False
 
     def _pad(self, arrays, index, fill):
         if len({a.ndim for a in arrays}) > 1:
@@ -60,14 +71,15 @@ class _Batch(_Unary):
         return out
 
 
-def stacked_blocks(dataset, env, size):
+def stacked_blocks(dataset, env, size, whole=False):
     """Consecutive elements of ``dataset``, ``size`` at a time, as one array per component: slices of its
-    columns when it has them, else its elements stacked (``Dataset._blocks``' default)."""
+    columns when it has them, else its elements stacked (``Dataset._blocks``' default). An element's error
+    drops the block assembled; ``whole``: once the block is read whole (TF's fused map and batch)."""
     columns = dataset._columns(env)
     if columns is not None:
         return _slices(columns, size)
     return map(lambda rows: [_stack([row[i] for row in rows], i) for i in range(len(rows[0]))],
-               _row_blocks(dataset._elements(env), size))
+               (_whole_blocks if whole else _row_blocks)(dataset._elements(env), size))
 
 
 def _padding_values(padding_values, structure):
@@ -93,6 +105,16 @@ def _row_blocks(source, size):
     """Lists of ``size`` consecutive elements (fewer at the end). An error reading one drops the rows taken
     for its list, as TF's batch drops that batch, and leaves the iterator usable."""
     return iter(lambda: list(itertools.islice(source, size)), [])
+
+
+def _whole_blocks(source, size):
+    """Lists of ``size`` consecutive elements (fewer at the end), each read whole even when one fails, its
+    first error raised then (TF's map_and_batch drops the whole batch; _row_blocks stops at the error)."""
+    return Resumable(iter(lambda: _first_failed(list(itertools.islice(caught(source), size))), []))
+
+
+def _first_failed(rows):
+    return next((row for row in rows if row.__class__ is Failed), rows)
 
 
 def _slices(columns, size):

@@ -12,6 +12,7 @@ import numpy as np
 from .. import errors
 from ..graph.dtypes import int64
 from ..ops.random_ops import get_seed
+from ._resumable import Failed, caught, pull, resumable
 from .dataset import Dataset
 from .structure import Structure, most_specific_shape, nesting
 
@@ -30,18 +31,23 @@ class _Choose(Dataset):
         return list(self._datasets) + ([] if self._choice is None else [self._choice])
 
     def _indices(self, env):
-        return (int(element[0]) for element in self._choice._elements(env))
+        """The indices the choice dataset names (its error as a ``Failed`` item, in its place)."""
+        return (item if item.__class__ is Failed else int(item[0]) for item in caught(self._choice._elements(env)))
 
+    @resumable
     def _elements(self, env):
+        """An error, the choice dataset's or the chosen one's, is handed on in the element's place (the choice
+        used up, as in TF) and the next choice follows."""
         sources = [d._elements(env) for d in self._datasets]
         ended = set()
         for index in self._indices(env):
-            if not 0 <= index < len(sources):
-                raise errors.InvalidArgumentError(None, None,
-                                                  f"Selector index out of range: {index} >= {len(sources)}")
+            if index.__class__ is Failed or not 0 <= index < len(sources):
+                yield index if index.__class__ is Failed else Failed(errors.InvalidArgumentError(
+                    None, None, f"Selector index out of range: {index} >= {len(sources)}"))
+                continue
             if index in ended:
                 continue
-            element = next(sources[index], None)
+            element = pull(sources[index])
             if element is None:
                 ended.add(index)
                 if len(ended) == len(sources):

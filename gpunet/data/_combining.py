@@ -2,22 +2,22 @@
 
 ``_Zip`` reads datasets side by side, one element of each joined into one; ``_Interleave`` opens one
 inner dataset per input element (``map_func`` returns it) and reads ``cycle_length`` of them in turn.
+An error passes through both at its place, as TF returns it, and leaves them usable (gpunet/data/_resumable.py).
 Imports the base classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
 from __future__ import annotations
 
-import collections
-import itertools
 import os
 
 from .. import errors
-from ._mapping import _parallel_calls
-from ._threads import Readers
+from ._interleaving import interleave_readers, interleaved
+from ._mapping import _parallel_calls, deterministic
+from ._resumable import Failed, pull, resumable
 from ._trace import TracedFunction
 from .dataset import AUTOTUNE, Dataset, _Unary, refuse_windows
 from .structure import Structure
 
-__all__ = ["_Interleave", "_Zip", "interleave_lengths", "legacy_interleaved"]
+__all__ = ["_Interleave", "_Zip", "interleave_lengths"]
 
 
 class _Zip(Dataset):
@@ -41,8 +41,19 @@ class _Zip(Dataset):
         return all(d._in_memory for d in self._datasets)
 
     def _elements(self, env):
-        for parts in zip(*[d._elements(env) for d in self._datasets]):
-            yield tuple(v for part in parts for v in part)
+        return _zipped([d._elements(env) for d in self._datasets])
+
+
+@resumable
+def _zipped(sources):
+    """One element of each source joined, up to the first source's end; as TF's, an element of each is read
+    even when one fails, and the first error is handed on in the joined element's place."""
+    while True:
+        parts = [pull(source) for source in sources]
+        if any(part is None for part in parts):
+            return
+        failed = [part for part in parts if part.__class__ is Failed]
+        yield failed[0] if failed else tuple(v for part in parts for v in part)
 
 
 def _replace(template, leaves):
@@ -60,7 +71,7 @@ class _Interleave(_Unary):
     _takes_windows = True
     _what = "Dataset.interleave"  # names the transformation in tracing errors
 
-    def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None):
+    def __init__(self, input_dataset, fn, cycle_length, block_length, parallel_calls=None, deterministic=None):
         if getattr(input_dataset, "_opens_windows", False):
             from ._windowing import window_function
             fn = window_function(fn, input_dataset._structure)
@@ -72,10 +83,13 @@ class _Interleave(_Unary):
         self._inner_fetches = [self._fn.graph.local(c) for c in inner._captures]  # outer ones: captured
         super().__init__(input_dataset, inner._structure, self._fn.captures)
         self._cycle, self._block, self._calls = cycle_length, block_length, parallel_calls
+        self._deterministic = deterministic
 
     def _elements(self, env):
         readers = interleave_readers(env, self._calls, self._block)  # first: they stop before the sessions close
-        return interleaved(readers, self._input._elements(env), self._opener(env), self._cycle, self._block)
+        in_order = deterministic(self._deterministic, env)
+        return interleaved(readers, self._input._elements(env), self._opener(env), self._cycle, self._block,
+                           in_order=in_order)
 
     def _opener(self, env):
         """``open_element(element)``: the elements of the inner dataset ``map_func`` makes of ``element``."""
@@ -85,31 +99,6 @@ class _Interleave(_Unary):
         def open_element(element):
             return inner._elements(env.with_values(dict(zip(captures, run(element)))))
         return open_element
-
-
-_READ_AHEAD = 16  # the fewest elements a reader reads ahead: fewer wake the threads more often than they work
-
-
-def interleave_readers(env, calls, block, ahead=None):
-    """The reader threads of a parallel interleave (None when ``calls`` is None: read in turn on the
-    caller's thread), stopped by ``env``'s closers; each reads ``ahead`` elements (at least a block) ahead,
-    or (None) as many as fit its first element's size in Readers' budget, at least ``_READ_AHEAD``."""
-    if calls is None:
-        return None
-    readers = Readers(calls, max(block, ahead or _READ_AHEAD), fitted=ahead is None)
-    env.closers.append(readers.close)
-    return readers
-
-
-def interleaved(readers, sources, open_element, cycle, block, chunked=False):
-    """TF's interleave order over ``open_element`` of each of ``sources``: read in turn, or ahead by
-    ``readers`` (from :func:`interleave_readers`). ``chunked``: ``open_element`` gives lists of elements,
-    handed between threads a list at a time (a thread hand-off per element costs more than a cheap
-    element); the order is over their elements."""
-    if readers is None:
-        opened = (lambda source: itertools.chain.from_iterable(open_element(source))) if chunked else open_element
-        return _interleaved(sources, opened, cycle, block)
-    return _read_ahead(readers, sources, open_element, cycle, block, chunked)
 
 
 def interleave_lengths(cycle_length, block_length, num_parallel_calls):
@@ -143,110 +132,3 @@ def _positive(length, what):
     if int(length) <= 0:
         raise errors.InvalidArgumentError(None, None, f"{what} must be greater than zero.")
     return int(length)
-
-
-def _read_ahead(readers, sources, open_element, cycle, block, chunked=False):
-    """The sequential order over inner datasets read ahead by ``readers``: as the order takes the input
-    in turn, the next ``cycle`` inputs are opened before their turn; closing stops the readers."""
-    def read(source):
-        handed = readers.read(open_element(source))
-        return itertools.chain.from_iterable(handed) if chunked else handed
-    try:
-        opened = _opened_ahead(sources, read, cycle)
-        yield from _interleaved(opened, lambda reader: reader, cycle, block)
-    finally:
-        readers.close()
-
-
-def _opened_ahead(sources, open_element, ahead):
-    """``open_element`` of each source, ``ahead`` of them opened before they are asked for; an error
-    reading the input or opening an element is raised by its reader, when its turn comes."""
-    pending, ended = collections.deque(), False
-    while True:
-        while not ended and len(pending) <= ahead:
-            opened, ended = _open_next(sources, open_element)
-            if opened is not None:
-                pending.append(opened)
-        if not pending:
-            return
-        yield pending.popleft()
-
-
-def _open_next(sources, open_element):
-    """(the next source opened, or a reader raising the error met; whether the input ended)."""
-    try:
-        source = next(sources, None)
-    except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
-        return _raising(exc), True
-    if source is None:
-        return None, True
-    try:
-        return open_element(source), False
-    except Exception as exc:  # noqa: BLE001 — raised again in order, by the reader
-        return _raising(exc), False
-
-
-def _raising(exc):
-    raise exc
-    yield  # a generator: the error comes with the first element asked for
-
-
-def legacy_interleaved(readers, sources, open_element, cycle, block, ahead):
-    """TF1's ``parallel_interleave`` order (LegacyParallelInterleaveDatasetV2) over ``open_element`` of each
-    of ``sources``, each read ahead by ``readers``; ``ahead`` more inputs are opened before their turn
-    (``prefetch_input_elements``); closing stops the readers."""
-    try:
-        yield from _legacy_order(_opened_ahead(sources, lambda source: readers.read(open_element(source)), ahead),
-                                 cycle, block)
-    finally:
-        readers.close()
-
-
-def _legacy_order(opened, cycle, block):
-    """The legacy kernel's deterministic order, which differs from :func:`_interleaved`'s in two ways: the cycle
-    has as many slots as the first ``cycle`` inputs fill, and a slot that ends when no input is left passes its
-    block count on to the next slot rather than restarting it (TF's order when its reader threads keep ahead,
-    as they do unless the consumer outruns them). An ended slot is refilled at once, and the turn moves on."""
-    slots = list(itertools.islice(opened, cycle))
-    index, taken, open_count = 0, 0, len(slots)
-    while open_count:
-        if slots[index] is None:
-            index = (index + 1) % len(slots)  # `taken` carries over
-            continue
-        element = next(slots[index], None)
-        if element is not None:
-            taken += 1
-            if taken == block:
-                index, taken = (index + 1) % len(slots), 0
-            yield element
-            continue
-        slots[index] = next(opened, None)
-        if slots[index] is None:
-            open_count -= 1
-        else:
-            taken = 0
-        index = (index + 1) % len(slots)
-
-
-def _interleaved(sources, open_element, cycle, block):
-    """TF's interleave order: slot by slot, ``block`` elements each; an ended slot moves on to the
-    next one and is refilled from the input only when the cycle comes back to it."""
-    slots, index, taken, open_count, end_of_input = [None] * cycle, 0, 0, 0, False
-    while not end_of_input or open_count:
-        if slots[index] is not None:
-            element = next(slots[index], None)
-            if element is not None:
-                taken += 1
-                if taken == block:
-                    index, taken = (index + 1) % cycle, 0
-                yield element
-                continue
-            slots[index], open_count = None, open_count - 1
-            index, taken = (index + 1) % cycle, 0
-        elif not end_of_input:
-            source = next(sources, None)
-            end_of_input = source is None
-            if source is not None:
-                slots[index], open_count = open_element(source), open_count + 1
-        else:
-            index, taken = (index + 1) % cycle, 0

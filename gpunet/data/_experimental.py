@@ -16,7 +16,9 @@ import numpy as np
 
 from .. import errors
 from ..graph.dtypes import as_dtype, int64
-from ._combining import _Interleave, legacy_interleaved
+from ._combining import _Interleave
+from ._interleaving import legacy_interleaved
+from ._resumable import Failed, caught, raising
 from ._threads import Readers
 from .dataset import AUTOTUNE, Dataset, _Unary
 from .structure import Structure
@@ -121,12 +123,15 @@ def shuffle_and_repeat(buffer_size, count=None, seed=None):
 # -- ignore_errors ------------------------------------------------------------------------------
 class _IgnoreErrors(_Unary):
     """The input's elements, less those whose production raised an error (a failing op of a ``map`` function, a
-    ``py_func`` raising, a check failing, a generator raising); OutOfRangeError still ends the input and
-    CancelledError still stops it, as in TF. The input goes on after a dropped element where the
-    transformations the error passed through can: map (also parallel), filter, batch and padded_batch (which
-    drop the batch being assembled, as TF's) and the sources in memory. An error passing through another one
-    (shuffle, repeat, cache, prefetch, interleave), or a generator's or record file's own error, ends that
-    one, and so the dataset (TF goes on there, except for a generator)."""
+    ``py_func`` raising, a check failing, a damaged record); OutOfRangeError still ends the input and
+    CancelledError still stops it, as in TF. Every transformation hands an error on at its place and goes on
+    after it (gpunet/data/_resumable.py), in TF's order: shuffle, repeat (each epoch), cache in memory or in a file
+    (which records the rest), prefetch, interleave (parallel too), map (parallel too), filter, batch (a batch
+    right after a map read whole and dropped, TF's fused map and batch; else the part assembled dropped),
+    padded_batch, zip (one element of each input dropped), concatenate, take, skip, shard, enumerate, unbatch,
+    window (each window holding the error), choose_from_datasets and sample_from_datasets. A damaged record file
+    gives the records before the damage, then its error, and ends; the next file follows. A generator's error
+    ends it (a Python generator cannot go on), as in TF."""
 
     _keeps_memory = False
 
@@ -165,9 +170,19 @@ class _Unbatch(_Unary):
         super().__init__(input_dataset, input_dataset._structure.unbatched())
 
     def _elements(self, env):
-        for element in self._input._elements(env):
-            for row in range(len(_rows_checked(element)[0])):
-                yield tuple(value[row, ...] for value in element)  # 0-d arrays, strings included
+        # an error (the input's, or splitting an element) is handed on in the element's place
+        return itertools.chain.from_iterable(map(_rows, caught(self._input._elements(env))))
+
+
+def _rows(element):
+    """``element`` split into its rows (0-d arrays, strings included); a failed one, or one that cannot be
+    split, raises its error (in chain, which goes on after it)."""
+    if element.__class__ is Failed:
+        return raising(element.error)
+    try:
+        return [tuple(value[row, ...] for value in element) for row in range(len(_rows_checked(element)[0]))]
+    except errors.InvalidArgumentError as exc:
+        return raising(exc)
 
 
 def _rows_checked(element):

@@ -35,6 +35,7 @@ from ..graph.dtypes import string
 from ..ops.record_io import masked_crc, tfrecord_frame
 from ._cache_format import encode_element, end_record, header, read_elements
 from ._ordering import _Cache
+from ._resumable import Failed, caught, resumable
 from .dataset import _Unary
 
 __all__ = ["_FileCache"]
@@ -64,8 +65,10 @@ class _FileCache(_Unary):
             prefix = os.fsdecode(env.values[prefix][()])
         return self._passing(env, _CacheFiles(prefix)) if prefix else self._memory._elements(env)
 
+    @resumable
     def _passing(self, env, files):
-        """A generator: the files are looked at when the pass starts, by the first element asked for."""
+        """A generator: the files are looked at when the pass starts, by the first element asked for. An input
+        element's error is handed on, not written (TF's cache holds the others), and the pass goes on."""
         if not os.path.exists(files.path):
             with _file_errors(files.lockfile):
                 lock = _Lock.take(files.lockfile)
@@ -85,8 +88,8 @@ class _FileCache(_Unary):
             raise
         env.closers.append(writer.abandon)  # the iterator restarts or its session closes: the pass stops
         try:
-            for element in self._input._elements(env):
-                if not writer.write(element):
+            for element in caught(self._input._elements(env)):
+                if element.__class__ is not Failed and not writer.write(element):
                     return  # abandoned by a closer meanwhile
                 yield element
             writer.finish()

@@ -44,6 +44,10 @@ class Handoff:
         """Whether the consumer waits for an element."""
         return self._consumer_waits
 
+    def ready(self) -> bool:
+        """Whether an element, or the end, waits to be taken."""
+        return bool(self._items)
+
     def full(self) -> bool:
         """Whether ``capacity`` elements wait."""
         return len(self._items) >= self._capacity

@@ -6,9 +6,14 @@ TypeError, an unknown name TF's AttributeError. ``merge`` combines two sets as T
 option are TF 1.15's ValueError (TF 2 lets the later one win). A dataset's ``options()`` are those of its
 inputs merged, then those its ``with_options`` added.
 
-gpunet accepts and stores every option, and honours none: its pipelines have no graph rewrites to switch,
-no thread pools to size (parallel map and interleave use ``num_parallel_calls`` threads) and always give the
-deterministic order, which ``experimental_deterministic=False`` allows but does not require.
+As in TF, the options of the dataset an iterator reads hold for the whole pipeline (gpunet/data/dataset.py's
+``Env.options``). gpunet acts on two. ``deterministic`` (TF 2's name; ``experimental_deterministic`` is TF 1.15's,
+the same option): False lets a parallel ``map`` and ``interleave`` hand elements on as they are ready, unless
+their own ``deterministic`` argument says otherwise (TFRecordDataset's ``num_parallel_reads`` and the legacy
+``parallel_interleave``, ``sloppy`` or not, keep their order). ``experimental_optimization.map_and_batch_fusion``
+False: a batch right after a map stops at an element's error rather than read its batch whole (what TF's fused
+map and batch do). Every other option is stored, merged and inherited only: gpunet has no graph rewrites to
+switch and no thread pools to size (parallel transformations use ``num_parallel_calls`` threads).
 """
 from __future__ import annotations
 
@@ -39,6 +44,19 @@ class _Option:
             raise TypeError(f'Property "{self.name}" must be of type {self.kind}, got: {value!r} '
                             f"(type: {type(value)!r})")
         options._options[self.name] = value
+
+
+class _Alias:
+    """Another name of an option (TF 2's ``deterministic`` for TF 1.15's ``experimental_deterministic``)."""
+
+    def __init__(self, name, doc):
+        self.name, self.__doc__ = name, doc
+
+    def __get__(self, options, owner=None):
+        return self if options is None else getattr(options, self.name)
+
+    def __set__(self, options, value):
+        setattr(options, self.name, value)
 
 
 class _OptionsBase:
@@ -139,10 +157,13 @@ class ThreadingOptions(_OptionsBase):
 
 
 class Options(_OptionsBase):
-    """TF 1.15's ``tf.data.Options``, for ``Dataset.with_options``: stored and merged as TF does, honoured by
-    none of gpunet's transformations (see gpunet/data/_options.py)."""
+    """TF's ``tf.data.Options``, for ``Dataset.with_options``: stored and merged as TF 1.15 does; gpunet acts on
+    ``deterministic`` and ``experimental_optimization.map_and_batch_fusion`` (see gpunet/data/_options.py)."""
 
-    experimental_deterministic = _Option(bool, doc="Whether elements must come in the deterministic order.")
+    experimental_deterministic = _Option(bool, doc="Whether parallel map and interleave keep the input order "
+                                                   "(None: True); TF 1.15's name of ``deterministic``.")
+    deterministic = _Alias("experimental_deterministic", "Whether parallel map and interleave keep the input "
+                                                         "order (None: True); TF 2's name.")
     experimental_distribute = _Option(DistributeOptions, DistributeOptions, "Distribution options.")
     experimental_optimization = _Option(OptimizationOptions, OptimizationOptions, "Optimization options.")
     experimental_slack = _Option(bool, doc="Whether to add slack to the last prefetch.")

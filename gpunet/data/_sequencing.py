@@ -60,8 +60,12 @@ class _Concatenate(Dataset):
         return self._in_turn(env, *drawn)
 
     def _in_turn(self, env, first_columns, second_columns):
+        # itertools.chain, not a generator: an input's error leaves it usable (ignore_errors goes on)
+        return itertools.chain.from_iterable(self._inputs_in_turn(env, first_columns, second_columns))
+
+    def _inputs_in_turn(self, env, first_columns, second_columns):
         for dataset, columns in ((self._first, first_columns), (self._second, second_columns)):
-            yield from dataset._elements(env) if columns is None else column_rows(columns)
+            yield dataset._elements(env) if columns is None else column_rows(columns)
 
 
 class _Enumerate(_Unary):
@@ -86,8 +90,12 @@ class _Enumerate(_Unary):
         return [np.arange(start, start + len(columns[0]), dtype=np.int64)] + list(columns)
 
     def _elements(self, env):
-        numbered = zip(itertools.count(self._first_index(env)), self._input._elements(env))
-        return ((np.array(index, dtype=np.int64),) + element for index, element in numbered)
+        # map, not a generator: an input's error leaves it usable, its index used up (TF's zip with a range)
+        return map(_numbered, itertools.count(self._first_index(env)), self._input._elements(env))
+
+
+def _numbered(index, element):
+    return (np.array(index, dtype=np.int64),) + element
 
 
 def _start(start):

@@ -3,7 +3,9 @@
 ``threaded`` hands on a source's elements through a bounded ``Handoff`` (gpunet/data/_handoff.py)
 filled by a daemon thread, raises the source's errors in the consumer, and registers a closer that stops
 the thread (waiting for it a bounded time); prefetch_to_device (gpunet/data/device.py) uses it too.
-``Readers`` runs such producers for a parallel interleave (gpunet/data/_combining.py): one per open
+Producers hand a source's errors over as ``Failed`` items in their place and read on
+(gpunet/data/_resumable.py): the consumer raises them and goes on, as TF's prefetch and interleave do.
+``Readers`` runs such producers for a parallel interleave (gpunet/data/_interleaving.py): one per open
 inner dataset, a shared gate bounding how many produce at once, one stop for all. Imports the base
 classes from gpunet/data/dataset.py, whose methods import this lazily.
 """
@@ -15,10 +17,12 @@ import time
 
 import numpy as np
 
+from .. import errors
 from ._handoff import POLL_S, Handoff
+from ._resumable import Failed
 from .dataset import _Unary
 
-__all__ = ["Readers", "_Prefetch", "threaded"]
+__all__ = ["Readers", "Watched", "_Prefetch", "threaded"]
 
 
 class _Prefetch(_Unary):
@@ -37,12 +41,37 @@ class _Prefetch(_Unary):
 
 def threaded(source, buffer_size, env):
     """The elements of ``source``, produced ahead by a background thread (at most ``buffer_size``
-    waiting) that ``env``'s closers stop."""
+    waiting) that ``env``'s closers stop; an error is raised in its place, and the next element follows."""
+    return _Prefetched(source, buffer_size, env)
+
+
+class _Prefetched:
+    """The iterator of ``threaded``: its thread starts with the first element asked for."""
+
+    __slots__ = ("_start_args", "_elements")
+
+    def __init__(self, source, buffer_size, env):
+        self._start_args, self._elements = (source, buffer_size, env), None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._elements is None:
+            self._elements = _handed(*self._start_args)
+        item = next(self._elements)
+        if item.__class__ is Failed:
+            raise item.error
+        return item
+
+
+def _handed(source, buffer_size, env):
+    """The elements the thread it starts hands over (a ``Failed`` one for an error)."""
     stop = threading.Event()
     handoff = Handoff(buffer_size, stop)
     thread = _start(_produce, (source, handoff), "gn.data.prefetch")
     env.closers.append(lambda: _stop(stop, [thread]))
-    yield from handoff.elements()
+    return handoff.elements()
 
 
 def _start(target, args, name):
@@ -52,14 +81,37 @@ def _start(target, args, name):
 
 
 def _produce(source, handoff):
-    """Hands ``source``'s elements, then its end or its error, over."""
+    """Hands ``source``'s elements (an error as a ``Failed`` one), then its end, over."""
+    try:
+        while not _handed_over(source, handoff):
+            pass
+        handoff.finish()
+    except _Stopped:
+        return
+    except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
+        handoff.finish(exc)
+
+
+class _Stopped(Exception):
+    """The hand-off was stopped: the producer ends."""
+
+
+def _handed_over(source, handoff) -> bool:
+    """Hands ``source``'s elements over up to its end (True) or an error (handed over as ``Failed``: False, to
+    go on after it). A plain loop per element: the error costs the loop a restart, the elements nothing."""
     try:
         for element in source:
             if not handoff.put(element):
-                return
-        handoff.finish()
-    except Exception as exc:  # noqa: BLE001 — raised again by the consumer, in its run
-        handoff.finish(exc)
+                raise _Stopped
+    except _Stopped:
+        raise
+    except errors.OutOfRangeError:  # the end, as TF reads it from a function
+        pass
+    except Exception as exc:  # noqa: BLE001 — carried to the consumer, which raises it in its place
+        if not handoff.put(Failed(exc)):
+            raise _Stopped from None
+        return False
+    return True
 
 
 def _stop(stop, threads):
@@ -86,17 +138,33 @@ class Readers:
         self._gate, self._fitted = _Gate(calls), fitted
         self._stop, self._buffer_size, self._threads = threading.Event(), buffer_size, []
 
-    def read(self, source):
-        """``source``'s elements (errors included, in order), read ahead by a new thread of these readers."""
+    def read(self, source, watched=False):
+        """``source``'s elements (an error as a ``Failed`` one, in its place), read ahead by a new thread of these
+        readers; ``watched``: as a ``Watched`` iterator, which says whether one is ready."""
         self._threads = [thread for thread in self._threads if thread.is_alive()]
         handoff = Handoff(self._buffer_size, self._stop, self._buffer_size // 2, self._gate.awaited)
         fit = self._buffer_size if self._fitted else None
         self._threads.append(_start(_read, (source, handoff, self._gate, self._stop, fit), "gn.data.interleave"))
-        return handoff.elements()
+        return Watched(handoff) if watched else handoff.elements()
 
     def close(self):
         """Stops the threads and waits for them, a bounded time (see ``_stop``)."""
         _stop(self._stop, self._threads)
+
+
+class Watched:
+    """The elements a reader hands over (an iterator); ``ready()``: whether one, or their end, waits now."""
+
+    __slots__ = ("_elements", "ready")
+
+    def __init__(self, handoff):
+        self._elements, self.ready = handoff.elements(), handoff.ready
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self._elements)
 
 
 def _read(source, handoff, gate, stop, fit):
@@ -117,15 +185,25 @@ def _read(source, handoff, gate, stop, fit):
 
 def _fill(source, handoff, gate, stop, fit=None) -> bool:
     """Hands ``source``'s elements over (the hand-off is not full) until it is full, the gate wants the
-    place back or ``stop`` is set (False), or the source ends (True, its end handed over)."""
-    for element in source:
-        if fit is not None:  # the first element: the hand-off is empty
-            capacity = max(fit, min(_MOST_AHEAD, _BYTES_AHEAD // _nbytes(element)))
-            handoff.resize(capacity, capacity // 2)
-            fit = None
-        handoff.append(element)
-        if handoff.full() or gate.wanted is not None or stop.is_set():
-            return False
+    place back or ``stop`` is set (False), or the source ends (True, its end handed over). An error is handed
+    over as a ``Failed`` element, and the loop goes on after it (an error costs a restart, elements nothing)."""
+    while True:
+        try:
+            for element in source:
+                if fit is not None:  # the first element: the hand-off is empty
+                    capacity = max(fit, min(_MOST_AHEAD, _BYTES_AHEAD // _nbytes(element)))
+                    handoff.resize(capacity, capacity // 2)
+                    fit = None
+                handoff.append(element)
+                if handoff.full() or gate.wanted is not None or stop.is_set():
+                    return False
+            break
+        except errors.OutOfRangeError:  # the end, as TF reads it from a function
+            break
+        except Exception as exc:  # noqa: BLE001 — carried to the consumer, in its place
+            handoff.append(Failed(exc))
+            if handoff.full() or gate.wanted is not None or stop.is_set():
+                return False
     handoff.finish()
     return True
 

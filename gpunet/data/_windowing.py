@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import errors
 from ._batching import _stack
+from ._resumable import Failed, caught, resumable
 from ._trace import call_with_element
 from .dataset import _Unary
 from .structure import flatten
@@ -31,11 +32,15 @@ class _Window(_Unary):
         self._drop = bool(drop_remainder)
         super().__init__(input_dataset, input_dataset._structure.batched(self._size if self._drop else None))
 
+    @resumable
     def _elements(self, env):
-        for rows in _windows(self._input._elements(env), self._size, self._shift, self._stride):
+        """As TF's, an element's error stays in the buffer in its place: each window holding it gives its error
+        (the first) instead; an element skipped between windows is skipped, failed or not."""
+        for rows in _windows(caught(self._input._elements(env)), self._size, self._shift, self._stride):
             if len(rows) < self._size and self._drop:
                 return
-            yield tuple(_stack([row[i] for row in rows], i) for i in range(len(rows[0])))
+            failed = next((row for row in rows if row.__class__ is Failed), None)
+            yield failed or tuple(_stack([row[i] for row in rows], i) for i in range(len(rows[0])))
 
 
 def _windows(source, size, shift, stride):

@@ -9,7 +9,9 @@ by the run that initializes it. Elements are flat tuples of NumPy arrays inside 
 This module holds ``Env``, the ``Dataset`` base and ``_Unary`` (one input); the transformations live in
 private modules by concept (_batching, _ordering, _mapping, _threads, _combining, _sequencing, _folding,
 _windowing, _options) that subclass these, and ``Dataset``'s methods import them lazily, as they do the sources:
-imports point one way, into here.
+imports point one way, into here. An element's error passes through every transformation and leaves it usable,
+so the iterator, or ``ignore_errors``, goes on after it, as in TF (gpunet/data/_resumable.py); the interleave
+orders live in gpunet/data/_interleaving.py.
 """
 from __future__ import annotations
 
@@ -23,18 +25,20 @@ AUTOTUNE = -1  # num_parallel_calls / buffer_size: let gpunet choose (tf.data.ex
 
 
 class Env:
-    """One initialization of an iterator: capture values, per-dataset state, what to close, and the
-    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread)."""
+    """One initialization of an iterator: capture values, per-dataset state, what to close, the
+    iterator's own copy stats (copies made outside any run, by a prefetch-to-device thread) and the
+    ``gn.data.Options`` of the dataset iterated (None: the defaults), which, as in TF, hold for all of it."""
 
-    def __init__(self, values, closers, copy_stats=None):
+    def __init__(self, values, closers, copy_stats=None, options=None):
         self.values = values
         self.closers = closers
         self.copy_stats = copy_stats
+        self.options = options
         self._state = {}
 
     def with_values(self, values):
-        """An Env for an inner dataset (interleave): other capture values, the same closers and stats."""
-        return Env(values, self.closers, self.copy_stats)
+        """An Env for an inner dataset (interleave): other capture values, the same closers, stats and options."""
+        return Env(values, self.closers, self.copy_stats, self.options)
 
     def state(self, dataset, make):
         if dataset not in self._state:
@@ -87,10 +91,10 @@ class Dataset:
         return stacked_blocks(self, env, size)
 
     def _factory(self):
-        captures = self._captures
+        captures, options = self._captures, self.options()
 
         def make(values, iterator_state):
-            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats)
+            env = Env(dict(zip(captures, values)), iterator_state.closers, iterator_state.copy_stats, options)
             return self._elements(env)
         return make
 
@@ -152,9 +156,12 @@ class Dataset:
         from ._ordering import _Repeat
         return _Repeat(self, None if count is None or count < 0 else int(count))
 
-    def map(self, map_func, num_parallel_calls=None):  # noqa: A003 — TF1's name
-        from ._mapping import _Map, _parallel_calls
-        return _Map(self, map_func, _parallel_calls(num_parallel_calls))
+    def map(self, map_func, num_parallel_calls=None, deterministic=None):  # noqa: A003 — TF1's name
+        """``map_func`` on each element; with ``num_parallel_calls`` (a count or AUTOTUNE) that many calls at once,
+        results in input order unless ``deterministic`` is False (None: the dataset's ``Options.deterministic``,
+        else True), when each comes as its call completes."""
+        from ._mapping import _Map, _parallel_calls, checked_deterministic
+        return _Map(self, map_func, _parallel_calls(num_parallel_calls), checked_deterministic(deterministic))
 
     def filter(self, predicate):  # noqa: A003 — TF1's name
         from ._mapping import _Filter
@@ -189,13 +196,17 @@ class Dataset:
         from ._threads import _Prefetch
         return _Prefetch(self, max(int(buffer_size), 1) if buffer_size is not None and buffer_size > 0 else 1)
 
-    def interleave(self, map_func, cycle_length=None, block_length=1, num_parallel_calls=None):
+    def interleave(self, map_func, cycle_length=None, block_length=1, num_parallel_calls=None, deterministic=None):
         """``map_func(element)`` returns a dataset; ``cycle_length`` of them (None or AUTOTUNE: the core
         count) are read in turn, ``block_length`` elements at a time, each ended one replaced by the next.
         With ``num_parallel_calls`` (a count up to ``cycle_length``, or AUTOTUNE) threads read the open
-        inner datasets, and the next ones, ahead, that many at once; the order stays the sequential one."""
+        inner datasets, and the next ones, ahead, that many at once; the order stays the sequential one unless
+        ``deterministic`` is False (None: the dataset's ``Options.deterministic``, else True), when a turn whose
+        inner dataset has no element ready takes one from the next that has."""
         from ._combining import _Interleave, interleave_lengths
-        return _Interleave(self, map_func, *interleave_lengths(cycle_length, block_length, num_parallel_calls))
+        from ._mapping import checked_deterministic
+        return _Interleave(self, map_func, *interleave_lengths(cycle_length, block_length, num_parallel_calls),
+                           deterministic=checked_deterministic(deterministic))
 
     def flat_map(self, map_func):
         from ._combining import _Interleave
@@ -241,7 +252,9 @@ class Dataset:
 
     def with_options(self, options):
         """This dataset with ``options`` (a ``gn.data.Options``) merged into its options as TF 1.15 does (two
-        different values of one option: ValueError). gpunet stores them and honours none (gpunet/data/_options.py)."""
+        different values of one option: ValueError). As in TF, the options of the dataset an iterator reads hold for all
+        of it; gpunet acts on ``deterministic`` and ``map_and_batch_fusion`` and stores the rest
+        (gpunet/data/_options.py)."""
         from ._options import _WithOptions
         return _WithOptions(self, options)
 

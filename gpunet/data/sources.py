@@ -10,8 +10,10 @@ from .. import errors
 from ..graph import Tensor, TensorShape
 from ..graph.dtypes import as_dtype, int64, string
 from ..ops.random_ops import get_seed
-from ..ops.record_io import compression_kind, record_chunks
-from ._combining import interleave_lengths, interleave_readers, interleaved
+from ..ops.record_io import compression_kind, record_chunks, records
+from ._combining import interleave_lengths
+from ._interleaving import interleave_readers, interleaved
+from ._resumable import Failed, caught, raising, resumable
 from .dataset import AUTOTUNE, Dataset, check_element
 from .structure import Structure, as_array, flatten
 
@@ -198,23 +200,65 @@ class _RecordDataset(Dataset):
                          else [])
 
     def _elements(self, env):
-        for block in self._blocks(env, 256):
-            for value in block[0]:
-                yield (_scalar(value),)
+        # a damaged file's error in its place, then the next file's records (TF's ignore_errors goes on there)
+        return itertools.chain.from_iterable(map(_as_elements, self._chunks(env, 256)))
 
     def _names(self, env):
         return np.asarray(self._files.value(env), dtype=object).reshape(-1)
 
-    def _blocks(self, env, size):
-        pending = []  # a block may span files, as batch does
+    def _chunks(self, env, size):
+        """Lists of up to ``size`` records, file by file; a file's error as a ``Failed`` item ends that file."""
         for name in self._names(env):
-            for chunk in record_chunks(self._kind, name, self._params, size):
-                pending.extend(chunk)
-                while len(pending) >= size:
-                    yield [_string_column(pending[:size])]
-                    del pending[:size]
+            yield from caught(file_chunks(self._kind, name, self._params, size))
+
+    @resumable
+    def _blocks(self, env, size):
+        pending = []  # a block may span files, as batch does; an error drops the part assembled, as TF's batch
+        for chunk in self._chunks(env, size):
+            if chunk.__class__ is Failed:
+                pending = []
+                yield chunk
+                continue
+            pending.extend(chunk)
+            while len(pending) >= size:
+                yield [_string_column(pending[:size])]
+                del pending[:size]
         if pending:
             yield [_string_column(pending)]
+
+
+def file_chunks(kind, name, params, size):
+    """``record_chunks`` of one file. A damaged one gives the records before the damage (TF reads them one
+    by one, where a chunk is checked whole), then its DataLossError."""
+    given = 0
+    try:
+        for chunk in record_chunks(kind, name, params, size):
+            given += len(chunk)
+            yield chunk
+    except errors.DataLossError as exc:
+        intact, error = _intact_records(kind, name, params, given)
+        if intact:
+            yield intact
+        raise (error or exc) from None
+
+
+def _intact_records(kind, name, params, start):
+    """The records of the file from the ``start``-th up to its damage, and the DataLossError there (or None)."""
+    intact = []
+    try:
+        for _, value in itertools.islice(records(kind, name, params), start, None):
+            intact.append(value)
+    except errors.DataLossError as exc:
+        return intact, exc
+    return intact, None
+
+
+def _record_element(record):
+    return (_scalar(record),)
+
+
+def _as_elements(chunk):
+    return raising(chunk.error) if chunk.__class__ is Failed else [(_scalar(value),) for value in chunk]
 
 
 def _string_column(values):
@@ -267,7 +311,7 @@ class TFRecordDataset(_RecordDataset):
     def _elements(self, env):
         if self._reads is None:
             return super()._elements(env)
-        return ((_scalar(record),) for record in self._interleaved(env))
+        return map(_record_element, self._interleaved(env))  # map: an error leaves it usable
 
     def _blocks(self, env, size):
         if self._reads is None:
@@ -281,15 +325,12 @@ class TFRecordDataset(_RecordDataset):
         return interleaved(readers, iter(self._names(env)), self._file_chunks, cycle, 1, chunked=True)
 
     def _interleaved_blocks(self, env, size):
+        # map and iter(callable), not a generator: an error drops the part assembled and leaves them usable
         records = self._interleaved(env)
-        while True:
-            block = list(itertools.islice(records, size))
-            if not block:
-                return
-            yield [_string_column(block)]
+        return map(lambda block: [_string_column(block)], iter(lambda: list(itertools.islice(records, size)), []))
 
     def _file_chunks(self, name):
-        return record_chunks(self._kind, name, self._params, 256)
+        return file_chunks(self._kind, name, self._params, 256)
 
 
 _CHUNKS_AHEAD = 16  # chunks of 256 records a file's reader reads ahead: refilled at half

@@ -52,8 +52,8 @@ def _values(dataset):
 
 
 def _until_error(dataset):
-    """(the values before the error, the error); the iterator then ends. Its own graph: the message names
-    the get-next node, the same name in each graph."""
+    """(the values before the error, the error, the values after it: as in TF, the iterator goes on). Its own
+    graph: the message names the get-next node, the same name in each graph."""
     with gn.Graph().as_default():
         element, out = dataset.make_one_shot_iterator().get_next(), []
         with gn.Session() as sess:
@@ -62,9 +62,7 @@ def _until_error(dataset):
                     out.append(_plain(sess.run(element)))
             except gn.errors.OpError as exc:
                 error = exc
-            with pytest.raises(gn.errors.OutOfRangeError):
-                sess.run(element)
-    return out, error
+            return out, error, _drain(sess, element)
 
 
 # -- order ------------------------------------------------------------------------------------
@@ -211,9 +209,10 @@ def test_an_inner_error_comes_at_its_place(cycle, block):
     def inner(x):
         return _inner(1)(x).map(lambda v: gn.py_func(check, [v], gn.int64))
     before = threading.active_count()
-    values, error = _until_error(Dataset.range(12).apply(parallel_interleave(inner, cycle, block)))
+    values, error, after = _until_error(Dataset.range(12).apply(parallel_interleave(inner, cycle, block)))
     full = _values(Dataset.range(12).apply(parallel_interleave(_inner(1), cycle, block)))
     assert values == full[:full.index(61)]
+    assert after == full[full.index(61) + 1:]  # TF's too (the error takes 61's turn), except at cycle 3 block 2
     assert isinstance(error, gn.errors.InvalidArgumentError) and "element 61 is bad" in str(error)
     assert threading.active_count() == before
 
@@ -228,9 +227,10 @@ def test_an_error_opening_an_element_or_reading_the_input_comes_at_its_place(whe
         dataset = Dataset.range(9).apply(parallel_interleave(lambda x: _inner(1)(failing(x)), 3, 2))
     else:
         dataset = Dataset.range(9).map(failing).apply(parallel_interleave(_inner(1), 3, 2))
-    values, error = _until_error(dataset)
+    values, error, after = _until_error(dataset)
     full = _values(Dataset.range(9).apply(parallel_interleave(_inner(1), 3, 2)))
     assert "element 5 is bad" in str(error)
+    assert after == [42, 43, 60, 61, 44, 45, 80, 81, 82, 83, 84]  # TF 2.21's: the error took input 5's place
     # input 5 would have filled a slot once input 1 (ends after 15) was done: its error comes there
     assert values == full[:full.index(14) + 1] and values[-1] == 14
 

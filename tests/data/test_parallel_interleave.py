@@ -42,9 +42,12 @@ def _values(dataset):
         return _drain(sess, element)
 
 
+_TF_ERROR_ORDER = json.load(open(os.path.join(os.path.dirname(__file__), "fixtures", "interleave_error_order.json")))
+
+
 def _until_error(dataset):
-    """(the values before the error, the error); the iterator then ends. Its own graph: the error
-    message names the get-next node, the same name in each graph."""
+    """(the values before the error, the error). Its own graph: the error message names the get-next node,
+    the same name in each graph."""
     with gn.Graph().as_default():
         return _until_error_in_graph(dataset)
 
@@ -57,8 +60,6 @@ def _until_error_in_graph(dataset):
                 out.append(_plain(sess.run(element)))
         except gn.errors.OpError as exc:
             error = exc
-        with pytest.raises(gn.errors.OutOfRangeError):
-            sess.run(element)
     return out, error
 
 
@@ -187,39 +188,47 @@ def _failing_at(bad):
     return check
 
 
+def _with_errors(dataset):
+    """Every element to the end, "E" where get-next raised (as TF, the iterator goes on after an error)."""
+    with gn.Graph().as_default():
+        element, out = dataset.make_one_shot_iterator().get_next(), []
+        with gn.Session() as sess:
+            while True:
+                try:
+                    out.append(int(sess.run(element)))
+                except gn.errors.OutOfRangeError:
+                    return out
+                except gn.errors.InvalidArgumentError as exc:
+                    assert "is bad" in str(exc)
+                    out.append("E")
+
+
 @pytest.mark.parametrize("cycle,block", [(1, 1), (2, 1), (3, 2), (4, 3)])
-def test_an_inner_error_comes_in_order_as_the_sequential_one(cycle, block):
+def test_an_inner_error_comes_where_tf_gives_it_and_the_rest_follows(cycle, block):
+    """TF's order: sequentially an error leaves the turn where it was; in parallel it takes its element's turn."""
     check = _failing_at(61)
 
     def inner(x):
         return _ragged(x).map(lambda v: gn.py_func(check, [v], gn.int64))
     before = threading.active_count()
-    values, error = _until_error(Dataset.range(12).interleave(inner, cycle, block))
-    full = _values(Dataset.range(12).interleave(_ragged, cycle, block))
-    assert values == full[:full.index(61)] and "element 61 is bad" in str(error)
-    for calls in _calls_up_to(cycle):
-        got, parallel_error = _until_error(Dataset.range(12).interleave(inner, cycle, block, calls))
-        assert (got, type(parallel_error), str(parallel_error)) == (values, type(error), str(error))
-        assert threading.active_count() == before
+    for calls in (None, 1, cycle):
+        got = _with_errors(Dataset.range(12).interleave(inner, cycle, block, calls))
+        assert got == _TF_ERROR_ORDER[f"inner {cycle} {block} {calls}"] and got.count("E") == 1
+    assert threading.active_count() == before
 
 
+@pytest.mark.parametrize("calls", [None, 1, 3])
 @pytest.mark.parametrize("where", ["open", "input"])
-def test_an_error_opening_an_element_or_reading_the_input_comes_in_order(where):
-    """Inner datasets are opened ahead of their turn; their errors wait for it."""
+def test_an_error_opening_an_element_or_reading_the_input_comes_where_tf_gives_it(where, calls):
+    """Inner datasets are opened ahead of their turn; their errors wait for it, and the rest follows as in TF."""
     check = _failing_at(5)
     if where == "open":
-        def interleave(**kwargs):
-            return Dataset.range(9).interleave(
-                lambda x: _ragged(gn.reshape(gn.py_func(check, [x], gn.int64), [])), 3, 2, **kwargs)
+        dataset = Dataset.range(9).interleave(
+            lambda x: _ragged(gn.reshape(gn.py_func(check, [x], gn.int64), [])), 3, 2, num_parallel_calls=calls)
     else:
-        def interleave(**kwargs):
-            return Dataset.range(9).map(lambda x: gn.reshape(gn.py_func(check, [x], gn.int64), [])).interleave(
-                _ragged, 3, 2, **kwargs)
-    values, error = _until_error(interleave())
-    assert values and "element 5 is bad" in str(error)
-    for calls in (1, 3, AUTOTUNE):
-        got, parallel_error = _until_error(interleave(num_parallel_calls=calls))
-        assert (got, type(parallel_error), str(parallel_error)) == (values, type(error), str(error))
+        dataset = Dataset.range(9).map(lambda x: gn.reshape(gn.py_func(check, [x], gn.int64), [])).interleave(
+            _ragged, 3, 2, num_parallel_calls=calls)
+    assert _with_errors(dataset) == _TF_ERROR_ORDER[f"{where} {calls}"]
 
 
 # -- abandonment ------------------------------------------------------------------------------
@@ -313,14 +322,15 @@ def test_tfrecord_files_read_in_parallel_give_the_sequential_records(tmp_path, c
 
 
 def test_a_corrupt_tfrecord_file_is_data_loss_in_order(tmp_path):
-    """Records are read 256 at a time: the damaged 300th record of file 1 fails its second chunk."""
+    """The damaged 300th record of file 1 fails where TF meets it: the 299 before it come (records are checked
+    256 at a time, and those of a damaged chunk one by one)."""
     paths = _record_files(tmp_path, [300, 300, 300])
     data = bytearray(open(paths[1], "rb").read())
     data[-5] ^= 0xFF  # the last record's data
     open(paths[1], "wb").write(bytes(data))
     files = Dataset.from_tensor_slices(paths)
     values, error = _until_error(files.interleave(gn.data.TFRecordDataset, 3))
-    assert len(values) == 3 * 256 + 1 and isinstance(error, gn.errors.DataLossError)
+    assert len(values) == 3 * 299 + 1 and isinstance(error, gn.errors.DataLossError)
     for calls in (1, 2, 3):
         got, parallel_error = _until_error(files.interleave(gn.data.TFRecordDataset, 3, num_parallel_calls=calls))
         assert (got, type(parallel_error), str(parallel_error)) == (values, type(error), str(error))
