@@ -16,15 +16,14 @@ __all__ = ["abs", "cast", "clear_session", "clip", "concatenate", "count_params"
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
-_graph_state = weakref.WeakKeyDictionary()   # graph -> {"phase": tensor, "names": {prefix: count}}
 _initialized = weakref.WeakKeyDictionary()   # session -> set of variable ids known initialized
 
 
 def _state(graph=None):
+    """The graph's Keras state: {"phase": tensor, "fixed_phase": value, "names": {prefix: count}}. Kept on the
+    graph (a table keyed weakly by graph would never let go: the phase tensor refers to its graph)."""
     graph = graph or gn.get_default_graph()
-    if graph not in _graph_state:
-        _graph_state[graph] = {"phase": None, "fixed_phase": None, "names": {}}
-    return _graph_state[graph]
+    return graph._local.setdefault("keras", {"phase": None, "fixed_phase": None, "names": {}})
 
 
 # -- session ---------------------------------------------------------------------------------------
@@ -57,7 +56,7 @@ def clear_session():
     if old is not None:
         setattr(graph, _SESSION, None)
         old.close()
-    _graph_state.pop(graph, None)
+    graph._local.pop("keras", None)
     gn.reset_default_graph()
 
 

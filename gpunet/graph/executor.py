@@ -296,3 +296,6 @@ def _serve(jobs):
             return
         run, d = job
         run.device_part(d)
+        # an idle worker holds nothing of its last run: through it the plan, graph and session would stay
+        # reachable, and the session's finalizer, which ends these threads, would never run
+        del job, run

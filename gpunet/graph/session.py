@@ -82,6 +82,7 @@ class _SessionState:
         self.graph = graph
         self._slots = {}
         self._rngs = {}
+        self._device_rngs = {}  # (random op, device name) -> its generator on that device (cupy.random)
         self._resources = {}  # queues, readers, iterators (gpunet/ops/queue_ops.py ...), by their handle op
 
     def resource(self, op, make):
@@ -109,6 +110,15 @@ class _SessionState:
             else:
                 self._rngs[op] = np.random.default_rng([graph_seed or 0, op_seed or 0])
         return self._rngs[op]
+
+    def device_rng(self, op, device_name, make):
+        """The generator random ``op`` draws from on a device with its own generators, made by ``make()``
+        once. Kept here, so it lives and dies with the session (a table beside the session whose entries
+        name ``op`` kept the whole graph, its session and the generator's device memory alive)."""
+        key = (op, device_name)
+        if key not in self._device_rngs:
+            self._device_rngs[key] = make()
+        return self._device_rngs[key]
 
 
 class Session:

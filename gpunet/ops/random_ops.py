@@ -6,8 +6,6 @@ seeded from it, so nothing is copied to the device per step. A CuPy GPU's stream
 from the CPU's for the same seeds (each is reproducible on its own)."""
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from .. import errors
@@ -74,19 +72,14 @@ def _draw_dtype(dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)  # what generators draw
 
 
-_DEVICE_GENERATORS = weakref.WeakKeyDictionary()  # session state -> {(op, device name): generator}
-
-
 def xp_random(ctx) -> XpRandom:
     """The generator the random op of ``ctx`` draws from on its device (one per session, op and device)."""
     host = ctx.state.rng(ctx.op)
     if ctx.xp is np:  # host memory: the session's generator itself
         return XpRandom(host, np)
-    generators = _DEVICE_GENERATORS.setdefault(ctx.state, {})
-    key = (ctx.op, ctx.device.name)
-    if key not in generators:  # created under the device's context by the plan builder
-        generators[key] = ctx.xp.random.default_rng(int(host.integers(2 ** 63)))
-    return XpRandom(generators[key], ctx.xp)
+    # created under the device's context by the plan builder
+    rng = ctx.state.device_rng(ctx.op, ctx.device.name, lambda: ctx.xp.random.default_rng(int(host.integers(2 ** 63))))
+    return XpRandom(rng, ctx.xp)
 
 
 # -- the ops ---------------------------------------------------------------------------------------
