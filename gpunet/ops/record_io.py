@@ -82,14 +82,18 @@ def _file_bytes(name, compression_type):
     return out
 
 
+# a record's header: its length (8 bytes) and the length's masked CRC (4). TF's readers end a file
+# where fewer bytes than a header remain (a file still being written), and report a record whose header
+# is whole but whose data or CRC is cut off as DataLossError; gpunet's do the same.
+_HEADER = 12
+
+
 def tfrecord_records(path, compression_type=None):
     """``(offset, data)`` per record of the TFRecord file ``path``, CRCs checked."""
     name = _name(path)
     data = _file_bytes(name, compression_type)
     offset, end = 0, len(data)
-    while offset < end:
-        if end - offset < 12:
-            _lost(name, offset, "truncated record header")
+    while end - offset >= _HEADER:  # fewer bytes than a header end the file, as in TF
         header = data[offset:offset + 8]
         (length,) = struct.unpack_from("<Q", data, offset)
         if struct.unpack_from("<I", data, offset + 8)[0] != masked_crc(header):
@@ -110,11 +114,9 @@ def _tfrecord_chunks(name, size, compression_type=None):
     data = _file_bytes(name, compression_type)
     unpack_q, crc, end = struct.Struct("<Q").unpack_from, _crc32c(), len(data)
     offset = 0
-    while offset < end:
+    while end - offset >= _HEADER:
         chunk, offsets, crcs = [], [], []
-        while offset < end and len(chunk) < size:
-            if end - offset < 12:
-                _lost(name, offset, "truncated record header")
+        while end - offset >= _HEADER and len(chunk) < size:
             (length,) = unpack_q(data, offset)
             start = offset + 12
             stop = start + length
