@@ -21,6 +21,7 @@ from .ops.clip_ops import *  # noqa: F401,F403
 from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
+from .ops.tensor_array_ops import TensorArray
 from .ops.creation_ops import *  # noqa: F401,F403
 from .ops.diag_ops import *  # noqa: F401,F403
 from .ops.einsum_ops import *  # noqa: F401,F403
