@@ -64,7 +64,7 @@ __version__ = "0.1.0"
 __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIFOQueue", "FixedLenFeature",
            "FixedLengthRecordReader", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession", "Operation",
            "PaddingFIFOQueue", "Print", "QueueBase", "RandomShuffleQueue", "ReaderBase", "RunMetadata", "RunOptions",
-           "Session", "SparseTensor", "SparseTensorValue", "TFRecordReader", "Tensor", "TensorShape",
+           "Session", "SparseTensor", "SparseTensorValue", "TFRecordReader", "Tensor", "TensorArray", "TensorShape",
            "TextLineReader", "VarLenFeature", "Variable", "VariableScope", "abs", "add", "add_check_numerics_ops",
            "add_n", "add_to_collection", "add_to_collections", "all_variables", "app", "argmax", "argmin", "as_dtype",
            "assert_variables_initialized", "assign", "assign_add", "assign_sub", "backend", "bool", "boolean_mask",

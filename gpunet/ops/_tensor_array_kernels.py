@@ -24,13 +24,18 @@ def _fail(ctx, message):
     raise errors.InvalidArgumentError(None, ctx.op, f"TensorArray {ctx.attrs['ta_name']}: {message}")
 
 
-def _host_indices(ctx, indices):
-    return np.asarray(ctx.device.backend.to_host(indices)).reshape(-1).astype(np.int64)
+def _host(array) -> np.ndarray:
+    """A small device array's value on the host (one copy for a GPU's, as TF1's host-memory args)."""
+    return np.asarray(array.tolist())
+
+
+def _host_indices(indices):
+    return _host(indices).reshape(-1).astype(np.int64)
 
 
 def _has_elements(ctx, written) -> bool:
     """Whether ``storage`` holds real elements (some were written, or the shape was given)."""
-    return ctx.attrs["shape_known"] or bool(np.asarray(ctx.device.backend.to_host(written)).any())
+    return ctx.attrs["shape_known"] or bool(_host(written).any())
 
 
 # -- TensorArrayNew: fresh storage ----------------------------------------------------------------
@@ -38,7 +43,7 @@ def _new_kernel(ctx):
     xp, dtype, element = ctx.xp, ctx.out_dtype(), ctx.attrs["element_shape"]
 
     def new(size):
-        n = int(ctx.device.backend.to_host(size))
+        n = int(_host(size))
         if n < 0:
             _fail(ctx, f"Size should be >= 0, got {n}")
         return xp.zeros((n,) + (element if element is not None else (0,)), dtype), xp.zeros(n, bool)
@@ -84,14 +89,14 @@ def _grown(xp, storage, written, n):
 
 
 def _scatter_kernel(ctx):
-    xp, single, host = ctx.xp, ctx.attrs["single"], ctx.device.backend.to_host
+    xp, single = ctx.xp, ctx.attrs["single"]
 
     def scatter(storage, written, indices, values):
         values = values[None] if single else values
-        where = _host_indices(ctx, indices) if indices is not None else np.arange(len(values))
+        where = _host_indices(indices) if indices is not None else np.arange(len(values))
         n = storage.shape[0]
         _check_write_indices(ctx, where, n, len(values))
-        taken = np.asarray(host(written))[where[where < n]]
+        taken = _host(written).reshape(-1)[where[where < n]]
         if taken.any():
             first = int(where[where < n][np.argmax(taken)])
             _fail(ctx, f"Could not write to TensorArray index {first} because it has already been written to.")
@@ -131,7 +136,7 @@ def _clear_rows_kernel(ctx):
         if g.shape[1:] != storage.shape[1:]:  # the write allocated the storage: nothing flowed in
             return xp.zeros(storage.shape, storage.dtype)
         result = g[:storage.shape[0]].copy()
-        where = _host_indices(ctx, indices) if indices is not None else np.arange(g.shape[0])
+        where = _host_indices(indices) if indices is not None else np.arange(g.shape[0])
         result[xp.asarray(where[where < storage.shape[0]])] = 0
         return result
     return clear_rows
@@ -182,7 +187,7 @@ def _gather_kernel(ctx):
     xp, single = ctx.xp, ctx.attrs["single"]
 
     def gather_elements(storage, written, indices):
-        where = _host_indices(ctx, indices)
+        where = _host_indices(indices)
         _check_readable(ctx, storage, written, where)
         return storage[int(where[0])] if single else xp.take(storage, xp.asarray(where), axis=0)
     return gather_elements
@@ -233,7 +238,7 @@ define_op("TensorArraySize", lambda i, a: [(int32, ())], {"any": _size_kernel},
 # -- TensorArraySplitRows: split's value as [len(lengths), length, ...] ----------------------------------
 def _split_rows_kernel(ctx):
     def split_rows(value, lengths):
-        lengths = np.asarray(ctx.device.backend.to_host(lengths)).reshape(-1)
+        lengths = _host(lengths).reshape(-1).astype(np.int64)
         if value.ndim < 1:
             _fail(ctx, "Expected value to be at least a vector, but received shape: []")
         if int(lengths.sum()) != value.shape[0]:
