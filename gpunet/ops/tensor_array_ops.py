@@ -35,6 +35,8 @@ class TensorArray:
     def __init__(self, dtype, size=None, dynamic_size=None, clear_after_read=None, tensor_array_name=None,
                  handle=None, flow=None, infer_shape=True, element_shape=None, colocate_with_first_write_call=True,
                  name=None):
+        if handle is not None or flow is not None:
+            raise ValueError("gn.TensorArray holds no resource: it cannot be built from a handle or a flow")
         self._dtype = as_dtype(dtype)
         self._dynamic_size = bool(dynamic_size)
         self._infer_shape = infer_shape
@@ -66,11 +68,6 @@ class TensorArray:
     def flow(self) -> Tensor:
         """The tensor holding the elements (``[size, *element_shape]``); a TF1 flow is a scalar."""
         return self._storage
-
-    @property
-    def handle(self) -> Tensor:
-        """The written flags (there is no resource handle: see the module docstring)."""
-        return self._written
 
     @property
     def dynamic_size(self) -> bool:
@@ -186,10 +183,6 @@ class TensorArray:
     def close(self, name=None):
         """An op that does nothing: a TensorArray holds no resource to release."""
         return no_op(name=name or "TensorArrayClose")
-
-    def grad(self, source, flow=None, name=None):
-        """TF1's gradient TensorArrays do not exist here: gradients flow through the ops."""
-        raise NotImplementedError("gn.TensorArray.grad: gradients flow through gn.gradients directly")
 
     # -- as loop variables (gn.while_loop) ----------------------------------------------------------
     def _loop_tensors(self):

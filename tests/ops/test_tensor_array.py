@@ -181,6 +181,8 @@ def test_build_time_type_errors():
         gn.TensorArray(gn.float32, 2).write(0.0, 1.0)
     with pytest.raises(ValueError, match="Size must be provided"):
         gn.TensorArray(gn.float32)
+    with pytest.raises(ValueError, match="cannot be built from a handle or a flow"):
+        gn.TensorArray(gn.float32, flow=gn.constant(0.0))
     with pytest.raises(ValueError, match="Concat saw a scalar shape"):
         gn.TensorArray(gn.float32, 2).write(0, 1.0).concat()
 
