@@ -38,6 +38,15 @@ def _has_elements(ctx, written) -> bool:
     return ctx.attrs["shape_known"] or bool(_host(written).any())
 
 
+def _readable(ctx, storage, written):
+    """``storage``, or zeros where nothing was written but a read's static element shape is fully known
+    (TF1 then reads zeros); None when the elements' shape is unknown."""
+    if _has_elements(ctx, written):
+        return storage
+    element = ctx.attrs["element_shape"]
+    return None if element is None else ctx.xp.zeros((storage.shape[0],) + element, storage.dtype)
+
+
 # -- TensorArrayNew: fresh storage ----------------------------------------------------------------
 def _new_kernel(ctx):
     xp, dtype, element = ctx.xp, ctx.out_dtype(), ctx.attrs["element_shape"]
@@ -177,10 +186,12 @@ def _check_readable(ctx, storage, written, where):
     for i in where:
         if i < 0 or i >= n:
             _fail(ctx, f"Tried to read from index {i} but array size is: {n}")
-    if len(where) and not _has_elements(ctx, written):
-        _fail(ctx, f"Could not read from TensorArray index {where[0]}.  Furthermore, the element shape is not "
-                   f"fully defined: <unknown>.  If you set the full element_shape property on TensorArray "
-                   f"construction, zeros will be returned instead.")
+    storage = _readable(ctx, storage, written)
+    if storage is None:
+        _fail(ctx, f"Could not read from TensorArray index {where[0] if len(where) else 0}.  Furthermore, the "
+                   f"element shape is not fully defined: <unknown>.  If you set the full element_shape property "
+                   f"on TensorArray construction, zeros will be returned instead.")
+    return storage
 
 
 def _gather_kernel(ctx):
@@ -188,7 +199,7 @@ def _gather_kernel(ctx):
 
     def gather_elements(storage, written, indices):
         where = _host_indices(indices)
-        _check_readable(ctx, storage, written, where)
+        storage = _check_readable(ctx, storage, written, where)
         return storage[int(where[0])] if single else xp.take(storage, xp.asarray(where), axis=0)
     return gather_elements
 
@@ -201,13 +212,14 @@ define_op("TensorArrayGather", lambda i, a: [(i[0].dtype, a["shape"])], {"any": 
 # -- TensorArrayStack, TensorArrayConcat, TensorArraySize ---------------------------------------------
 def _stack_kernel(ctx):
     def stack(storage, written):
-        if not _has_elements(ctx, written):
+        readable = _readable(ctx, storage, written)
+        if readable is None:
             if storage.shape[0] == 0:
                 _fail(ctx, "TensorArray has size zero, but element shape <unknown> is not fully defined. "
                            "Currently only static shapes are supported when packing zero-size TensorArrays.")
             _fail(ctx, "Could not read from TensorArray index 0.  Furthermore, the element shape is not fully "
                        "defined: <unknown>.")
-        return storage
+        return readable
     return stack
 
 

@@ -153,7 +153,7 @@ class TensorArray:
 
     def _gather(self, indices, single, shape, name):
         return out("TensorArrayGather", [self._storage, self._written] + indices,
-                   {"single": single, "shape": shape, "ta_name": self._name, "shape_known": self._given},
+                   {"single": single, "shape": shape, **self._read_attrs()},
                    name=name)
 
     def stack(self, name=None):
@@ -170,7 +170,10 @@ class TensorArray:
 
     def _whole(self, op_type, shape, name):
         return out(op_type, [self._storage, self._written],
-                   {"shape": shape, "ta_name": self._name, "shape_known": self._given}, name=name)
+                   {"shape": shape, **self._read_attrs()}, name=name)
+
+    def _read_attrs(self):
+        return {"ta_name": self._name, "shape_known": self._given, "element_shape": _full(self._cell[0])}
 
     def size(self, name=None):
         """The number of elements (int32 scalar)."""

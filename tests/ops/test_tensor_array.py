@@ -246,3 +246,11 @@ def test_loop_ops_run_on_the_devices_they_were_placed_on(vgpus):
     gpu1 = "/job:localhost/replica:0/task:0/device:GPU:1"
     assert report.row("TensorArray").assigned == gpu1 and report.row("TensorArrayStack").assigned == gpu1
     assert report.row("while/TensorArrayWrite").assigned == gpu1
+
+
+def test_a_shape_known_when_read_reads_unwritten_elements_as_zeros():
+    ta = gn.TensorArray(gn.float32, 0, dynamic_size=True)
+    _, ta = gn.while_loop(lambda i, ta: i < 0, lambda i, ta: (i + 1, ta.write(i, [1.0, 2.0])), [0, ta])
+    stacked = ta.stack()  # the loop ran zero times, but its body told the element shape: as TF1
+    assert stacked.shape.as_list() == [None, 2]
+    _check(_run(stacked), np.zeros((0, 2), np.float32))
