@@ -64,15 +64,16 @@ define_op("TensorArrayNew", lambda i, a: [(a["dtype"], a["shape"]), (bool_, a["s
 
 
 # -- TensorArrayScatter: write, scatter, unstack, split ---------------------------------------------
-def _check_write_indices(ctx, indices, n, count):
+def _check_write_indices(ctx, indices, n, count, held):
+    """Fail unless each of ``indices`` is in range and written once (``held``: the written flags)."""
     if len(indices) != count:
         _fail(ctx, f"Expected len(indices) == values.shape[0], but saw: {len(indices)} vs. {count}")
     for i in indices:
         if i < 0 or (i >= n and not ctx.attrs["dynamic_size"]):
             _fail(ctx, f"Tried to write to index {i} but array is not resizeable and size is: {n}")
     seen = set()
-    for i in indices:
-        if i in seen:
+    for i in indices.tolist():
+        if i in seen or (i < n and held[i]):
             _fail(ctx, f"Could not write to TensorArray index {i} because it has already been written to.")
         seen.add(i)
 
@@ -104,13 +105,9 @@ def _scatter_kernel(ctx):
         values = values[None] if single else values
         where = _host_indices(indices) if indices is not None else np.arange(len(values))
         n = storage.shape[0]
-        _check_write_indices(ctx, where, n, len(values))
-        taken = _host(written).reshape(-1)[where[where < n]]
-        if taken.any():
-            first = int(where[where < n][np.argmax(taken)])
-            _fail(ctx, f"Could not write to TensorArray index {first} because it has already been written to.")
+        _check_write_indices(ctx, where, n, len(values), _host(written).reshape(-1))
         storage = _fit_storage(ctx, storage, written, tuple(values.shape[1:]), int(where[0]) if len(where) else 0)
-        storage, written = _grown(xp, storage, written, max(n, int(where.max()) + 1) if len(where) else n)
+        storage, written = _grown(xp, storage, written, max([n, *(where + 1).tolist()]))
         storage[xp.asarray(where)] = values
         written[xp.asarray(where)] = True
         return storage, written

@@ -254,3 +254,9 @@ def test_a_shape_known_when_read_reads_unwritten_elements_as_zeros():
     stacked = ta.stack()  # the loop ran zero times, but its body told the element shape: as TF1
     assert stacked.shape.as_list() == [None, 2]
     _check(_run(stacked), np.zeros((0, 2), np.float32))
+
+
+def test_the_tf1_names_are_there():
+    import gpunet.compat.v1 as v1
+    assert v1.TensorArray is gn.TensorArray
+    assert (v1.map_fn, v1.scan, v1.foldl, v1.foldr) == (gn.map_fn, gn.scan, gn.foldl, gn.foldr)
