@@ -12,6 +12,9 @@ default ``infer_shape=True`` requires every element to have the same shape anywa
 Differences from TF1 (value semantics): a read does not clear an element, so ``clear_after_read``
 has no effect and reading an index twice is allowed; ``close()`` is a no-op op; elements must have
 one shape even with ``infer_shape=False`` (a ragged write fails at run time).
+
+Cost: a write copies the storage (no in-place update of a value another op may hold), and each op
+reads its indices and the written flags on the host (on a GPU, one small copy back per op).
 """
 from __future__ import annotations
 

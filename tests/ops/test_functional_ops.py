@@ -122,3 +122,10 @@ def test_elements_of_different_lengths_fail_when_run():
     with pytest.raises(gn.errors.InvalidArgumentError, match="Tried to write to index 4 but array is not resizeable "
                                                              "and size is: 4"):
         gn.Session().run(mapped)
+
+
+def test_back_prop_false_stops_gradients_as_tf1():
+    x = gn.constant(X)
+    y = gn.map_fn(lambda r: r * 2.0, x, back_prop=False)
+    assert gn.gradients(gn.reduce_sum(y), [x]) == [None]
+    np.testing.assert_array_equal(gn.Session().run(y), X * 2.0)
