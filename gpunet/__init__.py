@@ -21,6 +21,8 @@ from .ops.clip_ops import *  # noqa: F401,F403
 from .ops.concat_ops import *  # noqa: F401,F403
 from .ops.control_ops import *  # noqa: F401,F403
 from .ops.control_flow_ops import cond, while_loop
+from .ops.tensor_array_ops import TensorArray
+from .ops.functional_ops import foldl, foldr, map_fn, scan
 from .ops.creation_ops import *  # noqa: F401,F403
 from .ops.diag_ops import *  # noqa: F401,F403
 from .ops.einsum_ops import *  # noqa: F401,F403
@@ -63,7 +65,7 @@ __version__ = "0.1.0"
 __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIFOQueue", "FixedLenFeature",
            "FixedLengthRecordReader", "GPUOptions", "Graph", "GraphKeys", "InteractiveSession", "Operation",
            "PaddingFIFOQueue", "Print", "QueueBase", "RandomShuffleQueue", "ReaderBase", "RunMetadata", "RunOptions",
-           "Session", "SparseTensor", "SparseTensorValue", "TFRecordReader", "Tensor", "TensorShape",
+           "Session", "SparseTensor", "SparseTensorValue", "TFRecordReader", "Tensor", "TensorArray", "TensorShape",
            "TextLineReader", "VarLenFeature", "Variable", "VariableScope", "abs", "add", "add_check_numerics_ops",
            "add_n", "add_to_collection", "add_to_collections", "all_variables", "app", "argmax", "argmin", "as_dtype",
            "assert_variables_initialized", "assign", "assign_add", "assign_sub", "backend", "bool", "boolean_mask",
@@ -73,7 +75,8 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "control_dependencies", "convert_to_tensor", "cos", "count_nonzero", "count_up_to", "cumprod", "cumsum",
            "data", "datasets", "debugging", "decode_csv", "decode_raw", "device", "dimension_value",
            "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "errors", "exp", "expand_dims",
-           "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod", "gather",
+           "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod", "foldl",
+           "foldr", "gather",
            "gather_nd", "get_collection", "get_collection_ref", "get_default_graph", "get_default_session",
            "get_variable", "get_variable_scope", "gfile", "global_norm", "global_variables",
            "global_variables_initializer", "glorot_normal_initializer", "glorot_uniform_initializer", "gradients",
@@ -82,14 +85,16 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "is_finite", "is_inf", "is_nan", "is_variable_initialized", "layers", "less", "less_equal",
            "local_variables",
            "local_variables_initializer", "log", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor",
-           "losses", "matmul", "maximum", "metrics", "minimum", "mod", "models", "multiply", "name_scope", "negative",
+           "losses", "map_fn", "matmul", "maximum", "metrics", "minimum", "mod", "models", "multiply",
+           "name_scope", "negative",
            "newaxis", "nn", "no_op", "not_equal", "one_hot", "ones", "ones_initializer", "ones_like", "optimizers",
            "pack", "pad", "parallel", "parse_example", "parse_single_example", "placeholder",
            "placeholder_with_default", "pow", "print", "py_func", "python_io", "random_normal",
            "random_normal_initializer", "random_shuffle", "random_uniform", "random_uniform_initializer", "range",
            "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
            "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "report_uninitialized_variables",
-           "reset_default_graph", "reshape", "round", "rsqrt", "set_random_seed", "shape", "sigmoid", "sign", "sin",
+           "reset_default_graph", "reshape", "round", "rsqrt", "scan",
+           "set_random_seed", "shape", "sigmoid", "sign", "sin",
            "size", "slice", "split", "sqrt", "square", "squared_difference", "squeeze", "stack", "stop_gradient",
            "strided_slice", "string", "subtract", "summary", "tanh", "tensordot", "tile", "timeline", "to_double",
            "to_float", "to_int32", "to_int64", "train", "trainable_variables", "transpose", "truediv",

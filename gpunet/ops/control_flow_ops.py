@@ -18,7 +18,7 @@ from ..graph.dtypes import bool_, int32
 from ..graph.graph import Operation, Tensor, get_default_graph
 from ..graph.registry import apply_op, as_value, define_op
 from ..graph.shape import TensorShape, as_shape
-from . import nest
+from . import _composite_loop_vars, nest
 
 __all__ = ["cond", "while_loop"]
 
@@ -279,6 +279,10 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         raise TypeError(f"loop_vars must be a list, tuple or dict of tensors, got {type(loop_vars).__name__}")
     if not nest.flatten(loop_vars):
         raise ValueError("No loop variables provided")
+    if _composite_loop_vars.has_composites(loop_vars):  # gn.TensorArray loop variables
+        return _composite_loop_vars.run(while_loop, cond, body, loop_vars, shape_invariants, return_same_structure,
+                                        parallel_iterations=parallel_iterations, back_prop=back_prop, name=name,
+                                        maximum_iterations=maximum_iterations)
     graph = get_default_graph()
     with graph.name_scope(name or "while") as scope:
         flat = [as_value(convert_to_tensor(v)) for v in nest.flatten(loop_vars)]
