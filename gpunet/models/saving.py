@@ -161,8 +161,18 @@ def load_weights(model, filepath, data=None, by_name=False, skip_mismatch=False)
     if by_name:
         by_name_loading.load_by_name(model, path, weight_keys(model), keys, arrays, skip_mismatch)
         return
+    keys, arrays = _in_model_order(weight_keys(model), keys, arrays)
     _check_match(model, path, keys, arrays)
     model.set_weights(arrays)
+
+
+def _in_model_order(mine, keys, arrays):
+    """The file's weights in the model's order when both name the same weights in another order (files saved
+    before models listed their weights layer by layer, as tf_keras, had every trainable weight first)."""
+    if keys == mine or sorted(keys) != sorted(mine) or len(set(keys)) != len(keys):
+        return keys, arrays
+    by_key = dict(zip(keys, arrays))
+    return list(mine), [by_key[k] for k in mine]
 
 
 # -- configs ----------------------------------------------------------------------------------------
