@@ -92,3 +92,116 @@ def test_gpunet_json_round_trip_same_outputs(name, device):
     got = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
     for g, e in zip(got if isinstance(got, list) else [got], gpunet_arrays(name, "y"), strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+
+
+# -- what cannot be honoured is refused; what carries no behaviour is accepted -------------------------------------------
+def dense_seq_with(**changes):
+    """tf_keras's dense_seq JSON with ``changes`` merged into its first Dense layer's config."""
+    document = json.loads(REF["dense_seq"])
+    document["config"]["layers"][1]["config"].update(changes)
+    return json.dumps(document)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("activity_regularizer", {"class_name": "L2", "config": {"l2": 0.1}}),
+    ("dtype", {"module": "keras.mixed_precision", "class_name": "Policy", "config": {"name": "mixed_float16"}}),
+])
+def test_argument_gpunet_cannot_honour_is_refused(key, value):
+    with pytest.raises(ValueError, match=f"Layer 'd1' \\(Dense\\): .*{key if key != 'dtype' else 'mixed_float16'}"):
+        gn.models.model_from_json(dense_seq_with(**{key: value}))
+
+
+def test_refused_argument_names_layer_argument_and_value():
+    document = json.loads(REF["embedding_lstm"])
+    document["config"]["layers"][2]["config"]["stateful"] = True
+    with pytest.raises(gn.layers.keras_config.UnsupportedKerasArgument,
+                       match=r"Layer 'lstm' \(LSTM\): argument stateful=True is not supported by gpunet's LSTM, "
+                             r"and ignoring it would change what the model computes"):
+        gn.models.model_from_json(json.dumps(document))
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("kernel_initializer", {"class_name": "Identity", "config": {"gain": 1.0}}, "Unknown initializer: 'Identity'"),
+    ("kernel_initializer", {"class_name": "RandomNormal", "config": {"scale": 2}}, "cannot take the config"),
+    ("kernel_regularizer", {"class_name": "OrthogonalRegularizer", "config": {}}, "Unknown regularizer"),
+    ("activation", "gelu", "Unknown activation function: 'gelu'"),
+])
+def test_unknown_initializer_regularizer_activation_refused(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        gn.models.model_from_json(dense_seq_with(**{key: value}))
+
+
+def test_arguments_at_tf_keras_defaults_and_bookkeeping_keys_are_accepted():
+    document = json.loads(dense_seq_with(activity_regularizer=None, groups=1))
+    document["config"]["layers"][1]["shared_object_id"] = 3
+    model = gn.models.model_from_json(json.dumps(document))
+    assert model.layers[0].get_config()["units"] == 5
+
+
+def test_initializer_config_builds_its_distribution_and_round_trips():
+    spec = {"class_name": "RandomUniform", "config": {"minval": 2.0, "maxval": 3.0, "seed": 4}}
+    layer = gn.layers.Dense(500, kernel_initializer=spec, input_shape=(4,))
+    model = gn.models.Sequential([layer])
+    kernel = model.get_weights()[0]
+    assert kernel.min() >= 2.0 and kernel.max() < 3.0 and abs(kernel.mean() - 2.5) < 0.02
+    assert layer.get_config()["kernel_initializer"] == spec
+    default = gn.layers.Dense(2000, kernel_initializer={"class_name": "RandomNormal", "config": {}}, input_shape=(4,))
+    assert abs(gn.models.Sequential([default]).get_weights()[0].std() - 0.05) < 0.005  # tf_keras's default stddev
+
+
+def test_regularizers_in_tf_keras_format_add_their_losses():
+    model = load("dense_seq", "/cpu:0")
+    kernel, bias = model.get_weights()[:2]
+    expected = np.float32(0.009999999776482582) * np.sum(kernel ** 2) + np.float32(0.019999999552965164) * \
+        np.sum(np.abs(bias))
+    got = gn.backend.get_session().run(model.losses)
+    np.testing.assert_allclose(sum(got), expected, rtol=1e-5)
+    assert model.layers[0].get_config()["kernel_regularizer"] == {"class_name": "L1L2",
+                                                                 "config": {"l1": 0.0, "l2": 0.009999999776482582}}
+    old_format = gn.layers.Dense(2, kernel_regularizer={"l1": 0.5, "l2": 0.0})  # configs older gpunet wrote
+    assert old_format.kernel_regularizer.l1 == 0.5
+
+
+def test_nested_model_calls_numbered_as_tf_keras_and_older_gpunet_configs_load():
+    config = json.loads(GPUNET_REF["models"]["nested_shared"])["config"]
+    inner = next(spec for spec in config["layers"] if spec["name"] == "inner")
+    dense = next(spec for spec in config["layers"] if spec["name"] == "add")
+    assert [entry[0][:3] for entry in inner["inbound_nodes"]] == [["a", 0, 0], ["b", 0, 0]]
+    assert [item[:3] for item in dense["inbound_nodes"][0]] == [["inner", 1, 0], ["inner", 2, 0]]
+    # the numbering gpunet wrote before (from 0) still loads to the same model
+    text = GPUNET_REF["models"]["nested_shared"].replace('["inner", 1, 0', '["inner", 0, 0').replace(
+        '["inner", 2, 0', '["inner", 1, 0')
+    assert text != GPUNET_REF["models"]["nested_shared"]
+    model = gn.models.model_from_json(text)
+    model.set_weights(gpunet_arrays("nested_shared", "w"))
+    got = model.predict(gpunet_arrays("nested_shared", "x"), verbose=0)
+    for g, e in zip(got, gpunet_arrays("nested_shared", "y"), strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)
+
+
+def test_weights_listed_layer_by_layer_as_tf_keras():
+    model = load("batchnorm_func", "/cpu:0")
+    names = [w.name for w in model.weights]
+    assert names[:3] == ["batch_normalization/gamma:0", "batch_normalization/moving_mean:0",
+                         "batch_normalization/moving_variance:0"]
+    assert [w.name for w in model.trainable_weights][:2] == ["batch_normalization/gamma:0",
+                                                             "layer_normalization/beta:0"]
+
+
+def test_weights_file_in_the_earlier_trainable_first_order_loads(tmp_path):
+    from safetensors.numpy import save as st_save
+    from gpunet.models import saving
+    model = load("batchnorm_func", "/cpu:0")
+    keys, values = saving.weight_keys(model), model.get_weights()
+    order = [i for i, w in enumerate(model.weights) if w.trainable] + \
+        [i for i, w in enumerate(model.weights) if not w.trainable]
+    assert order != list(range(len(order)))
+    old_keys, old_values = [keys[i] for i in order], [values[i] for i in order]
+    meta = {"format": saving.FORMAT, "weights": json.dumps(old_keys), "sha256": saving._digest(old_keys, old_values)}
+    path = tmp_path / "old.safetensors"
+    path.write_bytes(st_save({f"{i:05d}:{k}": a for i, (k, a) in enumerate(zip(old_keys, old_values))},
+                             metadata=meta))
+    fresh = gn.models.model_from_json(REF["batchnorm_func"])
+    fresh.load_weights(str(path))
+    for got, expected in zip(fresh.get_weights(), values, strict=True):
+        np.testing.assert_array_equal(got, expected)
