@@ -36,6 +36,9 @@ _DEFAULTS = {
     "pointwise_constraint": (None,), "data_format": ("channels_last", None),
 }
 
+# classes whose from_config reads tf_keras's own keys (Lambda: function_type, module, output_shape_type, ...)
+_READS_KERAS_KEYS = frozenset({"Lambda"})
+
 # arguments tf_keras writes for a class that does not use them (SeparableConv2D inherits Conv's kernel_*)
 _UNUSED_BY = {"SeparableConv2D": frozenset({"kernel_initializer", "kernel_regularizer", "kernel_constraint"})}
 
@@ -64,7 +67,7 @@ def _layer_config(cls, class_name, config):
         config["dtype"] = _policy_dtype(config, class_name)
     if "batch_shape" in config and "batch_input_shape" not in config:  # Keras 3's name
         config["batch_input_shape"] = config.pop("batch_shape")
-    accepted = _accepted_arguments(cls)
+    accepted = None if class_name in _READS_KERAS_KEYS else _accepted_arguments(cls)
     if accepted is None:
         return config
     for key in [k for k in config if k not in accepted]:

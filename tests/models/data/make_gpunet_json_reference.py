@@ -53,7 +53,13 @@ def masked_time_distributed():
     return gn.models.Model(x, L.SimpleRNN(2, return_sequences=True)(y), name="masked_time_distributed")
 
 
-BUILDERS = [mlp, convnet_channels_first, text_rnn, nested_shared, masked_time_distributed]
+def lambda_layers():
+    x = L.Input((3,), name="x")
+    y = L.Lambda(lambda t, k=0.5: t * k - 1.0, output_shape=(3,), arguments={"k": 2.0}, name="affine")(x)
+    return gn.models.Model(x, L.Lambda(lambda t: t * t, name="square")(L.Dense(2)(y)), name="lambda_layers")
+
+
+BUILDERS = [mlp, convnet_channels_first, text_rnn, nested_shared, masked_time_distributed, lambda_layers]
 
 
 def _inputs(model, name):
@@ -87,7 +93,7 @@ def _from_tf_keras():
 def main():
     configs, arrays = {}, {}
     cases = [(build.__name__, build) for build in BUILDERS]
-    cases += [(f"from_tf_keras/{name}", lambda js=js: gn.models.model_from_json(js))
+    cases += [(f"from_tf_keras/{name}", lambda js=js: gn.models.model_from_json(js, safe_mode=False))
               for name, js in sorted(_from_tf_keras().items())]
     for name, build in cases:
         gn.reset_default_graph()

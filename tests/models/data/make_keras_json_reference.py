@@ -91,7 +91,8 @@ def merges_func():
 def embedding_lstm():
     return K.Sequential([
         L.Embedding(20, 6, input_length=7, mask_zero=True, embeddings_initializer=init.RandomUniform(-0.1, 0.1)),
-        L.LSTM(5, return_sequences=True, recurrent_activation="hard_sigmoid", unit_forget_bias=False, dropout=0.1, recurrent_dropout=0.1),
+        L.LSTM(5, return_sequences=True, recurrent_activation="hard_sigmoid", unit_forget_bias=False, dropout=0.1,
+               recurrent_dropout=0.1),
         L.GRU(4, return_sequences=True, reset_after=True, activation="relu"),
         L.SimpleRNN(3, go_backwards=True, activation="tanh")], name="embedding_lstm")
 
@@ -168,9 +169,16 @@ def multi_io_embedding():
                    name="multi_io_embedding")
 
 
+def lambda_func():
+    x = L.Input((4,), name="x")
+    y = L.Lambda(lambda t, k=2.0: t * k + 1.0, output_shape=(4,), arguments={"k": 3.0}, name="affine")(x)
+    z = L.Lambda(lambda t: t * t, name="square")(L.Dense(3)(y))
+    return K.Model(x, [y, z], name="lambda_func")
+
+
 BUILDERS = [dense_seq, activations_seq, conv2d_seq, conv2d_channels_first, conv1d_func, merges_func, embedding_lstm,
             masking_rnn, bidirectional_mul, time_distributed_conv, nested_models, sequential_in_sequential,
-            conv3d_noise, batchnorm_func, multi_io_embedding]
+            conv3d_noise, batchnorm_func, multi_io_embedding, lambda_func]
 
 
 def _inputs(model):
