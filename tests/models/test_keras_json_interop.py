@@ -239,3 +239,23 @@ def test_lambda_forms_gpunet_cannot_rebuild_are_refused(change, message):
     document["config"]["layers"][1]["config"].update(change)
     with pytest.raises(ValueError, match=message):
         gn.models.model_from_json(json.dumps(document), safe_mode=False)
+
+
+def test_keras3_batch_shape_and_dtype_policy_accepted():
+    document = json.loads(REF["dense_seq"])
+    input_config = document["config"]["layers"][0]["config"]
+    input_config["batch_shape"] = input_config.pop("batch_input_shape")
+    document["config"]["layers"][1]["config"]["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
+                                                          "config": {"name": "float32"}, "registered_name": None}
+    model = gn.models.model_from_json(json.dumps(document))
+    assert model.input_shape == (None, 4) and model.layers[0].dtype == "float32"
+
+
+def test_lambda_config_older_gpunet_wrote_still_loads():
+    from gpunet.layers.core import dump_function
+    encoded, defaults, _ = dump_function(lambda t, k=2.0: t * k)
+    layer = gn.layers.Lambda.from_config({"name": "old", "function": {"code": encoded, "defaults": defaults},
+                                          "output_shape": None, "mask": None, "arguments": {"k": 3.0}},
+                                         safe_mode=False)
+    out = gn.backend.get_session().run(layer(gn.constant(np.ones((2, 2), "float32"))))
+    np.testing.assert_array_equal(out, np.full((2, 2), 3.0, "float32"))
