@@ -259,3 +259,18 @@ def test_lambda_config_older_gpunet_wrote_still_loads():
                                          safe_mode=False)
     out = gn.backend.get_session().run(layer(gn.constant(np.ones((2, 2), "float32"))))
     np.testing.assert_array_equal(out, np.full((2, 2), 3.0, "float32"))
+
+
+@pytest.mark.parametrize("name, layer_index, penalties", [
+    ("conv2d_seq", 0, [("l2", 0), ("l1", 1)]),   # Conv2D kernel_regularizer=l2(0.01), bias_regularizer=l1(0.01)
+    ("embedding_lstm", 0, [("l2", 0)]),          # Embedding embeddings_regularizer=l2(0.001)
+])
+def test_conv_and_embedding_regularizers_from_tf_keras_add_their_losses(name, layer_index, penalties):
+    model = load(name, "/cpu:0")
+    layer = model.layers[layer_index]
+    weights = layer.get_weights()
+    configs = {key: value for key, value in layer.get_config().items() if key.endswith("_regularizer") and value}
+    factors = [config["config"] for config in configs.values()]
+    expected = sum(np.float32(factor[kind]) * (np.sum(weights[i] ** 2) if kind == "l2" else np.sum(np.abs(weights[i])))
+                   for (kind, i), factor in zip(penalties, factors, strict=True))
+    np.testing.assert_allclose(sum(gn.backend.get_session().run(layer.losses)), expected, rtol=1e-5)

@@ -34,7 +34,8 @@ def activations_seq():
 def conv2d_seq():
     return K.Sequential([
         L.Conv2D(4, 3, strides=1, padding="same", activation="relu", input_shape=(8, 8, 3),
-                 kernel_initializer="glorot_normal", kernel_constraint=con.UnitNorm(axis=[0, 1, 2])),
+                 kernel_initializer="glorot_normal", kernel_constraint=con.UnitNorm(axis=[0, 1, 2]),
+                 kernel_regularizer=reg.l2(0.01), bias_regularizer=reg.l1(0.01)),
         L.ZeroPadding2D(((1, 0), (0, 1))), L.Cropping2D(((1, 1), (0, 1))), L.MaxPooling2D(2, padding="same"),
         L.UpSampling2D((2, 1)), L.AveragePooling2D((2, 2), strides=1), L.SeparableConv2D(5, 2, depth_multiplier=2),
         L.DepthwiseConv2D(2, depth_multiplier=2, padding="same"), L.Conv2DTranspose(3, 2, strides=2),
@@ -90,7 +91,8 @@ def merges_func():
 
 def embedding_lstm():
     return K.Sequential([
-        L.Embedding(20, 6, input_length=7, mask_zero=True, embeddings_initializer=init.RandomUniform(-0.1, 0.1)),
+        L.Embedding(20, 6, input_length=7, mask_zero=True, embeddings_initializer=init.RandomUniform(-0.1, 0.1),
+                    embeddings_regularizer=reg.l2(0.001)),
         L.LSTM(5, return_sequences=True, recurrent_activation="hard_sigmoid", unit_forget_bias=False, dropout=0.1,
                recurrent_dropout=0.1),
         L.GRU(4, return_sequences=True, reset_after=True, activation="relu"),
