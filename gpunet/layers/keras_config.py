@@ -17,9 +17,9 @@ __all__ = ["UnsupportedKerasArgument", "from_keras"]
 # keys of a layer's spec (beside class_name and config) that only tf_keras's own loading uses
 _SPEC_BOOKKEEPING = ("module", "registered_name", "build_config", "compile_config", "shared_object_id")
 
-# config keys whose value never changes what the layer computes (kernel choice, unrolling, tf.function tracing)
-_INERT = frozenset({"implementation", "unroll", "time_major", "autocast", "ragged", "optional", "sparse",
-                    "synchronized"})
+# config keys whose value never changes what the layer computes: the RNN kernel's implementation, unrolling, and
+# cross-replica batch statistics (one replica here)
+_INERT = frozenset({"implementation", "unroll", "synchronized"})
 
 # arguments some of gpunet's layers lack: dropped when they hold one of these values (tf_keras's defaults, which
 # gpunet's behaviour matches); a regularizer gpunet's layer has no place for is refused unless it is None
@@ -33,7 +33,8 @@ _DEFAULTS = {
     "depthwise_regularizer": (None,), "pointwise_regularizer": (None,), "alpha_regularizer": (None,),
     "kernel_constraint": (None,), "bias_constraint": (None,), "recurrent_constraint": (None,),
     "beta_constraint": (None,), "gamma_constraint": (None,), "depthwise_constraint": (None,),
-    "pointwise_constraint": (None,), "data_format": ("channels_last", None),
+    "pointwise_constraint": (None,), "data_format": ("channels_last", None), "time_major": (False,),
+    "ragged": (False,), "sparse": (False,), "optional": (False,), "autocast": (True,),
 }
 
 # classes whose from_config reads tf_keras's own keys (Lambda: function_type, module, output_shape_type, ...)

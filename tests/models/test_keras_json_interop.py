@@ -129,6 +129,25 @@ def test_argument_gpunet_cannot_honour_is_refused(key, value):
         gn.models.model_from_json(dense_seq_with(**{key: value}))
 
 
+@pytest.mark.parametrize("layer_index, key, message", [
+    (2, "time_major", "argument time_major=True is not supported"), (0, "ragged", "argument ragged=True"),
+    (0, "sparse", "an InputLayer with sparse=True is not supported")])
+def test_layout_and_input_kind_arguments_are_not_ignored(layer_index, key, message):
+    document = json.loads(REF["embedding_lstm"])
+    assert document["config"]["layers"][layer_index]["config"][key] is False
+    document["config"]["layers"][layer_index]["config"][key] = True
+    with pytest.raises(ValueError, match=message):
+        gn.models.model_from_json(json.dumps(document))
+
+
+def test_inert_arguments_take_any_value():
+    document = json.loads(REF["embedding_lstm"])
+    document["config"]["layers"][2]["config"].update(implementation=1, unroll=True)
+    model = gn.models.model_from_json(json.dumps(document))
+    model.set_weights(arrays("embedding_lstm", "w"))
+    np.testing.assert_allclose(predict(model, "embedding_lstm")[0], arrays("embedding_lstm", "y")[0], atol=1e-5)
+
+
 def test_refused_argument_names_layer_argument_and_value():
     document = json.loads(REF["embedding_lstm"])
     document["config"]["layers"][2]["config"]["stateful"] = True
