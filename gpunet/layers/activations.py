@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-__all__ = ["get", "linear", "serialize", "sigmoid", "softmax"]
+__all__ = ["get", "hard_sigmoid", "linear", "serialize", "sigmoid", "softmax"]
 
 
 def linear(x):
@@ -26,7 +26,13 @@ def sigmoid(x):
     return out
 
 
-_BY_NAME = {"linear": linear, "relu": gn.nn.relu, "relu6": gn.nn.relu6, "elu": gn.nn.elu,
+def hard_sigmoid(x):
+    """tf_keras 2's piecewise-linear sigmoid: ``clip(0.2 * x + 0.5, 0, 1)``."""
+    return gn.clip_by_value(0.2 * x + 0.5, 0.0, 1.0)
+
+
+_BY_NAME = {"linear": linear, "hard_sigmoid": hard_sigmoid, "selu": gn.nn.selu, "softsign": gn.nn.softsign,
+            "swish": gn.nn.swish, "exponential": gn.exp, "relu": gn.nn.relu, "relu6": gn.nn.relu6, "elu": gn.nn.elu,
             "sigmoid": sigmoid, "tanh": gn.tanh, "softmax": softmax, "softplus": gn.nn.softplus}
 
 

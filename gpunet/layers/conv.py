@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import activations, constraints, initializers
+from . import activations, constraints, initializers, regularizers
 from .base import Layer
 from .pooling import conv_output_length, nhwc, normalize_data_format, output_shape, pair, spatial
 
@@ -15,8 +15,11 @@ class Conv2D(Layer):
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+                 kernel_constraint=None, bias_constraint=None, kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.data_format = normalize_data_format(data_format, "Conv2D")
@@ -33,8 +36,10 @@ class Conv2D(Layer):
             raise ValueError(f"Conv2D {self.name} expects inputs {layout} with known channels, got {input_shape}")
         channels = spatial(input_shape, self.data_format)[2]
         self.kernel = self.add_weight("kernel", self.kernel_size + (channels, self.filters),
-                                      initializer=self.kernel_initializer, constraint=self.kernel_constraint)
+                                      initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
         self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
                                     constraint=self.bias_constraint) if self.use_bias else None
 
     def _convolve(self, x):
@@ -57,6 +62,8 @@ class Conv2D(Layer):
                 "data_format": self.data_format,
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "bias_constraint": constraints.serialize(self.bias_constraint)}
 

@@ -177,16 +177,28 @@ class Lambda(Layer):
             raise ValueError(f"Lambda layer {self.name}: a callable output_shape cannot be saved")
         if self.mask is not None and not callable(self.mask):
             raise ValueError(f"Lambda layer {self.name}: a mask given as a tensor cannot be saved; give a function")
-        return {**super().get_config(), "function": dump_function(self.function),
-                "output_shape": None if self._output_shape is None else list(self._output_shape),
-                "mask": None if self.mask is None else dump_function(self.mask), "arguments": self.arguments}
+        # tf_keras 2's keys: each function as [code, defaults, closure] with its type ("lambda") and module
+        mask = {} if self.mask is None else {"mask": dump_function(self.mask), "mask_type": "lambda",
+                                             "mask_module": None}
+        return {**super().get_config(), "function": dump_function(self.function), "function_type": "lambda",
+                "module": None, "output_shape": None if self._output_shape is None else list(self._output_shape),
+                "output_shape_type": "raw", "output_shape_module": None, **mask, "arguments": self.arguments}
 
     @classmethod
     def from_config(cls, config, safe_mode=True):
         config = dict(config)
-        config["function"] = load_function(config["function"], safe_mode, config.get("name"))
-        if config.get("mask") is not None:
-            config["mask"] = load_function(config["mask"], safe_mode, config.get("name"))
+        name = config.get("name")
+        for key in ("function", "mask"):
+            kind = config.pop(f"{key}_type" if key == "mask" else "function_type", "lambda")
+            config.pop("mask_module" if key == "mask" else "module", None)  # their globals: gpunet's are used
+            if config.get(key) is not None:
+                if kind != "lambda":
+                    raise ValueError(f"Lambda layer {name}: its {key} is the named function {config[key]!r} "
+                                     f"(type {kind!r}); gpunet loads only functions stored as code")
+                config[key] = load_function(config[key], safe_mode, name)
+        config.pop("output_shape_module", None)
+        if config.pop("output_shape_type", "raw") != "raw":
+            raise ValueError(f"Lambda layer {name}: an output_shape given as a function cannot be loaded")
         return cls(**config)
 
 
@@ -195,8 +207,7 @@ def dump_function(fn):
     if fn.__closure__:
         raise ValueError(f"Cannot save function {fn.__name__}: it closes over variables "
                          f"{fn.__code__.co_freevars}; pass them with Lambda(arguments=...)")
-    return {"code": base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii"),
-            "defaults": list(fn.__defaults__ or ())}
+    return [base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii"), list(fn.__defaults__ or ()), None]
 
 
 def load_function(spec, safe_mode, layer_name):
@@ -204,6 +215,12 @@ def load_function(spec, safe_mode, layer_name):
     if safe_mode:
         raise ValueError(f"Layer {layer_name} is a Lambda layer: loading it would run Python code stored in "
                          f"the file. If you trust the file, load it with safe_mode=False.")
-    code = marshal.loads(base64.b64decode(spec["code"]))
+    if isinstance(spec, dict):  # as gpunet wrote it before writing tf_keras's [code, defaults, closure]
+        spec = [spec["code"], spec["defaults"], None]
+    encoded, defaults, closure = spec
+    if closure:
+        raise ValueError(f"Layer {layer_name} is a Lambda layer whose function closes over variables; gpunet "
+                         f"cannot rebuild such a closure (pass the values with arguments=).")
+    code = marshal.loads(base64.b64decode(encoded))
     namespace = {"gn": gn, "K": K, "np": np, "__builtins__": builtins}
-    return types.FunctionType(code, namespace, code.co_name, tuple(spec["defaults"]) or None)
+    return types.FunctionType(code, namespace, code.co_name, tuple(defaults or ()) or None)

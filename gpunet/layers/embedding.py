@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-from . import constraints
+from . import constraints, regularizers
 from .base import Layer
 
 __all__ = ["Embedding"]
@@ -15,7 +15,7 @@ class Embedding(Layer):
     table still has ``input_dim`` rows, so the vocabulary holds ``input_dim - 1`` real indices, as in Keras 2)."""
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform", input_length=None,
-                 embeddings_constraint=None, mask_zero=False, **kwargs):
+                 embeddings_constraint=None, mask_zero=False, embeddings_regularizer=None, **kwargs):
         if input_length is not None and "input_shape" not in kwargs and "batch_input_shape" not in kwargs:
             kwargs["input_shape"] = (input_length,)
         if input_dim <= 0 or output_dim <= 0:
@@ -26,10 +26,12 @@ class Embedding(Layer):
         self.mask_zero = bool(mask_zero)
         self.embeddings_initializer = embeddings_initializer
         self.embeddings_constraint = constraints.get(embeddings_constraint)
+        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
 
     def build(self, input_shape):
         self.embeddings = self.add_weight("embeddings", (self.input_dim, self.output_dim),
                                           initializer=self.embeddings_initializer,
+                                          regularizer=self.embeddings_regularizer,
                                           constraint=self.embeddings_constraint)
 
     def call(self, inputs):
@@ -48,4 +50,5 @@ class Embedding(Layer):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
                 "embeddings_initializer": self.embeddings_initializer, "input_length": self.input_length,
                 "mask_zero": self.mask_zero,
+                "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint)}

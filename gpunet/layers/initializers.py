@@ -39,8 +39,45 @@ _BY_NAME = {
 }
 
 
+def _variance_scaling(scale, mode, distribution):
+    def make(seed=None):
+        return gn.variance_scaling_initializer(scale, mode, distribution, seed)
+    return make
+
+
+# tf_keras 2's initializer classes (``{'class_name': 'RandomNormal', 'config': {...}}`` in configs), each made from
+# its config's arguments (tf_keras's defaults where absent) by the gn initializer that draws the same distribution
+_BY_CLASS = {
+    "GlorotUniform": _variance_scaling(1.0, "fan_avg", "uniform"),
+    "GlorotNormal": _variance_scaling(1.0, "fan_avg", "truncated_normal"),
+    "HeNormal": _variance_scaling(2.0, "fan_in", "truncated_normal"),
+    "HeUniform": _variance_scaling(2.0, "fan_in", "uniform"),
+    "LecunNormal": _variance_scaling(1.0, "fan_in", "truncated_normal"),
+    "LecunUniform": _variance_scaling(1.0, "fan_in", "uniform"),
+    "VarianceScaling": gn.variance_scaling_initializer,
+    "Zeros": gn.zeros_initializer, "Ones": gn.ones_initializer, "Constant": gn.constant_initializer,
+    "RandomNormal": lambda mean=0.0, stddev=0.05, seed=None: gn.random_normal_initializer(mean, stddev, seed),
+    "RandomUniform": lambda minval=-0.05, maxval=0.05, seed=None: gn.random_uniform_initializer(minval, maxval, seed),
+    "TruncatedNormal": lambda mean=0.0, stddev=0.05, seed=None: gn.truncated_normal_initializer(mean, stddev, seed),
+    "Orthogonal": Orthogonal,
+}
+
+
+def _from_config(identifier):
+    name, config = identifier.get("class_name"), identifier.get("config") or {}
+    if name not in _BY_CLASS:
+        raise ValueError(f"Unknown initializer: {name!r} (in {identifier!r}); known: {sorted(_BY_CLASS)}")
+    try:
+        return _BY_CLASS[name](**config)
+    except TypeError as e:
+        raise ValueError(f"Initializer {name} cannot take the config {config!r}: {e}") from e
+
+
 def get(identifier):
-    """An initializer callable ``(shape, dtype=) -> tensor`` from a Keras name or a callable."""
+    """An initializer callable ``(shape, dtype=) -> tensor`` from a Keras name, a tf_keras config dict
+    (``{'class_name': 'RandomNormal', 'config': {'stddev': 0.1}}``) or a callable."""
+    if isinstance(identifier, dict):
+        return _from_config(identifier)
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in _BY_NAME:
@@ -54,7 +91,9 @@ def get(identifier):
 
 
 def serialize(identifier):
-    """The name of an initializer given by name (configs only keep initializers given by name)."""
+    """The name or tf_keras config dict an initializer was given as (configs keep only those two forms)."""
     if isinstance(identifier, str):
         return identifier
+    if isinstance(identifier, dict):
+        return {"class_name": identifier["class_name"], "config": dict(identifier.get("config") or {})}
     raise ValueError(f"Only initializers given by name can be saved in a config, got {identifier!r}")

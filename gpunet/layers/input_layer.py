@@ -14,6 +14,8 @@ class InputLayer(Layer):
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, input_tensor=None, name=None,
                  batch_input_shape=None, sparse=False):
+        if sparse:
+            raise ValueError("gpunet has no sparse tensors: an InputLayer with sparse=True is not supported")
         name = name or K.unique_object_name("input", zero_based=False)
         if batch_input_shape is None and input_shape is not None:
             batch_input_shape = (batch_size,) + tuple(input_shape)

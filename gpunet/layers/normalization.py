@@ -21,6 +21,10 @@ class BatchNormalization(Layer):
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_constraint=None, gamma_constraint=None, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):  # tf_keras's configs hold the axis as a list once built
+            if len(axis) != 1:
+                raise ValueError(f"BatchNormalization {self.name}: gpunet normalizes over one axis, got axis={axis}")
+            axis = axis[0]
         self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, momentum, epsilon, center, scale
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
@@ -32,6 +36,9 @@ class BatchNormalization(Layer):
         if input_shape[axis] is None:
             raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension, got {input_shape}")
         self._reduce = [i for i in range(len(input_shape)) if i != axis]
+        # off the last axis, statistics and weights broadcast as size 1 on every axis but ``axis``
+        last = axis == len(input_shape) - 1
+        self._broadcast = None if last else [input_shape[axis] if i == axis else 1 for i in range(len(input_shape))]
         dim = (input_shape[axis],)
         init = self.initializers
         self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"],
@@ -43,8 +50,11 @@ class BatchNormalization(Layer):
                                                trainable=False)
 
     def _normalize(self, inputs, mean, variance):
-        return gn.nn.batch_normalization(inputs, mean, variance, self.beta.value() if self.center else None,
-                                         self.gamma.value() if self.scale else None, self.epsilon)
+        def shaped(value):
+            return value if value is None or self._broadcast is None else gn.reshape(value, self._broadcast)
+        return gn.nn.batch_normalization(inputs, shaped(mean), shaped(variance),
+                                         shaped(self.beta.value() if self.center else None),
+                                         shaped(self.gamma.value() if self.scale else None), self.epsilon)
 
     def call(self, inputs, training=None):
         moving_mean, moving_variance = self.moving_mean.value(), self.moving_variance.value()

@@ -6,6 +6,7 @@ import inspect
 
 import gpunet as gn
 
+from . import keras_config
 from .base import Layer, shape_tuple
 
 __all__ = ["Bidirectional", "TimeDistributed"]
@@ -26,7 +27,7 @@ def _deserialize(spec):
     if not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ValueError(f"Unknown layer: {name}. Please ensure this object is passed to the `custom_objects` "
                          f"argument.")
-    return cls.from_config(spec["config"])
+    return cls.from_config(keras_config.from_keras(cls, spec)["config"])
 
 
 class TimeDistributed(Layer):

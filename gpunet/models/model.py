@@ -3,7 +3,7 @@ so calling it on new tensors reuses its weights."""
 from __future__ import annotations
 
 import gpunet as gn
-from gpunet.layers.base import Layer, Node, shape_tuple, to_list, unpack
+from gpunet.layers.base import Layer, Node, shape_tuple, to_list, unique_in_order, unpack
 
 from . import saving, summary
 from .network import LayerGraph, single_or_list
@@ -47,6 +47,13 @@ class Model(TrainingMixin, Layer):
     @property
     def layers(self):
         return list(self._sublayers)
+
+    @property
+    def weights(self):
+        """Each layer's weights (its trainable then its non-trainable ones) in layer order, then the model's own:
+        tf_keras 2's order, which ``get_weights`` / ``set_weights`` and saved files follow."""
+        inner = [w for sub in self._sublayers for w in sub.weights]
+        return unique_in_order(inner + self._own_trainable + self._own_non_trainable)
 
     def get_layer(self, name=None, index=None):
         """The layer called ``name`` (or at position ``index``)."""

@@ -16,6 +16,7 @@ from safetensors.numpy import save as st_save
 import gpunet as gn
 from gpunet import layers as layers_module
 from gpunet.layers.base import to_list
+from gpunet.layers import keras_config
 from gpunet.layers.core import Lambda
 
 from . import by_name_loading, call_kwargs, optimizer_state
@@ -160,8 +161,18 @@ def load_weights(model, filepath, data=None, by_name=False, skip_mismatch=False)
     if by_name:
         by_name_loading.load_by_name(model, path, weight_keys(model), keys, arrays, skip_mismatch)
         return
+    keys, arrays = _in_model_order(weight_keys(model), keys, arrays)
     _check_match(model, path, keys, arrays)
     model.set_weights(arrays)
+
+
+def _in_model_order(mine, keys, arrays):
+    """The file's weights in the model's order when both name the same weights in another order (files saved
+    before models listed their weights layer by layer, as tf_keras, had every trainable weight first)."""
+    if keys == mine or sorted(keys) != sorted(mine) or len(set(keys)) != len(keys):
+        return keys, arrays
+    by_key = dict(zip(keys, arrays))
+    return list(mine), [by_key[k] for k in mine]
 
 
 # -- configs ----------------------------------------------------------------------------------------
@@ -182,6 +193,7 @@ def deserialize_layer(spec, custom_objects=None, safe_mode=True):
         raise ValueError(f"Unknown layer: {name}. Please ensure this object is passed to the `custom_objects` "
                          f"argument.")
     cls = classes[name]
+    spec = keras_config.from_keras(cls, spec)  # as tf_keras 2 writes it: bookkeeping keys, dtype policies
     if cls is Lambda:
         return cls.from_config(spec["config"], safe_mode=safe_mode)
     if issubclass(cls, Model):
@@ -194,7 +206,8 @@ def functional_config(model):
     graph = model._graph
     node_ids = {}
     for layer in graph.layers:
-        for new_index, old_index in enumerate(graph.layer_nodes(layer)):
+        first = 1 if _owns_first_node(layer) else 0
+        for new_index, old_index in enumerate(graph.layer_nodes(layer), start=first):
             node_ids[(id(layer), old_index)] = new_index
 
     def ref(t):
@@ -214,6 +227,23 @@ def functional_config(model):
             "output_layers": [ref(t) for t in model.outputs]}
 
 
+def _owns_first_node(layer):
+    """Whether ``layer`` is a model whose node 0 is its own construction (as tf_keras 2, configs then number its
+    calls in an outer model from 1)."""
+    from . import Model
+    return isinstance(layer, Model) and layer._graph is not None
+
+
+def _first_node_index(spec, layer, config):
+    """The index that references in ``config`` give the first call of ``layer`` in this model: 1 for a nested
+    model (tf_keras 2), 0 for other layers and in configs older gpunet versions wrote (those use 0 for it)."""
+    if not _owns_first_node(layer):
+        return 0
+    refs = [tuple(item[:3]) for other in config["layers"] for node in other["inbound_nodes"] for item in node]
+    refs += [tuple(ref) for ref in config["output_layers"]]
+    return 0 if (spec["name"], 0) in {ref[:2] for ref in refs} else 1
+
+
 def functional_from_config(config, custom_objects=None, safe_mode=True):
     """Rebuild the layers, then replay their calls (with their keyword arguments) in dependency order."""
     from . import Model
@@ -224,7 +254,8 @@ def functional_from_config(config, custom_objects=None, safe_mode=True):
         made[spec["name"]] = layer
         if spec["class_name"] == "InputLayer":
             outputs[(spec["name"], 0)] = [layer.output]
-        pending += [(layer, i, node) for i, node in enumerate(spec["inbound_nodes"])]
+        first = _first_node_index(spec, layer, config)
+        pending += [(layer, i, node) for i, node in enumerate(spec["inbound_nodes"], start=first)]
 
     def lookup(name, n, t):
         return outputs[(name, n)][t]

@@ -241,7 +241,7 @@ def test_regularizers_add_losses(layer_cls, shape):
     layer.set_weights([kernel, np.array([1.0, -3.0], "float32")])
     penalties = K.get_session().run(layer.losses)
     np.testing.assert_allclose(sorted(penalties), sorted([0.5 * np.sum(kernel ** 2), 0.25 * 4.0]), rtol=1e-6)
-    assert layer.get_config()["kernel_regularizer"] == {"l1": 0.0, "l2": 0.5}
+    assert layer.get_config()["kernel_regularizer"] == {"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.5}}
 
 
 def test_model_with_both_layers_saves_and_loads(tmp_path):
