@@ -15,10 +15,11 @@ from ._helpers import out
 from ._rank_checks import exactly, rank_checked
 from ._windows import (Scratch, crop, data_format_arg, geometry, im2col, in_layout, layout_shape, nhwc_shape,
                        output_size, padding_arg, spatial_pair)
+from .array_ops import expand_dims, squeeze
 from .creation_ops import zeros
 from .nn_ops import require_float
 
-__all__ = ["conv2d", "conv2d_transpose"]
+__all__ = ["atrous_conv2d", "conv2d", "conv2d_transpose", "convolution"]
 
 
 def _geometry(shape, filter_shape, attrs):
@@ -150,3 +151,56 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None, paddin
         raise ValueError(f"conv2d_transpose: output_shape {like.shape} convolves to {list(expected)}, "
                          f"which does not match value's shape {dy.shape}")
     return out("Conv2DBackpropInput", [like, w, dy], attrs, name=name, default_name="conv2d_transpose")
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """TF1's ``tf.nn.atrous_conv2d``: conv2d of NHWC ``value`` with ``filters`` whose taps are ``rate`` rows and
+    columns apart (stride 1). TF builds it from SpaceToBatchND; the values are those of a dilated conv2d."""
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"`padding` must be one of 'SAME' or 'VALID'. Received: padding={padding}")
+    rate = spatial_pair(_positive_rates(rate), "rate", "NHWC")
+    return conv2d(value, filters, strides=1, padding=padding, dilations=rate, name=name)
+
+
+def _positive_rates(rates):
+    values = [rates] if isinstance(rates, int) else list(rates)
+    if not all(isinstance(r, int) and r > 0 for r in values):
+        raise ValueError(f"all values of `dilation_rate` must be positive. Received: dilation_rate={values}")
+    return rates
+
+
+def _window_args(values, spatial_rank, name):
+    """``strides`` / ``dilation_rate`` of tf.nn.convolution: None, an int, or ``spatial_rank`` ints."""
+    values = [1] * spatial_rank if values is None else [values] * spatial_rank if isinstance(values, int) else \
+        list(values)
+    if len(values) != spatial_rank:
+        raise ValueError(f"`{name}` must have {spatial_rank} values for {spatial_rank}-D convolution, "
+                         f"got {values}")
+    return values
+
+
+def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None, data_format=None,
+                filters=None, dilations=None):
+    """TF1's ``tf.nn.convolution`` for 1-D (NWC/NCW, filter [w, in, out]) and 2-D (NHWC/NCHW, filter
+    [h, w, in, out]) windows: ``strides`` and ``dilation_rate`` one int per spatial axis; not both above 1."""
+    filter = filters if filter is None else filter
+    dilation_rate = dilations if dilation_rate is None else dilation_rate
+    w = convert_to_tensor(filter)
+    if w._shape is None or len(w._shape) not in (3, 4):
+        raise ValueError(f"convolution supports 1-D and 2-D windows (a filter of rank 3 or 4), got filter shape "
+                         f"{w.shape}")
+    spatial_rank = len(w._shape) - 2
+    strides = _window_args(strides, spatial_rank, "strides")
+    dilation_rate = _window_args(_positive_rates(dilation_rate or 1), spatial_rank, "dilation_rate")
+    if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
+        raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
+                         f"strides={strides} and dilation_rate={dilation_rate}")
+    channels_first = data_format is not None and data_format.startswith("NC")
+    if spatial_rank == 2:
+        return conv2d(input, w, strides, padding, data_format="NCHW" if channels_first else "NHWC",
+                      dilations=dilation_rate, name=name)
+    # 1-D: a 2-D convolution over a height-1 image
+    axis = 2 if channels_first else 1
+    y = conv2d(expand_dims(input, axis), expand_dims(w, 0), [1] + strides, padding,
+               data_format="NCHW" if channels_first else "NHWC", dilations=[1] + dilation_rate)
+    return squeeze(y, [axis], name=name)
