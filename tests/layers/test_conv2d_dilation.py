@@ -91,7 +91,8 @@ def test_config_round_trip_keeps_the_dilation():
     ({"strides": 2, "dilation_rate": 2}, r"`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
                                          r"Received: strides=\(2, 2\) and dilation_rate=\(2, 2\)"),
     ({"dilation_rate": 0}, "The `dilation_rate` argument must be a tuple of 2 integers. Received: 0 including"),
-    ({"dilation_rate": (1, 2, 3)}, r"The `dilation_rate` argument must be a tuple of 2 integers. Received: \(1, 2, 3\)"),
+    ({"dilation_rate": (1, 2, 3)},
+     r"The `dilation_rate` argument must be a tuple of 2 integers. Received: \(1, 2, 3\)"),
     ({"dilation_rate": "x"}, "The `dilation_rate` argument must be a tuple of 2 integers"),
 ])
 def test_argument_errors(kwargs, message):
