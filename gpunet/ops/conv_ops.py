@@ -185,11 +185,16 @@ def convolution(input, filter=None, padding=None, strides=None, dilation_rate=No
     [h, w, in, out]) windows: ``strides`` and ``dilation_rate`` one int per spatial axis; not both above 1."""
     filter = filters if filter is None else filter
     dilation_rate = dilations if dilation_rate is None else dilation_rate
-    w = convert_to_tensor(filter)
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filter, preferred_dtype=x.dtype)
     if w._shape is None or len(w._shape) not in (3, 4):
         raise ValueError(f"convolution supports 1-D and 2-D windows (a filter of rank 3 or 4), got filter shape "
                          f"{w.shape}")
     spatial_rank = len(w._shape) - 2
+    if x._shape is not None and len(x._shape) != len(w._shape):
+        # TF would take the extra leading axes as more batch axes; gpunet wants one batch axis
+        raise ValueError(f"convolution: input of rank {len(x._shape)} for a {spatial_rank}-D filter of shape "
+                         f"{w.shape}: the input must have rank {len(w._shape)} (batch, spatial axes, channels)")
     strides = _window_args(strides, spatial_rank, "strides")
     dilation_rate = _window_args(_positive_rates(dilation_rate or 1), spatial_rank, "dilation_rate")
     if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
@@ -197,10 +202,10 @@ def convolution(input, filter=None, padding=None, strides=None, dilation_rate=No
                          f"strides={strides} and dilation_rate={dilation_rate}")
     channels_first = data_format is not None and data_format.startswith("NC")
     if spatial_rank == 2:
-        return conv2d(input, w, strides, padding, data_format="NCHW" if channels_first else "NHWC",
+        return conv2d(x, w, strides, padding, data_format="NCHW" if channels_first else "NHWC",
                       dilations=dilation_rate, name=name)
     # 1-D: a 2-D convolution over a height-1 image
     axis = 2 if channels_first else 1
-    y = conv2d(expand_dims(input, axis), expand_dims(w, 0), [1] + strides, padding,
+    y = conv2d(expand_dims(x, axis), expand_dims(w, 0), [1] + strides, padding,
                data_format="NCHW" if channels_first else "NHWC", dilations=[1] + dilation_rate)
     return squeeze(y, [axis], name=name)

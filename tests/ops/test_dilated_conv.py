@@ -154,6 +154,8 @@ W = np.zeros((3, 3, 2, 2), "float32")
      "all values of `dilation_rate` must be positive"),
     (lambda: gn.nn.convolution(_x(), np.zeros((2, 2, 2, 2, 2), "float32"), "SAME"), ValueError,
      "convolution supports 1-D and 2-D windows"),
+    (lambda: gn.nn.convolution(_x(), np.zeros((3, 2, 2), "float32"), "SAME"), ValueError,
+     r"convolution: input of rank 4 for a 1-D filter of shape \(3, 2, 2\): the input must have rank 3"),
 ])
 def test_argument_errors(call, error, message):
     with pytest.raises(error, match=message):
