@@ -179,14 +179,8 @@ def _window_args(values, spatial_rank, name):
     return values
 
 
-def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None, data_format=None,
-                filters=None, dilations=None):
-    """TF1's ``tf.nn.convolution`` for 1-D (NWC/NCW, filter [w, in, out]) and 2-D (NHWC/NCHW, filter
-    [h, w, in, out]) windows: ``strides`` and ``dilation_rate`` one int per spatial axis; not both above 1."""
-    filter = filters if filter is None else filter
-    dilation_rate = dilations if dilation_rate is None else dilation_rate
-    x = convert_to_tensor(input)
-    w = convert_to_tensor(filter, preferred_dtype=x.dtype)
+def _convolution_args(x, w, strides, dilation_rate, data_format):
+    """tf.nn.convolution's window arguments checked: (spatial rank, strides, dilation_rate, channels_first)."""
     if w._shape is None or len(w._shape) not in (3, 4):
         raise ValueError(f"convolution supports 1-D and 2-D windows (a filter of rank 3 or 4), got filter shape "
                          f"{w.shape}")
@@ -196,16 +190,31 @@ def convolution(input, filter=None, padding=None, strides=None, dilation_rate=No
         raise ValueError(f"convolution: input of rank {len(x._shape)} for a {spatial_rank}-D filter of shape "
                          f"{w.shape}: the input must have rank {len(w._shape)} (batch, spatial axes, channels)")
     strides = _window_args(strides, spatial_rank, "strides")
-    dilation_rate = _window_args(_positive_rates(dilation_rate or 1), spatial_rank, "dilation_rate")
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation_rate):
+    rates = _window_args(_positive_rates(1 if dilation_rate is None else dilation_rate), spatial_rank,
+                         "dilation_rate")
+    if any(s > 1 for s in strides) and any(d > 1 for d in rates):
         raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
-                         f"strides={strides} and dilation_rate={dilation_rate}")
-    channels_first = data_format is not None and data_format.startswith("NC")
+                         f"strides={strides} and dilation_rate={rates}")
+    formats = ("NWC", "NCW") if spatial_rank == 1 else ("NHWC", "NCHW")
+    if data_format not in (None,) + formats:
+        raise ValueError(f"data_format must be {formats[0]!r} or {formats[1]!r} for {spatial_rank}-D convolution, "
+                         f"got {data_format!r}")
+    return spatial_rank, strides, rates, data_format == formats[1]
+
+
+def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None, data_format=None,
+                filters=None, dilations=None):
+    """TF1's ``tf.nn.convolution`` for 1-D (NWC/NCW, filter [w, in, out]) and 2-D (NHWC/NCHW, filter
+    [h, w, in, out]) windows: ``strides`` and ``dilation_rate`` one int per spatial axis; not both above 1."""
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filters if filter is None else filter, preferred_dtype=x.dtype)
+    spatial_rank, strides, rates, channels_first = _convolution_args(
+        x, w, strides, dilations if dilation_rate is None else dilation_rate, data_format)
+    fmt = "NCHW" if channels_first else "NHWC"
     if spatial_rank == 2:
-        return conv2d(x, w, strides, padding, data_format="NCHW" if channels_first else "NHWC",
-                      dilations=dilation_rate, name=name)
+        return conv2d(x, w, strides, padding, data_format=fmt, dilations=rates, name=name)
     # 1-D: a 2-D convolution over a height-1 image
     axis = 2 if channels_first else 1
-    y = conv2d(expand_dims(x, axis), expand_dims(w, 0), [1] + strides, padding,
-               data_format="NCHW" if channels_first else "NHWC", dilations=[1] + dilation_rate)
+    y = conv2d(expand_dims(x, axis), expand_dims(w, 0), [1] + strides, padding, data_format=fmt,
+               dilations=[1] + rates)
     return squeeze(y, [axis], name=name)
