@@ -4,19 +4,21 @@ from __future__ import annotations
 import gpunet as gn
 
 from . import activations, constraints, initializers, regularizers
+from ._conv_args import check_strides_and_dilation, conv_length, normalize_tuple
 from .base import Layer
-from .pooling import conv_output_length, nhwc, normalize_data_format, output_shape, pair, spatial
+from .pooling import nhwc, normalize_data_format, output_shape, pair, spatial
 
 __all__ = ["Conv2D", "Convolution2D"]
 
 
 class Conv2D(Layer):
-    """2-D convolution with ``filters`` kernels of ``kernel_size``, ``strides``, ``padding``."""
+    """2-D convolution with ``filters`` kernels of ``kernel_size``, ``strides``, ``padding``; ``dilation_rate``
+    spreads each kernel's taps that many rows/columns apart (atrous convolution; not with strides > 1)."""
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", data_format=None,
                  kernel_constraint=None, bias_constraint=None, kernel_regularizer=None, bias_regularizer=None,
-                 **kwargs):
+                 dilation_rate=(1, 1), **kwargs):
         super().__init__(**kwargs)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
@@ -26,6 +28,8 @@ class Conv2D(Layer):
         if padding not in ("valid", "same"):
             raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
         self.filters, self.kernel_size, self.strides = int(filters), pair(kernel_size), pair(strides)
+        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        check_strides_and_dilation(self.strides, self.dilation_rate)
         self.padding, self.activation, self.use_bias = padding, activations.get(activation), use_bias
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
@@ -43,7 +47,8 @@ class Conv2D(Layer):
                                     constraint=self.bias_constraint) if self.use_bias else None
 
     def _convolve(self, x):
-        out = gn.nn.conv2d(x, self.kernel.value(), strides=(1,) + self.strides + (1,), padding=self.padding.upper())
+        out = gn.nn.conv2d(x, self.kernel.value(), strides=(1,) + self.strides + (1,), padding=self.padding.upper(),
+                            dilations=(1,) + self.dilation_rate + (1,))
         return gn.nn.bias_add(out, self.bias.value()) if self.use_bias else out
 
     def call(self, inputs):
@@ -51,7 +56,7 @@ class Conv2D(Layer):
 
     def compute_output_shape(self, input_shape):
         rows, cols, _ = spatial(input_shape, self.data_format)
-        rows, cols = (conv_output_length(length, self.kernel_size[i], self.padding, self.strides[i])
+        rows, cols = (conv_length(length, self.kernel_size[i], self.padding, self.strides[i], self.dilation_rate[i])
                       for i, length in enumerate((rows, cols)))
         return output_shape(input_shape[0], rows, cols, self.filters, self.data_format)
 
@@ -59,7 +64,7 @@ class Conv2D(Layer):
         return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
                 "strides": list(self.strides), "padding": self.padding,
                 "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "data_format": self.data_format,
+                "data_format": self.data_format, "dilation_rate": list(self.dilation_rate),
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),

@@ -27,7 +27,7 @@ _DEFAULTS = {
     "activity_regularizer": (None,), "groups": (1,), "stateful": (False,), "zero_output_for_mask": (False,),
     "renorm": (False,), "renorm_clipping": (None,), "renorm_momentum": (0.99,), "fused": (None,),
     "virtual_batch_size": (None,), "adjustment": (None,), "embeddings_constraint": (None,), "input_length": (None,),
-    "backward_layer": (None,), "dilation_rate": (1, [1], [1, 1], [1, 1, 1]), "use_legacy_format": (False,),
+    "backward_layer": (None,), "use_legacy_format": (False,),
     "kernel_regularizer": (None,), "bias_regularizer": (None,), "recurrent_regularizer": (None,),
     "beta_regularizer": (None,), "gamma_regularizer": (None,), "embeddings_regularizer": (None,),
     "depthwise_regularizer": (None,), "pointwise_regularizer": (None,), "alpha_regularizer": (None,),

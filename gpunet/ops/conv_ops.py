@@ -15,10 +15,11 @@ from ._helpers import out
 from ._rank_checks import exactly, rank_checked
 from ._windows import (Scratch, crop, data_format_arg, geometry, im2col, in_layout, layout_shape, nhwc_shape,
                        output_size, padding_arg, spatial_pair)
+from .array_ops import expand_dims, squeeze
 from .creation_ops import zeros
 from .nn_ops import require_float
 
-__all__ = ["conv2d", "conv2d_transpose"]
+__all__ = ["atrous_conv2d", "conv2d", "conv2d_transpose", "convolution"]
 
 
 def _geometry(shape, filter_shape, attrs):
@@ -150,3 +151,70 @@ def conv2d_transpose(value, filter=None, output_shape=None, strides=None, paddin
         raise ValueError(f"conv2d_transpose: output_shape {like.shape} convolves to {list(expected)}, "
                          f"which does not match value's shape {dy.shape}")
     return out("Conv2DBackpropInput", [like, w, dy], attrs, name=name, default_name="conv2d_transpose")
+
+
+def atrous_conv2d(value, filters, rate, padding, name=None):
+    """TF1's ``tf.nn.atrous_conv2d``: conv2d of NHWC ``value`` with ``filters`` whose taps are ``rate`` rows and
+    columns apart (stride 1). TF builds it from SpaceToBatchND; the values are those of a dilated conv2d."""
+    if padding not in ("SAME", "VALID"):
+        raise ValueError(f"`padding` must be one of 'SAME' or 'VALID'. Received: padding={padding}")
+    rate = spatial_pair(_positive_rates(rate), "rate", "NHWC")
+    return conv2d(value, filters, strides=1, padding=padding, dilations=rate, name=name)
+
+
+def _positive_rates(rates):
+    values = [rates] if isinstance(rates, int) else list(rates)
+    if not all(isinstance(r, int) and r > 0 for r in values):
+        raise ValueError(f"all values of `dilation_rate` must be positive. Received: dilation_rate={values}")
+    return rates
+
+
+def _window_args(values, spatial_rank, name):
+    """``strides`` / ``dilation_rate`` of tf.nn.convolution: None, an int, or ``spatial_rank`` ints."""
+    values = [1] * spatial_rank if values is None else [values] * spatial_rank if isinstance(values, int) else \
+        list(values)
+    if len(values) != spatial_rank:
+        raise ValueError(f"`{name}` must have {spatial_rank} values for {spatial_rank}-D convolution, "
+                         f"got {values}")
+    return values
+
+
+def _convolution_args(x, w, strides, dilation_rate, data_format):
+    """tf.nn.convolution's window arguments checked: (spatial rank, strides, dilation_rate, channels_first)."""
+    if w._shape is None or len(w._shape) not in (3, 4):
+        raise ValueError(f"convolution supports 1-D and 2-D windows (a filter of rank 3 or 4), got filter shape "
+                         f"{w.shape}")
+    spatial_rank = len(w._shape) - 2
+    if x._shape is not None and len(x._shape) != len(w._shape):
+        # TF would take the extra leading axes as more batch axes; gpunet wants one batch axis
+        raise ValueError(f"convolution: input of rank {len(x._shape)} for a {spatial_rank}-D filter of shape "
+                         f"{w.shape}: the input must have rank {len(w._shape)} (batch, spatial axes, channels)")
+    strides = _window_args(strides, spatial_rank, "strides")
+    rates = _window_args(_positive_rates(1 if dilation_rate is None else dilation_rate), spatial_rank,
+                         "dilation_rate")
+    if any(s > 1 for s in strides) and any(d > 1 for d in rates):
+        raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate > 1`. Received: "
+                         f"strides={strides} and dilation_rate={rates}")
+    formats = ("NWC", "NCW") if spatial_rank == 1 else ("NHWC", "NCHW")
+    if data_format not in (None,) + formats:
+        raise ValueError(f"data_format must be {formats[0]!r} or {formats[1]!r} for {spatial_rank}-D convolution, "
+                         f"got {data_format!r}")
+    return spatial_rank, strides, rates, data_format == formats[1]
+
+
+def convolution(input, filter=None, padding=None, strides=None, dilation_rate=None, name=None, data_format=None,
+                filters=None, dilations=None):
+    """TF1's ``tf.nn.convolution`` for 1-D (NWC/NCW, filter [w, in, out]) and 2-D (NHWC/NCHW, filter
+    [h, w, in, out]) windows: ``strides`` and ``dilation_rate`` one int per spatial axis; not both above 1."""
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filters if filter is None else filter, preferred_dtype=x.dtype)
+    spatial_rank, strides, rates, channels_first = _convolution_args(
+        x, w, strides, dilations if dilation_rate is None else dilation_rate, data_format)
+    fmt = "NCHW" if channels_first else "NHWC"
+    if spatial_rank == 2:
+        return conv2d(x, w, strides, padding, data_format=fmt, dilations=rates, name=name)
+    # 1-D: a 2-D convolution over a height-1 image
+    axis = 2 if channels_first else 1
+    y = conv2d(expand_dims(x, axis), expand_dims(w, 0), [1] + strides, padding, data_format=fmt,
+               dilations=[1] + rates)
+    return squeeze(y, [axis], name=name)

@@ -59,7 +59,15 @@ def lambda_layers():
     return gn.models.Model(x, L.Lambda(lambda t: t * t, name="square")(L.Dense(2)(y)), name="lambda_layers")
 
 
-BUILDERS = [mlp, convnet_channels_first, text_rnn, nested_shared, masked_time_distributed, lambda_layers]
+def atrous_convnet():
+    x = L.Input((9, 9, 2), name="img")
+    y = L.Conv2D(3, 3, dilation_rate=2, padding="same", activation="relu")(x)
+    y = L.Conv2D(2, (2, 3), dilation_rate=(3, 1))(y)
+    return gn.models.Model(x, L.SeparableConv2D(2, 2, dilation_rate=2)(y), name="atrous_convnet")
+
+
+BUILDERS = [mlp, convnet_channels_first, text_rnn, nested_shared, masked_time_distributed, lambda_layers,
+            atrous_convnet]
 
 
 def _inputs(model, name):
