@@ -121,7 +121,7 @@ def dense_seq_with(**changes):
 
 
 @pytest.mark.parametrize("key, value", [
-    ("activity_regularizer", {"class_name": "L2", "config": {"l2": 0.1}}),
+    ("renorm", True),
     ("dtype", {"module": "keras.mixed_precision", "class_name": "Policy", "config": {"name": "mixed_float16"}}),
 ])
 def test_argument_gpunet_cannot_honour_is_refused(key, value):
