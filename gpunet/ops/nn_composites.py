@@ -43,8 +43,8 @@ def swish(features, name=None):
 
 def gelu(features, approximate=False, name=None):
     """The Gaussian error linear unit ``x * P(X <= x)`` for X ~ N(0, 1), as ``tf.nn.gelu``: exactly
-    ``0.5 * x * erfc(-x / sqrt(2))`` (accurate in the negative tail too), or with ``approximate`` ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 *
-    x ** 3)))``."""
+    ``0.5 * x * erfc(-x / sqrt(2))`` (accurate in the negative tail too), or with ``approximate``
+    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x ** 3)))``. Float dtypes only (TypeError otherwise)."""
     with name_scope(name, "Gelu"):
         x = convert_to_tensor(features, name="features")
         require_float(x, "Gelu")
