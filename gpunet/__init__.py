@@ -41,6 +41,7 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
+from .ops.special_ops import erf, erfc
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
 from .ops.input_ops import count_up_to, random_shuffle  # input pipelines (API.md §9)
@@ -74,9 +75,9 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "contrib",
            "control_dependencies", "convert_to_tensor", "cos", "count_nonzero", "count_up_to", "cumprod", "cumsum",
            "data", "datasets", "debugging", "decode_csv", "decode_raw", "device", "dimension_value",
-           "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "errors", "exp", "expand_dims",
-           "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod", "foldl",
-           "foldr", "gather",
+           "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "erf", "erfc", "errors", "exp",
+           "expand_dims", "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod",
+           "foldl", "foldr", "gather",
            "gather_nd", "get_collection", "get_collection_ref", "get_default_graph", "get_default_session",
            "get_variable", "get_variable_scope", "gfile", "global_norm", "global_variables",
            "global_variables_initializer", "glorot_normal_initializer", "glorot_uniform_initializer", "gradients",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import gpunet as gn
 
-__all__ = ["get", "hard_sigmoid", "linear", "serialize", "sigmoid", "softmax"]
+__all__ = ["gelu", "get", "hard_sigmoid", "linear", "mish", "serialize", "sigmoid", "softmax"]
 
 
 def linear(x):
@@ -31,9 +31,26 @@ def hard_sigmoid(x):
     return gn.clip_by_value(0.2 * x + 0.5, 0.0, 1.0)
 
 
+def gelu(x, approximate=False):
+    """tf_keras 2's ``gelu``: ``x * P(X <= x)``, X ~ N(0, 1) (``approximate``: the tanh form), see ``gn.nn.gelu``."""
+    return gn.nn.gelu(x, approximate=approximate)
+
+
+def mish(x):
+    """tf_keras 2's ``mish``: ``x * tanh(softplus(x))``."""
+    return x * gn.tanh(gn.nn.softplus(x))
+
+
+def log_softmax(x, axis=-1):
+    """``log(softmax(x))`` on ``axis``, computed stably."""
+    return gn.nn.log_softmax(x, axis=axis)
+
+
+# the first name of a function is the one configs hold ("silu" is tf_keras's other name of swish, saved as "swish")
 _BY_NAME = {"linear": linear, "hard_sigmoid": hard_sigmoid, "selu": gn.nn.selu, "softsign": gn.nn.softsign,
             "swish": gn.nn.swish, "exponential": gn.exp, "relu": gn.nn.relu, "relu6": gn.nn.relu6, "elu": gn.nn.elu,
-            "sigmoid": sigmoid, "tanh": gn.tanh, "softmax": softmax, "softplus": gn.nn.softplus}
+            "sigmoid": sigmoid, "tanh": gn.tanh, "softmax": softmax, "softplus": gn.nn.softplus, "gelu": gelu,
+            "mish": mish, "silu": gn.nn.swish, "leaky_relu": gn.nn.leaky_relu, "log_softmax": log_softmax}
 
 
 def get(identifier):

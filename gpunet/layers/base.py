@@ -12,7 +12,7 @@ import numpy as np
 import gpunet as gn
 from gpunet import backend as K
 
-from . import constraints, initializers
+from . import constraints, initializers, regularizers
 
 __all__ = ["Layer", "Node", "shape_tuple", "snake_case", "takes_argument", "to_list", "unique_in_order", "unpack"]
 
@@ -100,7 +100,7 @@ class Layer:
     supports_masking = False  # True: a mask on the input passes through to the output (compute_mask)
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None, input_dim=None,
-                 batch_input_shape=None, batch_size=None, **kwargs):
+                 batch_input_shape=None, batch_size=None, activity_regularizer=None, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
         self._name = name or K.unique_object_name(snake_case(type(self).__name__))
@@ -117,6 +117,7 @@ class Layer:
         if batch_input_shape is None and input_shape is not None:
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self._batch_input_shape = None if batch_input_shape is None else tuple(batch_input_shape)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
 
     def __setattr__(self, key, value):
         # attributes holding layers (or lists of layers) make them sublayers: their weights are ours
@@ -148,8 +149,20 @@ class Layer:
                 self.built = True
             outputs = _distinct_from(tensors, self.call(inputs, **self._with_mask(kwargs, masks)))
             self._attach_masks(inputs, outputs, masks)
+            self._add_activity_losses(outputs)
         self._record_node(tensors, outputs, kwargs, several)
         return outputs
+
+    def _add_activity_losses(self, outputs):
+        """tf_keras 2's activity regularization: each output's penalty divided by its batch size (0 for an empty
+        batch, as tf_keras's divide_no_nan; the penalty of an empty batch is 0 too) joins the layer's losses."""
+        if self.activity_regularizer is None:
+            return
+        with gn.name_scope("ActivityRegularizer"):
+            for output in to_list(outputs):
+                penalty = self.activity_regularizer(output)
+                batch = gn.cast(gn.shape(output)[0], penalty.dtype)
+                self._own_losses.append(penalty / gn.maximum(batch, gn.constant(1.0, dtype=penalty.dtype)))
 
     # -- masks (Keras 2: each output tensor carries its mask as ``_keras_mask``) -------------------------
     @staticmethod
@@ -330,6 +343,8 @@ class Layer:
         config = {"name": self._name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod

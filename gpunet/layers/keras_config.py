@@ -24,12 +24,11 @@ _INERT = frozenset({"implementation", "unroll", "synchronized"})
 # arguments some of gpunet's layers lack: dropped when they hold one of these values (tf_keras's defaults, which
 # gpunet's behaviour matches); a regularizer gpunet's layer has no place for is refused unless it is None
 _DEFAULTS = {
-    "activity_regularizer": (None,), "groups": (1,), "stateful": (False,), "zero_output_for_mask": (False,),
+    "groups": (1,), "stateful": (False,), "zero_output_for_mask": (False,),
     "renorm": (False,), "renorm_clipping": (None,), "renorm_momentum": (0.99,), "fused": (None,),
     "virtual_batch_size": (None,), "adjustment": (None,), "embeddings_constraint": (None,), "input_length": (None,),
     "backward_layer": (None,), "use_legacy_format": (False,),
-    "kernel_regularizer": (None,), "bias_regularizer": (None,), "recurrent_regularizer": (None,),
-    "beta_regularizer": (None,), "gamma_regularizer": (None,), "embeddings_regularizer": (None,),
+    "kernel_regularizer": (None,), "bias_regularizer": (None,), "embeddings_regularizer": (None,),
     "depthwise_regularizer": (None,), "pointwise_regularizer": (None,), "alpha_regularizer": (None,),
     "kernel_constraint": (None,), "bias_constraint": (None,), "recurrent_constraint": (None,),
     "beta_constraint": (None,), "gamma_constraint": (None,), "depthwise_constraint": (None,),

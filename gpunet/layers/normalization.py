@@ -19,7 +19,7 @@ class BatchNormalization(Layer):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
                  gamma_initializer="ones", moving_mean_initializer="zeros", moving_variance_initializer="ones",
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+                 beta_constraint=None, gamma_constraint=None, beta_regularizer=None, gamma_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):  # tf_keras's configs hold the axis as a list once built
             if len(axis) != 1:
@@ -28,6 +28,8 @@ class BatchNormalization(Layer):
         self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, momentum, epsilon, center, scale
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
         self.initializers = {"beta": beta_initializer, "gamma": gamma_initializer,
                              "moving_mean": moving_mean_initializer, "moving_variance": moving_variance_initializer}
 
@@ -41,9 +43,9 @@ class BatchNormalization(Layer):
         self._broadcast = None if last else [input_shape[axis] if i == axis else 1 for i in range(len(input_shape))]
         dim = (input_shape[axis],)
         init = self.initializers
-        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"],
+        self.gamma = self.add_weight("gamma", dim, initializer=init["gamma"], regularizer=self.gamma_regularizer,
                                      constraint=self.gamma_constraint) if self.scale else None
-        self.beta = self.add_weight("beta", dim, initializer=init["beta"],
+        self.beta = self.add_weight("beta", dim, initializer=init["beta"], regularizer=self.beta_regularizer,
                                     constraint=self.beta_constraint) if self.center else None
         self.moving_mean = self.add_weight("moving_mean", dim, initializer=init["moving_mean"], trainable=False)
         self.moving_variance = self.add_weight("moving_variance", dim, initializer=init["moving_variance"],
@@ -79,7 +81,9 @@ class BatchNormalization(Layer):
                 "center": self.center, "scale": self.scale,
                 **{f"{k}_initializer": v for k, v in self.initializers.items()},
                 "beta_constraint": constraints.serialize(self.beta_constraint),
-                "gamma_constraint": constraints.serialize(self.gamma_constraint)}
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
+                "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
 
 
 def _checked_axis(axis):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gpunet as gn
 from gpunet import backend as K
 
-from . import activations, constraints
+from . import activations, constraints, regularizers
 from .base import Layer, shape_tuple
 
 __all__ = ["RecurrentBase"]
@@ -27,8 +27,12 @@ class RecurrentBase(Layer):
     def __init__(self, units, activation="tanh", use_bias=True, kernel_initializer="glorot_uniform",
                  recurrent_initializer="orthogonal", bias_initializer="zeros", dropout=0.0, recurrent_dropout=0.0,
                  return_sequences=False, return_state=False, go_backwards=False, kernel_constraint=None,
-                 recurrent_constraint=None, bias_constraint=None, **kwargs):
+                 recurrent_constraint=None, bias_constraint=None, kernel_regularizer=None, recurrent_regularizer=None,
+                 bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.recurrent_constraint = constraints.get(recurrent_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
@@ -67,13 +71,14 @@ class RecurrentBase(Layer):
                              f"known features, got {input_shape}")
         width = self._gates * self.units
         self.kernel = self.add_weight("kernel", (input_shape[2], width), initializer=self.kernel_initializer,
-                                      constraint=self.kernel_constraint)
+                                      regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
                                                 initializer=self.recurrent_initializer,
+                                                regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
         if self.use_bias:
             self.bias = self.add_weight("bias", self._bias_shape(), initializer=self._bias_initializer(),
-                                        constraint=self.bias_constraint)
+                                        regularizer=self.bias_regularizer, constraint=self.bias_constraint)
 
     def _bias_shape(self):
         return (self._gates * self.units,)
@@ -166,4 +171,7 @@ class RecurrentBase(Layer):
                 "return_sequences": self.return_sequences, "return_state": self.return_state,
                 "go_backwards": self.go_backwards, "kernel_constraint": constraints.serialize(self.kernel_constraint),
                 "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}

@@ -1,6 +1,8 @@
 """gn.nn functions built from other public ops (no kernels of their own)."""
 from __future__ import annotations
 
+import math
+
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import float32
 from ..graph.scopes import name_scope
@@ -8,10 +10,11 @@ from . import math_ops
 from .creation_ops import zeros_like
 from .indexing_ops import gather
 from .logic_ops import equal
-from .nn_ops import require_float, sigmoid
+from .nn_ops import require_float, sigmoid, tanh
 from .reduction_ops import reduce_mean, reduce_sum
+from .special_ops import erfc
 
-__all__ = ["embedding_lookup", "l2_normalize", "softsign", "swish", "zero_fraction"]
+__all__ = ["embedding_lookup", "gelu", "l2_normalize", "softsign", "swish", "zero_fraction"]
 
 
 def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
@@ -36,6 +39,23 @@ def swish(features, name=None):
     with name_scope(name, "swish"):
         x = convert_to_tensor(features)
         return math_ops.multiply(x, sigmoid(x))
+
+
+def gelu(features, approximate=False, name=None):
+    """The Gaussian error linear unit ``x * P(X <= x)`` for X ~ N(0, 1), as ``tf.nn.gelu``: exactly
+    ``0.5 * x * erfc(-x / sqrt(2))`` (accurate in the negative tail too), or with ``approximate``
+    ``0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x ** 3)))``. Float dtypes only (TypeError otherwise)."""
+    with name_scope(name, "Gelu"):
+        x = convert_to_tensor(features, name="features")
+        require_float(x, "Gelu")
+        if approximate:
+            inner = math_ops.multiply(math.sqrt(2.0 / math.pi),
+                                      math_ops.add(x, math_ops.multiply(0.044715, math_ops.pow(x, 3))))
+            return math_ops.multiply(math_ops.multiply(0.5, x), math_ops.add(1.0, tanh(inner)))
+        return math_ops.multiply(math_ops.multiply(0.5, x), erfc(math_ops.multiply(x, -_SQRT_HALF)))
+
+
+_SQRT_HALF = math.sqrt(0.5)
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):

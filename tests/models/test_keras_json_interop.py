@@ -121,7 +121,7 @@ def dense_seq_with(**changes):
 
 
 @pytest.mark.parametrize("key, value", [
-    ("activity_regularizer", {"class_name": "L2", "config": {"l2": 0.1}}),
+    ("renorm", True),
     ("dtype", {"module": "keras.mixed_precision", "class_name": "Policy", "config": {"name": "mixed_float16"}}),
 ])
 def test_argument_gpunet_cannot_honour_is_refused(key, value):
@@ -161,7 +161,7 @@ def test_refused_argument_names_layer_argument_and_value():
     ("kernel_initializer", {"class_name": "Identity", "config": {"gain": 1.0}}, "Unknown initializer: 'Identity'"),
     ("kernel_initializer", {"class_name": "RandomNormal", "config": {"scale": 2}}, "cannot take the config"),
     ("kernel_regularizer", {"class_name": "OrthogonalRegularizer", "config": {}}, "Unknown regularizer"),
-    ("activation", "gelu", "Unknown activation function: 'gelu'"),
+    ("activation", "hard_silu", "Unknown activation function: 'hard_silu'"),
 ])
 def test_unknown_initializer_regularizer_activation_refused(key, value, message):
     with pytest.raises(ValueError, match=message):

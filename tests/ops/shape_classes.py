@@ -6,6 +6,7 @@ every input has the class's shape). An op for which a class makes no sense lists
 ``skip`` with the reason; ``raises`` lists classes where TF1 raises (argmax over an empty axis).
 Ops with no case here are in SHAPE_EXEMPT, with the reason.
 """
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable
@@ -109,6 +110,8 @@ UNARY = [
     _unary("Square", gn.square, np.square, "int", id="Square-int32"),
     _unary("Sqrt", gn.sqrt, np.sqrt, "positive"), _unary("Rsqrt", gn.rsqrt, lambda x: 1 / np.sqrt(x), "positive"),
     _unary("Exp", gn.exp, np.exp), _unary("Expm1", gn.expm1, np.expm1),
+    _unary("Erf", gn.erf, np.vectorize(math.erf, otypes=[np.float64])),
+    _unary("Erfc", gn.erfc, np.vectorize(math.erfc, otypes=[np.float64])),
     _unary("Log", gn.log, np.log, "positive"), _unary("Log1p", gn.log1p, np.log1p, "positive"),
     _unary("Reciprocal", gn.reciprocal, np.reciprocal, "positive"),
     _unary("Sin", gn.sin, np.sin), _unary("Cos", gn.cos, np.cos),
