@@ -62,8 +62,9 @@ class _RunningMeans:
 class _Function:
     """One compiled step: feeds arrays to ``inputs``, runs ``fetches`` (the first may be an op)."""
 
-    def __init__(self, inputs, fetches, training, kept=()):
+    def __init__(self, inputs, fetches, training, reported=slice(0), kept=()):
         self.inputs, self.fetches = inputs, fetches
+        self.reported = reported  # where the loss and metrics are in ``fetches``
         self.kept = kept  # per reported value: None, or the index in ``fetches`` of its kept-entry count
         self.phase = K.phase_feed(training)
         self.variables = gn.global_variables()
@@ -82,8 +83,7 @@ class _Function:
         """``(values, weights)`` of one batch: the loss and metrics, and the weight each has in a mean over
         batches: the batch size, or the entries a masked metric kept (tf_keras pools those)."""
         fetched = self(arrays)
-        first = len(fetched) - len(self.kept) - sum(k is not None for k in self.kept)
-        values = np.asarray(fetched[first:first + len(self.kept)], dtype=np.float64)
+        values = np.asarray(fetched[self.reported], dtype=np.float64)
         weights = np.array([len(arrays[0]) if k is None else fetched[k] for k in self.kept], dtype=np.float64)
         return values, weights
 
@@ -195,11 +195,12 @@ class TrainingMixin:
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
             optimizer_state.apply_pending(self, weight_keys(self))
-        kept = [None]
+        reported, kept = slice(len(fetches) - len(values) - 1, len(fetches)), [None]
         for _, count in values:  # a masked metric's count of kept entries, fetched after the values
             kept.append(None if count is None else len(fetches))
             fetches += [] if count is None else [count]
-        return _Function(self.inputs + targets, fetches, training=mode == "train", kept=tuple(kept))
+        return _Function(self.inputs + targets, fetches, training=mode == "train", reported=reported,
+                         kept=tuple(kept))
 
     def _train_op(self, total, targets):
         """The op of one training step (a hook: gn.parallel's replicated models build their own)."""
