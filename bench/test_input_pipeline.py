@@ -115,6 +115,22 @@ def _timed_records(benchmark, iterator):
         return benchmark.pedantic(read, rounds=3, warmup_rounds=1)
 
 
+def _timed_elements(benchmark, iterator):
+    """The integer elements ``iterator`` gives from its initializer to the end, the reading timed by
+    ``benchmark`` (5 rounds)."""
+    element = iterator.get_next()
+    with gn.Session() as sess:
+        def read():
+            sess.run(iterator.initializer)
+            out = []
+            try:
+                while True:
+                    out.append(int(sess.run(element)))
+            except gn.errors.OutOfRangeError:
+                return out
+        return benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+
+
 @pytest.mark.benchmark(group="tfrecord-read-100k")
 def test_tfrecord_read_dataset(benchmark, record_file):
     batch = gn.data.TFRecordDataset(record_file).batch(1000).make_initializable_iterator()
@@ -156,18 +172,7 @@ def _slow_interleave(calls):
 @pytest.mark.benchmark(group="interleave-4x25-sleep")
 @pytest.mark.parametrize("calls", [None, INNER])
 def test_interleave_waiting_inner_datasets(benchmark, calls):
-    iterator = _slow_interleave(calls).make_initializable_iterator()
-    element = iterator.get_next()
-    with gn.Session() as sess:
-        def read():
-            sess.run(iterator.initializer)
-            out = []
-            try:
-                while True:
-                    out.append(int(sess.run(element)))
-            except gn.errors.OutOfRangeError:
-                return out
-        out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+    out = _timed_elements(benchmark, _slow_interleave(calls).make_initializable_iterator())
     benchmark.extra_info["impl"] = "sequential" if calls is None else f"num_parallel_calls={calls}"
     assert out == [x * PER_INNER + i for i in range(PER_INNER) for x in range(INNER)]
 
@@ -247,18 +252,7 @@ def _varied(kind, deterministic):
 @pytest.mark.parametrize("deterministic", [True, False])
 def test_varied_costs_deterministic_or_not(benchmark, kind, deterministic):
     benchmark.group = f"{kind}-varied-sleep"
-    iterator = _varied(kind, deterministic).make_initializable_iterator()
-    element = iterator.get_next()
-    with gn.Session() as sess:
-        def read():
-            sess.run(iterator.initializer)
-            out = []
-            try:
-                while True:
-                    out.append(int(sess.run(element)))
-            except gn.errors.OutOfRangeError:
-                return out
-        out = benchmark.pedantic(read, rounds=5, warmup_rounds=1)
+    out = _timed_elements(benchmark, _varied(kind, deterministic).make_initializable_iterator())
     benchmark.extra_info["impl"] = f"deterministic={deterministic}"
     _note_ratio(benchmark, deterministic)
     count = VARIED if kind == "map" else INNERS * PER_INNER_VARIED

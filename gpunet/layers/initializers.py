@@ -5,6 +5,8 @@ import numpy as np
 
 import gpunet as gn
 
+from ._class_config import from_class_config
+
 __all__ = ["Orthogonal", "get", "serialize"]
 
 
@@ -63,21 +65,11 @@ _BY_CLASS = {
 }
 
 
-def _from_config(identifier):
-    name, config = identifier.get("class_name"), identifier.get("config") or {}
-    if name not in _BY_CLASS:
-        raise ValueError(f"Unknown initializer: {name!r} (in {identifier!r}); known: {sorted(_BY_CLASS)}")
-    try:
-        return _BY_CLASS[name](**config)
-    except TypeError as e:
-        raise ValueError(f"Initializer {name} cannot take the config {config!r}: {e}") from e
-
-
 def get(identifier):
     """An initializer callable ``(shape, dtype=) -> tensor`` from a Keras name, a tf_keras config dict
     (``{'class_name': 'RandomNormal', 'config': {'stddev': 0.1}}``) or a callable."""
     if isinstance(identifier, dict):
-        return _from_config(identifier)
+        return from_class_config(identifier, _BY_CLASS, "initializer")
     if isinstance(identifier, str):
         key = identifier.lower()
         if key not in _BY_NAME:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
+from ._class_config import from_class_config
+
 __all__ = ["L1L2", "get", "l1", "l1_l2", "l2", "serialize"]
 
 
@@ -42,23 +44,13 @@ def l1_l2(l1=0.01, l2=0.01):  # noqa: E741 (Keras's names)
 _BY_CLASS = {"L1L2": L1L2, "L1": lambda l1=0.01: L1L2(l1=l1), "L2": lambda l2=0.01: L1L2(l2=l2)}
 
 
-def _from_config(identifier):
-    name, config = identifier["class_name"], identifier.get("config") or {}
-    if name not in _BY_CLASS:
-        raise ValueError(f"Unknown regularizer: {name!r} (in {identifier!r}); known: {sorted(_BY_CLASS)}")
-    try:
-        return _BY_CLASS[name](**config)
-    except TypeError as e:
-        raise ValueError(f"Regularizer {name} cannot take the config {config!r}: {e}") from e
-
-
 def get(identifier):
     """A regularizer from None, an L1L2, a tf_keras config dict (``{'class_name': 'L2', 'config': {'l2': 0.01}}``)
     or the ``{'l1': ..., 'l2': ...}`` dict older gpunet configs hold."""
     if identifier is None or isinstance(identifier, L1L2):
         return identifier
     if isinstance(identifier, dict) and "class_name" in identifier:
-        return _from_config(identifier)
+        return from_class_config(identifier, _BY_CLASS, "regularizer")
     if isinstance(identifier, dict):
         return L1L2(**identifier)
     raise TypeError(f"Could not interpret regularizer identifier: {identifier!r}")

@@ -30,6 +30,17 @@ class OpCase:
         return self.id or self.op_type
 
 
+def numeric_gradient(f, value, eps=1e-6):
+    """Central differences of the scalar function ``f`` at the array ``value``."""
+    grad = np.zeros_like(value)
+    for index in np.ndindex(value.shape):
+        up, down = value.copy(), value.copy()
+        up[index] += eps
+        down[index] -= eps
+        grad[index] = (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
 def rand(*shape, low=-1.0, high=1.0, seed=0, dtype=np.float32):
     return np.random.default_rng(seed + sum(shape)).uniform(low, high, shape).astype(dtype)
 

@@ -10,6 +10,7 @@ import pytest
 
 import gpunet as gn
 from tests.ops.cases_conv import conv_filter_grad_ref, conv_input_grad_ref, conv_ref
+from tests.ops.opcases import numeric_gradient
 
 REF = np.load(os.path.join(os.path.dirname(__file__), "dilated_conv_reference.npz"), allow_pickle=False)
 REF_CASES = {c[0]: c for c in json.loads(str(REF["cases"]))}
@@ -72,16 +73,6 @@ def test_each_dtype_and_layout_matches_numpy(geometry, dtype, data_format, devic
                                rtol=tol, atol=tol)
 
 
-def _numeric_grad(f, value, eps=1e-6):
-    grad = np.zeros_like(value)
-    for index in np.ndindex(value.shape):
-        up, down = value.copy(), value.copy()
-        up[index] += eps
-        down[index] -= eps
-        grad[index] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
 def test_gradients_match_finite_differences(padding):
     rng = np.random.default_rng(3)
@@ -93,8 +84,8 @@ def test_gradients_match_finite_differences(padding):
     dx, dw = gn.gradients(loss, [x, w])
     with gn.Session() as sess:
         got_dx, got_dw = sess.run([dx, dw], {x: x0, w: w0})
-        np.testing.assert_allclose(got_dx, _numeric_grad(lambda v: sess.run(loss, {x: v, w: w0}), x0), atol=1e-6)
-        np.testing.assert_allclose(got_dw, _numeric_grad(lambda v: sess.run(loss, {x: x0, w: v}), w0), atol=1e-6)
+        np.testing.assert_allclose(got_dx, numeric_gradient(lambda v: sess.run(loss, {x: v, w: w0}), x0), atol=1e-6)
+        np.testing.assert_allclose(got_dw, numeric_gradient(lambda v: sess.run(loss, {x: x0, w: v}), w0), atol=1e-6)
 
 
 def test_second_derivative_through_a_dilated_conv_matches_finite_differences():
@@ -107,7 +98,7 @@ def test_second_derivative_through_a_dilated_conv_matches_finite_differences():
     (dw,) = gn.gradients(penalty, [w])
     with gn.Session() as sess:
         got = sess.run(dw, {x: x0, w: w0})
-        np.testing.assert_allclose(got, _numeric_grad(lambda v: sess.run(penalty, {x: x0, w: v}), w0), rtol=1e-6)
+        np.testing.assert_allclose(got, numeric_gradient(lambda v: sess.run(penalty, {x: x0, w: v}), w0), rtol=1e-6)
 
 
 def test_dilated_output_sizes_follow_tf():

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from tests.ops.opcases import numeric_gradient
 
 REFERENCE = np.load(Path(__file__).parent / "rnn_reference" / "rnn_reference.npz", allow_pickle=False)
 rnn_cell = gn.nn.rnn_cell
@@ -60,16 +61,6 @@ def _lstm_loss(x, lengths, dtype, time_major=False):
     return gn.reduce_sum(outputs * weights) + gn.reduce_sum(state.c * state.c)
 
 
-def _numeric_gradient(f, value, eps=1e-6):
-    grad = np.zeros_like(value)
-    for index in np.ndindex(value.shape):
-        up, down = value.copy(), value.copy()
-        up[index] += eps
-        down[index] -= eps
-        grad[index] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
 @pytest.mark.on_devices
 @pytest.mark.parametrize("lengths", [None, [4, 1, 0]])
 def test_dynamic_rnn_gradients_match_finite_differences(device, lengths):
@@ -87,9 +78,9 @@ def test_dynamic_rnn_gradients_match_finite_differences(device, lengths):
             def loss_at_kernel(k):
                 kernel.load(k, sess)
                 return sess.run(loss, {x: x_value})
-            numeric_kernel = _numeric_gradient(loss_at_kernel, kernel_value)
+            numeric_kernel = numeric_gradient(loss_at_kernel, kernel_value)
             kernel.load(kernel_value, sess)
-            numeric_x = _numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value)
+            numeric_x = numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value)
     np.testing.assert_allclose(got[0], numeric_x, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(got[1], numeric_kernel, rtol=1e-6, atol=1e-8)
     if lengths is not None:
@@ -276,7 +267,7 @@ def test_every_cells_gradients_match_finite_differences(key):
         with gn.Session() as sess:
             sess.run(gn.global_variables_initializer())
             got = sess.run(grads, {x: x_value})
-            np.testing.assert_allclose(got[0], _numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value),
+            np.testing.assert_allclose(got[0], numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value),
                                        rtol=1e-6, atol=1e-8)
             for var, grad in zip(variables, got[1:]):
                 value = sess.run(var)
@@ -284,7 +275,7 @@ def test_every_cells_gradients_match_finite_differences(key):
                 def loss_at(w, var=var):
                     var.load(w, sess)
                     return sess.run(loss, {x: x_value})
-                numeric = _numeric_gradient(loss_at, value)
+                numeric = numeric_gradient(loss_at, value)
                 var.load(value, sess)
                 np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8, err_msg=var.name)
 
@@ -323,6 +314,6 @@ def test_bidirectional_gradients_match_finite_differences():
         with gn.Session() as sess:
             sess.run(gn.global_variables_initializer())
             got = sess.run(grad, {x: x_value})
-            numeric = _numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value)
+            numeric = numeric_gradient(lambda v: sess.run(loss, {x: v}), x_value)
     np.testing.assert_allclose(got, numeric, rtol=1e-6, atol=1e-8)
     assert not got[1, 3:].any() and not got[2, 1:].any()  # padding never reaches the loss

@@ -91,16 +91,20 @@ def test_mirrored_replicas_on_nccl_equal_one_device(cards, optimizer):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("cards", [2], indirect=True)
-def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
-    _, devices = cards
+def _mirrored_step_report():
+    """The placement report of one SGD step of 2 mirrored replicas (``variables_on='gpu'``)."""
     gn.reset_default_graph()
     x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
     trainer = ReplicatedTrainer(OPTIMIZERS["sgd"], gpus=2, variables_on="gpu")
     train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())), [x, y])
     with gn.Session() as sess:
         sess.run(gn.global_variables_initializer())
-        report = sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
+        return sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
+
+
+@pytest.mark.parametrize("cards", [2], indirect=True)
+def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
+    report = _mirrored_step_report()
     assert [c for c in report.copies if c.src.device_type == "GPU"] == []
     into = sorted(c.tensor.name for c in report.copies if "rows" not in c.tensor.name)
     assert into == ["batch_scale/Reciprocal:0"] * 2  # the 1 / global batch scale, 4 bytes per card
@@ -110,14 +114,7 @@ def test_the_nccl_path_sends_no_gradient_through_the_host(cards):
 @pytest.mark.parametrize("cards", [2], indirect=True)
 def test_a_cupy_without_nccl_combines_mirrored_gradients_through_the_host(cards, monkeypatch):
     monkeypatch.setattr(importlib.import_module("cupy.cuda.nccl"), "available", False)
-    _, devices = cards
-    gn.reset_default_graph()
-    x, y = gn.placeholder(gn.float32, [None, 8]), gn.placeholder(gn.int32, [None])
-    trainer = ReplicatedTrainer(OPTIMIZERS["sgd"], gpus=2, variables_on="gpu")
-    train_op, _ = trainer.minimize(lambda xs, ys: gn.reduce_sum(per_example_loss(xs, ys, initial_weights())), [x, y])
-    with gn.Session() as sess:
-        sess.run(gn.global_variables_initializer())
-        report = sess.placement_report(train_op, dict(zip((x, y), data(BATCH))))
+    report = _mirrored_step_report()
     assert "CollectiveAllReduce" not in {r.type for r in report.rows}
     assert sorted(c.src.index for c in report.copies if c.src.device_type == "GPU") == [0, 1]  # one buffer each
 
