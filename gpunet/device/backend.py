@@ -73,9 +73,9 @@ class Backend(abc.ABC):
         """A copy on this device of ``array`` owned by backend ``src``: always a new buffer, ordered
         after the work ``src`` issued before."""
 
-    def adopt(self, array, src: Backend):
-        """``array``, a buffer of ``src`` that no one else reads any more, made this device's without
-        moving its bytes; None where they must move (device memory, or a view of a buffer others use)."""
+    def share(self, array, src: Backend):
+        """``array``, a buffer of ``src``, made readable as this device's without moving its bytes (both
+        keep arrays in host memory); None where the bytes must move (either side in device memory)."""
         return None
 
     @abc.abstractmethod

@@ -32,9 +32,8 @@ class NumpyBackend(Backend):
         host = src.to_host(array)
         return host if src.capabilities.device_memory else np.array(host)  # a virtual GPU's buffer is not ours
 
-    def adopt(self, array, src):
-        host = _whole_host_buffer(array, src)
-        return None if host is None else np.asarray(host)
+    def share(self, array, src):
+        return _host_buffer(array, src)
 
     def owns(self, array) -> bool:
         return isinstance(array, (np.ndarray, np.generic))
@@ -62,9 +61,9 @@ class VirtualGpuBackend(Backend):
     def copy_from(self, array, src):
         return self.from_host(src.to_host(array))  # from_host copies
 
-    def adopt(self, array, src):
-        host = _whole_host_buffer(array, src)
-        return None if host is None else VirtualArray(np.asarray(host), self.name)
+    def share(self, array, src):
+        host = _host_buffer(array, src)
+        return None if host is None else VirtualArray(host, self.name)
 
     def owns(self, array) -> bool:
         return array.__class__ is VirtualArray and array.owner == self.name
@@ -102,13 +101,12 @@ def _checked(fn, backend):
     return run
 
 
-def _whole_host_buffer(array, src):
-    """``array``'s host buffer when ``src`` keeps arrays in host memory and the array owns its buffer
-    (a view may share a buffer that is still in use, a variable's for one), else None."""
+def _host_buffer(array, src):
+    """``array``'s host buffer where ``src`` keeps arrays in host memory; None for device memory, and for
+    what is not an array (``copy_between`` refuses that)."""
     if src.capabilities.device_memory or not hasattr(array, "nbytes"):
         return None
-    host = src.to_host(array)
-    return host if getattr(host, "base", None) is None else None
+    return np.asarray(src.to_host(array))
 
 
 def copy_between(array, src, dst):

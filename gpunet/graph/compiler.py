@@ -96,6 +96,7 @@ class _StepBuilder:
         self.n_slots = 0
         self.fetched = set()
         self.aliasing = {}       # tensor -> the variables whose buffer its value on its home device may share
+        self.shared_copies = set()  # (tensor, device): its copy there shares the home device's buffer
         self.nested = []         # sub-plans compiled by control-flow kernels (gpunet/graph/control_flow.py)
         self.used = {}           # devices any step runs on or copies to, in first-use order
         self.kernel_steps = {}   # op -> index of its kernel's step
@@ -122,6 +123,8 @@ class _StepBuilder:
             raise errors.InvalidArgumentError(None, tensor.op, f"string tensor {tensor.name} cannot be "
                                                                f"copied to {device.name}")
         step = CopyStep(tensor, src, device)
+        if step.shares:
+            self.shared_copies.add(key)
         self.copies.append(CopyInfo(tensor, src, device, _static_bytes(tensor), step))
         self._add_step((step, [self._input(tensor, src)], slot, None, tensor.op, device),
                        Touch(reads=self.aliasing.get(tensor, frozenset())))
@@ -167,15 +170,16 @@ class _StepBuilder:
 
     def _touch(self, op, device):
         """The variables ``op`` may read (its refs, and inputs on this device that may share a variable's
-        buffer: one copied from another device is a buffer of its own) and write in place (the refs of a
-        stateful op); notes its outputs as sharing what it read when they may."""
+        buffer: a copy from another device shares it too where both keep arrays in host memory) and write in
+        place (the refs of a stateful op); notes its outputs as sharing what it read when they may."""
         refs = _refs(op)
-        shared = frozenset().union(*[self.aliasing[t] for t in op.inputs
-                                     if t in self.aliasing and self.home[t] is device])
+        shared = frozenset().union(*[self.aliasing[t] for t in op.inputs if t in self.aliasing and (
+            self.home[t] is device or (t, device) in self.shared_copies)])
         touch = Touch(reads=refs | shared, writes=refs if op.op_def.stateful else frozenset())
-        if (op.op_def.aliases_state and op.type != "Const") or shared:
-            # conservative: any kernel may hand back (a view of) its input. Constants are read-only
-            # arrays, so values derived from them are recognised at fetch time instead.
+        if ((op.op_def.aliases_state and op.type != "Const") or shared) and not op.op_def.fresh_outputs:
+            # conservative: any kernel may hand back (a view of) its input, unless its op says it never
+            # does. Constants are read-only arrays, so values derived from them are recognised at fetch
+            # time instead.
             self.aliasing.update((t, touch.reads or frozenset([ANY_VARIABLE])) for t in op.outputs)
         return touch
 
@@ -224,23 +228,8 @@ class _StepBuilder:
         for slot, k in last.items():
             if slot not in self.fetched:
                 frees[k].append(slot)
-        self._mark_hand_overs(last)
         return [(fn, ins, out, tuple(frees[k]), op, device)
                 for k, (fn, ins, out, _, op, device) in enumerate(self.steps)]
-
-    def _mark_hand_overs(self, last):
-        """Copies that may pass their buffer on (``CopyStep.hands_over``): of a kernel's output in this run
-        (not a feed, not a value that may share a variable's buffer), read by no other step, not fetched."""
-        made, readers = set(), {}
-        for step in self.steps:
-            for slot in step[1]:
-                readers[slot] = readers.get(slot, 0) + 1
-            if step[0].__class__ is not CopyStep:
-                made.update((step[2],) if step[2].__class__ is int else step[2] or ())
-        for k, (fn, ins, *_rest) in enumerate(self.steps):
-            if fn.__class__ is CopyStep and fn.tensor not in self.aliasing:
-                slot = ins[0]
-                fn.hands_over = slot in made and readers[slot] == 1 and last[slot] == k and slot not in self.fetched
 
 
 def _refs(op):

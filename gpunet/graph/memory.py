@@ -181,7 +181,7 @@ def _too_big_message(device, need, available, est):
 def measure(plan, feed_values, state) -> dict:
     """Runs ``plan`` once through ``Plan.run`` (its effects happen, as in ``sess.run``) with each
     step wrapped to record what it produced, and returns each device's peak ``{device: bytes}``:
-    the live arrays (each buffer once, a view counts as its base) plus the buffers of the variables
+    the live arrays (each buffer once per device, a view counts as its base) plus the buffers of the variables
     the plan uses (``state``: the session's values). On device-memory devices the live arrays are
     read from the pool instead: its used bytes above what it held before the run."""
     meter = _Meter(plan, state)
@@ -208,6 +208,8 @@ class _MeteredStep:
         self.meter.release(self.released)
         result = self.inner(*args)
         self.meter.produced(self.out, result, self.device)
+        if getattr(self.inner, "shares", False):
+            self.meter.shared(result, self.device)
         return result
 
 
@@ -216,6 +218,7 @@ class _Meter:
 
     def __init__(self, plan, state):
         self.held = {}        # slot -> (device, value)
+        self.copied = {}      # (buffer id, device) -> (buffer, the bytes of it a shared copy gave the device)
         self.peaks = {}
         self.variables = {state.slot(op): plan.placement[op].device
                           for op in plan.ops if op.type == "VariableV2" and op.outputs[0] not in plan.feeds}
@@ -236,6 +239,14 @@ class _Meter:
                 self.held[slot] = (device, value)
         self._note()
 
+    def shared(self, result, device):
+        """A copy that shares another device's buffer (graph/steps.py) holds on ``device`` what a copy of
+        its bytes would: each such copy counts there, at most the whole buffer."""
+        buffer = _buffer(result.data if result.__class__ is VirtualArray else result)
+        if buffer is not None:
+            _, before = self.copied.get((id(buffer), device), (buffer, 0))
+            self.copied[(id(buffer), device)] = (buffer, min(buffer.nbytes, before + result.nbytes))
+
     def _note(self):
         totals, seen = {}, set()
         arrays = [(v.value, d) for v, d in self.variables.items() if d not in self.baseline or id(v.value) in
@@ -244,9 +255,11 @@ class _Meter:
         for value, device in arrays:
             value = value.value if isinstance(value, VarSlot) else value
             buffer = _buffer(value.data if value.__class__ is VirtualArray else value)
-            if buffer is not None and id(buffer) not in seen:
-                seen.add(id(buffer))
-                totals[device] = totals.get(device, 0) + buffer.nbytes
+            # per device: a buffer shared between host-memory devices is each one's copy (graph/steps.py)
+            key = (id(buffer), device)
+            if buffer is not None and key not in seen:
+                seen.add(key)
+                totals[device] = totals.get(device, 0) + self.copied.get(key, (None, buffer.nbytes))[1]
         for device, before in self.baseline.items():
             totals[device] = totals.get(device, 0) + _pool_used(device) - before
         for device, total in totals.items():

@@ -32,6 +32,8 @@ class OpDef:
     supports: Callable | None = None     # (device_type, op) -> bool: dtype/attr limits
     stateful: bool = False               # never cached or folded; runs when fetched
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
+    fresh_outputs: bool = False          # every kernel returns new arrays, never an input or a view of one: a
+    #                                      value computed from a variable's buffer stops sharing it here
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
     takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);

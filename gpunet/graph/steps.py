@@ -15,22 +15,23 @@ class CopyStep:
     """The step that copies one tensor to one device; it remembers the bytes it last moved, so a
     report after a run can state what a tensor of unknown static shape really costs.
 
-    ``hands_over`` (set by the compiler): this copy is the last and only reader of a value a kernel
-    made in this run, so where both devices keep arrays in host memory (the CPU, virtual GPUs) the
-    destination takes the buffer over instead of copying its bytes, as TF passes tensors between
-    devices that share an address space. It is still the run's transfer, and counted as one."""
+    ``shares``: both devices keep arrays in host memory (the CPU, virtual GPUs), so the destination
+    reads the source's buffer instead of a copy of its bytes, as TF passes tensors between devices that
+    share an address space. The compiler then counts the destination's readers as readers of every
+    variable the value may share a buffer with (graph/variable_order.py). Shared or not, the copy is
+    the run's transfer, counted with its bytes."""
 
-    __slots__ = ("tensor", "src", "dst", "measured_bytes", "hands_over")
+    __slots__ = ("tensor", "src", "dst", "measured_bytes", "shares")
 
     def __init__(self, tensor, src, dst):
         self.tensor = tensor
         self.src = src
         self.dst = dst
         self.measured_bytes = None
-        self.hands_over = False
+        self.shares = not (src.backend.capabilities.device_memory or dst.backend.capabilities.device_memory)
 
     def __call__(self, array):
-        out = self.dst.backend.adopt(array, self.src.backend) if self.hands_over else None
+        out = self.dst.backend.share(array, self.src.backend) if self.shares else None
         if out is None:
             out = device_copy(array, self.src, self.dst)
         self.measured_bytes = out.nbytes

@@ -98,8 +98,8 @@ def _matmul_grad(op, g):
     return [sum_to_shape_of(da, a), sum_to_shape_of(db, b)]
 
 
-define_op("MatMul", _matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad)
-define_op("BatchMatMulV2", _batch_matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad)
+define_op("MatMul", _matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True)
+define_op("BatchMatMulV2", _batch_matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):

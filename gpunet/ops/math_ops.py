@@ -311,7 +311,7 @@ def _add_n_kernel(ctx):
     return add_n
 
 
-define_op("AddN", _add_n_infer, {"any": _add_n_kernel}, grad=lambda op, g: [g] * len(op.inputs))
+define_op("AddN", _add_n_infer, {"any": _add_n_kernel}, grad=lambda op, g: [g] * len(op.inputs), fresh_outputs=True)
 
 
 def add_n(inputs, name=None):

@@ -54,9 +54,9 @@ def _unary_builder(op_type, default_name, floats_only=True):
     return build
 
 
-def _backward_op(op_type, kernel, grad):
+def _backward_op(op_type, kernel, grad, **options):
     """Define a backward op of two same-shaped inputs; return its builder."""
-    define_op(op_type, _pair_infer, fused_or_generic(op_type, kernel), grad=grad)
+    define_op(op_type, _pair_infer, fused_or_generic(op_type, kernel), grad=grad, **options)
     return lambda a, b: out(op_type, [a, b], default_name=op_type)
 
 
@@ -72,9 +72,9 @@ def _xp_kernel(fn):
 # Their backward ops are linear in the incoming gradient and piecewise constant in the features:
 # the second derivative wrt the features is zero, as in TF1.
 relu_grad = _backward_op("ReluGrad", lambda ctx: lambda g, y: g * (y > 0),
-                         lambda op, gg: [relu_grad(gg, op.inputs[1]), zeros_like(op.inputs[1])])
+                         lambda op, gg: [relu_grad(gg, op.inputs[1]), zeros_like(op.inputs[1])], fresh_outputs=True)
 define_op("Relu", same_as_input, {"any": _xp_kernel(lambda xp, x: xp.maximum(x, 0))},
-          grad=lambda op, g: [relu_grad(g, op.outputs[0])],
+          grad=lambda op, g: [relu_grad(g, op.outputs[0])], fresh_outputs=True,
           doc="Rectified linear: max(features, 0); the gradient is g where the output is > 0, else 0.")
 relu = _unary_builder("Relu", "Relu", floats_only=False)
 
@@ -310,11 +310,12 @@ def _bias_add_grad_infer(inputs, attrs):
     return [(g.dtype, (g._shape[_channel_axis(attrs["data_format"], len(g._shape))],))]
 
 
-define_op("BiasAddGrad", _bias_add_grad_infer, {"any": _bias_add_grad_kernel}, grad=_bias_add_grad_grad)
+define_op("BiasAddGrad", _bias_add_grad_infer, {"any": _bias_add_grad_kernel}, grad=_bias_add_grad_grad,
+          fresh_outputs=True)
 define_op("BiasAdd", _bias_add_infer,
           {"any": rank_checked(_bias_add_kernel, at_least(2, "Input tensor must be at least 2D: {shape}"))},
           grad=lambda op, g: [g, out("BiasAddGrad", [g], {"data_format": op.attrs["data_format"]},
-                                     default_name="BiasAddGrad")])
+                                     default_name="BiasAddGrad")], fresh_outputs=True)
 
 
 def bias_add(value, bias, data_format=None, name=None):

@@ -251,7 +251,7 @@ def _sparse_xent_grad(op, g_loss, g_backprop):
 
 
 define_op("SparseSoftmaxCrossEntropyWithLogits", _sparse_xent_infer, {"any": _sparse_xent_kernel},
-          grad=_sparse_xent_grad)
+          grad=_sparse_xent_grad, fresh_outputs=True)
 
 
 def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):

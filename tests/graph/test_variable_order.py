@@ -40,8 +40,9 @@ def test_readers_wait_for_writers_and_writers_for_everyone_before(touches, threa
 
 @pytest.mark.parametrize("vgpus", [2], indirect=True)
 def test_updates_of_different_variables_on_other_threads_wait_only_for_their_own_reads(vgpus):
-    """Two variables on the CPU, each read by a GPU and bumped afterwards: each bump waits for the copy
-    of its own variable only, and the values are those of the flat loop, run after run."""
+    """Two variables on the CPU, each read by a GPU and bumped afterwards: each bump waits for the GPU's
+    readers of its own variable only (the copy shares the buffer), and the values are those of the flat
+    loop, run after run."""
     with gn.device("/gpu:0"):
         start = gn.reduce_sum(gn.constant(np.ones(3, np.float32)))  # GPU 0 first: it shares the CPU's thread
     variables, sums, bumps = [], [], []
@@ -60,13 +61,14 @@ def test_updates_of_different_variables_on_other_threads_wait_only_for_their_own
     assert got == [[3.0 * (1 + r), 3.0 * (2 + r)] for r in range(3)]
     schedule, steps = plan._schedule, plan._steps
     gpu1 = next(k for k, d in enumerate(schedule.devices) if d.name.endswith("GPU:1"))
-    copy_done = {steps[i][4].name: n + 1 for n, (i, _, _) in enumerate(schedule.tasks[gpu1])
-                 if type(steps[i][0]).__name__ == "CopyStep"}
+    done = {steps[i][4].name: n + 1 for n, (i, _, _) in enumerate(schedule.tasks[gpu1])}
+    shares = {type(fn).__name__ == "CopyStep" and fn.shares for fn, *_ in steps} - {False}
     for thread, tasks in enumerate(schedule.tasks):
         for i, waits, _ in tasks:
             if steps[i][4].type == "AssignAdd":
                 k = bumps.index(steps[i][4].outputs[0])
-                # on GPU 1's thread the bump follows the copies there; elsewhere it waits for its own copy only
-                want = None if thread == gpu1 else copy_done[f"v{k}/read"]
+                # on GPU 1's thread the bump follows the reads there; elsewhere it waits for its own reads
+                # only: the sum of the shared buffer, or the copy of its bytes (device memory)
+                want = None if thread == gpu1 else done[sums[k].op.name if shares else f"v{k}/read"]
                 assert dict(waits).get(gpu1) == want, (k, thread, waits)
-    assert copy_done["v0/read"] < copy_done["v1/read"]  # so the first bump need not wait for v1's copy
+    assert done[sums[0].op.name] < done["v1/read"]  # so the first bump need not wait for v1's readers
