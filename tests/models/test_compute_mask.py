@@ -122,3 +122,14 @@ def test_a_subclassed_model_has_no_output_mask_and_refuses_one():
     assert model.compute_mask(gn.constant(float_steps())) is None
     with pytest.raises(TypeError, match="Layer twice does not support masking, but was passed an input_mask"):
         model.compute_mask(gn.constant(float_steps()), gn.constant(GIVEN))
+
+
+def test_a_sequential_built_on_first_call_takes_a_mask_for_its_input(device):
+    with gn.device(device):
+        model = gn.models.Sequential([L.LSTM(2, return_sequences=True), L.Dense(1)])
+        x = gn.constant(float_steps())
+        out = model(x, mask=gn.constant(GIVEN))
+        plain = model(x)
+    assert tensor_mask(plain) is None and tensor_mask(x) is None
+    (got,) = evaluate([tensor_mask(out)])
+    np.testing.assert_array_equal(got, GIVEN)
