@@ -54,21 +54,50 @@ _BY_NAME = {"linear": linear, "hard_sigmoid": hard_sigmoid, "selu": gn.nn.selu, 
 
 
 def get(identifier):
-    """The activation function for a Keras name, a callable, or None (linear)."""
+    """The activation function for None (linear), a Keras name (``'relu'``), an advanced-activation layer's class
+    name (``'ReLU'``: a new layer with its defaults, as tf_keras), a tf_keras config dict
+    (``{'class_name': 'function', 'config': 'relu'}``, or a layer's ``{'class_name': 'LeakyReLU', 'config': {...}}``)
+    or a callable."""
     if identifier is None:
         return linear
     if isinstance(identifier, str):
-        if identifier not in _BY_NAME:
-            raise ValueError(f"Unknown activation function: {identifier!r}; known: {sorted(_BY_NAME)}")
-        return _BY_NAME[identifier]
+        return _by_name(identifier)
+    if isinstance(identifier, dict):
+        return _from_config(identifier)
     if callable(identifier):
         return identifier
     raise TypeError(f"Could not interpret activation function identifier: {identifier!r}")
 
 
+def _activation_layers():
+    from . import advanced_activations  # imported here: those layers import this module's neighbours
+    return {name: getattr(advanced_activations, name) for name in advanced_activations.__all__}
+
+
+def _by_name(name):
+    if name in _BY_NAME:
+        return _BY_NAME[name]
+    if name in _activation_layers():
+        return _activation_layers()[name]()
+    raise ValueError(f"Unknown activation function: {name!r}; known: {sorted(_BY_NAME)} and the layers "
+                     f"{sorted(_activation_layers())}")
+
+
+def _from_config(config):
+    name, inner = config.get("class_name"), config.get("config")
+    if name == "function" and isinstance(inner, str):  # tf_keras 2.13+: {'class_name': 'function', 'config': 'relu'}
+        return _by_name(inner)
+    if name in _activation_layers():
+        return _activation_layers()[name].from_config(dict(inner or {}))
+    raise ValueError(f"Unknown activation function: {name!r} (in {config!r}); known: {sorted(_BY_NAME)} and the "
+                     f"layers {sorted(_activation_layers())}")
+
+
 def serialize(fn):
-    """The Keras name of an activation function (for configs)."""
+    """The Keras name of an activation function, or an advanced-activation layer's config dict (for configs)."""
     for name, known in _BY_NAME.items():
         if fn is known:
             return name
+    if type(fn).__name__ in _activation_layers() and isinstance(fn, _activation_layers()[type(fn).__name__]):
+        return {"class_name": type(fn).__name__, "config": fn.get_config()}
     raise ValueError(f"Activation {fn!r} has no Keras name, so it cannot be saved in a config")

@@ -147,23 +147,41 @@ class ReLU(Layer):
 
 
 class Softmax(Layer):
-    """Softmax over ``axis`` (an int, or a list of axes normalized together)."""
+    """Softmax over ``axis`` (an int, or a list of axes normalized together). Called with ``mask=`` (true or
+    > 0.5 where an entry counts, broadcast against the inputs), the masked entries get tf_keras 2's large negative
+    logit first: ``-1e9`` added (``robust_masking``: put in their place), so a fully masked row comes out uniform."""
 
     supports_masking = True
 
-    def __init__(self, axis=-1, **kwargs):
+    def __init__(self, axis=-1, robust_masking=False, **kwargs):
         super().__init__(**kwargs)
         self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.robust_masking = bool(robust_masking)
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            inputs = self._masked_logits(inputs, mask)
         if isinstance(self.axis, list):
             if len(self.axis) > 1:
                 return gn.exp(inputs - gn.reduce_logsumexp(inputs, axis=self.axis, keepdims=True))
             return gn.nn.softmax(inputs, axis=self.axis[0])
         return gn.nn.softmax(inputs, axis=self.axis)
 
+    def _masked_logits(self, inputs, mask):
+        negative = gn.constant(_large_negative(inputs.dtype), dtype=inputs.dtype)
+        if not self.robust_masking:
+            return inputs + (gn.constant(1.0, dtype=inputs.dtype) - gn.cast(mask, inputs.dtype)) * negative
+        keep = mask if mask.dtype == gn.bool else gn.greater(mask, gn.constant(0.5, dtype=mask.dtype))
+        return gn.where(keep, inputs, gn.zeros_like(inputs) + negative)
+
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis}
+        config = {**super().get_config(), "axis": self.axis}
+        return {**config, "robust_masking": True} if self.robust_masking else config  # tf_keras: only when set
+
+
+def _large_negative(dtype):
+    """tf_keras's ``_large_compatible_negative``: -1e9, or half the lowest float16 (-1e9 is not a float16)."""
+    return float(np.finfo(np.float16).min) / 2.0 if dtype == gn.float16 else -1e9
 
 
 class ThresholdedReLU(Layer):

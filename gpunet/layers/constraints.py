@@ -121,7 +121,7 @@ max_norm, non_neg, unit_norm, min_max_norm, radial_constraint = MaxNorm, NonNeg,
 
 _BY_NAME = {cls.__name__: cls for cls in (Constraint, MaxNorm, MinMaxNorm, NonNeg, RadialConstraint, UnitNorm)}
 _BY_NAME.update({"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm,
-                 "radial_constraint": RadialConstraint})
+                 "radial_constraint": RadialConstraint, "maxnorm": MaxNorm, "nonneg": NonNeg, "unitnorm": UnitNorm})
 
 
 def serialize(constraint):

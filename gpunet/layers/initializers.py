@@ -38,6 +38,9 @@ _BY_NAME = {
     "random_uniform": lambda: gn.random_uniform_initializer(-0.05, 0.05),
     "uniform": lambda: gn.random_uniform_initializer(-0.05, 0.05),
     "truncated_normal": lambda: gn.truncated_normal_initializer(stddev=0.05),
+    "normal": lambda: gn.random_normal_initializer(stddev=0.05),
+    "constant": gn.constant_initializer, "one": gn.ones_initializer, "zero": gn.zeros_initializer,
+    "variance_scaling": gn.variance_scaling_initializer,
 }
 
 
@@ -63,23 +66,31 @@ _BY_CLASS = {
     "TruncatedNormal": lambda mean=0.0, stddev=0.05, seed=None: gn.truncated_normal_initializer(mean, stddev, seed),
     "Orthogonal": Orthogonal,
 }
+_BY_NAME.update(lecun_normal=_BY_CLASS["LecunNormal"], lecun_uniform=_BY_CLASS["LecunUniform"])
 
 
 def get(identifier):
-    """An initializer callable ``(shape, dtype=) -> tensor`` from a Keras name, a tf_keras config dict
-    (``{'class_name': 'RandomNormal', 'config': {'stddev': 0.1}}``) or a callable."""
+    """An initializer callable ``(shape, dtype=) -> tensor`` from None (None), a tf_keras name (``'he_normal'``,
+    ``'lecun_uniform'``, ...) or class name (``'GlorotUniform'``: its defaults), a tf_keras config dict
+    (``{'class_name': 'RandomNormal', 'config': {'stddev': 0.1}}``), a class (instantiated) or a callable."""
+    if identifier is None:
+        return None
     if isinstance(identifier, dict):
         return from_class_config(identifier, _BY_CLASS, "initializer")
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in _BY_NAME:
-            raise ValueError(f"Unknown initializer: {identifier!r}; known: {sorted(_BY_NAME)}")
-        return _BY_NAME[key]()
+        return _by_name(identifier)
     if isinstance(identifier, type):
         return identifier()
     if callable(identifier):
         return identifier
-    raise TypeError(f"Could not interpret initializer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}")
+
+
+def _by_name(name):
+    make = _BY_NAME.get(name.lower()) or _BY_CLASS.get(name)
+    if make is None:
+        raise ValueError(f"Unknown initializer: {name!r}; known: {sorted(_BY_NAME)} and {sorted(_BY_CLASS)}")
+    return make()
 
 
 def serialize(identifier):

@@ -42,20 +42,33 @@ def l1_l2(l1=0.01, l2=0.01):  # noqa: E741 (Keras's names)
 
 
 _BY_CLASS = {"L1L2": L1L2, "L1": lambda l1=0.01: L1L2(l1=l1), "L2": lambda l2=0.01: L1L2(l2=l2)}
+# tf_keras 2's names: its functions (``'l1_l2'`` is 0.01 of each, unlike ``L1L2()``) and its classes with their
+# defaults
+_BY_NAME = {"l1": l1, "l2": l2, "l1_l2": l1_l2, **_BY_CLASS}
 
 
 def get(identifier):
-    """A regularizer from None, an L1L2, a tf_keras config dict (``{'class_name': 'L2', 'config': {'l2': 0.01}}``)
-    or the ``{'l1': ..., 'l2': ...}`` dict older gpunet configs hold."""
-    if identifier is None or isinstance(identifier, L1L2):
+    """A regularizer from None, a name (``'l2'``: 0.01 as in tf_keras; ``'l1'``, ``'l1_l2'``, ``'L1L2'``...), a
+    tf_keras config dict (``{'class_name': 'L2', 'config': {'l2': 0.01}}``), the ``{'l1': ..., 'l2': ...}`` dict
+    older gpunet configs hold, or a callable ``weight -> penalty`` (returned as is)."""
+    if identifier is None or callable(identifier):
         return identifier
+    if isinstance(identifier, str):
+        if identifier not in _BY_NAME:
+            raise ValueError(f"Unknown regularizer: {identifier!r}; known: {sorted(_BY_NAME)}")
+        return _BY_NAME[identifier]()
     if isinstance(identifier, dict) and "class_name" in identifier:
         return from_class_config(identifier, _BY_CLASS, "regularizer")
     if isinstance(identifier, dict):
         return L1L2(**identifier)
-    raise TypeError(f"Could not interpret regularizer identifier: {identifier!r}")
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
 
 
 def serialize(regularizer):
-    """``{'class_name': 'L1L2', 'config': {'l1': ..., 'l2': ...}}`` as tf_keras writes it (None stays None)."""
-    return None if regularizer is None else {"class_name": "L1L2", "config": regularizer.get_config()}
+    """``{'class_name': 'L1L2', 'config': {'l1': ..., 'l2': ...}}`` as tf_keras writes it (None stays None); a
+    regularizer given as a plain callable has no config."""
+    if regularizer is None:
+        return None
+    if not isinstance(regularizer, L1L2):
+        raise ValueError(f"Only gn.layers.regularizers objects can be saved in a config, got {regularizer!r}")
+    return {"class_name": "L1L2", "config": regularizer.get_config()}

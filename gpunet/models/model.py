@@ -3,10 +3,10 @@ so calling it on new tensors reuses its weights."""
 from __future__ import annotations
 
 import gpunet as gn
-from gpunet.layers.base import Layer, Node, shape_tuple, to_list, unique_in_order, unpack
+from gpunet.layers.base import Layer, Node, shape_tuple, tensor_mask, to_list, unique_in_order, unpack
 
 from . import saving, summary
-from .network import LayerGraph, single_or_list
+from .network import LayerGraph, forgetting_calls, input_masks, single_or_list
 from .training import TrainingMixin
 
 __all__ = ["Model"]
@@ -88,10 +88,30 @@ class Model(TrainingMixin, Layer):
         return unpack([shape_tuple(t) for t in self.outputs])
 
     # -- calling ------------------------------------------------------------------------------------
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if self._graph is None:
             raise NotImplementedError(f"Model {self.name}: subclasses of Model must implement call(inputs)")
-        return single_or_list(self._graph.replay(inputs, training))
+        masks = None if mask is None else input_masks(mask, len(self.inputs))
+        return single_or_list(self._graph.replay(inputs, training, masks))
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask(s) the outputs of a functional model carry for ``inputs`` (tensors or arrays) whose masks are
+        ``mask`` (one, or one per input; None: unmasked), as graph tensors (None for an output without one), as
+        tf_keras 2's: the layers run again on ``inputs`` (leaving no nodes, losses or updates behind). A
+        subclassed model has no output mask (and refuses a mask unless it sets ``supports_masking``)."""
+        if self._graph is None:
+            return super().compute_mask(inputs, mask)
+        tensors = [gn.convert_to_tensor(t) for t in to_list(inputs)]
+        with forgetting_calls(self._all_layers()), gn.name_scope(f"{self.name}_compute_mask"):
+            outputs = self._graph.replay(tensors, masks=input_masks(mask, len(self.inputs)))
+        return single_or_list([tensor_mask(t) for t in outputs])
+
+    def _handles_masks(self):
+        # a functional model's outputs already carry the masks its layers gave them (computing them again would
+        # run the layers twice); a subclassed model follows Layer's rule
+        if self._graph is not None:
+            return False
+        return self.supports_masking or type(self).compute_mask is not Model.compute_mask
 
     def compute_output_shape(self, input_shape):
         if self._graph is None:

@@ -2,12 +2,16 @@
 the outputs, in what order to replay them on new tensors, and the layers ordered by depth."""
 from __future__ import annotations
 
-from gpunet.layers.base import takes_argument, to_list, unpack
+import contextlib
+
+import gpunet as gn
+from gpunet.layers.base import takes_argument, tensor_mask, to_list, unpack
 from gpunet.layers.input_layer import InputLayer
 
 from . import call_kwargs
 
-__all__ = ["LayerGraph", "history", "node_of", "parents", "single_or_list"]
+__all__ = ["LayerGraph", "forgetting_calls", "history", "input_masks", "node_of", "parents", "single_or_list",
+           "with_masks"]
 
 
 def history(tensor, role):
@@ -79,13 +83,16 @@ class LayerGraph:
         ordered = sorted(first_seen.values(), key=lambda item: (-layer_depth[id(item[1])], item[0]))
         return [layer for _, layer in ordered]
 
-    def replay(self, new_inputs, training=None):
+    def replay(self, new_inputs, training=None, masks=None):
         """Run the recorded layer calls on ``new_inputs`` (same order as ``inputs``); the new outputs. ``training``
-        (the model's own call argument) goes to each call that takes one and was not given one (tf_keras)."""
+        (the model's own call argument) goes to each call that takes one and was not given one (tf_keras).
+        ``masks`` (one per input, None for no mask) replace the masks the new inputs carry."""
         new_inputs = to_list(new_inputs)
         if len(new_inputs) != len(self.inputs):
             raise ValueError(f"The model expects {len(self.inputs)} input(s), but it received {len(new_inputs)} "
                              f"input tensor(s).")
+        if masks is not None:
+            new_inputs = with_masks(new_inputs, masks)
         values = {id(old): new for old, new in zip(self.inputs, new_inputs)}
         for node in self.nodes:
             if isinstance(node.layer, InputLayer):
@@ -108,3 +115,37 @@ class LayerGraph:
 def single_or_list(outputs):
     """One tensor, or a list when there are several."""
     return unpack(outputs) if len(outputs) == 1 else outputs
+
+
+def input_masks(mask, count):
+    """``mask`` (a model's ``mask=`` argument: one mask, or a list of one per input) as a list of ``count``."""
+    masks = [None] * count if mask is None else to_list(mask)
+    if len(masks) != count:
+        raise ValueError(f"The model expects {count} input mask(s) (one per input, None for no mask), but it "
+                         f"received {len(masks)}.")
+    return masks
+
+
+def with_masks(tensors, masks):
+    """``tensors``, each carrying its mask of ``masks`` (None: none) as ``_keras_mask``; a tensor whose own mask
+    differs is replaced by an identity of it, so the caller's tensors keep theirs."""
+    out = []
+    for tensor, mask in zip(tensors, masks):
+        if tensor_mask(tensor) is not mask:
+            tensor = gn.identity(tensor)
+            tensor._keras_mask = mask
+        out.append(tensor)
+    return out
+
+
+@contextlib.contextmanager
+def forgetting_calls(layers):
+    """Layer calls made inside leave no trace on ``layers``: the nodes, losses and updates they add are dropped
+    on the way out (a query such as ``Model.compute_mask`` must not add terms to the training objective)."""
+    lists = [getattr(layer, name) for layer in layers for name in ("_inbound_nodes", "_own_losses", "_own_updates")]
+    sizes = [len(items) for items in lists]
+    try:
+        yield
+    finally:
+        for items, size in zip(lists, sizes):
+            del items[size:]

@@ -7,6 +7,7 @@ from gpunet.layers.input_layer import Input, InputLayer
 
 from . import saving
 from .model import Model
+from .network import with_masks
 
 __all__ = ["Sequential"]
 
@@ -74,10 +75,10 @@ class Sequential(Model):
         if self.outputs is None:
             self.build((None,) + arrays[0].shape[1:])
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         if self._graph is not None:
-            return super().call(inputs, training)
-        x = inputs
+            return super().call(inputs, training, mask)
+        x = inputs if mask is None else with_masks([inputs], [mask])[0]
         for layer in self._stack:
             given = {} if training is None or not takes_argument(layer, "training") else {"training": training}
             x = layer(x, **given)
