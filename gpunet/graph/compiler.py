@@ -7,6 +7,7 @@ from .. import errors
 from . import executor, memory
 from .core_ops import REF_READERS, FedVariable, placeholder_message
 from .graph import Operation, Tensor
+from .in_place import join_in_place
 from .plan import Plan, _host_value, _op_error, _static_bytes
 from .registry import KernelContext
 from .steps import CopyInfo, CopyStep, FeedStep, FetchStep, SyncStep
@@ -218,6 +219,8 @@ class _StepBuilder:
 
     def finish(self):
         """Attach to each step the slots whose last reader it is (fetched slots are kept)."""
+        join_in_place(self.steps, self.kernel_steps, self.fetched,
+                      lambda op, device: KernelContext(op, device, self.state))
         last = {}
         for k, step in enumerate(self.steps):
             for slot in step[1]:

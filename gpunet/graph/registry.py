@@ -34,6 +34,10 @@ class OpDef:
     aliases_state: bool = False          # its output may be a variable's buffer: fetches copy it
     fresh_outputs: bool = False          # every kernel returns new arrays, never an input or a view of one: a
     #                                      value computed from a variable's buffer stops sharing it here
+    into_kernel: Callable | None = None  # builder(ctx) -> fn(out, *inputs): writes its one output into ``out``
+    #                                      (C-contiguous, its shape and dtype), so a join can be built in place
+    joins_inputs: bool = False           # its output is its inputs flattened one after another (FlatConcat):
+    #                                      their producers may write into it (graph/in_place.py)
     differentiable: bool = True          # False: gradients stop here (argmax, shape, ...)
     host_memory: bool = False            # outputs computed from the inputs' shapes alone, on the host (Shape)
     takes_refs: bool = False             # its kernel gets a VariableV2 input as the VarSlot (reads/updates it);

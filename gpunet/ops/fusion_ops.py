@@ -70,6 +70,7 @@ def _split_grad(op, *grads):
 
 
 define_op("FlatConcat", _concat_infer, {"any": _concat_kernel}, grad=_concat_grad, fresh_outputs=True,
+          joins_inputs=True,
           doc="tensors of known shapes, flattened and joined into one 1-D buffer")
 define_op("FlatSplit", _split_infer, {"any": _split_kernel}, grad=_split_grad,
           doc="a 1-D buffer cut into tensors of the given shapes (the inverse of FlatConcat)")

@@ -56,11 +56,16 @@ def _batch_matmul_infer(inputs, attrs):
 
 
 def _matmul_kernel(ctx):
+    into = _matmul_into_kernel(ctx)
+    return lambda a, b: into(None, a, b)
+
+
+def _matmul_into_kernel(ctx):
     ta, tb, matmul_fn, swap = ctx.attrs["transpose_a"], ctx.attrs["transpose_b"], ctx.xp.matmul, ctx.xp.swapaxes
 
-    def product(a, b):
+    def product(out, a, b):
         _check_run_shapes(ctx, a, b)  # shapes only (no device sync): NumPy would take a vector as a matrix
-        return matmul_fn(swap(a, -1, -2) if ta else a, swap(b, -1, -2) if tb else b)
+        return matmul_fn(swap(a, -1, -2) if ta else a, swap(b, -1, -2) if tb else b, out=out)
     return product
 
 
@@ -98,8 +103,10 @@ def _matmul_grad(op, g):
     return [sum_to_shape_of(da, a), sum_to_shape_of(db, b)]
 
 
-define_op("MatMul", _matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True)
-define_op("BatchMatMulV2", _batch_matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True)
+define_op("MatMul", _matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True,
+          into_kernel=_matmul_into_kernel)
+define_op("BatchMatMulV2", _batch_matmul_infer, {"any": _matmul_kernel}, grad=_matmul_grad, fresh_outputs=True,
+          into_kernel=_matmul_into_kernel)
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, name=None):

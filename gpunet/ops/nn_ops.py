@@ -284,13 +284,19 @@ def _bias_add_kernel(ctx):
 
 
 def _bias_add_grad_kernel(ctx):
+    into = _bias_add_grad_into_kernel(ctx)
+    return lambda g: into(None, g)
+
+
+def _bias_add_grad_into_kernel(ctx):
     xp = ctx.xp
     if ctx.attrs["data_format"] == "NCHW":
-        return lambda g: g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return lambda out, g: g.sum(axis=(0,) + tuple(range(2, g.ndim)), out=out)
 
-    def bias_add_grad_(g):
+    def bias_add_grad_(out, g):
         rows = g.reshape(-1, g.shape[-1])
-        return xp.ones(rows.shape[0], dtype=g.dtype) @ rows  # far faster than summing over the leading axes
+        # far faster than summing over the leading axes
+        return xp.matmul(xp.ones(rows.shape[0], dtype=g.dtype), rows, out=out)
     return bias_add_grad_
 
 
@@ -311,7 +317,7 @@ def _bias_add_grad_infer(inputs, attrs):
 
 
 define_op("BiasAddGrad", _bias_add_grad_infer, {"any": _bias_add_grad_kernel}, grad=_bias_add_grad_grad,
-          fresh_outputs=True)
+          fresh_outputs=True, into_kernel=_bias_add_grad_into_kernel)
 define_op("BiasAdd", _bias_add_infer,
           {"any": rank_checked(_bias_add_kernel, at_least(2, "Input tensor must be at least 2D: {shape}"))},
           grad=lambda op, g: [g, out("BiasAddGrad", [g], {"data_format": op.attrs["data_format"]},
