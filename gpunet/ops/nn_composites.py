@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import math
 
-from ..graph.core_ops import convert_to_tensor
+from ..graph.core_ops import constant, convert_to_tensor
 from ..graph.dtypes import float32
 from ..graph.scopes import name_scope
 from . import math_ops
+from .clip_ops import clip_by_norm
+from .concat_ops import concat
 from .creation_ops import zeros_like
 from .indexing_ops import gather
 from .logic_ops import equal
@@ -59,15 +61,39 @@ _SQRT_HALF = math.sqrt(0.5)
 
 
 def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True, max_norm=None):
-    """Rows ``ids`` of ``params`` (one tensor, or a list holding one); sharded params are not supported."""
-    if isinstance(params, (list, tuple)):
-        if len(params) != 1:
-            raise ValueError(f"embedding_lookup: params sharded into {len(params)} tensors are not supported; "
-                             f"concatenate them into one")
-        params = params[0]
-    if max_norm is not None:
-        raise ValueError("embedding_lookup: max_norm is not supported")
-    return gather(params, ids, name=name or "embedding_lookup")
+    """Rows ``ids`` of ``params``: one tensor, or a list of shards of one table as TF1 splits it. With
+    ``partition_strategy="mod"`` id i lives in shard ``i % n`` at row ``i // n``; with ``"div"`` the shards hold
+    consecutive ranges (the first ``rows % n`` shards one row more). ``max_norm``: each looked-up embedding is
+    clipped to that l2 norm."""
+    if partition_strategy not in ("mod", "div"):
+        raise ValueError(f"embedding_lookup: unrecognized partition_strategy {partition_strategy!r}")
+    shards = list(params) if isinstance(params, (list, tuple)) else [params]
+    if not shards:
+        raise ValueError("embedding_lookup: params must hold at least one tensor")
+    with name_scope(name, "embedding_lookup"):
+        ids = convert_to_tensor(ids, name="ids")
+        if len(shards) == 1:
+            rows = gather(shards[0], ids)
+        else:
+            rows = _sharded_lookup(shards, ids, partition_strategy)
+        if max_norm is None:
+            return rows
+        ids_rank = ids.shape.ndims
+        axes = list(range(ids_rank, rows.shape.ndims)) if ids_rank is not None and rows.shape.ndims else None
+        return clip_by_norm(rows, max_norm, axes=axes)
+
+
+def _sharded_lookup(shards, ids, partition_strategy):
+    """Gather from the shards concatenated in order, with each id mapped to its row in that concatenation."""
+    sizes = [convert_to_tensor(shard).shape[0].value for shard in shards]
+    if None in sizes:
+        raise ValueError(f"embedding_lookup: sharded params need a known first dimension, got rows {sizes}")
+    table = concat(list(shards), 0)
+    if partition_strategy == "div":
+        return gather(table, ids)  # the div shards, concatenated, are the table in id order
+    offsets = constant([sum(sizes[:i]) for i in range(len(sizes))], dtype=ids.dtype)
+    count = len(sizes)
+    return gather(table, math_ops.add(gather(offsets, math_ops.floormod(ids, count)), math_ops.floordiv(ids, count)))
 
 
 def zero_fraction(value, name=None):
