@@ -41,6 +41,7 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
+from .ops.sequence_ops import sequence_mask
 from .ops.special_ops import erf, erfc
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
@@ -94,12 +95,14 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "random_normal_initializer", "random_shuffle", "random_uniform", "random_uniform_initializer", "range",
            "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
            "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "report_uninitialized_variables",
-           "reset_default_graph", "reshape", "round", "rsqrt", "scan",
+           "reset_default_graph", "reshape", "round", "rsqrt", "scan", "segment_mean", "segment_sum",
+           "sequence_mask",
            "set_random_seed", "shape", "sigmoid", "sign", "sin",
            "size", "slice", "split", "sqrt", "square", "squared_difference", "squeeze", "stack", "stop_gradient",
            "strided_slice", "string", "subtract", "summary", "tanh", "tensordot", "tile", "timeline", "to_double",
            "to_float", "to_int32", "to_int64", "train", "trainable_variables", "transpose", "truediv",
-           "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8", "unstack",
+           "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8",
+           "unsorted_segment_mean", "unsorted_segment_sqrt_n", "unsorted_segment_sum", "unstack",
            "utils", "variable_scope", "variables_initializer", "variance_scaling_initializer", "where", "while_loop",
            "zeros", "zeros_initializer", "zeros_like"]
 

@@ -479,3 +479,48 @@ def streaming_metrics(tf):
         s.run(tf.local_variables_initializer())
         out["reset"] = s.run(metrics["acc"][0])
     return out
+
+
+@program
+def segment_means_and_sequence_mask(tf):
+    rng = _rng()
+    data = tf.constant(rng.standard_normal((6, 2)).astype("float32"))
+    ids = tf.constant([3, 0, 3, -1, 0, 3])
+    out = {"mean": tf.unsorted_segment_mean(data, ids, 5), "sqrt_n": tf.unsorted_segment_sqrt_n(data, ids, 5),
+           "sorted_mean": tf.segment_mean(data, tf.constant([0, 0, 2, 2, 2, 3])),
+           "mean_f64": tf.unsorted_segment_mean(tf.cast(data, tf.float64), ids, 4),
+           "mean_2d_ids": tf.unsorted_segment_mean(tf.reshape(data, [3, 2, 2]), tf.constant([[0, 1], [1, 1],
+                                                                                          [2, 0]]), 3)}
+    out["mean_grad"] = tf.gradients(tf.reduce_sum(out["mean"] * out["mean"]), data)[0]
+    out["sqrt_n_grad"] = tf.gradients(tf.reduce_sum(out["sqrt_n"] * out["sqrt_n"]), data)[0]
+    out["sorted_mean_grad"] = tf.gradients(tf.reduce_sum(out["sorted_mean"] * out["sorted_mean"]), data)[0]
+    lengths = tf.placeholder(tf.int32, [None])
+    masks = {"mask": tf.sequence_mask(lengths), "mask_max": tf.sequence_mask(lengths, 5, dtype=tf.float32),
+             "mask_2d": tf.sequence_mask(tf.constant([[1, 3], [0, 2]]), 4),
+             "mask_i64": tf.sequence_mask(tf.constant([2, 0], tf.int64))}
+    with tf.Session() as s:
+        res = s.run(out)
+        res.update(s.run(masks, {lengths: [1, 3, 0, 2]}))
+        res["mask_empty"] = s.run(masks["mask"], {lengths: []})
+        res["mask_static"] = np.array([str(masks["mask_max"].shape.as_list()), str(masks["mask_2d"].shape.as_list())])
+        return res
+
+
+@program
+def conv1d_variants(tf):
+    rng = _rng()
+    x = tf.constant(rng.standard_normal((2, 9, 3)).astype("float32"))
+    w = tf.constant(rng.standard_normal((3, 3, 4)).astype("float32"))
+    out = {"same": tf.nn.conv1d(x, w, stride=1, padding="SAME"),
+           "valid_s2": tf.nn.conv1d(x, w, stride=2, padding="VALID"),
+           "stride_list": tf.nn.conv1d(x, w, stride=[1, 2, 1], padding="SAME"),
+           "dilated": tf.nn.conv1d(x, w, stride=1, padding="SAME", dilations=2),
+           "ncw": tf.nn.conv1d(tf.transpose(x, [0, 2, 1]), w, 1, "VALID", data_format="NCW")
+           if tf.__name__.startswith("gpunet") else None}
+    if out["ncw"] is None:  # TF's CPU kernels have no NCW convolution: the same numbers, computed NWC
+        out["ncw"] = tf.transpose(tf.nn.conv1d(x, w, 1, "VALID"), [0, 2, 1])
+    out["grads"] = tf.gradients(tf.reduce_sum(out["valid_s2"] ** 2) + tf.reduce_sum(out["dilated"]), [x, w])
+    with tf.Session() as s:
+        res = s.run(out)
+        res["static"] = np.array([str(out["valid_s2"].shape.as_list()), str(out["same"].shape.as_list())])
+        return res
