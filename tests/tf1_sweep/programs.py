@@ -524,3 +524,94 @@ def conv1d_variants(tf):
         res = s.run(out)
         res["static"] = np.array([str(out["valid_s2"].shape.as_list()), str(out["same"].shape.as_list())])
         return res
+
+
+@program
+def nn_composites_batch(tf):
+    rng = _rng()
+    x = tf.constant(rng.standard_normal((4, 3)).astype("float32"))
+    y = tf.constant(rng.integers(0, 2, (4, 3)).astype("float32"))
+    targets = tf.constant(rng.integers(0, 4, (4, 3)).astype("float32"))
+    freq = tf.constant([[1.0], [0.0], [2.0], [3.0]])
+    counts, mean_ss, var_ss, shift = tf.nn.sufficient_statistics(x, [0], shift=tf.constant([0.5, 0.0, -0.5]))
+    counts_k, mean_ss_k, var_ss_k, _ = tf.nn.sufficient_statistics(x, [0, 1], keep_dims=True)
+    out = {"wce": tf.nn.weighted_cross_entropy_with_logits(labels=y, logits=x * 3.0, pos_weight=2.5),
+           "relu_layer": tf.nn.relu_layer(x, tf.ones([3, 2]) * 0.5, tf.constant([0.1, -0.4])),
+           "poisson": tf.nn.log_poisson_loss(targets, x),
+           "poisson_full": tf.nn.log_poisson_loss(targets, x, compute_full_loss=True),
+           "counts": counts, "mean_ss": mean_ss, "var_ss": var_ss,
+           "counts_k": counts_k, "mean_ss_k": mean_ss_k, "var_ss_k": var_ss_k,
+           "normalized": tf.nn.normalize_moments(counts, mean_ss, var_ss, shift),
+           "normalized_noshift": tf.nn.normalize_moments(counts_k, mean_ss_k, var_ss_k, None),
+           "wmoments": tf.nn.weighted_moments(x, [0], freq),
+           "wmoments_keep": tf.nn.weighted_moments(x, [1], tf.constant([1.0, 2.0, 0.0]), keep_dims=True),
+           "wmoments_zero": tf.nn.weighted_moments(x, [0], tf.zeros([4, 1])),
+           "wmoments_f16": tf.nn.weighted_moments(tf.cast(x, tf.float16), [0], freq)}
+    out["wce_grad"] = tf.gradients(tf.reduce_sum(out["wce"]), x)[0]
+    out["poisson_grad"] = tf.gradients(tf.reduce_sum(out["poisson_full"]), x)[0]
+    out["wmoments_grad"] = tf.gradients(tf.reduce_sum(out["wmoments"][1]), x)[0]
+    with tf.Session() as s:
+        return s.run(out)
+
+
+@program
+def more_lr_schedules(tf):
+    gs = tf.placeholder(tf.int64, [])
+    lrs = {"lin_cos": tf.train.linear_cosine_decay(0.1, gs, 10),
+           "lin_cos_periods": tf.train.linear_cosine_decay(0.1, gs, 10, num_periods=2.0, alpha=0.1, beta=0.01),
+           "sgdr": tf.train.cosine_decay_restarts(0.1, gs, 3),
+           "sgdr_t1": tf.train.cosine_decay_restarts(0.1, gs, 4, t_mul=1.0, m_mul=0.5, alpha=0.2),
+           "sgdr_t3": tf.train.cosine_decay_restarts(0.1, gs, 2, t_mul=3.0, m_mul=0.9)}
+    with tf.Session() as s:
+        rows = [s.run(lrs, {gs: step}) for step in range(0, 25, 2)]
+    return {k: np.array([r[k] for r in rows]) for k in lrs}
+
+
+@program
+def casts_and_integer_math(tf):
+    out = {"i64_to_i32_wrap": tf.cast(tf.constant([2 ** 31 + 5, -2 ** 31 - 1], tf.int64), tf.int32),
+           "i32_to_u8_wrap": tf.cast(tf.constant([256, 300, -1]), tf.uint8),
+           "bool_to_f": tf.cast(tf.constant([True, False]), tf.float32),
+           "f64_to_f16": tf.cast(tf.constant([65519.0, 1e-8, 0.1], tf.float64), tf.float16),
+           "i64_big_to_f32": tf.cast(tf.constant([2 ** 40 + 1], tf.int64), tf.float32),
+           "to_int64": tf.to_int64(tf.constant([1.9, -1.9])),
+           "div_ints": tf.div(tf.constant([7, -7, 7]), tf.constant([2, 2, -2])),
+           "divide_ints": tf.divide(tf.constant([7, -7]), tf.constant([2, 2])),
+           "truncatediv": tf.truncatediv(tf.constant([7, -7]), tf.constant([2, 2])),
+           "truncatemod": tf.truncatemod(tf.constant([7, -7]), tf.constant([3, 3])),
+           "floormod_f": tf.floormod(tf.constant([5.5, -5.5]), tf.constant([2.0, 2.0])),
+           "pow_int": tf.pow(tf.constant([2, 3]), tf.constant([10, 2])),
+           "abs_int_min": tf.abs(tf.constant([-5, 0], tf.int64)),
+           "round_half_even": tf.round(tf.constant([0.5, 1.5, 2.5, -0.5, -1.5])),
+           "sign_f": tf.sign(tf.constant([-2.0, 0.0, 3.0])),
+           "count_nonzero": tf.count_nonzero(tf.constant([[0, 1, 2], [0, 0, 3]]), axis=1),
+           "reduce_all": tf.reduce_all(tf.constant([[True, False], [True, True]]), axis=1),
+           "cumprod_excl": tf.cumprod(tf.constant([1.0, 2.0, 3.0, 4.0]), exclusive=True, reverse=True)}
+    with tf.Session() as s:
+        return s.run(out)
+
+
+@program
+def optimizer_api_edges(tf):
+    w = tf.Variable([1.0, 2.0], name="w")
+    frozen = tf.Variable([3.0], name="frozen", trainable=False)
+    unused = tf.Variable([5.0], name="unused")
+    loss = tf.reduce_sum(w * w) + tf.reduce_sum(frozen)
+    opt = tf.train.AdamOptimizer(0.1)
+    pairs = opt.compute_gradients(loss)
+    gs = tf.train.get_or_create_global_step()
+    step = opt.apply_gradients([(g, v) for g, v in pairs if g is not None], global_step=gs)
+    out = {"n_pairs": np.array(len(pairs)), "none_for": np.array([v.op.name for g, v in pairs if g is None]),
+           "slot_names": np.array(sorted(opt.get_slot_names())),
+           "slot_m": np.array(opt.get_slot(w, "m").op.name)}
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for _ in range(3):
+            s.run(step)
+        out["w"], out["gs"], out["unused"] = s.run([w, gs, unused])
+    try:
+        tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(frozen) + tf.constant(1.0))
+        out["no_grads"] = np.array("no error")
+    except ValueError as e:
+        out["no_grads"] = np.array(type(e).__name__)
+    return out

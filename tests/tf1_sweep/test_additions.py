@@ -26,6 +26,14 @@ def _loss_cases():
         "segment_mean": lambda x: gn.reduce_sum(gn.segment_mean(x, [0, 0, 1, 3]) ** 2),
         "conv1d": lambda x: gn.reduce_sum(gn.nn.conv1d(gn.reshape(x, [1, 4, 3]), TABLE[:6].reshape(2, 3, 2), 2,
                                                        "SAME", dilations=1) ** 2),
+        "weighted_cross_entropy_with_logits": lambda x: gn.reduce_sum(gn.nn.weighted_cross_entropy_with_logits(
+            labels=LABELS, logits=x * 3.0, pos_weight=2.5)),
+        "log_poisson_loss-full": lambda x: gn.reduce_sum(gn.nn.log_poisson_loss(LABELS * 3.0, x, True)),
+        "relu_layer": lambda x: gn.reduce_sum(gn.nn.relu_layer(x, TABLE[:3], [0.1, -0.2]) ** 2),
+        "weighted_moments": lambda x: gn.reduce_sum(gn.add_n(list(gn.nn.weighted_moments(x, [0], [[1.0], [0],
+                                                                                             [2], [3]])))),
+        "normalize_moments": lambda x: gn.reduce_sum(gn.add_n(list(gn.nn.normalize_moments(
+            *gn.nn.sufficient_statistics(x, [0], shift=[0.5, 0.0, -0.5]))))),
         "embedding_lookup-mod": lambda x: gn.reduce_sum(gn.nn.embedding_lookup([x[:2], x[2:]], [[0, 3], [2, 2]],
                                                                                max_norm=1.0) ** 2),
     }
@@ -70,6 +78,11 @@ def test_sharded_embedding_lookup_div_matches_one_table():
     (lambda: gn.sequence_mask([1.0, 2.0]), TypeError, "lengths must be integers, got float32"),
     (lambda: gn.sequence_mask([1, 2], maxlen=[3]), ValueError, "maxlen must be scalar for sequence_mask"),
     (lambda: gn.unsorted_segment_mean([1, 2], [0, 0], 1), TypeError, "data must be floating-point, got int32"),
+    (lambda: gn.nn.weighted_cross_entropy_with_logits(labels=gn.ones([2]), logits=gn.ones([3]), pos_weight=2.0),
+     ValueError, "logits and labels must have the same shape"),
+    (lambda: gn.nn.weighted_cross_entropy_with_logits(gn.ones([2]), gn.ones([2])), ValueError,
+     "needs labels (targets), logits and pos_weight"),
+    (lambda: gn.nn.weighted_moments([1, 2], [0], [1, 1]), TypeError, "float"),
     (lambda: gn.metrics.accuracy(gn.ones([3], gn.int64), gn.ones([4], gn.int64)), ValueError, "are incompatible"),
 ])
 def test_bad_arguments_fail_at_build_time(build, error, message):
