@@ -3,7 +3,7 @@ variables (collections LOCAL_VARIABLES and METRIC_VARIABLES) that ``gn.local_var
 running ``update_op`` folds one batch in and returns the updated value, ``value`` reads it without changing it."""
 from __future__ import annotations
 
-from .graph.core_ops import convert_to_tensor
+from .graph.core_ops import constant, convert_to_tensor
 from .graph.dtypes import bool_ as bool_dtype
 from .graph.dtypes import float32, float64
 from .graph.scopes import add_to_collections
@@ -12,11 +12,12 @@ from .ops import logic_ops, math_ops
 from .ops.array_ops import reshape, size
 from .ops.creation_ops import ones_like, zeros
 from .ops.diag_ops import diag_part
-from .ops.indexing_ops import one_hot
+from .ops.confusion_ops import confusion_matrix
+from .ops.range_check_ops import check_in_range
 from .ops.reduction_ops import reduce_sum
 from .ops.variable_scope import variable_scope
 
-__all__ = ["accuracy", "false_negatives", "false_positives", "mean", "mean_absolute_error", "mean_iou",
+__all__ = ["accuracy", "auc", "false_negatives", "false_positives", "mean", "mean_absolute_error", "mean_iou",
            "mean_squared_error", "precision", "recall", "root_mean_squared_error", "true_negatives",
            "true_positives"]
 
@@ -185,20 +186,9 @@ def mean_iou(labels, predictions, num_classes, weights=None, metrics_collections
     with variable_scope(name, "mean_iou"):
         labels, predictions = _check_pair(labels, predictions, "mean_iou")
         total_cm = _metric_variable([num_classes, num_classes], float64, "total_confusion_matrix")
-        rows = _one_hot(labels, num_classes)
-        cols = _one_hot(predictions, num_classes)
-        if weights is not None:
-            weight = math_ops.cast(reshape(math_ops.multiply(ones_like(labels, float32),
-                                                             math_ops.cast(convert_to_tensor(weights), float32)),
-                                           [-1, 1]), float64)
-            cols = math_ops.multiply(cols, weight)
-        update_op = assign_add(total_cm, math_ops.matmul(rows, cols, transpose_a=True))
+        batch_cm = confusion_matrix(labels, predictions, num_classes, weights=weights, dtype=float64)
+        update_op = assign_add(total_cm, batch_cm)
         return _publish(_mean_iou_of(total_cm.value()), update_op, metrics_collections, updates_collections)
-
-
-def _one_hot(classes, num_classes):
-    """float64 [n, num_classes] rows of the flattened class ids."""
-    return one_hot(reshape(math_ops.cast(classes, "int32"), [-1]), num_classes, dtype=float64)
 
 
 def _mean_iou_of(confusion):
@@ -208,3 +198,80 @@ def _mean_iou_of(confusion):
     present = math_ops.cast(logic_ops.greater(union, 0), float32)
     iou = _safe_div(diagonal, union)
     return _safe_div(reduce_sum(iou), reduce_sum(present))
+
+
+# -- auc: the area under the ROC or PR curve from confusion counts at fixed thresholds --------------------------
+_AUC_EPSILON = 1e-7  # the end thresholds sit just outside [0, 1] so predictions of exactly 0 and 1 count
+_SUMMATIONS = ("trapezoidal", "careful_interpolation", "minoring", "majoring")
+
+
+def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collections=None, updates_collections=None,
+        curve="ROC", name=None, summation_method="trapezoidal", thresholds=None):
+    """The running area under the ROC (or ``curve="PR"``) curve of ``predictions`` in [0, 1] against bool
+    ``labels``, from true/false positive/negative counts at ``num_thresholds`` evenly spaced thresholds (or the
+    given ``thresholds``), as TF1. Predictions outside [0, 1] are an InvalidArgumentError at run time."""
+    if curve not in ("ROC", "PR"):
+        raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
+    if summation_method not in _SUMMATIONS:
+        raise ValueError(f"Invalid summation_method: {summation_method}")
+    if curve == "PR" and summation_method == "careful_interpolation":
+        raise NotImplementedError("auc: curve='PR' with summation_method='careful_interpolation' is not "
+                                  "supported; use 'trapezoidal', 'minoring' or 'majoring'")
+    with variable_scope(name, "auc"):
+        cuts = _auc_thresholds(num_thresholds, thresholds)
+        counts, updates = _counts_at_thresholds(labels, predictions, cuts, weights)
+        value = _area(*counts, curve, summation_method, len(cuts), "value")
+        update_op = _area(*updates, curve, summation_method, len(cuts), "update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def _auc_thresholds(num_thresholds, thresholds):
+    if thresholds is not None:
+        inner = [float(t) for t in thresholds]
+    else:
+        if num_thresholds < 2:
+            raise ValueError(f"auc: num_thresholds must be at least 2, got {num_thresholds}")
+        inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    return [0.0 - _AUC_EPSILON] + inner + [1.0 + _AUC_EPSILON]
+
+
+def _counts_at_thresholds(labels, predictions, cuts, weights):
+    """((tp, fn, tn, fp) values, their update ops): float32 vectors, one entry per threshold."""
+    labels, predictions = _check_pair(labels, predictions, "auc")
+    predictions = check_in_range(math_ops.cast(predictions, float32), 0.0, 1.0, "predictions must be in [0, 1]")
+    said = logic_ops.greater(reshape(predictions, [1, -1]), reshape(constant(cuts, float32), [-1, 1]))
+    truth = reshape(math_ops.cast(labels, bool_dtype), [1, -1])
+    weight = None if weights is None else reshape(math_ops.multiply(
+        ones_like(predictions), math_ops.cast(convert_to_tensor(weights), float32)), [1, -1])
+    conditions = {"true_positives": logic_ops.logical_and(truth, said),
+                  "false_negatives": logic_ops.logical_and(truth, logic_ops.logical_not(said)),
+                  "true_negatives": logic_ops.logical_not(logic_ops.logical_or(truth, said)),
+                  "false_positives": logic_ops.logical_and(logic_ops.logical_not(truth), said)}
+    values, updates = [], []
+    for which, condition in conditions.items():
+        counted = math_ops.cast(condition, float32)
+        if weight is not None:
+            counted = math_ops.multiply(counted, weight)
+        state = _metric_variable([len(cuts)], float32, which)
+        values.append(state.value())
+        updates.append(assign_add(state, reduce_sum(counted, axis=1)))
+    return values, updates
+
+
+def _area(tp, fn, tn, fp, curve, summation_method, count, name):
+    epsilon = 1.0e-6
+    recall_ = math_ops.divide(math_ops.add(tp, epsilon), math_ops.add(math_ops.add(tp, fn), epsilon))
+    if curve == "ROC":
+        x = math_ops.divide(fp, math_ops.add(math_ops.add(fp, tn), epsilon))
+        y = recall_
+    else:
+        x = recall_
+        y = math_ops.divide(math_ops.add(tp, epsilon), math_ops.add(math_ops.add(tp, fp), epsilon))
+    width = math_ops.subtract(x[:count - 1], x[1:])
+    if summation_method == "minoring":
+        height = math_ops.minimum(y[:count - 1], y[1:])
+    elif summation_method == "majoring":
+        height = math_ops.maximum(y[:count - 1], y[1:])
+    else:
+        height = math_ops.divide(math_ops.add(y[:count - 1], y[1:]), 2.0)
+    return reduce_sum(math_ops.multiply(width, height), name=name)

@@ -390,7 +390,8 @@ def _error_of(tf, build):
         with tf.Graph().as_default():
             fetch, feed = build()
             with tf.Session() as s:
-                s.run(fetch, feed)
+                for step in fetch if isinstance(fetch, list) else [fetch]:  # a list: run one after the other
+                    s.run(step, feed)
     except Exception as e:  # noqa: BLE001 - the classes are what is compared
         return " ".join(k.__name__ for k in type(e).__mro__[:-3])  # less Exception, BaseException, object
     return "no error"
@@ -615,3 +616,65 @@ def optimizer_api_edges(tf):
     except ValueError as e:
         out["no_grads"] = np.array(type(e).__name__)
     return out
+
+
+@program
+def streaming_auc(tf):
+    rng = _rng()
+    labels = tf.placeholder(tf.bool, [None])
+    scores = tf.placeholder(tf.float32, [None])
+    w = tf.placeholder(tf.float32, [None])
+    metrics = {"roc": tf.metrics.auc(labels, scores),
+               "roc_w": tf.metrics.auc(labels, scores, weights=w, num_thresholds=50),
+               "pr": tf.metrics.auc(labels, scores, curve="PR"),
+               "roc_minoring": tf.metrics.auc(labels, scores, summation_method="minoring"),
+               "pr_majoring": tf.metrics.auc(labels, scores, curve="PR", summation_method="majoring"),
+               "roc_careful": tf.metrics.auc(labels, scores, summation_method="careful_interpolation"),
+               "custom": tf.metrics.auc(labels, scores, thresholds=[0.25, 0.5, 0.75])}
+    out = {"local_names": np.array(sorted(v.name for v in tf.local_variables()))}
+    with tf.Session() as s:
+        s.run(tf.local_variables_initializer())
+        out["empty"] = np.array(s.run([v for v, _ in metrics.values()]))
+        for i in range(3):
+            truth = rng.integers(0, 2, 40).astype(bool)
+            score = np.clip(truth * 0.3 + rng.uniform(0, 0.7, 40), 0, 1).astype("float32")
+            score[:3] = [0.0, 1.0, 0.5]
+            feed = {labels: truth, scores: score, w: rng.uniform(0, 2, 40).astype("float32")}
+            updated = s.run({k: u for k, (_, u) in metrics.items()}, feed)
+            for k in metrics:
+                out["%s_%d" % (k, i)] = updated[k]
+        values = s.run({k: v for k, (v, _) in metrics.items()})
+        out.update({k + "_value": v for k, v in values.items()})
+    return out
+
+
+@program
+def confusion_matrix_and_range_errors(tf):
+    out = {"cm": tf.confusion_matrix([0, 1, 2, 1, 4], [0, 2, 2, 1, 3]),
+           "cm_n": tf.confusion_matrix(tf.constant([1, 0], tf.int64), [1, 1], num_classes=3),
+           "cm_w": tf.confusion_matrix([0, 1, 1], [1, 1, 0], num_classes=2, weights=[0.5, 2.0, 1.5],
+                                       dtype=tf.float32),
+           "cm_empty": tf.confusion_matrix(tf.zeros([0], tf.int32), tf.zeros([0], tf.int32), num_classes=2)}
+    with tf.Session() as s:
+        res = s.run(out)
+
+    def auc_out_of_range():
+        value, update = tf.metrics.auc(tf.constant([True, False]), tf.constant([0.5, 1.5]))
+        return [tf.local_variables_initializer(), update], None
+
+    def cm_label_too_large():
+        return tf.confusion_matrix([0, 3], [1, 1], num_classes=3), None
+
+    def cm_negative():
+        return tf.confusion_matrix([0, -1], [1, 1]), None
+
+    def mean_iou_out_of_range():
+        value, update = tf.metrics.mean_iou(tf.constant([0, 5]), tf.constant([0, 1]), num_classes=3)
+        return [tf.local_variables_initializer(), update], None
+
+    def auc_bad_curve():
+        return tf.metrics.auc([True], [0.5], curve="XY")[0], None
+
+    for case in (auc_out_of_range, cm_label_too_large, cm_negative, mean_iou_out_of_range, auc_bad_curve):
+        res["error_" + case.__name__] = np.array(_error_of(tf, case))
+    return res

@@ -1,6 +1,8 @@
 """The TF1 names the sweep added (gn.losses.huber_loss & co, gn.metrics streaming metrics, sharded
 gn.nn.embedding_lookup, segment means, gn.sequence_mask, gn.nn.conv1d): gradients against finite differences on
 each device, and the build-time errors for bad arguments. Values against TF are in test_tf1_sweep.py."""
+import re
+
 import numpy as np
 import pytest
 
@@ -83,6 +85,12 @@ def test_sharded_embedding_lookup_div_matches_one_table():
     (lambda: gn.nn.weighted_cross_entropy_with_logits(gn.ones([2]), gn.ones([2])), ValueError,
      "needs labels (targets), logits and pos_weight"),
     (lambda: gn.nn.weighted_moments([1, 2], [0], [1, 1]), TypeError, "float"),
+    (lambda: gn.metrics.auc([True], [0.5], curve="PR", summation_method="careful_interpolation"),
+     NotImplementedError, "careful_interpolation' is not supported"),
+    (lambda: gn.metrics.auc([True], [0.5], summation_method="riemann"), ValueError,
+     "Invalid summation_method: riemann"),
+    (lambda: gn.confusion_matrix([0.0], [1.0]), TypeError, "labels and predictions must be integers"),
+    (lambda: gn.confusion_matrix([0, 1], [1]), ValueError, "must have the same shape"),
     (lambda: gn.metrics.accuracy(gn.ones([3], gn.int64), gn.ones([4], gn.int64)), ValueError, "are incompatible"),
 ])
 def test_bad_arguments_fail_at_build_time(build, error, message):
@@ -115,3 +123,20 @@ def test_mean_iou_update_returns_the_float64_confusion_matrix():
         assert matrix.dtype == np.float64
         np.testing.assert_array_equal(matrix, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
         assert sess.run(value) == pytest.approx((1 + 0.5 + 0.5) / 3)
+
+
+@pytest.mark.parametrize("values, low, high, message", [
+    (np.array([0.5, 1.5, -1.0], np.float32), 0.0, 1.0, "x: value[1] = 1.5 is not in [0.0, 1.0]"),
+    (np.array([[0.5, np.nan]], np.float32), 0.0, 1.0, "x: value[0,1] = nan is not in [0.0, 1.0]"),
+    (np.array([3, -2], np.int64), 0, 5, "x: value[1] = -2 is not in [0, 5]"),
+])
+def test_check_in_range_names_the_first_bad_value(values, low, high, message, device):
+    from gpunet.ops.range_check_ops import check_in_range
+    x = gn.placeholder(gn.as_dtype(values.dtype), values.shape)
+    with gn.device(device):
+        checked = check_in_range(x, low, high, "x") * 1
+    with gn.Session() as sess:
+        with pytest.raises(gn.errors.InvalidArgumentError, match=re.escape(message)):
+            sess.run(checked, {x: values})
+        inside = np.clip(np.nan_to_num(values), low, high)
+        np.testing.assert_array_equal(sess.run(checked, {x: inside}), inside)

@@ -13,9 +13,14 @@ REFERENCE = dict(np.load(Path(__file__).with_name("tf1_reference.npz")))
 # Where gpunet differs from TF1 on purpose: gpunet keeps float64 (TF1's tf.losses.mean_squared_error casts its
 # inputs to float32 and so returns float32).
 KEPT_FLOAT64 = {"losses_scalar_weight_and_broadcast/f64"}
-# The error programs give the class names of the error raised (most derived first); TF1's class must be among
-# gpunet's (gpunet's InvalidFeedError is both an InvalidArgumentError and the ValueError TF1 raises).
+# The error programs (and results named error_*) give the class names of the error raised (most derived first);
+# TF1's class must be among gpunet's (gpunet's InvalidFeedError is both an InvalidArgumentError and the
+# ValueError TF1 raises).
 ERROR_PROGRAM = "errors_for_bad_input"
+
+
+def _is_error(key):
+    return key.startswith(ERROR_PROGRAM + "/") or key.split("/")[1].startswith("error_")
 
 
 def _tolerance(expected):
@@ -24,7 +29,7 @@ def _tolerance(expected):
 
 def _check(key, got, expected):
     assert got.shape == expected.shape, f"{key}: shape {got.shape} != TF's {expected.shape}"
-    if key.startswith(ERROR_PROGRAM + "/"):
+    if _is_error(key):
         tf_class = str(expected).split()[0]
         assert tf_class in str(got).split(), f"{key}: gpunet raised {got}, TF1 {expected}"
         return
