@@ -678,3 +678,18 @@ def confusion_matrix_and_range_errors(tf):
     for case in (auc_out_of_range, cm_label_too_large, cm_negative, mean_iou_out_of_range, auc_bad_curve):
         res["error_" + case.__name__] = np.array(_error_of(tf, case))
     return res
+
+
+@program
+def pools_1d_and_2d_names(tf):
+    rng = _rng()
+    x = tf.constant(rng.standard_normal((2, 9, 3)).astype("float32"))
+    img = tf.constant(rng.standard_normal((1, 5, 6, 2)).astype("float32"))
+    out = {"max1d": tf.nn.max_pool1d(x, 3, 2, "SAME"), "avg1d": tf.nn.avg_pool1d(x, [1, 2, 1], [1, 2, 1], "VALID"),
+           "avg1d_same": tf.nn.avg_pool1d(x, 4, 3, "SAME"),
+           "max2d": tf.nn.max_pool2d(img, 2, 2, "VALID"), "avg2d": tf.nn.avg_pool2d(img, [1, 3, 2, 1], 1, "SAME")}
+    out["grads"] = tf.gradients(tf.reduce_sum(out["max1d"] ** 2) + tf.reduce_sum(out["avg1d_same"] ** 2), x)
+    with tf.Session() as s:
+        res = s.run(out)
+        res["static"] = np.array([str(out["max1d"].shape.as_list()), str(out["avg1d"].shape.as_list())])
+        return res

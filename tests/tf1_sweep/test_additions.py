@@ -91,6 +91,10 @@ def test_sharded_embedding_lookup_div_matches_one_table():
      "Invalid summation_method: riemann"),
     (lambda: gn.confusion_matrix([0.0], [1.0]), TypeError, "labels and predictions must be integers"),
     (lambda: gn.confusion_matrix([0, 1], [1]), ValueError, "must have the same shape"),
+    (lambda: gn.nn.max_pool1d(gn.ones([1, 5, 2]), 2, 1, "SAME", data_format="NHWC"), ValueError,
+     "data_format must be 'NWC' or 'NCW'"),
+    (lambda: gn.nn.avg_pool1d(gn.ones([1, 5, 2]), [2, 2], 1, "SAME"), ValueError,
+     "ksize of a 1-D pool must be an int or a list of 1 or 3 ints"),
     (lambda: gn.metrics.accuracy(gn.ones([3], gn.int64), gn.ones([4], gn.int64)), ValueError, "are incompatible"),
 ])
 def test_bad_arguments_fail_at_build_time(build, error, message):
@@ -140,3 +144,15 @@ def test_check_in_range_names_the_first_bad_value(values, low, high, message, de
             sess.run(checked, {x: values})
         inside = np.clip(np.nan_to_num(values), low, high)
         np.testing.assert_array_equal(sess.run(checked, {x: inside}), inside)
+
+
+@pytest.mark.parametrize("pool", [gn.nn.max_pool1d, gn.nn.avg_pool1d])
+def test_pool1d_channels_first_is_the_transposed_channels_last(pool, device):
+    x = RNG.standard_normal((2, 9, 3)).astype("float32")
+    with gn.device(device):
+        last = pool(x, 3, 2, "SAME")
+        first = pool(np.transpose(x, (0, 2, 1)), [1, 1, 3], [1, 1, 2], "SAME", data_format="NCW")
+    with gn.Session() as sess:
+        a, b = sess.run([last, first])
+    assert a.shape == (2, 5, 3)
+    np.testing.assert_allclose(np.transpose(b, (0, 2, 1)), a, rtol=1e-6)
