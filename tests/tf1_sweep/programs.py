@@ -693,3 +693,21 @@ def pools_1d_and_2d_names(tf):
         res = s.run(out)
         res["static"] = np.array([str(out["max1d"].shape.as_list()), str(out["avg1d"].shape.as_list())])
         return res
+
+
+@program
+def deprecated_tf1_keywords(tf):
+    rng = _rng()
+    x = tf.constant(rng.standard_normal((3, 4)).astype("float32"))
+    out = {"softmax_dim": tf.nn.softmax(x, dim=0), "log_softmax_dim": tf.nn.log_softmax(x, dim=0),
+           "l2_dim": tf.nn.l2_normalize(x, dim=1), "sum_keep_dims": tf.reduce_sum(x, 1, keep_dims=True),
+           "mean_reduction_indices": tf.reduce_mean(x, reduction_indices=[0]),
+           "max_keep_dims": tf.reduce_max(x, axis=0, keep_dims=True),
+           "argmax_dimension": tf.argmax(x, dimension=1), "argmin_dimension": tf.argmin(x, dimension=0),
+           "expand_dim": tf.expand_dims(x, dim=0), "squeeze_dims": tf.squeeze(tf.ones([1, 2, 1]), squeeze_dims=[0]),
+           "dropout_keep1": tf.nn.dropout(x, keep_prob=1.0),
+           "moments_keep_dims": tf.nn.moments(x, [0], keep_dims=True),
+           "to_float": tf.to_float(tf.constant([1, 2])), "to_int32": tf.to_int32(tf.constant([1.7, -1.7])),
+           "count_nonzero_keep": tf.count_nonzero(x > 0, axis=1, keep_dims=True)}
+    with tf.Session() as s:
+        return s.run(out)
