@@ -41,6 +41,8 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
+from .ops.confusion_ops import confusion_matrix
+from .ops.sequence_ops import sequence_mask
 from .ops.special_ops import erf, erfc
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
@@ -71,37 +73,34 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "add_n", "add_to_collection", "add_to_collections", "all_variables", "app", "argmax", "argmin", "as_dtype",
            "assert_variables_initialized", "assign", "assign_add", "assign_sub", "backend", "bool", "boolean_mask",
            "broadcast_to", "callbacks", "cast", "ceil", "check_numerics", "clip_by_global_norm", "clip_by_norm",
-           "clip_by_value", "colocate_with", "compat", "concat", "cond", "config", "constant", "constant_initializer",
-           "contrib",
-           "control_dependencies", "convert_to_tensor", "cos", "count_nonzero", "count_up_to", "cumprod", "cumsum",
-           "data", "datasets", "debugging", "decode_csv", "decode_raw", "device", "dimension_value",
-           "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "erf", "erfc", "errors", "exp",
-           "expand_dims", "expm1", "fill", "flags", "float16", "float32", "float64", "floor", "floordiv", "floormod",
-           "foldl", "foldr", "gather",
-           "gather_nd", "get_collection", "get_collection_ref", "get_default_graph", "get_default_session",
-           "get_variable", "get_variable_scope", "gfile", "global_norm", "global_variables",
-           "global_variables_initializer", "glorot_normal_initializer", "glorot_uniform_initializer", "gradients",
-           "greater", "greater_equal", "group", "he_normal", "he_uniform", "identity", "initialize_all_variables",
-           "initialize_local_variables", "initialize_variables", "int16", "int32", "int64", "int8", "io",
-           "is_finite", "is_inf", "is_nan", "is_variable_initialized", "layers", "less", "less_equal",
-           "local_variables",
-           "local_variables_initializer", "log", "log1p", "logical_and", "logical_not", "logical_or", "logical_xor",
-           "losses", "map_fn", "matmul", "maximum", "metrics", "minimum", "mod", "models", "multiply",
-           "name_scope", "negative",
-           "newaxis", "nn", "no_op", "not_equal", "one_hot", "ones", "ones_initializer", "ones_like", "optimizers",
-           "pack", "pad", "parallel", "parse_example", "parse_single_example", "placeholder",
-           "placeholder_with_default", "pow", "print", "py_func", "python_io", "random_normal",
-           "random_normal_initializer", "random_shuffle", "random_uniform", "random_uniform_initializer", "range",
-           "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any", "reduce_logsumexp", "reduce_max",
-           "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum", "report_uninitialized_variables",
-           "reset_default_graph", "reshape", "round", "rsqrt", "scan",
-           "set_random_seed", "shape", "sigmoid", "sign", "sin",
+           "clip_by_value", "colocate_with", "compat", "concat", "confusion_matrix", "cond", "config", "constant",
+           "constant_initializer", "contrib", "control_dependencies", "convert_to_tensor", "cos", "count_nonzero",
+           "count_up_to", "cumprod", "cumsum", "data", "datasets", "debugging", "decode_csv", "decode_raw", "device",
+           "dimension_value", "disable_eager_execution", "disable_v2_behavior", "div", "divide", "equal", "erf",
+           "erfc", "errors", "exp", "expand_dims", "expm1", "fill", "flags", "float16", "float32", "float64", "floor",
+           "floordiv", "floormod", "foldl", "foldr", "gather", "gather_nd", "get_collection", "get_collection_ref",
+           "get_default_graph", "get_default_session", "get_variable", "get_variable_scope", "gfile", "global_norm",
+           "global_variables", "global_variables_initializer", "glorot_normal_initializer",
+           "glorot_uniform_initializer", "gradients", "greater", "greater_equal", "group", "he_normal", "he_uniform",
+           "identity", "initialize_all_variables", "initialize_local_variables", "initialize_variables", "int16",
+           "int32", "int64", "int8", "io", "is_finite", "is_inf", "is_nan", "is_variable_initialized", "layers",
+           "less", "less_equal", "local_variables", "local_variables_initializer", "log", "log1p", "logical_and",
+           "logical_not", "logical_or", "logical_xor", "losses", "map_fn", "matmul", "maximum", "metrics", "minimum",
+           "mod", "models", "multiply", "name_scope", "negative", "newaxis", "nn", "no_op", "not_equal", "one_hot",
+           "ones", "ones_initializer", "ones_like", "optimizers", "pack", "pad", "parallel", "parse_example",
+           "parse_single_example", "placeholder", "placeholder_with_default", "pow", "print", "py_func", "python_io",
+           "random_normal", "random_normal_initializer", "random_shuffle", "random_uniform",
+           "random_uniform_initializer", "range", "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any",
+           "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
+           "report_uninitialized_variables", "reset_default_graph", "reshape", "round", "rsqrt", "scan",
+           "segment_mean", "segment_sum", "sequence_mask", "set_random_seed", "shape", "sigmoid", "sign", "sin",
            "size", "slice", "split", "sqrt", "square", "squared_difference", "squeeze", "stack", "stop_gradient",
            "strided_slice", "string", "subtract", "summary", "tanh", "tensordot", "tile", "timeline", "to_double",
            "to_float", "to_int32", "to_int64", "train", "trainable_variables", "transpose", "truediv",
-           "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8", "unstack",
-           "utils", "variable_scope", "variables_initializer", "variance_scaling_initializer", "where", "while_loop",
-           "zeros", "zeros_initializer", "zeros_like"]
+           "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8",
+           "unsorted_segment_mean", "unsorted_segment_sqrt_n", "unsorted_segment_sum", "unstack", "utils",
+           "variable_scope", "variables_initializer", "variance_scaling_initializer", "where", "while_loop", "zeros",
+           "zeros_initializer", "zeros_like"]
 
 
 def __dir__():

@@ -6,14 +6,16 @@ from .graph.scopes import add_to_collection, get_collection, name_scope
 from .graph.variables import GraphKeys
 from .ops import math_ops
 from .ops.array_ops import reshape
+from .ops.nn_ops import relu
 from .ops.loss_ops import loss_divisor
 from .ops.reduction_ops import reduce_sum
 from .ops.softmax_ops import (sigmoid_cross_entropy_with_logits, softmax_cross_entropy_with_logits,
                               sparse_softmax_cross_entropy_with_logits)
 
-__all__ = ["Reduction", "add_loss", "compute_weighted_loss", "get_losses", "get_regularization_loss",
-           "get_regularization_losses", "get_total_loss", "mean_squared_error", "sigmoid_cross_entropy",
-           "softmax_cross_entropy", "sparse_softmax_cross_entropy"]
+__all__ = ["Reduction", "absolute_difference", "add_loss", "compute_weighted_loss", "cosine_distance", "get_losses",
+           "get_regularization_loss", "get_regularization_losses", "get_total_loss", "hinge_loss", "huber_loss",
+           "log_loss", "mean_squared_error", "sigmoid_cross_entropy", "softmax_cross_entropy",
+           "sparse_softmax_cross_entropy"]
 
 
 class Reduction:
@@ -118,19 +120,80 @@ def sigmoid_cross_entropy(multi_class_labels, logits, weights=1.0, label_smoothi
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
 
 
+def _regression_pair(labels, predictions, what):
+    """predictions (cast to float32 unless floating) and labels cast to match, of compatible shapes."""
+    if labels is None or predictions is None:
+        raise ValueError(f"{what} needs labels and predictions")
+    predictions = convert_to_tensor(predictions)
+    if not predictions.dtype.is_floating:
+        predictions = math_ops.cast(predictions, "float32")
+    labels = _float_labels(labels, predictions)
+    _check_shapes(predictions, labels, "predictions and labels")
+    return labels, predictions
+
+
 def mean_squared_error(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
     """(predictions - labels) ** 2, weighted and reduced (by default the mean over nonzero weights)."""
-    if labels is None or predictions is None:
-        raise ValueError("mean_squared_error needs labels and predictions")
     with name_scope(scope, "mean_squared_error") as scope:
-        predictions = convert_to_tensor(predictions)
-        if not predictions.dtype.is_floating:
-            predictions = math_ops.cast(predictions, "float32")
-        labels = _float_labels(labels, predictions)
-        _check_shapes(predictions, labels, "predictions and labels")
+        labels, predictions = _regression_pair(labels, predictions, "mean_squared_error")
         losses = math_ops.squared_difference(predictions, labels)
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def absolute_difference(labels, predictions, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                        reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+    """|predictions - labels|, weighted and reduced."""
+    with name_scope(scope, "absolute_difference") as scope:
+        labels, predictions = _regression_pair(labels, predictions, "absolute_difference")
+        losses = math_ops.abs(math_ops.subtract(predictions, labels))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def huber_loss(labels, predictions, weights=1.0, delta=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+               reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+    """0.5 * e ** 2 where |e| <= delta, else delta * (|e| - 0.5 * delta), for e = predictions - labels."""
+    with name_scope(scope, "huber_loss") as scope:
+        labels, predictions = _regression_pair(labels, predictions, "huber_loss")
+        error = math_ops.abs(math_ops.subtract(predictions, labels))
+        quadratic = math_ops.minimum(error, delta)
+        linear = math_ops.subtract(error, quadratic)  # written so the gradient is exact at |e| == delta, as TF1
+        losses = math_ops.add(math_ops.multiply(0.5, math_ops.square(quadratic)), math_ops.multiply(delta, linear))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def log_loss(labels, predictions, weights=1.0, epsilon=1e-7, scope=None, loss_collection=GraphKeys.LOSSES,
+             reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+    """-labels * log(predictions + epsilon) - (1 - labels) * log(1 - predictions + epsilon)."""
+    with name_scope(scope, "log_loss") as scope:
+        labels, predictions = _regression_pair(labels, predictions, "log_loss")
+        positive = math_ops.multiply(labels, math_ops.log(math_ops.add(predictions, epsilon)))
+        negative = math_ops.multiply(math_ops.subtract(1.0, labels),
+                                     math_ops.log(math_ops.add(math_ops.subtract(1.0, predictions), epsilon)))
+        losses = math_ops.negative(math_ops.add(positive, negative))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def hinge_loss(labels, logits, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+               reduction=Reduction.SUM_BY_NONZERO_WEIGHTS):
+    """max(0, 1 - (2 * labels - 1) * logits) for labels in {0, 1}."""
+    with name_scope(scope, "hinge_loss") as scope:
+        labels, logits = _regression_pair(labels, logits, "hinge_loss")
+        signs = math_ops.subtract(math_ops.multiply(2.0, labels), 1.0)
+        losses = relu(math_ops.subtract(1.0, math_ops.multiply(signs, logits)))
+        return compute_weighted_loss(losses, weights, scope, loss_collection, reduction)
+
+
+def cosine_distance(labels, predictions, axis=None, weights=1.0, scope=None, loss_collection=GraphKeys.LOSSES,
+                    reduction=Reduction.SUM_BY_NONZERO_WEIGHTS, dim=None):
+    """1 - sum(labels * predictions, axis) (kept as a size-1 axis), for unit-normalized inputs."""
+    axis = dim if axis is None else axis
+    if axis is None:
+        raise ValueError("You must specify 'axis'.")
+    with name_scope(scope, "cosine_distance_loss") as scope:
+        labels, predictions = _regression_pair(labels, predictions, "cosine_distance")
+        similarity = reduce_sum(math_ops.multiply(labels, predictions), axis=axis, keepdims=True)
+        return compute_weighted_loss(math_ops.subtract(1.0, similarity), weights, scope, loss_collection, reduction)
 
 
 # -- the LOSSES collection --------------------------------------------------------------------------

@@ -6,6 +6,12 @@ import gpunet as gn
 
 __all__ = ["binary_accuracy", "categorical_accuracy", "get", "sparse_categorical_accuracy"]
 
+# TF1's streaming metrics (tf.metrics.accuracy, mean, precision, ...): (value, update_op) pairs over local variables
+from ._streaming_metrics import *  # noqa: E402,F401,F403
+from ._streaming_metrics import __all__ as _streaming_names  # noqa: E402
+
+__all__ += _streaming_names
+
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where the arg-max of ``y_pred`` is the arg-max of one-hot ``y_true``."""

@@ -14,12 +14,14 @@ from .ops.candidate_sampling_ops import log_uniform_candidate_sampler, uniform_c
 from .ops.sampled_losses import nce_loss, sampled_softmax_loss
 from .ops.softmax_ops import *  # noqa: F401,F403
 
-__all__ = ["atrous_conv2d", "avg_pool", "batch_normalization", "bias_add", "bidirectional_dynamic_rnn", "conv2d",
-           "conv2d_transpose", "convolution", "depthwise_conv2d", "depthwise_conv2d_native", "dropout", "dynamic_rnn",
-           "elu", "embedding_lookup", "gelu", "in_top_k", "l2_loss", "l2_normalize", "leaky_relu",
-           "local_response_normalization", "log_softmax",
-           "log_uniform_candidate_sampler", "lrn", "max_pool", "moments", "nce_loss", "relu", "relu6", "rnn_cell",
-           "sampled_softmax_loss", "selu", "separable_conv2d", "sigmoid", "sigmoid_cross_entropy_with_logits",
-           "softmax", "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus",
-           "softsign", "sparse_softmax_cross_entropy_with_logits", "static_rnn", "swish", "tanh", "top_k",
-           "uniform_candidate_sampler", "xw_plus_b", "zero_fraction"]
+__all__ = ["atrous_conv2d", "avg_pool", "avg_pool1d", "avg_pool2d", "batch_normalization", "bias_add",
+           "bidirectional_dynamic_rnn", "conv1d", "conv2d", "conv2d_transpose", "convolution", "depthwise_conv2d",
+           "depthwise_conv2d_native", "dropout", "dynamic_rnn", "elu", "embedding_lookup", "gelu", "in_top_k",
+           "l2_loss", "l2_normalize", "leaky_relu", "local_response_normalization", "log_poisson_loss", "log_softmax",
+           "log_uniform_candidate_sampler", "lrn", "max_pool", "max_pool1d", "max_pool2d", "moments", "nce_loss",
+           "normalize_moments", "relu", "relu6", "relu_layer", "rnn_cell", "sampled_softmax_loss", "selu",
+           "separable_conv2d", "sigmoid", "sigmoid_cross_entropy_with_logits", "softmax",
+           "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus", "softsign",
+           "sparse_softmax_cross_entropy_with_logits", "static_rnn", "sufficient_statistics", "swish", "tanh",
+           "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
+           "xw_plus_b", "zero_fraction"]

@@ -19,7 +19,7 @@ from .array_ops import expand_dims, squeeze
 from .creation_ops import zeros
 from .nn_ops import require_float
 
-__all__ = ["atrous_conv2d", "conv2d", "conv2d_transpose", "convolution"]
+__all__ = ["atrous_conv2d", "conv1d", "conv2d", "conv2d_transpose", "convolution"]
 
 
 def _geometry(shape, filter_shape, attrs):
@@ -217,4 +217,35 @@ def convolution(input, filter=None, padding=None, strides=None, dilation_rate=No
     axis = 2 if channels_first else 1
     y = conv2d(expand_dims(x, axis), expand_dims(w, 0), [1] + strides, padding, data_format=fmt,
                dilations=[1] + rates)
+    return squeeze(y, [axis], name=name)
+
+
+def _conv1d_window(values, name):
+    """conv1d's ``stride`` / ``dilations``: an int, or a list of 1 or 3 ints (batch and channel entries 1)."""
+    values = [values] if isinstance(values, int) else list(values)
+    if len(values) == 3 and values[0] == values[2] == 1:
+        values = values[1:2]
+    if len(values) != 1:
+        raise ValueError(f"conv1d: {name} must be an int or a list of 1 or 3 ints (1 for batch and channels), "
+                         f"got {values}")
+    return values[0]
+
+
+def conv1d(value=None, filters=None, stride=None, padding=None, use_cudnn_on_gpu=None, data_format=None, name=None,
+           input=None, dilations=None):
+    """1-D convolution of NWC (or NCW) ``value`` with a [width, in, out] ``filters``: a 2-D convolution over a
+    height-1 image, as TF1. ``stride`` / ``dilations``: an int or a list of 1 or 3 ints."""
+    x = convert_to_tensor(value if input is None else input)
+    if filters is None or stride is None or padding is None:
+        raise ValueError("conv1d needs value, filters, stride and padding")
+    if data_format not in (None, "NWC", "NCW"):
+        raise ValueError(f"conv1d: data_format must be 'NWC' or 'NCW', got {data_format!r}")
+    w = convert_to_tensor(filters, preferred_dtype=x.dtype)
+    stride, rate = _conv1d_window(stride, "stride"), _conv1d_window(1 if dilations is None else dilations,
+                                                                    "dilations")
+    channels_first = data_format == "NCW"
+    axis = 2 if channels_first else 1
+    window = (lambda v: [1, 1, 1, v]) if channels_first else (lambda v: [1, 1, v, 1])
+    y = conv2d(expand_dims(x, axis), expand_dims(w, 0), window(stride), padding,
+               data_format="NCHW" if channels_first else "NHWC", dilations=window(rate))
     return squeeze(y, [axis], name=name)

@@ -1,4 +1,4 @@
-"""max_pool and avg_pool (gn.nn) with their backward ops.
+"""max_pool and avg_pool (gn.nn) with their backward ops; the 1-D pools and the *_pool2d names on top.
 
 Each kernel loops over the kh * kw window offsets, each step one vectorised operation on a
 strided view of the (padded) input. Max pooling sends the gradient to the first maximum of each
@@ -11,6 +11,7 @@ import numpy as np
 
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
+from .array_ops import expand_dims, squeeze
 from .creation_ops import zeros_like
 from ._helpers import out
 from ._rank_checks import exactly, rank_checked
@@ -199,3 +200,48 @@ def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, inpu
     if not x.dtype.is_floating:
         raise TypeError(f"avg_pool needs a floating-point input, got {x.dtype.name}")
     return _pool("AvgPool", x, ksize, strides, padding, data_format, name, "AvgPool")
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """TF's name for ``max_pool`` on 4-D inputs."""
+    return max_pool(input, ksize, strides, padding, data_format=data_format, name=name)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):
+    """TF's name for ``avg_pool`` on 4-D inputs."""
+    return avg_pool(input, ksize, strides, padding, data_format=data_format, name=name)
+
+
+def _pool1d(pool, input, ksize, strides, padding, data_format, name):
+    """A 1-D pool as the 2-D one over a height-1 image: NWC (or NCW) input, ksize/strides an int or 1 or 3 ints."""
+    if data_format not in ("NWC", "NCW"):
+        raise ValueError(f"data_format must be 'NWC' or 'NCW', got {data_format!r}")
+    channels_first = data_format == "NCW"
+    axis = 2 if channels_first else 1
+    window = [_width(ksize, "ksize", channels_first), _width(strides, "strides", channels_first)]
+    y = pool(expand_dims(convert_to_tensor(input), axis), [1] + window[:1], [1] + window[1:], padding,
+             data_format="NCHW" if channels_first else "NHWC")
+    return squeeze(y, [axis], name=name)
+
+
+def _width(values, what, channels_first):
+    values = [values] if isinstance(values, int) else list(values)
+    if len(values) == 3 and values[0] == 1 and values[2 if not channels_first else 1] == 1:
+        values = [values[2] if channels_first else values[1]]
+    if len(values) != 1:
+        raise ValueError(f"{what} of a 1-D pool must be an int or a list of 1 or 3 ints (1 for batch and "
+                         f"channels), got {values}")
+    return values[0]
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+    """Maximum over each window of ``ksize`` steps along the width of an NWC (or NCW) input."""
+    return _pool1d(max_pool, input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None):
+    """Mean over each window of ``ksize`` steps along the width (SAME padding counts only real elements)."""
+    return _pool1d(avg_pool, input, ksize, strides, padding, data_format, name)
+
+
+__all__ += ["avg_pool1d", "avg_pool2d", "max_pool1d", "max_pool2d"]

@@ -1,11 +1,15 @@
-"""Sums over segments: ``unsorted_segment_sum`` and ``segment_sum``, as TF1."""
+"""Sums and means over segments: ``unsorted_segment_sum``, ``segment_sum`` and the means built on them, as TF1."""
 from __future__ import annotations
 
 from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
+from ..graph.scopes import name_scope
 from ._helpers import dims_text, one_int, out
+from .array_ops import reshape
+from .creation_ops import ones_like
 from .indexing_ops import _scatter_add, gather
+from .math_ops import cast, divide, maximum, sqrt
 
 __all__ = ["segment_sum", "unsorted_segment_sum"]
 
@@ -106,3 +110,52 @@ def segment_sum(data, segment_ids, name=None):
     do not occur give zero rows). The gradient gathers back."""
     inputs = [convert_to_tensor(data), convert_to_tensor(segment_ids)]
     return out("SegmentSum", inputs, name=name, default_name="SegmentSum")
+
+
+# -- means over segments (composites: a sum divided by the count, as TF1) -----------------------------------------
+def _per_segment(counts, data, segment_ids, what):
+    """``counts`` (one per segment) reshaped to broadcast against the segment rows of ``data``."""
+    if data.shape.ndims is None or segment_ids.shape.ndims is None:
+        raise ValueError(f"{what} needs data and segment_ids of known rank, got {data.shape} and {segment_ids.shape}")
+    return reshape(counts, [-1] + [1] * (data.shape.ndims - segment_ids.shape.ndims))
+
+
+def _unsorted_counts(data, segment_ids, num_segments, what):
+    counts = unsorted_segment_sum(cast(ones_like(segment_ids), data.dtype), segment_ids, num_segments)
+    return _per_segment(maximum(counts, 1), data, segment_ids, what)
+
+
+def _float_data(data, what):
+    data = convert_to_tensor(data)
+    if not data.dtype.is_floating:
+        raise TypeError(f"{what}: data must be floating-point, got {data.dtype.name}")
+    return data
+
+
+def unsorted_segment_mean(data, segment_ids, num_segments, name=None):
+    """The mean of the rows of ``data`` in each segment (ids as ``unsorted_segment_sum``); empty segments are 0."""
+    with name_scope(name, "UnsortedSegmentMean"):
+        data, segment_ids = _float_data(data, "unsorted_segment_mean"), convert_to_tensor(segment_ids)
+        counts = _unsorted_counts(data, segment_ids, num_segments, "unsorted_segment_mean")
+        return divide(unsorted_segment_sum(data, segment_ids, num_segments), counts)
+
+
+def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None):
+    """The sum of the rows of ``data`` in each segment divided by the square root of their count."""
+    with name_scope(name, "UnsortedSegmentSqrtN"):
+        data, segment_ids = _float_data(data, "unsorted_segment_sqrt_n"), convert_to_tensor(segment_ids)
+        counts = _unsorted_counts(data, segment_ids, num_segments, "unsorted_segment_sqrt_n")
+        return divide(unsorted_segment_sum(data, segment_ids, num_segments), sqrt(counts))
+
+
+def segment_mean(data, segment_ids, name=None):
+    """The mean of the rows of ``data`` in each segment of the sorted ``segment_ids`` (as ``segment_sum``);
+    ids that do not occur give zero rows."""
+    with name_scope(name, "SegmentMean"):
+        data, segment_ids = _float_data(data, "segment_mean"), convert_to_tensor(segment_ids)
+        counts = segment_sum(cast(ones_like(segment_ids), data.dtype), segment_ids)
+        return divide(segment_sum(data, segment_ids), _per_segment(maximum(counts, 1), data, segment_ids,
+                                                                   "segment_mean"))
+
+
+__all__ += ["segment_mean", "unsorted_segment_mean", "unsorted_segment_sqrt_n"]

@@ -8,8 +8,8 @@ from .global_step import (assert_global_step, create_global_step, get_global_ste
                           global_step)
 from .input import (batch, batch_join, input_producer, limit_epochs, range_input_producer, shuffle_batch,
                     shuffle_batch_join, slice_input_producer, string_input_producer)
-from .learning_rate_decay import (cosine_decay, exponential_decay, inverse_time_decay, natural_exp_decay,
-                                  piecewise_constant, polynomial_decay)
+from .learning_rate_decay import (cosine_decay, cosine_decay_restarts, exponential_decay, inverse_time_decay,
+                                  linear_cosine_decay, natural_exp_decay, piecewise_constant, polynomial_decay)
 from .moving_averages import ExponentialMovingAverage
 from .optimizer import Optimizer
 from .optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
@@ -21,8 +21,8 @@ __all__ = ["AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator"
            "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer", "RMSPropOptimizer", "Saver",
            "assert_global_step", "checkpoint_exists", "create_global_step", "get_checkpoint_state",
            "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint", "list_variables",
-           "load_variable", "replica_device_setter", "cosine_decay", "exponential_decay", "inverse_time_decay",
-           "natural_exp_decay", "piecewise_constant", "polynomial_decay",
+           "load_variable", "replica_device_setter", "cosine_decay", "cosine_decay_restarts", "exponential_decay",
+           "inverse_time_decay", "linear_cosine_decay", "natural_exp_decay", "piecewise_constant", "polynomial_decay",
            "QueueRunner", "add_queue_runner", "start_queue_runners", "batch", "batch_join", "input_producer",
            "limit_epochs", "range_input_producer", "shuffle_batch", "shuffle_batch_join", "slice_input_producer",
            "string_input_producer"]

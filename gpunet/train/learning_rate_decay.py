@@ -8,8 +8,9 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.scopes import name_scope
 from ..ops import logic_ops, math_ops
 
-__all__ = ["cosine_decay", "exponential_decay", "inverse_time_decay", "natural_exp_decay", "piecewise_constant",
-           "polynomial_decay"]
+__all__ = ["cosine_decay", "cosine_decay_restarts", "exponential_decay", "inverse_time_decay", "linear_cosine_decay",
+           "natural_exp_decay",
+           "piecewise_constant", "polynomial_decay"]
 
 
 def _prepare(what, learning_rate, global_step, decay_steps):
@@ -82,6 +83,46 @@ def cosine_decay(learning_rate, global_step, decay_steps, alpha=0.0, name=None):
             math_ops.multiply(math.pi, math_ops.divide(step, steps)))))
         alpha = math_ops.cast(alpha, lr.dtype)
         decayed = math_ops.add(math_ops.multiply(math_ops.subtract(1.0, alpha), cosine), alpha)
+        return math_ops.multiply(lr, decayed, name=scope)
+
+
+def cosine_decay_restarts(learning_rate, global_step, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name=None):
+    """Cosine decay with warm restarts (SGDR): the i-th period lasts ``first_decay_steps * t_mul ** i`` steps and
+    starts from ``learning_rate * m_mul ** i``; each decays to ``alpha`` times its start, as TF1."""
+    with name_scope(name, "SGDRDecay") as scope:
+        lr, step, steps = _prepare("cosine_decay_restarts", learning_rate, global_step, first_decay_steps)
+        restart, fraction = _restart_and_fraction(math_ops.divide(step, steps), float(t_mul))
+        m_fac = math_ops.pow(math_ops.cast(m_mul, lr.dtype), restart)
+        cosine = math_ops.multiply(math_ops.multiply(0.5, m_fac),
+                                   math_ops.add(1.0, math_ops.cos(math_ops.multiply(math.pi, fraction))))
+        alpha = math_ops.cast(alpha, lr.dtype)
+        decayed = math_ops.add(math_ops.multiply(math_ops.subtract(1.0, alpha), cosine), alpha)
+        return math_ops.multiply(lr, decayed, name=scope)
+
+
+def _restart_and_fraction(completed, t_mul):
+    """(index of the current period, fraction of it done) after ``completed`` first periods' worth of steps."""
+    if t_mul == 1.0:
+        restart = math_ops.floor(completed)
+        return restart, math_ops.subtract(completed, restart)
+    restart = math_ops.floor(math_ops.divide(math_ops.log(math_ops.subtract(1.0, math_ops.multiply(
+        completed, 1.0 - t_mul))), math.log(t_mul)))
+    t_power = math_ops.pow(t_mul, restart)
+    done = math_ops.divide(math_ops.subtract(1.0, t_power), 1.0 - t_mul)
+    return restart, math_ops.divide(math_ops.subtract(completed, done), t_power)
+
+
+def linear_cosine_decay(learning_rate, global_step, decay_steps, num_periods=0.5, alpha=0.0, beta=0.001,
+                        name=None):
+    """``learning_rate * ((alpha + linear) * cosine + beta)`` with ``linear = (decay_steps - step) / decay_steps``
+    and ``cosine = 0.5 * (1 + cos(2 pi num_periods step / decay_steps))``, step capped at decay_steps."""
+    with name_scope(name, "LinearCosineDecay") as scope:
+        lr, step, steps = _prepare("linear_cosine_decay", learning_rate, global_step, decay_steps)
+        step = math_ops.minimum(step, steps)
+        linear = math_ops.divide(math_ops.subtract(steps, step), steps)
+        fraction = math_ops.divide(math_ops.multiply(2.0 * math.pi * num_periods, step), steps)
+        cosine = math_ops.multiply(0.5, math_ops.add(1.0, math_ops.cos(fraction)))
+        decayed = math_ops.add(math_ops.multiply(math_ops.add(math_ops.cast(alpha, lr.dtype), linear), cosine), beta)
         return math_ops.multiply(lr, decayed, name=scope)
 
 

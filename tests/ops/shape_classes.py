@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 import gpunet as gn
-from gpunet.ops import array_ops, broadcast_ops, fusion_ops
+from gpunet.ops import array_ops, broadcast_ops, fusion_ops, range_check_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
 from tests.ops.cases_depthwise import full_filter
 from tests.ops.cases_data import EXEMPT as DATA_OPS
@@ -130,6 +130,7 @@ UNARY = [
     _unary("Cast", lambda x: gn.cast(x, gn.float64), lambda x: x, grad=False),
     _unary("Cast", lambda x: gn.cast(x, gn.float32), lambda x: x.astype(np.float32), "int", id="Cast-int-to-float"),
     _unary("CheckNumerics", lambda x: gn.debugging.check_numerics(x, "x"), lambda x: x),
+    _unary("CheckInRange", lambda x: range_check_ops.check_in_range(x, -100.0, 100.0, "x"), lambda x: x),
     _unary("L2Loss", gn.nn.l2_loss, lambda x: (x ** 2).sum() / 2),
     _unary("ClipByValue", lambda x: gn.clip_by_value(x, -0.5, 0.5), lambda x: np.clip(x, -0.5, 0.5)),
     _unary("LogicalNot", gn.logical_not, np.logical_not, "bool"),
