@@ -28,6 +28,7 @@ import threading
 
 from . import checks, variable_order
 from .copy_stats import counting, current
+from .host_tail import spread_host_tail
 from .steps import CopyStep
 
 __all__ = ["DeviceSchedule", "DeviceWorkers", "schedule"]
@@ -61,10 +62,12 @@ def schedule(steps, kernel_steps, touches):
     """The :class:`DeviceSchedule` of ``steps`` (plan tuples ``(fn, ins, out, frees, op, device)``),
     or None when they all run on one thread. ``kernel_steps``: op -> index of its kernel's step;
     ``touches``: per step, the variables whose buffers it reads and writes (variable_order.py)."""
-    runner, caller = _with_host_on_first_gpu([_thread_device(step) for step in steps])
+    own = [_thread_device(step) for step in steps]
+    runner, caller = _with_host_on_first_gpu(own)
     devices = list(dict.fromkeys(runner))
     if len(devices) < 2:
         return None
+    runner = spread_host_tail(steps, runner, [d.device_type == "CPU" for d in own], caller, kernel_steps)
     devices.sort(key=lambda d: d is not caller)  # the caller's thread takes the host's part
     where = {d: k for k, d in enumerate(devices)}
     position, producer, per_device = {}, {}, [[] for _ in devices]

@@ -2,10 +2,12 @@
 cut back into tensors shaped like the variables on the receiving one (one FlatSplit step, views)."""
 from __future__ import annotations
 
+import itertools
+
 import gpunet as gn
 from gpunet.ops.fusion_ops import flat_concat, flat_split
 
-__all__ = ["fuse", "static_sizes", "unfuse"]
+__all__ = ["fuse", "shards", "static_sizes", "unfuse"]
 
 
 def static_sizes(variables):
@@ -34,3 +36,16 @@ def unfuse(buffer, variables):
     static_sizes(variables)
     parts = flat_split(buffer, [v.shape.as_list() for v in variables], name="unfused_gradients")
     return parts if len(variables) > 1 else [parts]
+
+
+def shards(variables, count):
+    """``[(start, stop, variables)]``: ``variables`` cut into at most ``count`` runs, contiguous in a fused
+    buffer and of about equal size (the k-th cut where the running size comes nearest k/count of it)."""
+    prefix = list(itertools.accumulate(static_sizes(variables), initial=0))
+    cuts = [0]
+    for k in range(1, count):
+        if cuts[-1] + 1 >= len(variables):
+            break
+        cuts.append(min(range(cuts[-1] + 1, len(variables)), key=lambda c: abs(prefix[c] - prefix[-1] * k / count)))
+    cuts.append(len(variables))
+    return [(prefix[a], prefix[b], variables[a:b]) for a, b in zip(cuts, cuts[1:])]

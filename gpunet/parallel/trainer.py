@@ -18,7 +18,7 @@ import contextlib
 import gpunet as gn
 
 from .communicators import CollectiveAllReduce, HostAllReduce, scaled
-from .fusion import fuse, unfuse
+from .fusion import fuse, shards, unfuse
 from .towers import batch_rows, gpu_devices, row_bounds, split_batch, static_batch
 
 __all__ = ["ReplicatedTrainer"]
@@ -163,10 +163,16 @@ class ReplicatedTrainer:
             return gn.assign_add(global_step, 1, name="replicated_step")
 
     def _apply_on_host(self, buffers, grads_and_vars, scale):
+        """The buffers summed and the variables updated on the host, in one shard of variables per replica
+        (contiguous in the buffers, of about equal size): the shards' sums and updates depend on nothing of
+        each other, so the executor runs them at once (graph/host_tail.py)."""
         variables = [v for _, v in grads_and_vars]
+        grads = []
         with gn.device(self.host), gn.name_scope("average_gradients"):
-            total = buffers[0] if len(buffers) == 1 else gn.add_n(buffers)
-            grads = unfuse(scaled(total, scale), variables)
+            for start, stop, shard in shards(variables, len(buffers)):
+                parts = [buffer[start:stop] for buffer in buffers] if len(buffers) > 1 else buffers
+                total = parts[0] if len(parts) == 1 else gn.add_n(parts)
+                grads += unfuse(scaled(total, scale), shard)
             return self.optimizer.apply_gradients(list(zip(grads, variables)))
 
     def _apply_mirrored(self, buffers, tower_grads, scale):
