@@ -128,32 +128,23 @@ def _confusion_count(which, labels, predictions, weights, metrics_collections, u
         return _publish(value, update_op, metrics_collections, updates_collections)
 
 
-def true_positives(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
-                   name=None):
-    """The running (weighted) count of entries where labels and predictions (as bool) are both true."""
-    return _confusion_count("true_positives", labels, predictions, weights, metrics_collections,
-                            updates_collections, name)
+def _count_metric(which, doc):
+    """The public TF1 counter ``which`` (same signature as TF1's ``tf.metrics.<which>``)."""
+    def metric(labels, predictions, weights=None, metrics_collections=None, updates_collections=None, name=None):
+        return _confusion_count(which, labels, predictions, weights, metrics_collections, updates_collections, name)
+    metric.__name__ = metric.__qualname__ = which
+    metric.__doc__ = doc
+    return metric
 
 
-def false_positives(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
-                    name=None):
-    """The running (weighted) count of entries predicted true whose label is false."""
-    return _confusion_count("false_positives", labels, predictions, weights, metrics_collections,
-                            updates_collections, name)
-
-
-def false_negatives(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
-                    name=None):
-    """The running (weighted) count of entries predicted false whose label is true."""
-    return _confusion_count("false_negatives", labels, predictions, weights, metrics_collections,
-                            updates_collections, name)
-
-
-def true_negatives(labels, predictions, weights=None, metrics_collections=None, updates_collections=None,
-                   name=None):
-    """The running (weighted) count of entries where labels and predictions (as bool) are both false."""
-    return _confusion_count("true_negatives", labels, predictions, weights, metrics_collections,
-                            updates_collections, name)
+true_positives = _count_metric(
+    "true_positives", "The running (weighted) count of entries where labels and predictions (as bool) are both true.")
+false_positives = _count_metric(
+    "false_positives", "The running (weighted) count of entries predicted true whose label is false.")
+false_negatives = _count_metric(
+    "false_negatives", "The running (weighted) count of entries predicted false whose label is true.")
+true_negatives = _count_metric(
+    "true_negatives", "The running (weighted) count of entries where labels and predictions (as bool) are both false.")
 
 
 def _ratio(which, other, labels, predictions, weights, metrics_collections, updates_collections, name):
