@@ -6,8 +6,9 @@ read, when every device's thread is done with its own part and would otherwise s
 that pass values to each other; each piece goes to the thread with the least such work so far, the
 largest piece first (work counted as the bytes its steps read and write, from static shapes), so the
 replicas' updates on the host run at once. A piece too small to repay waking another thread stays on
-the caller's. Which thread runs a step never changes a value: every wait of the concurrent executor
-still holds."""
+the caller's, and so do steps with state other than variables (random ops, queues, ``py_func``), whose
+order only one thread keeps. Which thread runs a step never changes a value: every wait of the
+concurrent executor still holds."""
 from __future__ import annotations
 
 import math
@@ -50,7 +51,14 @@ def _feeding_no_gpu(steps, host, kernel_steps):
     needed = [False] * len(steps)
     for i in reversed(range(len(steps))):
         needed[i] = not host[i] or any(needed[r] for r in readers[i])
-    return [host[i] and not needed[i] for i in range(len(steps))]
+    return [host[i] and not needed[i] and _free_to_move(steps[i][4]) for i in range(len(steps))]
+
+
+def _free_to_move(op):
+    """Whether ``op`` may run on any thread: its state, if any, is variables, whose reads and writes the
+    executor orders across threads. Other state (random generators, queues, ``py_func``) has an order only
+    on one thread, the caller's."""
+    return not op.op_def.stateful or op.op_def.takes_refs
 
 
 def _pieces(steps, movable):

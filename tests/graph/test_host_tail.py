@@ -95,3 +95,35 @@ def test_host_work_a_gpu_reads_later_is_never_moved(vgpus, monkeypatch):
               if type(steps[i][0]).__name__ != "CopyStep"}
     assert [thread[f"closing{k}"] for k in range(3)] == [0, 1, 0]  # largest first, to the least loaded
     assert thread["feeds_gpu"] == 0
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_host_steps_with_state_other_than_variables_stay_on_the_callers_thread(vgpus, monkeypatch):
+    """Random ops draw from the host's generator in plan order, so they never move: their numbers are the
+    flat loop's, run after run."""
+    monkeypatch.setattr(host_tail, "MIN_MOVED_BYTES", 0)
+
+    def run():
+        gn.reset_default_graph()
+        gn.set_random_seed(5)
+        with gn.device("/cpu:0"):
+            x = gn.placeholder(gn.float32, [WIDE, WIDE])
+        gpus = []
+        for k in range(2):
+            with gn.device(f"/gpu:{k}"):
+                gpus.append(gn.square(x) + float(k))
+        with gn.device("/cpu:0"):
+            noisy = [gn.random_uniform([WIDE, WIDE], name=f"draw{k}") + gpus[k] for k in range(2)]
+        with gn.Session() as sess:
+            values = [sess.run(noisy, {x: np.ones((WIDE, WIDE), np.float32)}) for _ in range(2)]
+            plan = sess._plan(tuple(noisy), (x,))
+        return values, plan
+    concurrent, plan = run()
+    schedule, steps = plan._schedule, plan._steps
+    thread = {steps[i][4].name: d for d, tasks in enumerate(schedule.tasks) for i, _, _ in tasks}
+    assert thread["draw0"] == thread["draw1"] == 0
+    _flat(monkeypatch)
+    flat, _ = run()
+    for got, want in zip(concurrent, flat):
+        for a, b in zip(got, want):
+            assert a.tobytes() == b.tobytes()
