@@ -49,7 +49,8 @@ def scatter_cases(fn, dtype):
     init = values(rng, (5, 3), dtype)
     rows = np.array([3, 0, 3, 1] if repeats else [3, 0, 4], np.int32)
     return [("rows", init, rows, values(rng, rows.shape + (3,), dtype)),
-            ("int64-matrix", init, np.array([[4, 1], [2, 4 if repeats else 0]], np.int64), values(rng, (2, 2, 3), dtype)),
+            ("int64-matrix", init, np.array([[4, 1], [2, 4 if repeats else 0]], np.int64),
+             values(rng, (2, 2, 3), dtype)),
             ("scalar-index", init, np.int32(2), values(rng, (3,), dtype)),
             ("scalar-update", init, np.array([1, 2], np.int32), values(rng, (), dtype)),
             ("empty", init, np.zeros((0,), np.int32), values(rng, (0, 3), dtype)),
