@@ -11,8 +11,8 @@ op is built (ValueError). ``use_locking`` holds the variable's lock for the upda
 ``scatter_update``/``scatter_nd_update`` and to False for the others, as in TF1. No gradients (TF1 has
 none for these ops).
 
-Add and subtract scatter with the atomic scatter-add; the others combine repeated rows in rounds
-(_scatter_rounds.py), one host read of the largest multiplicity per run.
+Add and subtract of float32, float64 and int32 scatter with the atomic scatter-add; the others combine repeated
+rows in rounds (_scatter_rounds.py), one host read of the largest multiplicity per run.
 """
 from __future__ import annotations
 
@@ -40,12 +40,20 @@ def _assign(xp, target, rows, updates):
     target[rows] = updates  # repeated rows: one of them wins, as in TF1
 
 
+# CuPy's scatter-add (``cupy.add.at``, ``cupyx.scatter_add``) is an atomic add of these dtypes only (not int64,
+# int8, int16, uint8); the others add in rounds
+_ATOMIC_ADD_DTYPES = frozenset({"float32", "float64", "int32"})
+
+
 def _add(xp, target, rows, updates):
-    _scatter_add(xp)(target, rows, updates)
+    if target.dtype.name in _ATOMIC_ADD_DTYPES:
+        _scatter_add(xp)(target, rows, updates)
+    else:
+        scatter_combine(xp, target, rows, updates, xp.add)
 
 
 def _subtract(xp, target, rows, updates):
-    _scatter_add(xp)(target, rows, -updates)  # unsigned integers wrap around, as TF1's do
+    _add(xp, target, rows, -updates)  # unsigned integers wrap around, as TF1's do
 
 
 def _combining(name):
