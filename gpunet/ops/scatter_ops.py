@@ -2,7 +2,7 @@
 and ``scatter_nd_update/add/sub`` (slices picked by coordinates), each an op that writes the variable's
 buffer in place and outputs the updated variable.
 
-As TF1: repeated indices accumulate for add/sub/mul/div/max/min (applied in order) and leave the winner
+As TF1: repeated indices accumulate for add/sub/mul/div/max/min and leave the winner
 undefined for the updates; an index out of range is an InvalidArgumentError naming the first bad one (on a
 host device before anything is written; on a GPU the check is deferred to the end of the run, as every
 index check, and the bad positions are dropped so no other row is written by a wrapped index); integer
@@ -11,8 +11,9 @@ op is built (ValueError). ``use_locking`` holds the variable's lock for the upda
 ``scatter_update``/``scatter_nd_update`` and to False for the others, as in TF1. No gradients (TF1 has
 none for these ops).
 
-Add and subtract of float32, float64 and int32 scatter with the atomic scatter-add; the others combine repeated
-rows in rounds (_scatter_rounds.py), one host read of the largest multiplicity per run.
+Add and subtract of float32, float64 and int32 scatter with the atomic scatter-add; the others merge repeated
+rows first (a segmented scan, _scatter_combine.py), so a divide divides by the product of a row's divisors
+(formed in float64: exact up to 2**53, after which an int64 variable's quotient may be off).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from ..graph.core_ops import convert_to_tensor, locking
 from ..graph.registry import apply_op, define_op
 from ..graph.variables import Variable, variable_of
 from ._helpers import dims_text
-from ._scatter_rounds import scatter_combine
+from ._scatter_combine import scatter_combine
 from ._value_checks import check_indices, check_nonzero_divisor
 from .indexing_ops import _scatter_add
 
@@ -41,7 +42,7 @@ def _assign(xp, target, rows, updates):
 
 
 # CuPy's scatter-add (``cupy.add.at``, ``cupyx.scatter_add``) is an atomic add of these dtypes only (not int64,
-# int8, int16, uint8); the others add in rounds
+# int8, int16, uint8); the others add through scatter_combine
 _ATOMIC_ADD_DTYPES = frozenset({"float32", "float64", "int32"})
 
 
@@ -58,18 +59,23 @@ def _subtract(xp, target, rows, updates):
 
 def _combining(name):
     def write(xp, target, rows, updates):
-        combine = _divide(xp) if name == "divide" else getattr(xp, name)
-        scatter_combine(xp, target, rows, updates, combine)
+        if name == "divide":  # by the product of a row's divisors, formed in float64 (no overflow wraps it)
+            scatter_combine(xp, target, rows, updates.astype(xp.float64), xp.multiply, _divide_by_product(xp))
+        else:
+            scatter_combine(xp, target, rows, updates, getattr(xp, name))
     return write
 
 
-def _divide(xp):
-    def divide(a, b):
+def _divide_by_product(xp):
+    def divide(a, divisors):
         if a.dtype.kind not in "iu":
-            return a / b
-        b = xp.where(b == 0, xp.ones_like(b), b)  # a zero divisor fails the op's check instead
-        floor = a // b
-        return floor + ((a % b != 0) & ((a < 0) != (b < 0)))  # C's division truncates toward zero
+            return (a / divisors).astype(a.dtype)
+        # an integer quotient truncates toward zero, as C's; a product past |a| (or inf) leaves 0
+        vanishes = xp.abs(divisors) > xp.abs(a.astype(xp.float64))
+        b = xp.where(vanishes | (divisors == 0), xp.ones_like(divisors), divisors).astype(xp.int64)  # 0: the check
+        a = a.astype(xp.int64)  # |b| <= |a| fits here whatever a's dtype (int8 -128 / 128 does not fit an int8)
+        quotient = a // b + ((a % b != 0) & ((a < 0) != (b < 0)))
+        return xp.where(vanishes, xp.zeros_like(quotient), quotient)
     return divide
 
 

@@ -3,7 +3,8 @@
 
 Empty segments hold, as TF1: for the unsorted ops the reduction's identity (the dtype's lowest value for a
 maximum, its highest for a minimum, 1 for a product); for the sorted ops 0 for a maximum or minimum and 1
-for a product. The rows of a segment combine in rounds (_scatter_rounds.py), written once against ``xp``.
+for a product. The rows of a segment merge by a segmented scan (_scatter_combine.py), written once against
+``xp``.
 
 Gradients (as TF1's): a maximum or minimum sends a segment's gradient to the entries equal to it, shared
 equally among ties; a product sends ``grad * product / entry`` to each entry, with an entry that is the
@@ -17,7 +18,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import dims_text, one_int, out
-from ._scatter_rounds import scatter_combine
+from ._scatter_combine import scatter_combine
 from .array_ops import expand_dims
 from .concat_ops import concat
 from .creation_ops import ones_like, zeros_like

@@ -105,12 +105,21 @@ def test_integer_division_by_zero_is_an_invalid_argument_error(device):
             sess.run(y)
 
 
-def test_integer_division_truncates_toward_zero_in_turn():
-    v = gn.Variable(np.array([[-7, 7, -7, 9]], np.int64))
-    y = gn.scatter_div(v, [0, 0], [[2, -2, -2, 2], [2, 2, 1, -2]])
+def test_integer_division_truncates_toward_zero_by_the_product_of_the_divisors():
+    v = gn.Variable(np.array([[-7, 7, -7, 9, 100, -128]], np.int8))
+    y = gn.scatter_div(v, [0, 0, 0], [[2, -2, -2, 2, 16, 64], [2, 2, 1, -2, 16, 2], [1, 1, 1, 1, 1, 1]])
     with gn.Session() as sess:
         sess.run(v.initializer)
-        np.testing.assert_array_equal(sess.run(y), [[-1, -1, 3, -2]])  # C's division, one divisor after another
+        # as C's division one divisor after another; 16 * 16 and 64 * 2 do not fit an int8 and give 0, not a wrap
+        np.testing.assert_array_equal(sess.run(y), [[-1, -1, 3, -2, 0, -1]])
+
+
+def test_float16_division_by_several_divisors_does_not_overflow():
+    v = gn.Variable(np.array([[300.0, -1.0]], np.float16))
+    y = gn.scatter_div(v, [0, 0], np.array([[300, 1000], [300, 1000]], np.float16))  # 1000 * 1000 is no float16
+    with gn.Session() as sess:
+        sess.run(v.initializer)
+        np.testing.assert_allclose(sess.run(y), [[300.0 / 300 / 300, -1e-6]], rtol=1e-3, atol=1e-7)
 
 
 def _v(value=None, dtype=np.float32):
@@ -166,3 +175,21 @@ def test_scatter_ops_have_no_gradient_as_in_tf1():
     x = gn.placeholder(gn.float32, [1, 3])
     y = gn.scatter_add(v, [0], x)
     assert gn.gradients(gn.reduce_sum(y), [v, x]) == [None, None]
+
+
+MANY_REPEATS = [("scatter_add", np.int64, np.add), ("scatter_sub", np.int8, np.subtract),
+                ("scatter_add", np.float32, np.add), ("scatter_mul", np.float64, np.multiply),
+                ("scatter_max", np.int32, np.maximum), ("scatter_min", np.float16, np.minimum)]
+
+
+@pytest.mark.parametrize("fn,dtype,ufunc", MANY_REPEATS, ids=[f"{f}-{d.__name__}" for f, d, _ in MANY_REPEATS])
+def test_many_repeats_of_a_few_rows_match_numpy_ufunc_at(fn, dtype, ufunc, device):
+    rng = np.random.default_rng(3)
+    init = rng.integers(-3, 4, (4, 2)).astype(dtype)
+    indices = rng.integers(0, 4, 1000).astype(np.int32)  # 1000 updates: each row about 250 times
+    updates = (rng.uniform(0.99, 1.01, (1000, 2)) if fn == "scatter_mul" else rng.integers(-9, 10, (1000, 2)))
+    updates = updates.astype(dtype)
+    expected = init.copy()
+    ufunc.at(expected, indices, updates)
+    out, _ = _run_case(fn, device, init, indices, updates)
+    np.testing.assert_allclose(out, expected, rtol=1e-12 if fn == "scatter_mul" else 0)

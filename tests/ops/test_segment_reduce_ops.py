@@ -70,6 +70,23 @@ def test_ties_share_the_gradient_and_zeros_in_a_product():
     np.testing.assert_array_equal(one_zero, [[3, 2], [1, 2], [2, 5], [3, 0]])  # a lone zero gets the others'
 
 
+@pytest.mark.parametrize("reduction", ["max", "min", "prod"])
+def test_long_segments_match_numpy_reduceat(reduction, device):
+    rng = np.random.default_rng(5)
+    ids = np.sort(rng.integers(0, 4, 2000)).astype(np.int32)  # segments of about 500 rows
+    data = rng.uniform(0.999, 1.001, (2000, 3)) if reduction == "prod" else rng.normal(size=(2000, 3))
+    starts = np.searchsorted(ids, np.arange(4))
+    expected = {"max": np.maximum, "min": np.minimum, "prod": np.multiply}[reduction].reduceat(data, starts)
+    shuffled = rng.permutation(2000)
+    with gn.device(device):
+        ys = [getattr(gn, f"segment_{reduction}")(data, ids),
+              getattr(gn, f"unsorted_segment_{reduction}")(data[shuffled], ids[shuffled], 4)]
+    with gn.Session() as sess:
+        got = sess.run(ys)
+    for value in got:
+        np.testing.assert_allclose(value, expected, rtol=1e-12)
+
+
 BAD_RUN = [
     ("unsorted_segment_max", [0, 3, 1, 5], "segment_ids[1] = 3 is out of range [0, 3)"),
     ("unsorted_segment_prod", [0, 1, 1, 9], "segment_ids[3] = 9 is out of range [0, 3)"),
