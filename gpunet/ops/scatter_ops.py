@@ -8,8 +8,8 @@ host device before anything is written; on a GPU the check is deferred to the en
 index check, and the bad positions are dropped so no other row is written by a wrapped index); integer
 division truncates toward zero and a zero divisor is an InvalidArgumentError. Shapes are checked when the
 op is built (ValueError). ``use_locking`` holds the variable's lock for the update; it defaults to True for
-``scatter_update``/``scatter_nd_update`` and to False for the others, as in TF1. No gradients (TF1 has
-none for these ops).
+``scatter_update``/``scatter_nd_update`` and to False for the others, as in TF1. No gradients, as TF1: gradients
+stop at the add/sub/mul/div and nd ops, and differentiating through scatter_update/max/min is a LookupError.
 
 Add and subtract of float32, float64 and int32 scatter with the atomic scatter-add; the others merge repeated
 rows first (a segmented scan, _scatter_combine.py), so a divide divides by the product of a row's divisors
@@ -85,6 +85,7 @@ class ScatterKind:
     write: Callable           # (xp, target, rows, updates): in place
     dtypes: Callable          # DType -> bool: what the variable may hold
     locks_by_default: bool
+    stops_gradients: bool     # TF1's NotDifferentiable; otherwise TF1 has no gradient for it: a LookupError
     nd: bool = False          # coordinates in indices' last axis (ScatterNd*) rather than rows
 
 
@@ -93,16 +94,16 @@ def _numeric(dtype):
 
 
 KINDS = {kind.op_type: kind for kind in (
-    ScatterKind("ScatterUpdate", _assign, lambda d: d.name != "string", True),
-    ScatterKind("ScatterAdd", _add, _numeric, False),
-    ScatterKind("ScatterSub", _subtract, _numeric, False),
-    ScatterKind("ScatterMul", _combining("multiply"), _numeric, False),
-    ScatterKind("ScatterDiv", _combining("divide"), _numeric, False),
-    ScatterKind("ScatterMax", _combining("maximum"), lambda d: d.name in _EXTREMA_DTYPES, False),
-    ScatterKind("ScatterMin", _combining("minimum"), lambda d: d.name in _EXTREMA_DTYPES, False),
-    ScatterKind("ScatterNdUpdate", _assign, lambda d: d.name != "string", True, nd=True),
-    ScatterKind("ScatterNdAdd", _add, _numeric, False, nd=True),
-    ScatterKind("ScatterNdSub", _subtract, _numeric, False, nd=True),
+    ScatterKind("ScatterUpdate", _assign, lambda d: d.name != "string", True, False),
+    ScatterKind("ScatterAdd", _add, _numeric, False, True),
+    ScatterKind("ScatterSub", _subtract, _numeric, False, True),
+    ScatterKind("ScatterMul", _combining("multiply"), _numeric, False, True),
+    ScatterKind("ScatterDiv", _combining("divide"), _numeric, False, True),
+    ScatterKind("ScatterMax", _combining("maximum"), lambda d: d.name in _EXTREMA_DTYPES, False, False),
+    ScatterKind("ScatterMin", _combining("minimum"), lambda d: d.name in _EXTREMA_DTYPES, False, False),
+    ScatterKind("ScatterNdUpdate", _assign, lambda d: d.name != "string", True, True, nd=True),
+    ScatterKind("ScatterNdAdd", _add, _numeric, False, True, nd=True),
+    ScatterKind("ScatterNdSub", _subtract, _numeric, False, True, nd=True),
 )}
 
 
@@ -223,7 +224,7 @@ def _unravel(flat, shape):
 
 for _kind in KINDS.values():
     define_op(_kind.op_type, _infer_for(_kind), {"any": _kernel_for(_kind)}, stateful=True, aliases_state=True,
-              differentiable=False, takes_refs=True,
+              differentiable=not _kind.stops_gradients, takes_refs=True,
               doc=f"TF1's {_kind.op_type}: updates the variable in place and outputs it")
 
 
