@@ -41,6 +41,8 @@ from .ops.reduction_ops import *  # noqa: F401,F403
 from .ops.random_ops import random_normal, random_uniform, truncated_normal
 from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
+from .ops.segment_reduce_ops import *  # noqa: F401,F403
+from .ops.scatter_ops import *  # noqa: F401,F403
 from .ops.confusion_ops import confusion_matrix
 from .ops.sequence_ops import sequence_mask
 from .ops.special_ops import erf, erfc
@@ -92,14 +94,17 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "random_normal", "random_normal_initializer", "random_shuffle", "random_uniform",
            "random_uniform_initializer", "range", "rank", "realdiv", "reciprocal", "reduce_all", "reduce_any",
            "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
-           "report_uninitialized_variables", "reset_default_graph", "reshape", "round", "rsqrt", "scan",
-           "segment_mean", "segment_sum", "sequence_mask", "set_random_seed", "shape", "sigmoid", "sign", "sin",
+           "report_uninitialized_variables", "reset_default_graph", "reshape", "round", "rsqrt", "scan", "scatter_add",
+           "scatter_div", "scatter_max", "scatter_min", "scatter_mul", "scatter_nd_add", "scatter_nd_sub",
+           "scatter_nd_update", "scatter_sub", "scatter_update", "segment_max", "segment_mean", "segment_min",
+           "segment_prod", "segment_sum", "sequence_mask", "set_random_seed", "shape", "sigmoid", "sign", "sin",
            "size", "slice", "split", "sqrt", "square", "squared_difference", "squeeze", "stack", "stop_gradient",
            "strided_slice", "string", "subtract", "summary", "tanh", "tensordot", "tile", "timeline", "to_double",
            "to_float", "to_int32", "to_int64", "train", "trainable_variables", "transpose", "truediv",
            "truncated_normal", "truncated_normal_initializer", "truncatediv", "truncatemod", "uint8",
-           "unsorted_segment_mean", "unsorted_segment_sqrt_n", "unsorted_segment_sum", "unstack", "utils",
-           "variable_scope", "variables_initializer", "variance_scaling_initializer", "where", "while_loop", "zeros",
+           "unsorted_segment_max", "unsorted_segment_mean", "unsorted_segment_min", "unsorted_segment_prod",
+           "unsorted_segment_sqrt_n", "unsorted_segment_sum", "unstack", "utils", "variable_scope",
+           "variables_initializer", "variance_scaling_initializer", "where", "while_loop", "zeros",
            "zeros_initializer", "zeros_like"]
 
 

@@ -4,6 +4,7 @@ from . import (array_ops, broadcast_ops, concat_ops, control_ops, creation_ops, 
 from . import (conv_ops, depthwise_conv_ops, dropout_ops, loss_ops, nn_composites, nn_extra_ops,  # noqa: F401
                normalization_ops, pool_ops, softmax_ops)  # (gn.nn)
 from . import clip_ops, diag_ops, einsum_ops, fusion_ops, nd_indexing_ops, order_ops, segment_ops, variable_aliases  # noqa: F401
+from . import scatter_ops, segment_reduce_ops  # noqa: F401
 from . import confusion_ops, range_check_ops, sequence_ops  # noqa: F401
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
 from . import training_ops  # noqa: F401  (optimizer update ops)
@@ -14,5 +15,6 @@ __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow
            "dropout_ops", "einsum_ops", "gradients_impl", "indexing_ops", "init_ops", "input_ops", "iterator_ops",
            "linalg_ops", "logic_ops", "loss_ops", "math_ops", "nd_indexing_ops", "nn_composites", "nn_extra_ops",
            "nn_fused", "nn_ops", "normalization_ops", "operators", "order_ops", "parsing_ops", "pool_ops",
-           "queue_ops", "random_ops", "range_check_ops", "reader_ops", "record_io", "reduction_ops", "script_ops",
-           "segment_ops", "sequence_ops", "softmax_ops", "training_ops", "variable_aliases", "variable_scope"]
+           "queue_ops", "random_ops", "range_check_ops", "reader_ops", "record_io", "reduction_ops", "scatter_ops",
+           "script_ops", "segment_ops", "segment_reduce_ops", "sequence_ops", "softmax_ops", "training_ops",
+           "variable_aliases", "variable_scope"]

@@ -275,6 +275,11 @@ STRUCTURAL = [
     _unary("DiagPart", lambda x: gn.diag_part(gn.diag(x)), lambda x: x),
     _unary("UnsortedSegmentSum", lambda x: gn.unsorted_segment_sum(x, gn.zeros_like(x, dtype=gn.int32), 2),
            lambda x: np.array([x.sum(), 0.0])),
+    *[_unary(f"UnsortedSegment{name}", lambda x, fn=fn: fn(x, gn.zeros_like(x, dtype=gn.int32), 1),
+             lambda x, ref=ref, empty=empty: np.array([ref(x) if x.size else empty]))
+      for name, fn, ref, empty in (("Max", gn.unsorted_segment_max, np.max, np.finfo(np.float32).min),
+                                   ("Min", gn.unsorted_segment_min, np.min, np.finfo(np.float32).max),
+                                   ("Prod", gn.unsorted_segment_prod, np.prod, 1.0))],
 ]
 
 MATRIX = [
@@ -388,6 +393,11 @@ SHAPE_EXEMPT = {
     "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",
     "Unique": "a vector op whose output size is read from the values: tests/ops/test_order_and_diag_ops.py",
     "SegmentSum": "its number of rows is read from the ids' values: tests/ops/test_segment_ops.py",
+    **{f"Segment{r}": "its number of rows is read from the ids' values: tests/ops/test_segment_reduce_ops.py"
+       for r in ("Max", "Min", "Prod")},
+    **{t: "stateful update of a variable: tests/ops/test_scatter_ops.py" for t in (
+        "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv", "ScatterMax", "ScatterMin",
+        "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub")},
     "VariableV2": "stateful: tests/graph/test_variables.py", "ReadVariable": "stateful: tests/graph/test_variables.py",
     "Assign": "stateful: tests/graph/test_variables.py", "AssignAdd": "stateful: tests/graph/test_variables.py",
     "AssignSub": "stateful: tests/graph/test_variables.py",

@@ -108,12 +108,13 @@ def test_uninitialized_variable_read_for_an_op_names_the_variable(device):
             sess.run(out)
 
 
-def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_and_count_up_to():
+def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_count_up_to_and_scatters():
     takes = sorted(t for t, d in registered_ops().items() if d.takes_refs)
     assert takes == sorted(["ReadVariable", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
                             "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While",
-                            "CountUpTo"])
+                            "CountUpTo", "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv",
+                            "ScatterMax", "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],
