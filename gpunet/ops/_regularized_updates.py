@@ -17,7 +17,9 @@ def _shrink(xp, x, threshold):
     return xp.sign(x) * xp.maximum(xp.abs(x) - threshold, 0)
 
 
-_SHRINK_CUDA = "T shrunk = max(fabs({x}) - {t}, T(0)); shrunk = {x} > T(0) ? shrunk : ({x} < T(0) ? -shrunk : T(0));\n"
+# x * 0 keeps a NaN as NumPy's sign does
+_SHRINK_CUDA = ("T shrunk = max(fabs({x}) - {t}, T(0));\n"
+                "shrunk = {x} > T(0) ? shrunk : ({x} < T(0) ? -shrunk : {x} * T(0));\n")
 
 
 def _adadelta(xp, one, var, accum, accum_update, lr, rho, epsilon, grad):

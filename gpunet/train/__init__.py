@@ -20,7 +20,8 @@ from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from .saver import Saver
 
 __all__ = ["AdadeltaOptimizer", "AdagradDAOptimizer", "FtrlOptimizer", "ProximalAdagradOptimizer",
-           "ProximalGradientDescentOptimizer", "AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator", "ExponentialMovingAverage",
+           "ProximalGradientDescentOptimizer", "AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator",
+           "ExponentialMovingAverage",
            "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer", "RMSPropOptimizer", "Saver",
            "assert_global_step", "checkpoint_exists", "create_global_step", "get_checkpoint_state",
            "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint", "list_variables",

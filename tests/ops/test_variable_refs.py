@@ -113,7 +113,8 @@ def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_and_co
     assert takes == sorted(["ReadVariable", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
                             "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While",
-                            "CountUpTo"])
+                            "CountUpTo", "ApplyAdadelta", "ApplyFtrl", "ApplyFtrlV2",
+                            "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],
