@@ -8,6 +8,7 @@ from . import confusion_ops, range_check_ops, sequence_ops  # noqa: F401
 from . import fused_batch_norm, space_depth_ops  # noqa: F401  (gn.nn.fused_batch_norm, block rearrangements)
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
 from . import training_ops  # noqa: F401  (optimizer update ops)
+from . import sparse_training_ops  # noqa: F401  (their sparse forms, for gradients of gather)
 from . import control_flow_grad, control_flow_ops  # noqa: F401  (cond, while_loop and their gradients)
 
 __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow_grad", "control_flow_ops",
@@ -17,4 +18,4 @@ __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow
            "nn_fused", "nn_ops", "normalization_ops", "operators", "order_ops", "parsing_ops", "pool_ops",
            "queue_ops", "random_ops", "range_check_ops", "reader_ops", "record_io", "reduction_ops", "script_ops",
            "segment_ops", "sequence_ops", "softmax_ops", "training_ops", "variable_aliases", "variable_scope"]
-__all__ += ["fused_batch_norm", "space_depth_ops"]
+__all__ += ["fused_batch_norm", "space_depth_ops", "sparse_training_ops"]

@@ -1,12 +1,13 @@
 """TF1's Adadelta, FTRL-proximal, proximal gradient descent, proximal Adagrad and Adagrad dual
-averaging optimizers. Each variable's update is one op (gpunet/ops/training_ops.py). Gradients are
-dense in gpunet (the gradient of ``gather``/``embedding_lookup`` is a full-shape tensor), so rows
-a step did not look up are updated as with a zero gradient, TF1's dense update."""
+averaging optimizers. Each variable's update is one op (gpunet/ops/training_ops.py). A gradient that
+is only ``gather``/``embedding_lookup`` rows of a variable updates only those rows (and their slots),
+TF1's sparse update (gpunet/ops/sparse_training_ops.py); any other gradient updates every row."""
 from __future__ import annotations
 
 from ..graph.graph import Tensor
 from ..graph.variables import Variable
 from ..ops.math_ops import add, cast, maximum
+from ..ops.sparse_training_ops import apply_sparse_update
 from ..ops.training_ops import apply_update
 from .optimizer import Optimizer
 
@@ -14,7 +15,23 @@ __all__ = ["AdadeltaOptimizer", "AdagradDAOptimizer", "FtrlOptimizer", "Proximal
            "ProximalGradientDescentOptimizer"]
 
 
-class AdadeltaOptimizer(Optimizer):
+class _RowwiseOptimizer(Optimizer):
+    """An optimizer whose ``_update(var)`` gives ``(op name, refs, scalars)`` of its update, run as
+    ``Apply<name>`` on a dense gradient and ``SparseApply<name>`` on gathered rows."""
+
+    _sparse_updates = True
+
+    def _apply_dense(self, grad, var):
+        op_name, refs, scalars = self._update(var)
+        return apply_update(f"Apply{op_name}", refs, scalars, grad, {"use_locking": self._use_locking})
+
+    def _apply_sparse(self, values, indices, var):
+        op_name, refs, scalars = self._update(var)
+        return apply_sparse_update(f"SparseApply{op_name}", refs, scalars, values, indices,
+                                   {"use_locking": self._use_locking})
+
+
+class AdadeltaOptimizer(_RowwiseOptimizer):
     """``accum = rho * accum + (1 - rho) * grad ** 2; update = sqrt(accum_update + epsilon) /
     sqrt(accum + epsilon) * grad; var -= lr * update; accum_update = rho * accum_update + (1 - rho) *
     update ** 2``. Slots ``<var>/Adadelta`` (accum), ``<var>/Adadelta_1`` (accum_update)."""
@@ -30,11 +47,11 @@ class AdadeltaOptimizer(Optimizer):
             self._zeros_slot(v, "accum", self._name)
             self._zeros_slot(v, "accum_update", self._name)
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         refs = [var, self.get_slot(var, "accum"), self.get_slot(var, "accum_update")]
         scalars = [self._hyper(self._learning_rate, var, "lr"), self._hyper(self._rho, var, "rho"),
                    self._hyper(self._epsilon, var, "epsilon")]
-        return apply_update("ApplyAdadelta", refs, scalars, grad, {"use_locking": self._use_locking})
+        return "Adadelta", refs, scalars
 
 
 def _check_at_least_zero(value, name):
@@ -42,7 +59,7 @@ def _check_at_least_zero(value, name):
         raise ValueError(f"{name} {value:f} needs to be positive or zero")
 
 
-class FtrlOptimizer(Optimizer):
+class FtrlOptimizer(_RowwiseOptimizer):
     """FTRL-proximal (McMahan et al., 2013), as TF1's: ``new_accum = accum + grad ** 2; linear +=
     grad - (new_accum ** -p - accum ** -p) / lr * var; var = (clip(linear, -l1, l1) - linear) /
     (new_accum ** -p / lr + 2 * l2); accum = new_accum`` with ``p = learning_rate_power``; with
@@ -83,7 +100,7 @@ class FtrlOptimizer(Optimizer):
         return add(l2, self._hyper(self._beta, var, "beta") / (maximum(lr, 1e-36) * 2.0),
                    name="adjusted_l2_regularization_strength")
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         refs = [var, self.get_slot(var, "accum"), self.get_slot(var, "linear")]
         lr = self._hyper(self._learning_rate, var, "learning_rate")
         scalars = [lr, self._hyper(self._l1, var, "l1_regularization_strength"), self._adjusted_l2(var, lr)]
@@ -92,11 +109,10 @@ class FtrlOptimizer(Optimizer):
         if shrinks:
             scalars.append(self._hyper(self._l2_shrinkage, var, "l2_shrinkage_regularization_strength"))
         scalars.append(self._hyper(self._learning_rate_power, var, "learning_rate_power"))
-        return apply_update("ApplyFtrlV2" if shrinks else "ApplyFtrl", refs, scalars, grad,
-                            {"use_locking": self._use_locking})
+        return ("FtrlV2" if shrinks else "Ftrl"), refs, scalars
 
 
-class ProximalGradientDescentOptimizer(Optimizer):
+class ProximalGradientDescentOptimizer(_RowwiseOptimizer):
     """``prox = var - lr * grad; var = sign(prox) * max(|prox| - lr * l1, 0) / (1 + lr * l2)``
     (FOBOS with L1 and L2 regularization); no slots."""
 
@@ -107,14 +123,14 @@ class ProximalGradientDescentOptimizer(Optimizer):
         self._l1 = l1_regularization_strength
         self._l2 = l2_regularization_strength
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         scalars = [self._hyper(self._learning_rate, var, "learning_rate"),
                    self._hyper(self._l1, var, "l1_regularization_strength"),
                    self._hyper(self._l2, var, "l2_regularization_strength")]
-        return apply_update("ApplyProximalGradientDescent", [var], scalars, grad, {"use_locking": self._use_locking})
+        return "ProximalGradientDescent", [var], scalars
 
 
-class ProximalAdagradOptimizer(Optimizer):
+class ProximalAdagradOptimizer(_RowwiseOptimizer):
     """``accum += grad ** 2; rate = lr / sqrt(accum); prox = var - rate * grad; var = sign(prox) *
     max(|prox| - rate * l1, 0) / (1 + rate * l2)``. Slot ``<var>/ProximalAdagrad`` (starts at
     ``initial_accumulator_value``). As TF1, a run fails (InvalidArgumentError) for a learning rate
@@ -134,15 +150,14 @@ class ProximalAdagradOptimizer(Optimizer):
         for v in var_list:
             self._get_or_make_slot(v, self._initial_accumulator_value, "accumulator", self._name)
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         scalars = [self._hyper(self._learning_rate, var, "learning_rate"),
                    self._hyper(self._l1, var, "l1_regularization_strength"),
                    self._hyper(self._l2, var, "l2_regularization_strength")]
-        return apply_update("ApplyProximalAdagrad", [var, self.get_slot(var, "accumulator")], scalars, grad,
-                            {"use_locking": self._use_locking})
+        return "ProximalAdagrad", [var, self.get_slot(var, "accumulator")], scalars
 
 
-class AdagradDAOptimizer(Optimizer):
+class AdagradDAOptimizer(_RowwiseOptimizer):
     """Adagrad dual averaging (Duchi et al., 2011), as TF1's: ``g += grad; gg += grad ** 2; var =
     -lr * sign(g) * max(|g| - l1 * t, 0) / (l2 * t * lr + sqrt(gg))`` where ``t`` is
     ``global_step + 1`` read before this step's increment. Slots ``<var>/AdagradDA`` (g) and
@@ -171,11 +186,11 @@ class AdagradDAOptimizer(Optimizer):
             self._get_or_make_slot(v, self._initial_gradient_squared_accumulator_value,
                                    "gradient_squared_accumulator", self._name)
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         step = self._global_step.value() if isinstance(self._global_step, Variable) else self._global_step
         refs = [var, self.get_slot(var, "gradient_accumulator"), self.get_slot(var, "gradient_squared_accumulator")]
         scalars = [self._hyper(self._learning_rate, var, "learning_rate"),
                    self._hyper(self._l1, var, "l1_regularization_strength"),
                    self._hyper(self._l2, var, "l2_regularization_strength"),
                    cast(add(step, 1), var.dtype, name="global_step")]
-        return apply_update("ApplyAdagradDA", refs, scalars, grad, {"use_locking": self._use_locking})
+        return "AdagradDA", refs, scalars

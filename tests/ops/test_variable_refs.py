@@ -114,7 +114,10 @@ def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_and_co
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
                             "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While",
                             "CountUpTo", "ApplyAdadelta", "ApplyFtrl", "ApplyFtrlV2",
-                            "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA"])
+                            "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA",
+                            "SparseApplyAdadelta", "SparseApplyFtrl", "SparseApplyFtrlV2",
+                            "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad",
+                            "SparseApplyAdagradDA"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],

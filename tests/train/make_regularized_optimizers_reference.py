@@ -1,11 +1,10 @@
 """Writes regularized_optimizers_reference.npz: every global variable (weights, slots, global step)
 after each case of regularized_optimizer_cases.py has trained for STEPS steps in real TF1
-(``tensorflow.compat.v1``, graph mode, reference variables). Keys ``<case>|<ids>|<variable name>``.
+(``tensorflow.compat.v1``, graph mode, reference variables). Keys ``<case>|<ids>|<mode>|<variable name>``.
 
-With ids ``all_rows`` TF1 takes its sparse update path (the embedding's gradient is IndexedSlices;
-every row is looked up, so it equals the dense update). With ``some_rows`` the gradients are made
-dense before apply_gradients, TF1's dense update, which is what gpunet (dense gradients) computes:
-rows never looked up are updated with a zero gradient.
+Mode ``as_computed``: the gradients as compute_gradients gives them (the embedding's is IndexedSlices,
+TF1's sparse update: rows not looked up keep their values and slots). Mode ``dense``: the gradients
+made dense (``tf.convert_to_tensor``) before apply_gradients, TF1's dense update of every row.
 
 Run: PYTHONPATH=. /work/tfvenv/bin/python tests/train/make_regularized_optimizers_reference.py"""
 import pathlib
@@ -13,12 +12,12 @@ import pathlib
 import numpy as np
 import tensorflow.compat.v1 as tf
 
-from tests.train.regularized_optimizer_cases import ADVANCES_GLOBAL_STEP, CASES, IDS, STEPS, build_loss
+from tests.train.regularized_optimizer_cases import ADVANCES_GLOBAL_STEP, CASES, IDS, MODES, STEPS, build_loss
 
 tf.disable_v2_behavior()
 
 
-def train(case_id, class_name, kwargs, ids_name):
+def train(case_id, class_name, kwargs, ids_name, mode):
     graph = tf.Graph()
     with graph.as_default():
         loss, ids = build_loss(tf)
@@ -28,7 +27,7 @@ def train(case_id, class_name, kwargs, ids_name):
         optimizer = getattr(tf.train, class_name)(**kwargs)
         advance = step if case_id in ADVANCES_GLOBAL_STEP else None
         grads_and_vars = optimizer.compute_gradients(loss)
-        if ids_name == "some_rows":
+        if mode == "dense":
             grads_and_vars = [(tf.convert_to_tensor(g), v) for g, v in grads_and_vars]
         train_op = optimizer.apply_gradients(grads_and_vars, global_step=advance)
         with tf.Session(graph=graph) as sess:
@@ -41,9 +40,9 @@ def train(case_id, class_name, kwargs, ids_name):
 def main():
     arrays = {}
     for case_id, class_name, kwargs in CASES:
-        for ids_name in IDS:
-            for name, value in train(case_id, class_name, kwargs, ids_name).items():
-                arrays[f"{case_id}|{ids_name}|{name}"] = value
+        for ids_name, mode in MODES:
+            for name, value in train(case_id, class_name, kwargs, ids_name, mode).items():
+                arrays[f"{case_id}|{ids_name}|{mode}|{name}"] = value
     path = pathlib.Path(__file__).with_name("regularized_optimizers_reference.npz")
     np.savez_compressed(path, **arrays)
     print(f"wrote {len(arrays)} arrays to {path}")

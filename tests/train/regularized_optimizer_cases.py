@@ -14,6 +14,9 @@ EMBEDDING = _rng.normal(size=(4, 2)).astype(np.float32)
 WEIGHTS = _rng.normal(size=(6, 2)).astype(np.float32)
 IDS = {"all_rows": np.array([0, 1, 2, 3, 1, 3], np.int32),   # every row looked up (with repeats)
        "some_rows": np.array([0, 2, 2, 0, 2, 0], np.int32)}  # rows 1 and 3 never looked up
+# how the gradients are applied: as computed (the embedding's is gathered rows: TF1's sparse update, only the rows
+# looked up change), or made dense first (every row is updated, those not looked up with a zero gradient)
+MODES = [("all_rows", "as_computed"), ("some_rows", "as_computed"), ("some_rows", "dense")]
 
 CASES = [
     ("adadelta", "AdadeltaOptimizer", {"learning_rate": 1.0}),

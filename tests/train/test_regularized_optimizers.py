@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import gpunet as gn
-from tests.train.regularized_optimizer_cases import ADVANCES_GLOBAL_STEP, CASES, IDS, STEPS, build_loss
+from tests.train.regularized_optimizer_cases import ADVANCES_GLOBAL_STEP, CASES, IDS, MODES, STEPS, build_loss
 
 REFERENCE = np.load(pathlib.Path(__file__).with_name("regularized_optimizers_reference.npz"))
 
 
-def tf1_variables(case_id, ids_name):
-    prefix = f"{case_id}|{ids_name}|"
+def tf1_variables(case_id, ids_name, mode="as_computed"):
+    prefix = f"{case_id}|{ids_name}|{mode}|"
     return {key[len(prefix):]: REFERENCE[key] for key in REFERENCE.files if key.startswith(prefix)}
 
 
@@ -24,12 +24,16 @@ def make_optimizer(class_name, kwargs):
     return getattr(gn.train, class_name)(**kwargs)
 
 
-def train(case_id, class_name, kwargs, ids_name, device=None):
+def train(case_id, class_name, kwargs, ids_name, mode="as_computed", device=None):
     with gn.device(device):
         loss, ids = build_loss(gn)
         step = gn.train.get_or_create_global_step()
         optimizer = make_optimizer(class_name, kwargs)
-        train_op = optimizer.minimize(loss, global_step=step if case_id in ADVANCES_GLOBAL_STEP else None)
+        grads_and_vars = optimizer.compute_gradients(loss)
+        if mode == "dense":  # no longer the gradient of a gather: every row is updated
+            grads_and_vars = [(gn.identity(g), v) for g, v in grads_and_vars]
+        train_op = optimizer.apply_gradients(grads_and_vars,
+                                             global_step=step if case_id in ADVANCES_GLOBAL_STEP else None)
     with gn.Session() as sess:
         sess.run(gn.global_variables_initializer())
         for _ in range(STEPS):
@@ -37,15 +41,18 @@ def train(case_id, class_name, kwargs, ids_name, device=None):
         return optimizer, {v.op.name: sess.run(v) for v in gn.global_variables()}
 
 
-@pytest.mark.parametrize("ids_name", sorted(IDS))
+@pytest.mark.parametrize("ids_name, mode", MODES, ids=[f"{i}-{m}" for i, m in MODES])
 @pytest.mark.parametrize("case_id, class_name, kwargs", CASES, ids=[c[0] for c in CASES])
-def test_variables_after_training_equal_tf1(case_id, class_name, kwargs, ids_name, device):
-    _, got = train(case_id, class_name, kwargs, ids_name, device)
-    want = tf1_variables(case_id, ids_name)
+def test_variables_after_training_equal_tf1(case_id, class_name, kwargs, ids_name, mode, device):
+    optimizer, got = train(case_id, class_name, kwargs, ids_name, mode, device)
+    want = tf1_variables(case_id, ids_name, mode)
     assert sorted(got) == sorted(want)  # the same variables (slots included) under TF1's names
     for name, value in want.items():
         assert got[name].dtype == value.dtype, name
-        np.testing.assert_allclose(got[name], value, rtol=2e-6, atol=1e-6, err_msg=f"{case_id} {ids_name} {name}")
+        np.testing.assert_allclose(got[name], value, rtol=2e-6, atol=1e-6,
+                                   err_msg=f"{case_id} {ids_name} {mode} {name}")
+    update_types = {op.type for op in gn.get_default_graph().get_operations() if "Apply" in op.type}
+    assert any(t.startswith("SparseApply") for t in update_types) == (mode == "as_computed"), update_types
 
 
 def test_the_reference_cases_move_every_variable_and_regularize():
@@ -54,8 +61,21 @@ def test_the_reference_cases_move_every_variable_and_regularize():
         tf1 = tf1_variables(case_id, "all_rows")
         for name in ("dense/kernel", "dense/bias", "embedding"):
             assert not np.allclose(tf1[name], build_initial()[name]), (case_id, name)
-    assert (tf1_variables("proximal-gd-l1-l2", "all_rows")["dense/bias"] == 0).any() or \
-        (tf1_variables("adagrad-da-l1-l2", "all_rows")["dense/kernel"] == 0).any()
+    assert (tf1_variables("adagrad-da-l1-l2", "all_rows")["dense/kernel"] == 0).any()
+    assert (tf1_variables("proximal-adagrad-l1-l2", "all_rows")["dense/bias"] == 0).any()
+
+
+def test_the_sparse_update_keeps_rows_not_looked_up_and_the_dense_one_does_not():
+    """rows 1 and 3 of the embedding are never looked up in ``some_rows``: the sparse update keeps
+    them; the dense one moves them wherever a zero gradient still changes a row (FTRL and AdagradDA
+    recompute the row from their slots, L1/L2 shrink it)"""
+    differ = set()
+    for case_id, _, _ in CASES:
+        sparse, dense = tf1_variables(case_id, "some_rows"), tf1_variables(case_id, "some_rows", "dense")
+        np.testing.assert_array_equal(sparse["embedding"][[1, 3]], build_initial()["embedding"][[1, 3]])
+        if not np.array_equal(dense["embedding"][[1, 3]], sparse["embedding"][[1, 3]]):
+            differ.add(case_id)
+    assert differ == {c for c, _, _ in CASES if c.startswith(("ftrl", "adagrad-da")) or c.endswith("l1-l2")}
 
 
 def build_initial():
@@ -188,3 +208,78 @@ def test_checkpoints_hold_tf1s_variable_names(tmp_path):
     assert names == {"dense/kernel", "dense/bias", "embedding", "dense/kernel/Ftrl", "dense/kernel/Ftrl_1",
                      "dense/bias/Ftrl", "dense/bias/Ftrl_1", "embedding/Ftrl", "embedding/Ftrl_1"}
     np.testing.assert_array_equal(gn.train.load_variable(prefix, "embedding/Ftrl"), accum)
+
+
+SPARSE_MAKERS = {
+    "adadelta": lambda: gn.train.AdadeltaOptimizer(1.0),
+    "ftrl": lambda: gn.train.FtrlOptimizer(0.1, l1_regularization_strength=0.01),
+    "ftrl-shrinkage": lambda: gn.train.FtrlOptimizer(0.1, l2_shrinkage_regularization_strength=0.1),
+    "proximal-gd": lambda: gn.train.ProximalGradientDescentOptimizer(0.1, 0.01, 0.02),
+    "proximal-adagrad": lambda: gn.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01),
+    "adagrad-da": lambda: gn.train.AdagradDAOptimizer(0.1, gn.train.get_or_create_global_step(), 0.1, 0.01),
+}
+TABLE = np.random.default_rng(11).normal(size=(6, 3)).astype(np.float32)
+
+
+def _train_table(make, loss_of, ids0, dense, device, steps=3):
+    gn.reset_default_graph()
+    with gn.device(device):
+        table = gn.Variable(TABLE, name="table")
+        ids = gn.placeholder(gn.int64, [None])
+        loss = loss_of(table, ids)
+        optimizer = make()
+        grads_and_vars = optimizer.compute_gradients(loss, [table])
+        if dense:
+            grads_and_vars = [(gn.identity(g), v) for g, v in grads_and_vars]
+        train_op = optimizer.apply_gradients(grads_and_vars)
+    types = {op.type for op in gn.get_default_graph().get_operations() if "Apply" in op.type}
+    with gn.Session() as sess:
+        sess.run(gn.global_variables_initializer())
+        for _ in range(steps):
+            sess.run(train_op, {ids: ids0})
+        return sess.run(table), types
+
+
+def _two_lookups(table, ids):
+    first, second = gn.nn.embedding_lookup(table, ids), gn.gather(table, ids[:2])
+    return gn.reduce_sum(gn.square(first) * 0.5) + gn.reduce_sum(gn.sin(second))
+
+
+@pytest.mark.parametrize("name", sorted(SPARSE_MAKERS))
+def test_sparse_update_changes_only_the_rows_looked_up_and_those_as_the_dense_one(name, device):
+    ids0 = np.array([4, 0, 4, 2], np.int64)  # rows 1, 3, 5 never looked up; row 4 twice
+    sparse, sparse_types = _train_table(SPARSE_MAKERS[name], _two_lookups, ids0, False, device, steps=1)
+    dense, dense_types = _train_table(SPARSE_MAKERS[name], _two_lookups, ids0, True, device, steps=1)
+    assert all(t.startswith("SparseApply") for t in sparse_types) and sparse_types
+    assert not any(t.startswith("SparseApply") for t in dense_types) and dense_types
+    np.testing.assert_array_equal(sparse[[1, 3, 5]], TABLE[[1, 3, 5]])
+    np.testing.assert_allclose(sparse[[0, 2, 4]], dense[[0, 2, 4]], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(sparse[[0, 2, 4]], TABLE[[0, 2, 4]])
+
+
+def test_a_gradient_not_only_of_gathers_updates_every_row():
+    def loss_of(table, ids):
+        return gn.reduce_sum(gn.nn.embedding_lookup(table, ids)) + gn.reduce_sum(table * 0.01)
+    _, types = _train_table(SPARSE_MAKERS["ftrl"], loss_of, np.array([1], np.int64), False, None)
+    assert types == {"ApplyFtrl"}
+
+
+def test_sparse_update_op_rejects_indices_out_of_range_and_bad_rows(device):
+    from gpunet.ops.sparse_training_ops import apply_sparse_update
+    with gn.device(device):
+        table = gn.Variable(TABLE, name="table")
+        scalars = [gn.constant(v, gn.float32) for v in (0.1, 0.0, 0.0)]
+        values, indices = gn.placeholder(gn.float32, [None, 3]), gn.placeholder(gn.int32, [None])
+        update = apply_sparse_update("SparseApplyProximalGradientDescent", [table], scalars, values, indices)
+        with pytest.raises(ValueError, match="do not hold rows of the variable"):
+            apply_sparse_update("SparseApplyProximalGradientDescent", [table], scalars, gn.zeros([2, 2]), indices)
+    with gn.Session() as sess:
+        sess.run(table.initializer)
+        with pytest.raises(gn.errors.InvalidArgumentError, match=r"indices\[1\] = 6 is not in \[0, 6\)"):
+            sess.run(update, {values: np.ones((2, 3), np.float32), indices: [0, 6]})
+        sess.run(table.initializer)
+        got = sess.run(update, {values: np.ones((3, 3), np.float32), indices: [5, 0, 5]})
+    want = TABLE.copy()
+    want[0] -= 0.1
+    want[5] -= 0.2  # repeated rows add up
+    np.testing.assert_allclose(got, want, rtol=1e-6)
