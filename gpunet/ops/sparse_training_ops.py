@@ -50,26 +50,35 @@ def _sparse_builder(op_type):
     n_refs = len(form.refs)
 
     def build(ctx):
-        xp, dtype, check = ctx.xp, ctx.out_dtype(), ctx.value_check()
-        one, add_at, check_scalars = xp.asarray(1, dtype=dtype), _scatter_add(xp), _scalar_checker(ctx, form)
+        xp, check = ctx.xp, ctx.value_check()
+        one, add_at, check_scalars = xp.asarray(1, dtype=ctx.out_dtype()), _scatter_add(xp), _scalar_checker(ctx, form)
 
         def run(*args):
             arrays = [slot.get() for slot in args[:n_refs]]
             scalars, values, indices = args[n_refs:-2], args[-2], args[-1]
             check_indices(check, xp, indices, arrays[0].shape[0])
             check_scalars(scalars)
-            grad = xp.zeros(arrays[0].shape, dtype=dtype)
-            add_at(grad, indices, values)  # repeated indices add up
-            touched = xp.zeros(arrays[0].shape[0], dtype=bool)
-            touched[indices] = True
-            rows = xp.nonzero(touched)[0]
+            rows, grad = _summed_rows(xp, add_at, arrays[0], values, indices)
             picked = [a[rows] for a in arrays]
-            form.xp_update(xp, one, *picked, *scalars, grad[rows])
+            form.xp_update(xp, one, *picked, *scalars, grad)
             for a, p in zip(arrays, picked):
                 a[rows] = p
             return arrays[0]
         return locking(ctx, run)
     return build
+
+
+def _summed_rows(xp, add_at, var, values, indices):
+    """``(rows, grad)``: the distinct rows of ``indices`` (sorted) and, for each, the sum of its
+    ``values``; memory in the number of rows of var and of rows touched, not var's size"""
+    touched = xp.zeros(var.shape[0], dtype=bool)
+    touched[indices] = True
+    rows = xp.nonzero(touched)[0]
+    position = xp.zeros(var.shape[0], dtype=rows.dtype)
+    position[rows] = xp.arange(rows.size, dtype=rows.dtype)
+    grad = xp.zeros((rows.size,) + var.shape[1:], dtype=var.dtype)
+    add_at(grad, position[indices], values)  # repeated indices add up
+    return rows, grad
 
 
 for _op_type in SPARSE_FORM_OF:
