@@ -174,3 +174,18 @@ def test_bad_arguments_raise_tf1s_value_errors(make, message):
     with pytest.raises(ValueError) as info:
         make()
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("build, shape", [
+    (lambda x: gn.space_to_depth(x, 2), (0, 2, 3, 12)),
+    (lambda x: gn.depth_to_space(gn.reshape(x, [0, 2, 3, 12]), 2), (0, 4, 6, 3)),
+    (lambda x: gn.space_to_batch_nd(x, [2, 3], [[0, 0], [0, 0]]), (0, 2, 2, 3)),
+    (lambda x: gn.batch_to_space_nd(x, [1, 1], [[1, 1], [0, 0]]), (0, 2, 6, 3)),
+], ids=["space_to_depth", "depth_to_space", "space_to_batch_nd", "batch_to_space_nd"])
+def test_empty_batches_keep_their_shapes(build, shape, device):
+    with gn.device(device):
+        y = build(gn.zeros([0, 4, 6, 3]))
+    assert y.shape.as_list() == list(shape)
+    with gn.Session() as sess:
+        got = sess.run(y)
+    assert got.shape == shape and got.dtype == np.float32
