@@ -45,6 +45,7 @@ from .ops.segment_reduce_ops import *  # noqa: F401,F403
 from .ops.scatter_ops import *  # noqa: F401,F403
 from .ops.confusion_ops import confusion_matrix
 from .ops.sequence_ops import sequence_mask
+from .ops.space_depth_ops import *  # noqa: F401,F403
 from .ops.special_ops import erf, erfc
 from .ops.variable_scope import AUTO_REUSE, VariableScope, get_variable, get_variable_scope, variable_scope
 from .ops.variable_aliases import *  # noqa: F401,F403  (TF 0.x names)
@@ -106,6 +107,8 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "unsorted_segment_sqrt_n", "unsorted_segment_sum", "unstack", "utils", "variable_scope",
            "variables_initializer", "variance_scaling_initializer", "where", "while_loop", "zeros",
            "zeros_initializer", "zeros_like"]
+__all__ += ["batch_to_space", "batch_to_space_nd", "depth_to_space", "space_to_batch", "space_to_batch_nd",
+            "space_to_depth"]  # block rearrangements (ops/space_depth_ops.py)
 
 
 def __dir__():

@@ -13,6 +13,8 @@ from .ops.rnn import bidirectional_dynamic_rnn, dynamic_rnn, static_rnn
 from .ops.candidate_sampling_ops import log_uniform_candidate_sampler, uniform_candidate_sampler
 from .ops.sampled_losses import nce_loss, sampled_softmax_loss
 from .ops.softmax_ops import *  # noqa: F401,F403
+from .ops.fused_batch_norm import fused_batch_norm
+from .ops.space_depth_ops import depth_to_space, space_to_batch, space_to_depth
 
 __all__ = ["atrous_conv2d", "avg_pool", "avg_pool1d", "avg_pool2d", "batch_normalization", "bias_add",
            "bidirectional_dynamic_rnn", "conv1d", "conv2d", "conv2d_transpose", "convolution", "depthwise_conv2d",
@@ -24,4 +26,4 @@ __all__ = ["atrous_conv2d", "avg_pool", "avg_pool1d", "avg_pool2d", "batch_norma
            "softmax_cross_entropy_with_logits", "softmax_cross_entropy_with_logits_v2", "softplus", "softsign",
            "sparse_softmax_cross_entropy_with_logits", "static_rnn", "sufficient_statistics", "swish", "tanh",
            "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
-           "xw_plus_b", "zero_fraction"]
+           "xw_plus_b", "zero_fraction", "fused_batch_norm", "depth_to_space", "space_to_batch", "space_to_depth"]

@@ -1,5 +1,7 @@
 """Optimizer update ops: ApplyGradientDescent, ApplyMomentum, ApplyAdagrad, ApplyRMSProp,
-ApplyCenteredRMSProp, ApplyAdam. Each updates a variable and its slots in place, in one op.
+ApplyCenteredRMSProp, ApplyAdam, and (forms in _regularized_updates.py) ApplyAdadelta, ApplyFtrl,
+ApplyFtrlV2, ApplyProximalGradientDescent, ApplyProximalAdagrad, ApplyAdagradDA. Each updates a
+variable and its slots in place, in one op.
 
 With the attr ``use_locking`` an update holds its variable's lock (so concurrent runs of
 updates of one variable serialise); without it updates are lock-free, TF1's "Hogwild" default.
@@ -17,35 +19,17 @@ only for values below about 1.2e-38.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 
 from ..graph.core_ops import locking
 from ..graph.registry import apply_op, define_op
 from ..graph.shape import compatible
 from ._cuda import elementwise_kernel, runs_fused, warmed
+from ._regularized_updates import REGULARIZED_FORMS
+from ._update_form import UpdateForm
 
 __all__: list = []  # the ops are used through gn.train's optimizers
 
-
-
-@dataclass(frozen=True)
-class UpdateForm:
-    name: str
-    refs: tuple          # the variable, then its slots: updated in place
-    scalars: tuple       # hyperparameters, 0-d
-    xp_update: Callable  # (xp, one (0-d), *ref arrays, *scalars, grad) -> None, in place
-    cuda_body: str       # the same update for one element, CUDA C++ on type T
-
-    @property
-    def in_params(self) -> str:
-        return ", ".join(f"T {n}" for n in ("grad", *self.scalars))
-
-    @property
-    def out_params(self) -> str:
-        return ", ".join(f"T {n}" for n in self.refs)
 
 
 # -- the updates: generic (reference) and fused bodies side by side -------------------------------
@@ -169,6 +153,7 @@ FORMS = {form.name: form for form in (
                "m += (grad - m) * (1 - beta1);\n"
                "v += (grad * grad - v) * (1 - beta2);\n"
                "var -= m * lr_t / (sqrt(v) + epsilon);"),
+    *REGULARIZED_FORMS,
 )}
 
 
@@ -184,11 +169,13 @@ def _generic_builder(choose):
         update, xp, n_refs = form.xp_update, ctx.xp, len(form.refs)
         one = xp.asarray(1, dtype=ctx.out_dtype())  # keeps `1 - rho` in the variable's dtype
         block = _BLOCK_BYTES // ctx.out_dtype().itemsize if xp is np else None
+        check_scalars = _scalar_checker(ctx, form)
 
         def run(*args):
             arrays = [slot.get() for slot in args[:n_refs]]
             scalars, grad = args[n_refs:-1], args[-1]
             _check_shapes(form, arrays, grad)
+            check_scalars(scalars)
             if block is None or arrays[0].size <= block or not all(a.flags.c_contiguous for a in arrays):
                 update(xp, one, *arrays, *scalars, grad)
                 return arrays[0]
@@ -208,6 +195,19 @@ def _check_shapes(form, arrays, grad):
             raise ValueError(f"var and {name} do not have the same shape: {list(shape)} vs {list(a.shape)}")
 
 
+def _scalar_checker(ctx, form):
+    """``check(scalars)`` running the form's ScalarChecks (TF1's run-time checks of hyperparameters)."""
+    if not form.checks:
+        return lambda scalars: None
+    check, position = ctx.value_check(), {name: i for i, name in enumerate(form.scalars)}
+
+    def check_scalars(scalars):
+        for rule in form.checks:
+            value = scalars[position[rule.scalar]]
+            check(rule.is_bad(value), lambda host, rule=rule: f"{rule.message}: {host}", value)
+    return check_scalars
+
+
 def _fused_builder(choose, generic):
     def build(ctx):
         if not runs_fused(ctx):
@@ -218,9 +218,12 @@ def _fused_builder(choose, generic):
         kernel = warmed(fused_kernel(form), ctx.xp, ctx.out_dtype(), [(1,), *[()] * len(form.scalars),
                                                                       *[(1,)] * n_refs])
 
+        check_scalars = _scalar_checker(ctx, form)
+
         def run(*args):
             arrays = [slot.get() for slot in args[:n_refs]]
             _check_shapes(form, arrays, args[-1])
+            check_scalars(args[n_refs:-1])
             kernel(args[-1], *args[n_refs:-1], *arrays)  # in params (grad, scalars), then in-out refs
             return arrays[0]
         return locking(ctx, run)
@@ -279,6 +282,10 @@ _define("ApplyRMSProp", lambda attrs: "rmsprop" if attrs["momentum_slot"] else "
 _define("ApplyCenteredRMSProp",
         lambda attrs: "centered_rmsprop" if attrs["momentum_slot"] else "centered_rmsprop_no_momentum")
 _define("ApplyAdam", lambda attrs: "adam")
+for _op_type, _form in (("ApplyAdadelta", "adadelta"), ("ApplyFtrl", "ftrl"), ("ApplyFtrlV2", "ftrl_v2"),
+                        ("ApplyProximalGradientDescent", "proximal_gradient_descent"),
+                        ("ApplyProximalAdagrad", "proximal_adagrad"), ("ApplyAdagradDA", "adagrad_da")):
+    _define(_op_type, lambda attrs, form=_form: form)
 
 
 def apply_update(op_type, refs, scalars, grad, attrs=None, name=None):

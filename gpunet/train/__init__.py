@@ -14,10 +14,14 @@ from .moving_averages import ExponentialMovingAverage
 from .optimizer import Optimizer
 from .optimizers import (AdagradOptimizer, AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
                          RMSPropOptimizer)
+from .regularized_optimizers import (AdadeltaOptimizer, AdagradDAOptimizer, FtrlOptimizer, ProximalAdagradOptimizer,
+                                     ProximalGradientDescentOptimizer)
 from .queue_runner import QueueRunner, add_queue_runner, start_queue_runners
 from .saver import Saver
 
-__all__ = ["AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator", "ExponentialMovingAverage",
+__all__ = ["AdadeltaOptimizer", "AdagradDAOptimizer", "FtrlOptimizer", "ProximalAdagradOptimizer",
+           "ProximalGradientDescentOptimizer", "AdagradOptimizer", "AdamOptimizer", "CheckpointState", "Coordinator",
+           "ExponentialMovingAverage",
            "GradientDescentOptimizer", "MomentumOptimizer", "Optimizer", "RMSPropOptimizer", "Saver",
            "assert_global_step", "checkpoint_exists", "create_global_step", "get_checkpoint_state",
            "get_global_step", "get_or_create_global_step", "global_step", "latest_checkpoint", "list_variables",

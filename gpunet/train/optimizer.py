@@ -7,9 +7,12 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from ..graph.core_ops import constant, convert_to_tensor, group
+from ..graph.dtypes import int64
 from ..graph.graph import Tensor, get_default_graph
 from ..graph.variables import GraphKeys, Variable, trainable_variables
 from ..ops.gradients_impl import gradients
+from ..ops.array_ops import reshape
+from ..ops.concat_ops import concat
 from ..ops.math_ops import cast, multiply, ones_like, zeros_like
 
 __all__ = ["Optimizer", "create_slot"]
@@ -23,11 +26,16 @@ class Optimizer(ABC):
     ``gate_gradients`` and ``aggregation_method`` are accepted for TF1 compatibility; gradients
     are always summed with AddN and each update runs once all its inputs are ready.
 
+    A subclass with ``_sparse_updates = True`` also implements ``_apply_sparse(values, indices, var)``:
+    it receives a gradient that is only ``gather``/``embedding_lookup`` rows of the variable (TF1's
+    IndexedSlices) as those rows, and updates only them, as TF1's optimizers do.
+
     ``use_locking=True`` makes each update op hold its variable's lock, so threads running the
     training op in one session serialise their updates of a variable; by default (False) the
     updates are lock-free, TF1's "Hogwild" training, where concurrent updates may interleave."""
 
     GATE_NONE, GATE_OP, GATE_GRAPH = 0, 1, 2
+    _sparse_updates = False
 
     def __init__(self, use_locking, name):
         if not name:
@@ -88,7 +96,7 @@ class Optimizer(ABC):
                 update_ops = []
                 for grad, var in updates:
                     with graph.name_scope(f"update_{var.op.name}"), graph.colocate_with(var.op):
-                        update_ops.append(_constrained(var, _as_op(self._apply_dense(grad, var))))
+                        update_ops.append(_constrained(var, _as_op(self._apply_gradient(grad, var))))
                 if global_step is None:
                     train_op = self._finish(update_ops, scope)
                 else:
@@ -98,6 +106,10 @@ class Optimizer(ABC):
         if train_op not in train_ops:
             train_ops.append(train_op)
         return train_op
+
+    def _apply_gradient(self, grad, var):
+        rows = _gathered_rows(grad, var) if self._sparse_updates else None
+        return self._apply_dense(grad, var) if rows is None else self._apply_sparse(*rows, var)
 
     # -- hooks for subclasses ---------------------------------------------------------------------
     def _create_slots(self, var_list):  # noqa: B027  (optional: plain SGD has no slots)
@@ -177,6 +189,23 @@ def _filled_like(tensor, value):
         return zeros_like(tensor)
     ones = ones_like(tensor)
     return ones if value == 1 else multiply(ones, value)
+
+
+def _gathered_rows(grad, var):
+    """``(values, indices)`` when ``grad`` is only rows gathered from ``var`` (the gradients of
+    ``gather(var, ids)`` along axis 0, summed), else None: TF1's IndexedSlices gradient."""
+    parts = list(grad.op.inputs) if grad.op.type == "AddN" else [grad]
+    shape = var._ref._shape
+    if shape is None or not shape or None in shape[1:] or \
+            not all(p.op.type == "GatherGrad" and p.op.attrs["axis"] == 0 for p in parts):
+        return None
+    values = [reshape(p.op.inputs[0], [-1, *shape[1:]]) for p in parts]
+    indices = [reshape(p.op.inputs[1], [-1]) for p in parts]
+    if len({i.dtype for i in indices}) > 1:
+        indices = [cast(i, int64) for i in indices]
+    if len(parts) == 1:
+        return values[0], indices[0]
+    return concat(values, 0), concat(indices, 0)
 
 
 def _check_pair(pair):

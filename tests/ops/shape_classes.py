@@ -434,6 +434,15 @@ SHAPE_EXEMPT = {
     "ApplyRMSProp": "optimizer kernels: tests/train/test_shape_classes.py",
     "ApplyCenteredRMSProp": "optimizer kernels: tests/train/test_shape_classes.py",
     "ApplyAdam": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyAdadelta": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyFtrl": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyFtrlV2": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyProximalGradientDescent": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyProximalAdagrad": "optimizer kernels: tests/train/test_shape_classes.py",
+    "ApplyAdagradDA": "optimizer kernels: tests/train/test_shape_classes.py",
+    **{f"SparseApply{name}": "sparse optimizer updates (rows of a variable of rank >= 1): "
+                             "tests/train/test_regularized_optimizers.py"
+       for name in ("Adadelta", "Ftrl", "FtrlV2", "ProximalGradientDescent", "ProximalAdagrad", "AdagradDA")},
     "AssertVariablesInitialized": "stateful: tests/graph/test_tf1_aliases.py",
     "VariableRank": "stateful: tests/graph/test_tf1_aliases.py",
     "If": "control flow, 0-d and empty branches: tests/ops/test_control_flow.py",

@@ -114,7 +114,12 @@ def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_count_
                             "InitializedValue", "VariableRank", "ApplyGradientDescent", "ApplyMomentum",
                             "ApplyAdagrad", "ApplyRMSProp", "ApplyCenteredRMSProp", "ApplyAdam", "If", "While",
                             "CountUpTo", "ScatterUpdate", "ScatterAdd", "ScatterSub", "ScatterMul", "ScatterDiv",
-                            "ScatterMax", "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub"])
+                            "ScatterMax", "ScatterMin", "ScatterNdUpdate", "ScatterNdAdd", "ScatterNdSub",
+                            "ApplyAdadelta", "ApplyFtrl", "ApplyFtrlV2",
+                            "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA",
+                            "SparseApplyAdadelta", "SparseApplyFtrl", "SparseApplyFtrlV2",
+                            "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad",
+                            "SparseApplyAdagradDA"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],

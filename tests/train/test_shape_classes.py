@@ -14,6 +14,12 @@ OPTIMIZERS = {
     "ApplyRMSProp": lambda: gn.train.RMSPropOptimizer(0.01, momentum=0.5),
     "ApplyCenteredRMSProp": lambda: gn.train.RMSPropOptimizer(0.01, centered=True),
     "ApplyAdam": lambda: gn.train.AdamOptimizer(0.1),
+    "ApplyAdadelta": lambda: gn.train.AdadeltaOptimizer(1.0),
+    "ApplyFtrl": lambda: gn.train.FtrlOptimizer(0.1, l1_regularization_strength=0.01),
+    "ApplyFtrlV2": lambda: gn.train.FtrlOptimizer(0.1, l2_shrinkage_regularization_strength=0.1),
+    "ApplyProximalGradientDescent": lambda: gn.train.ProximalGradientDescentOptimizer(0.1, 0.01, 0.02),
+    "ApplyProximalAdagrad": lambda: gn.train.ProximalAdagradOptimizer(0.1, l1_regularization_strength=0.01),
+    "ApplyAdagradDA": lambda: gn.train.AdagradDAOptimizer(0.1, gn.train.get_or_create_global_step(), 0.1, 0.01),
 }
 SHAPES = {"0-d": (), "(0,)": (0,), "(0, 3)": (0, 3), "(2, 3)": (2, 3)}
 STEPS = 3

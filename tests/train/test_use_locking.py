@@ -48,7 +48,8 @@ def test_locked_assign_sub_and_module_functions():
 
 
 @pytest.mark.parametrize("make", [lambda: gn.train.GradientDescentOptimizer(0.001, use_locking=True),
-                                  lambda: gn.train.MomentumOptimizer(0.001, 0.0, use_locking=True)])
+                                  lambda: gn.train.MomentumOptimizer(0.001, 0.0, use_locking=True),
+                                  lambda: gn.train.ProximalGradientDescentOptimizer(0.001, use_locking=True)])
 def test_locked_optimizer_loses_no_update(make):
     """loss = sum(w * c) has the constant gradient c, so every applied step moves w by lr * c."""
     w = gn.Variable(np.zeros(200_000, np.float32), name="w")
