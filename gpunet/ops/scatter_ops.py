@@ -11,9 +11,10 @@ op is built (ValueError). ``use_locking`` holds the variable's lock for the upda
 ``scatter_update``/``scatter_nd_update`` and to False for the others, as in TF1. No gradients, as TF1: gradients
 stop at the add/sub/mul/div and nd ops, and differentiating through scatter_update/max/min is a LookupError.
 
-Add and subtract of float32, float64 and int32 scatter with the atomic scatter-add; the others merge repeated
-rows first (a segmented scan, _scatter_combine.py), so a divide divides by the product of a row's divisors
-(formed in float64: exact up to 2**53, after which an int64 variable's quotient may be off).
+Add and subtract of the dtypes CuPy adds atomically (int32, uint32, uint64, float16/32/64) scatter with the
+atomic scatter-add; the others merge repeated rows first (a segmented scan, _scatter_combine.py), so a divide
+divides by the product of a row's divisors (formed in float64: exact up to 2**53, after which an int64
+variable's quotient may be off).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from ..graph.core_ops import convert_to_tensor, locking
 from ..graph.registry import apply_op, define_op
 from ..graph.variables import Variable, variable_of
 from ._helpers import dims_text
-from ._scatter_combine import scatter_combine
+from ._scatter_combine import scatter_add_rows, scatter_combine
 from ._value_checks import check_indices, check_nonzero_divisor
 from .indexing_ops import _scatter_add
 
@@ -41,16 +42,8 @@ def _assign(xp, target, rows, updates):
     target[rows] = updates  # repeated rows: one of them wins, as in TF1
 
 
-# CuPy's scatter-add (``cupy.add.at``, ``cupyx.scatter_add``) is an atomic add of these dtypes only (not int64,
-# int8, int16, uint8); the others add through scatter_combine
-_ATOMIC_ADD_DTYPES = frozenset({"float32", "float64", "int32"})
-
-
 def _add(xp, target, rows, updates):
-    if target.dtype.name in _ATOMIC_ADD_DTYPES:
-        _scatter_add(xp)(target, rows, updates)
-    else:
-        scatter_combine(xp, target, rows, updates, xp.add)
+    scatter_add_rows(xp, target, rows, updates, _scatter_add(xp))
 
 
 def _subtract(xp, target, rows, updates):

@@ -30,6 +30,8 @@ class ufunc:
         read(a, indices, b)
         if self._fn is not np.add:
             raise NotImplementedError(f"`{self.__name__}.at` is not supported yet")
+        if a.dtype.char not in "iILQefd":  # CuPy's atomicAdd: int32, uint32, uint64, float16/32/64 only
+            raise TypeError("scatter_add only supports int32, float16, float32, float64, uint32, uint64, as data type")
         index = unwrap(indices)
         index = np.mod(index, a.shape[0]) if isinstance(index, np.ndarray) else index
         np.add.at(a._a, index, unwrap(b))
