@@ -235,7 +235,8 @@ def test_shape_class_gradient_matches_finite_differences(case, cls, device):
     assert all(g is not None for g in grads), f"{case} {cls}: no gradient for some inputs"
     feed = dict(zip(placeholders, inputs))
     with gn.Session(config=gn.ConfigProto(allow_soft_placement=case.op_type in CPU_ONLY)) as sess:
-        analytic = sess.run(grads, feed)
+        with np.errstate(over="ignore"):  # an empty segment's max is float64's lowest: times a weight, -inf
+            analytic = sess.run(grads, feed)
         for i, got in zip(wrt, analytic):
             assert np.shape(got) == inputs[i].shape and np.asarray(got).dtype == np.float64
             if inputs[i].size:
