@@ -37,6 +37,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, tensor=None, batch
     """A placeholder tensor of shape ``(batch_size,) + shape`` that functional models start from."""
     if shape is None and batch_shape is None and tensor is None:
         raise ValueError("Please provide to Input either a `shape` or a `batch_shape` argument.")
+    if shape is not None and batch_shape is not None:
+        raise ValueError("Only provide the `shape` OR `batch_shape` argument to Input, not both at the same time.")
     layer = InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype, input_tensor=tensor,
                        batch_input_shape=batch_shape)
     return layer.output
