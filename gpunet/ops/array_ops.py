@@ -83,7 +83,7 @@ def reshape_like(x, like, name=None):
 
 def _require_int_shape(dtype):
     """TF1 takes only int32/int64 shapes: [2.0, 3.0] is a TypeError, not a shape read as ints."""
-    kind = getattr(dtype, "kind", None) or ("i" if getattr(dtype, "is_integer", True) else "f")
+    kind = getattr(dtype, "kind", None) or ("i" if dtype.is_integer else "f")
     if kind not in "iuO":
         name = getattr(dtype, "name", dtype)
         raise TypeError(f"Value passed to parameter 'shape' has DataType {name} not in list of allowed values: "
@@ -95,7 +95,8 @@ def reshape(tensor, shape, name=None):
     tensors (``[gn.shape(x)[0], -1]``); what is known when the graph is built is used for the static shape."""
     x = convert_to_tensor(tensor)
     if not holds_tensors(shape):
-        _require_int_shape(np.asarray(shape).dtype if isinstance(shape, (list, tuple, np.ndarray)) else None)
+        if isinstance(shape, (list, tuple, np.ndarray)) and np.size(shape):  # [] is a float64 array to NumPy
+            _require_int_shape(np.asarray(shape).dtype)
         dims = tuple(int_list_arg(shape, "shape", "Reshape"))
         return out("Reshape", [x], {"shape": dims}, name=name, default_name="Reshape")
     shape = shape_arg(shape)
