@@ -219,7 +219,11 @@ class TrainingMixin:
         if self.outputs is None:
             arrays = standardize(x, None, "input")
             self._build_for_data(arrays)
-        return standardize(x, self.inputs, "input", self.input_names)
+        xs = standardize(x, self.inputs, "input", self.input_names)
+        if len({len(a) for a in xs}) > 1:
+            raise ValueError(f"Data cardinality is ambiguous: the input arrays have different numbers of samples: "
+                             f"{[len(a) for a in xs]}")
+        return xs
 
     def _standardize(self, x, y):
         xs = self._standardize_x(x)

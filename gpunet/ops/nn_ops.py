@@ -47,6 +47,9 @@ def _unary_builder(op_type, default_name, floats_only=True):
         x = convert_to_tensor(features)
         if floats_only:
             require_float(x, op_type)
+        elif not (x.dtype.is_floating or x.dtype.is_integer):  # bool and string have no order to clip at 0
+            raise TypeError(f"Value passed to parameter 'features' of {op_type} has DataType {x.dtype.name} not "
+                            f"in list of allowed values: floating-point and integer types")
         return out(op_type, [x], name=name, default_name=default_name)
     build.__name__ = default_name.lower()
     dtypes = "a floating-point dtype" if floats_only else "a number dtype (floating-point or integer)"
