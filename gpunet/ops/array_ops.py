@@ -48,14 +48,41 @@ def _reshape_infer(inputs, attrs):
 
 
 def _reshape_kernel(ctx):
-    host = ctx.attrs.get("host_args")
+    host, reshaped = ctx.attrs.get("host_args"), _checked_reshape(ctx.op)
     if host is not None:  # the target shape is computed on the host from the shapes of the other inputs
         target = host.program(ctx.state)
-        return lambda x, *sources: x.reshape(_dims(target(*sources)[0]))
+        return lambda x, *sources: reshaped(x, _dims(target(*sources)[0]))
     if len(ctx.op.inputs) == 2:  # the target shape is a device tensor: read back each step
-        return lambda x, shape: x.reshape(_dims(shape.tolist()))
+        return lambda x, shape: reshaped(x, _dims(shape.tolist()))
     shape = tuple(ctx.attrs["shape"])
-    return lambda x: x.reshape(shape)
+    return lambda x: reshaped(x, shape)
+
+
+def _checked_reshape(op):
+    """``x.reshape(shape)`` with TF1's message when the shape does not fit (known only at run time)."""
+    def reshaped(x, shape):
+        if min(shape, default=0) < -1:  # NumPy would take any negative size for -1
+            raise errors.InvalidArgumentError(None, op, _reshape_error(x.shape, shape))
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise errors.InvalidArgumentError(None, op, _reshape_error(x.shape, shape)) from None
+    return reshaped
+
+
+def _reshape_error(input_shape, shape):
+    negative = [i for i, d in enumerate(shape) if d < -1]
+    if negative:
+        return f"Size {negative[0]} must be non-negative, not {shape[negative[0]]}"
+    free = [i for i, d in enumerate(shape) if d == -1]
+    if len(free) > 1:
+        return f"Only one input size may be -1, not both {free[0]} and {free[1]}"
+    size, known = math.prod(input_shape), math.prod(d for d in shape if d != -1)
+    if free and not known:
+        return ("Reshape cannot infer the missing input size for an empty tensor unless all specified input sizes "
+                "are non-zero")
+    wanted = f"requires a multiple of {known}" if free else f"has {known}"
+    return f"Input to reshape is a tensor with {size} values, but the requested shape {wanted}"
 
 
 def _dims(values):

@@ -130,3 +130,29 @@ def test_range_computed_from_a_fed_shape_refuses_a_limit_below_its_start(device)
         np.testing.assert_array_equal(sess.run(y, {x: _ones(2)}), np.zeros(0, np.int32))
         with pytest.raises(gn.errors.InvalidArgumentError, match=r"^Requires start <= limit when delta > 0: 2/1"):
             sess.run(y, {x: _ones(1)})
+
+
+@pytest.mark.parametrize("target, message", [
+    ([4, 2], "Input to reshape is a tensor with 6 values, but the requested shape has 8"),
+    ([-1, 4], "Input to reshape is a tensor with 6 values, but the requested shape requires a multiple of 4"),
+    ([-1, -1], "Only one input size may be -1, not both 0 and 1"),
+    ([3, -3], "Size 1 must be non-negative, not -3"),
+    ([-1, 0], "Reshape cannot infer the missing input size for an empty tensor unless all specified input sizes "
+              "are non-zero"),
+])
+def test_a_reshape_that_fits_only_once_fed_gets_tf1s_message(device, target, message):
+    with gn.device(device):
+        x = gn.placeholder(gn.float32)
+        shape = gn.placeholder(gn.int32, [2])
+        by_tensor = gn.reshape(x, shape)
+        # a target refused when the graph is built (two -1s, -3) is tried as a fed shape only
+        built = [gn.reshape(x, target)] if target.count(-1) < 2 and min(target) >= -1 else []
+    value = np.zeros((0, 3), F32) if 0 in target else np.arange(6, dtype=F32).reshape(2, 3)
+    with gn.Session() as sess:
+        np.testing.assert_array_equal(sess.run(by_tensor, {x: np.arange(6, dtype=F32), shape: [3, 2]}),
+                                      np.arange(6).reshape(3, 2))
+        for y, feed in [(y, {x: value}) for y in built] + [(by_tensor, {x: value, shape: target})]:
+            with pytest.raises(gn.errors.InvalidArgumentError) as info:
+                sess.run(y, feed)
+            assert info.value.message.startswith(message)
+            assert info.value.op is y.op
