@@ -39,6 +39,9 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
+        if isinstance(input_shape, list):  # called on a list of tensors: one shape per tensor
+            raise ValueError(f'Layer "{self.name}" expects 1 input tensor, but it received a list of '
+                             f"{len(input_shape)}, of shapes {input_shape}")
         if input_shape[-1] is None:
             raise ValueError(f"The last dimension of the inputs to Dense layer {self.name} should be defined. "
                              f"Found None (input shape {input_shape}).")

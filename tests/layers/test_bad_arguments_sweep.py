@@ -106,3 +106,28 @@ def test_a_conv2d_of_numpy_int_sizes_computes_the_same_as_one_of_python_ints():
         results.append(model.predict(x))
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_array_equal(results[0][:, 0, 0, 0], [x[i, :3, :3, 0].sum() for i in range(2)])
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_dense_called_on_a_list_of_tensors_says_it_takes_one(count):
+    inputs = [L.Input((3,)) for _ in range(count)]
+    with pytest.raises(ValueError) as info:
+        L.Dense(2)(inputs)
+    assert str(info.value) == (f'Layer "dense" expects 1 input tensor, but it received a list of {count}, of shapes '
+                               f"{[(None, 3)] * count}")
+
+
+@pytest.mark.parametrize("shape", [3, np.int64(3), (3,)], ids=repr)
+def test_input_reads_an_int_shape_as_one_dimension_as_tf_keras(shape):
+    assert L.Input(shape=shape).shape.as_list() == [None, 3]
+
+
+@pytest.mark.parametrize("shape, error, message", [
+    ("ab", TypeError, "Dimension value must be integer or None, got 'a' of type 'str'"),
+    (2.5, TypeError, "Input: `shape` must be a tuple of integers or None, got 2.5 of type float"),
+    ((-2,), ValueError, "Dimension -2 must be >= 0"),
+])
+def test_input_refuses_shapes_that_are_no_dimensions(shape, error, message):
+    with pytest.raises(error) as info:
+        L.Input(shape=shape)
+    assert str(info.value) == message
