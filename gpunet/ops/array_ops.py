@@ -16,6 +16,7 @@ from ..graph.registry import define_op
 from ._helpers import (constant_value, dims_text, int_list_arg, out, rank_of, same_as_input, shape_from_tensor,
                        single_axis)
 from ._host_shapes import host_args
+from ._rank_checks import rank_checked
 from ._runtime_args import int_arg
 from .creation_ops import holds_tensors, ones_like, shape_arg, zeros_like  # noqa: F401  (importable from here)
 
@@ -268,7 +269,15 @@ def _transpose_grad(op, g):
     return [transpose(g, None if perm is None else tuple(np.argsort(perm)))]
 
 
-define_op("Transpose", _transpose_infer, {"any": _transpose_kernel}, grad=_transpose_grad)
+def _perm_fits(shape, attrs):
+    """TF1's check of a graph-time ``perm`` against the rank of a value fed to a tensor of unknown rank."""
+    perm = attrs["perm"]
+    if perm is None or len(perm) == len(shape):
+        return None
+    return f"transpose expects a vector of size {len(shape)}. But input(1) is a vector of size {len(perm)}"
+
+
+define_op("Transpose", _transpose_infer, {"any": rank_checked(_transpose_kernel, _perm_fits)}, grad=_transpose_grad)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -334,7 +343,16 @@ def _run_multiples(ctx, x, values):
     return multiples
 
 
-define_op("Tile", _tile_infer, {"any": _tile_kernel},
+def _multiples_fit(shape, attrs):
+    """TF1's check of graph-time ``multiples`` against the rank of a value fed to a tensor of unknown rank
+    (NumPy's tile would prepend dimensions instead)."""
+    multiples = attrs["multiples"]
+    if multiples is None or len(multiples) == len(shape):
+        return None
+    return f"Expected multiples argument to be a vector of length {len(shape)} but got length {len(multiples)}"
+
+
+define_op("Tile", _tile_infer, {"any": rank_checked(_tile_kernel, _multiples_fit)},
           grad=lambda op, g: [tile_grad(g, op.inputs[0], op.attrs["multiples"])] + [None] * (len(op.inputs) - 1))
 
 

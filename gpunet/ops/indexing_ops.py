@@ -254,6 +254,9 @@ def _gather_kernel(ctx):
     xp, axis, check = ctx.xp, ctx.attrs["axis"], ctx.value_check()
 
     def gather_fn(params, indices):
+        if not -params.ndim <= axis < params.ndim:  # a rank known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, f"Expected axis in the range [{-params.ndim}, "
+                                                            f"{params.ndim}), but got {axis}")
         check_indices(check, xp, indices, params.shape[axis])  # CuPy's take wraps, NumPy's takes negatives
         return xp.take(params, indices, axis=axis)
     return gather_fn

@@ -87,6 +87,23 @@ RUN_CASES = {  # build on x (float32, unknown shape), a good feed and its NumPy 
     "sparse-xent-first-dimension": (_sparse_xent, np.zeros((3, 3), F32), np.full(3, np.log(3), F32),
                                     np.zeros((2, 3), F32), "logits and labels must have the same first dimension, "
                                     "got logits shape [2,3] and labels shape [3]"),
+    # NumPy's tile would prepend a dimension: a (2, 6) result instead of an error
+    "tile-multiples-longer-than-rank": (lambda x: gn.tile(x, [2, 2]), _ones(1, 2), _ones(2, 4), _ones(3),
+                                        "Expected multiples argument to be a vector of length 1 but got length 2"),
+    "transpose-perm-longer-than-rank": (lambda x: gn.transpose(x, [1, 0]), _ones(2, 1), _ones(1, 2), _ones(3),
+                                        "transpose expects a vector of size 1. But input(1) is a vector of size 2"),
+    "gather-axis-above-rank": (lambda x: gn.gather(x, [0], axis=1), _ones(2, 2), _ones(2, 1), _ones(3),
+                               "Expected axis in the range [-1, 1), but got 1"),
+    "gather-nd-index-longer-than-rank": (lambda x: gn.gather_nd(x, [[0, 0, 0]]), _ones(2, 2, 2), _ones(1), _ones(3, 2),
+                                         "index innermost dimension length must be <= params rank; saw: 3 vs. 2"),
+    # a length-1 bias would broadcast over 4 channels
+    "bias-add-length": (lambda x: gn.nn.bias_add(x, np.array([2.0], F32)), _ones(2, 1), np.full((2, 1), 3, F32),
+                        _ones(2, 4), "Must provide as many biases as the channel dimension of the input tensor: "
+                        "[1] vs. [2,4]"),
+    "bias-add-nchw-length": (lambda x: gn.nn.bias_add(x, _ones(3), data_format="NCHW"), _ones(1, 3, 2),
+                             np.full((1, 3, 2), 2, F32), _ones(1, 2, 3),
+                             "Must provide as many biases as the channel dimension of the input tensor: [3] vs. "
+                             "[1,2,3]"),
 }
 
 
