@@ -227,8 +227,20 @@ def _squeeze_infer(inputs, attrs):
 
 
 def _squeeze_kernel(ctx):
-    axes, xp = ctx.attrs["axis"], ctx.xp
-    return lambda x: xp.squeeze(x, axis=axes)
+    axes, xp, op, shape = ctx.attrs["axis"], ctx.xp, ctx.op, ctx.op.inputs[0]._shape
+    if axes is None or (shape is not None and all(shape[a] == 1 for a in axes)):
+        return lambda x: xp.squeeze(x, axis=axes)
+
+    def squeeze_(x):  # the sizes (or the rank) are known only when fed
+        for a in axes:
+            if not -x.ndim <= a < x.ndim:
+                raise errors.InvalidArgumentError(None, op, f"Tried to squeeze dim index {a} for tensor with "
+                                                            f"{x.ndim} dimensions.")
+            if x.shape[a] != 1:
+                raise errors.InvalidArgumentError(None, op, f"Can not squeeze dim[{a}], expected a dimension of 1, "
+                                                            f"got {x.shape[a]}")
+        return xp.squeeze(x, axis=axes)
+    return squeeze_
 
 
 define_op("Squeeze", _squeeze_infer, {"any": _squeeze_kernel},

@@ -96,6 +96,10 @@ RUN_CASES = {  # build on x (float32, unknown shape), a good feed and its NumPy 
                                "Expected axis in the range [-1, 1), but got 1"),
     "gather-nd-index-longer-than-rank": (lambda x: gn.gather_nd(x, [[0, 0, 0]]), _ones(2, 2, 2), _ones(1), _ones(3, 2),
                                          "index innermost dimension length must be <= params rank; saw: 3 vs. 2"),
+    "squeeze-not-1": (lambda x: gn.squeeze(x, [0]), _ones(1, 3), _ones(3), _ones(2, 3),
+                      "Can not squeeze dim[0], expected a dimension of 1, got 2"),
+    "squeeze-axis-above-rank": (lambda x: gn.squeeze(x, [2]), _ones(2, 3, 1), _ones(2, 3), _ones(2, 3),
+                                "Tried to squeeze dim index 2 for tensor with 2 dimensions."),
     # a length-1 bias would broadcast over 4 channels
     "bias-add-length": (lambda x: gn.nn.bias_add(x, np.array([2.0], F32)), _ones(2, 1), np.full((2, 1), 3, F32),
                         _ones(2, 4), "Must provide as many biases as the channel dimension of the input tensor: "
@@ -173,3 +177,31 @@ def test_a_reshape_that_fits_only_once_fed_gets_tf1s_message(device, target, mes
                 sess.run(y, feed)
             assert info.value.message.startswith(message)
             assert info.value.op is y.op
+
+
+SPLITS = {  # sizes given, a good fed length and its pieces, a bad fed length, TF1's message
+    "sizes-sum-below-length": ([2, 3], 5, [[0, 1], [2, 3, 4]], 7,  # NumPy would give pieces of 2 and 5
+                               "Determined shape must either match input shape along split_dim exactly if fully "
+                               "specified, or be less than the size of the input along split_dim if not fully "
+                               "specified.  Got: 5"),
+    "sizes-sum-above-length": ([2, 3], 5, [[0, 1], [2, 3, 4]], 3, "Determined shape must either match input shape"),
+    "free-size-negative": ([4, -1], 6, [[0, 1, 2, 3], [4, 5]], 3, "Determined shape must either match input shape "
+                           "along split_dim exactly if fully specified, or be less than the size of the input along "
+                           "split_dim if not fully specified.  Got: 4"),
+    "equal-parts-uneven": (2, 4, [[0, 1], [2, 3]], 5, "Number of ways to split should evenly divide the split "
+                           "dimension, but got split_dim 0 (size = 5) and num_split 2"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SPLITS))
+def test_a_split_that_does_not_fit_the_fed_length_is_an_invalid_argument(device, name):
+    sizes, good, pieces, bad, message = SPLITS[name]
+    with gn.device(device):
+        x = gn.placeholder(gn.float32, [None])
+        parts = gn.split(x, sizes)
+    with gn.Session() as sess:
+        assert [p.tolist() for p in sess.run(parts, {x: np.arange(good, dtype=F32)})] == pieces
+        with pytest.raises(gn.errors.InvalidArgumentError) as info:
+            sess.run(parts, {x: np.arange(bad, dtype=F32)})
+    assert info.value.message.startswith(message)
+    assert info.value.op is parts[0].op
