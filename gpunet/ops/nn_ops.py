@@ -20,7 +20,7 @@ from .linalg_ops import matmul
 from .nn_fused import kernels as fused_or_generic
 from ._elementwise import unary_doc
 from ._helpers import dims_text, matching_pair, out, same_as_input
-from ._rank_checks import at_least, rank_checked
+from ._rank_checks import at_least, exactly, rank_checked
 
 __all__ = ["bias_add", "elu", "in_top_k", "l2_loss", "leaky_relu", "relu", "relu6", "selu", "sigmoid",
            "softplus", "tanh", "xw_plus_b"]
@@ -393,11 +393,19 @@ def _in_top_k_infer(inputs, attrs):
     return [(as_dtype("bool"), (batch,))]
 
 
+def _targets_message(rows, targets):
+    if targets.ndim != 1:
+        return f"targets must be 1-dimensional, got shape {dims_text(targets.shape)}"
+    return f"First dimension of predictions {rows} must match length of targets {targets.shape[0]}"
+
+
 def _in_top_k_kernel(ctx):
     xp, k = ctx.xp, ctx.attrs["k"]
 
     def in_top_k_(predictions, targets):
         rows, classes = predictions.shape
+        if targets.shape != (rows,):  # shapes known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, _targets_message(rows, targets))
         valid = (targets >= 0) & (targets < classes)
         target_values = predictions[xp.arange(rows), xp.where(valid, targets, 0)]
         better = (predictions > target_values[:, None]).sum(axis=1)
@@ -406,7 +414,8 @@ def _in_top_k_kernel(ctx):
     return in_top_k_
 
 
-define_op("InTopKV2", _in_top_k_infer, {"any": _in_top_k_kernel}, differentiable=False)
+define_op("InTopKV2", _in_top_k_infer, {"any": rank_checked(_in_top_k_kernel, exactly(2, "predictions"))},
+          differentiable=False)
 
 
 def in_top_k(predictions, targets, k, name=None):

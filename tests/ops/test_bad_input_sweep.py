@@ -100,6 +100,19 @@ RUN_CASES = {  # build on x (float32, unknown shape), a good feed and its NumPy 
                       "Can not squeeze dim[0], expected a dimension of 1, got 2"),
     "squeeze-axis-above-rank": (lambda x: gn.squeeze(x, [2]), _ones(2, 3, 1), _ones(2, 3), _ones(2, 3),
                                 "Tried to squeeze dim index 2 for tensor with 2 dimensions."),
+    # NumPy would match a vector condition against the last axis (3 here) instead of the rows
+    "where-vector-condition-length": (lambda x: gn.where(gn.placeholder_with_default(np.array([True, False, True]),
+                                                                                     None), x, x * 2),
+                                      _ones(3, 2), np.array([[1, 1], [2, 2], [1, 1]], F32), _ones(2, 3),
+                                      "Number of batches of 'then' must match size of 'cond', but saw: 2 vs. 3"),
+    "pad-paddings-of-another-rank": (lambda x: gn.pad(x, [[1, 0], [0, 1]]), _ones(1, 1), np.array([[0, 0], [1, 0]],
+                                                                                                 F32), _ones(2),
+                                     "The first dimension of paddings must be the rank of inputs[2,2] [2]"),
+    "lrn-rank-2": (gn.nn.lrn, np.zeros((1, 1, 1, 1), F32), np.zeros((1, 1, 1, 1), F32), _ones(2, 2),
+                   "in must be 4-dimensional[2,2]"),
+    "in-top-k-targets-length": (lambda x: gn.nn.in_top_k(x, [0, 2, 1], 1), np.eye(3, dtype=F32),
+                                np.array([True, False, False]), _ones(2, 3),
+                                "First dimension of predictions 2 must match length of targets 3"),
     # a length-1 bias would broadcast over 4 channels
     "bias-add-length": (lambda x: gn.nn.bias_add(x, np.array([2.0], F32)), _ones(2, 1), np.full((2, 1), 3, F32),
                         _ones(2, 4), "Must provide as many biases as the channel dimension of the input tensor: "
