@@ -247,8 +247,12 @@ class TrainingMixin:
         if not len(xs[0]):
             raise ValueError("Empty training data.")
         if validation_data is not None:
-            vx, vy = validation_data[0], validation_data[1]
-            val = self._standardize(vx, vy)
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+                got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
+                    f"a {type(validation_data).__name__}"
+                raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val), "
+                                 f"got {got}")
+            val = self._standardize(*validation_data)
         elif validation_split:
             (xs, ys), val = split_validation(xs, ys, validation_split)
         else:

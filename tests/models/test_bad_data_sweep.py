@@ -154,3 +154,20 @@ def test_summary_of_an_unbuilt_model_says_so():
 def test_a_model_of_things_that_are_no_tensors_is_a_type_error(inputs):
     with pytest.raises(TypeError, match=r"^Input tensors to a Model must be tensors from gpunet layers, got "):
         gn.models.Model(inputs, L.Dense(2)(L.Input((3,))))
+
+
+@pytest.mark.parametrize("validation_data, got", [
+    ((_x(),), "1 items"), ((_x(), np.ones((4, 2), np.float32), None), "3 items"), (_x(), "a ndarray"),
+    ({"x": _x()}, "a dict"),
+])
+def test_validation_data_must_be_a_pair(validation_data, got):
+    with pytest.raises(ValueError) as info:
+        _model().fit(_x(), np.ones((4, 2), np.float32), validation_data=validation_data, verbose=0)
+    assert str(info.value) == ("When passing a `validation_data` argument, it must contain 2 items (x_val, y_val), "
+                               f"got {got}")
+
+
+def test_a_validation_pair_is_evaluated_each_epoch():
+    history = _model().fit(_x(), np.ones((4, 2), np.float32), epochs=2, verbose=0,
+                           validation_data=[_x(2), np.ones((2, 2), np.float32)]).history
+    assert len(history["val_loss"]) == 2
