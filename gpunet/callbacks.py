@@ -106,7 +106,12 @@ class CallbackList:
     """The callbacks of one fit: the progress logger first, the user's, History last."""
 
     def __init__(self, callbacks, model, history, verbose, params):
-        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + list(callbacks or []) + [history]
+        callbacks = list(callbacks or [])
+        wrong = [cb for cb in callbacks if not isinstance(cb, Callback)]
+        if wrong:
+            raise TypeError(f"callbacks must be a list of Callback instances, got {wrong[0]!r} of type "
+                            f"{type(wrong[0]).__name__}")
+        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + callbacks + [history]
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)

@@ -15,6 +15,8 @@ orders live in gpunet/data/_interleaving.py.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from .. import errors
 from .structure import Structure, compatible
 
@@ -154,7 +156,7 @@ class Dataset:
 
     def repeat(self, count=None):
         from ._ordering import _Repeat
-        return _Repeat(self, None if count is None or count < 0 else int(count))
+        return _Repeat(self, None if count is None or _whole(count, "count") < 0 else int(count))
 
     def map(self, map_func, num_parallel_calls=None, deterministic=None):  # noqa: A003 — TF1's name
         """``map_func`` on each element; with ``num_parallel_calls`` (a count or AUTOTUNE) that many calls at once,
@@ -178,11 +180,11 @@ class Dataset:
 
     def take(self, count):
         from ._ordering import _Slice
-        return _Slice(self, 0, None if count < 0 else int(count), 1)
+        return _Slice(self, 0, None if _whole(count, "count") < 0 else int(count), 1)
 
     def skip(self, count):
         from ._ordering import _Slice
-        return _Slice(self, int(count) if count >= 0 else None, None, 1)
+        return _Slice(self, int(count) if _whole(count, "count") >= 0 else None, None, 1)
 
     def shard(self, num_shards, index):
         """Every ``num_shards``-th element from ``index`` on: one disjoint part per replica or rank."""
@@ -279,8 +281,16 @@ class Dataset:
 
 
 def _positive(value, what):
-    if int(value) <= 0:
+    if _whole(value, what) <= 0:
         raise ValueError(f"{what} must be positive, got {value}")
+    return int(value)
+
+
+def _whole(value, what):
+    """``value`` as an int, refusing a float or a string as TF1 does (``batch(2.5)`` is no batch of 2)."""
+    not_whole = isinstance(value, np.ndarray) and value.dtype.kind not in "iub"
+    if value is None or isinstance(value, (float, str, bytes)) or not_whole:
+        raise TypeError(f"{what} must be an integer, got {value!r} of type {type(value).__name__}")
     return int(value)
 
 

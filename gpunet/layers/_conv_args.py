@@ -2,21 +2,24 @@
 with Keras's error wording."""
 from __future__ import annotations
 
+import numbers
+
 __all__ = ["check_filters", "check_input_rank", "check_padding", "check_strides_and_dilation", "conv_length",
            "deconv_length", "normalize_tuple"]
 
 
 def normalize_tuple(value, n, name, allow_zero=False):
     """``value`` (an int or ``n`` ints) as a tuple of ``n`` ints, each > 0 (>= 0 with ``allow_zero``)."""
-    if isinstance(value, int):
-        values = (value,) * n
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        values = (int(value),) * n
     else:
         try:
             values = tuple(value)
         except TypeError:
             raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}") from None
-        if len(values) != n or not all(isinstance(v, int) for v in values):
+        if len(values) != n or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in values):
             raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. Received: {value}")
+        values = tuple(int(v) for v in values)
     bad = {v for v in values if v < 0 or (v == 0 and not allow_zero)}
     if bad:
         requirement = ">= 0" if allow_zero else "> 0"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import gpunet as gn
 
 from . import activations, constraints, initializers, regularizers
-from ._conv_args import check_strides_and_dilation, conv_length, normalize_tuple
+from ._conv_args import check_filters, check_strides_and_dilation, conv_length, normalize_tuple
 from .base import Layer
-from .pooling import nhwc, normalize_data_format, output_shape, pair, spatial
+from .pooling import nhwc, normalize_data_format, output_shape, spatial
 
 __all__ = ["Conv2D", "Convolution2D"]
 
@@ -27,7 +27,8 @@ class Conv2D(Layer):
         self.data_format = normalize_data_format(data_format, "Conv2D")
         if padding not in ("valid", "same"):
             raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-        self.filters, self.kernel_size, self.strides = int(filters), pair(kernel_size), pair(strides)
+        self.filters, self.kernel_size = check_filters(filters), normalize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = normalize_tuple(strides, 2, "strides")
         self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
         check_strides_and_dilation(self.strides, self.dilation_rate)
         self.padding, self.activation, self.use_bias = padding, activations.get(activation), use_bias

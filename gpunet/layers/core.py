@@ -27,6 +27,9 @@ class Dense(Layer):
                  bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         self.units = int(units)
+        if self.units < 0:  # tf_keras allows 0 units (an empty output)
+            raise ValueError(f"Received an invalid value for `units`, expected a positive integer. Received: "
+                             f"units={units}")
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         self.activation = activations.get(activation)
@@ -36,6 +39,9 @@ class Dense(Layer):
         self.bias_regularizer = regularizers.get(bias_regularizer)
 
     def build(self, input_shape):
+        if isinstance(input_shape, list):  # called on a list of tensors: one shape per tensor
+            raise ValueError(f'Layer "{self.name}" expects 1 input tensor, but it received a list of '
+                             f"{len(input_shape)}, of shapes {input_shape}")
         if input_shape[-1] is None:
             raise ValueError(f"The last dimension of the inputs to Dense layer {self.name} should be defined. "
                              f"Found None (input shape {input_shape}).")
@@ -134,10 +140,15 @@ class Reshape(Layer):
         return gn.reshape(inputs, [-1] + list(target))
 
     def compute_output_shape(self, input_shape):
-        target = list(self.target_shape)
+        target, rest = list(self.target_shape), input_shape[1:]
+        known = int(np.prod([d for d in target if d != -1]))
+        if None not in rest:
+            size = int(np.prod(rest))
+            fits = (known and size % known == 0) if -1 in target else size == known
+            if not fits:
+                raise ValueError(f"total size of new array must be unchanged, input_shape = {list(rest)}, "
+                                 f"output_shape = {target}")
         if -1 in target:
-            known = int(np.prod([d for d in target if d != -1]))
-            rest = input_shape[1:]
             target[target.index(-1)] = int(np.prod(rest)) // known if None not in rest else None
         return (input_shape[0],) + tuple(target)
 

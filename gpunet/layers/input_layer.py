@@ -1,6 +1,8 @@
 """``InputLayer`` and ``Input``: the placeholder a functional model starts from."""
 from __future__ import annotations
 
+import numbers
+
 import gpunet as gn
 from gpunet import backend as K
 
@@ -37,6 +39,13 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, tensor=None, batch
     """A placeholder tensor of shape ``(batch_size,) + shape`` that functional models start from."""
     if shape is None and batch_shape is None and tensor is None:
         raise ValueError("Please provide to Input either a `shape` or a `batch_shape` argument.")
+    if shape is not None and batch_shape is not None:
+        raise ValueError("Only provide the `shape` OR `batch_shape` argument to Input, not both at the same time.")
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):  # tf_keras reads shape=3 as (3,)
+        shape = (int(shape),)
+    if shape is not None and not hasattr(shape, "__iter__"):
+        raise TypeError(f"Input: `shape` must be a tuple of integers or None, got {shape!r} of type "
+                        f"{type(shape).__name__}")
     layer = InputLayer(input_shape=shape, batch_size=batch_size, name=name, dtype=dtype, input_tensor=tensor,
                        batch_input_shape=batch_shape)
     return layer.output

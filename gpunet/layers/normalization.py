@@ -34,6 +34,9 @@ class BatchNormalization(Layer):
                              "moving_mean": moving_mean_initializer, "moving_variance": moving_variance_initializer}
 
     def build(self, input_shape):
+        if not -len(input_shape) <= self.axis < len(input_shape):
+            raise ValueError(f"Invalid value for `axis` argument. Expected 0 <= axis < inputs.rank (with "
+                             f"inputs.rank={len(input_shape)}). Received: axis={self.axis}")
         axis = self.axis % len(input_shape)
         if input_shape[axis] is None:
             raise ValueError(f"Axis {self.axis} of input tensor should have a defined dimension, got {input_shape}")

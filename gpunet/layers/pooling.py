@@ -6,6 +6,7 @@ from __future__ import annotations
 import gpunet as gn
 from gpunet import backend as K
 
+from ._conv_args import normalize_tuple
 from .base import Layer
 
 __all__ = ["AveragePooling1D", "AveragePooling2D", "AvgPool1D", "AvgPool2D", "GlobalAveragePooling1D",
@@ -79,8 +80,8 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format, type(self).__name__)
-        self.pool_size = pair(pool_size)
-        self.strides = pair(strides) if strides is not None else self.pool_size
+        self.pool_size = normalize_tuple(pool_size, 2, "pool_size")
+        self.strides = normalize_tuple(strides, 2, "strides") if strides is not None else self.pool_size
         self.padding = check_padding(padding)
 
     def build(self, input_shape):

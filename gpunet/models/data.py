@@ -2,9 +2,18 @@
 single array), checked against their shapes, cut into batches."""
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-__all__ = ["batches", "split_validation", "standardize"]
+from gpunet import keras_losses
+
+__all__ = ["batch_size_arg", "batches", "check_targets", "split_validation", "standardize"]
+
+# Losses that need targets of the output's shape (Keras 2 checks the same three)
+_SAME_SHAPE_LOSSES = {keras_losses.mean_squared_error: "mean_squared_error",
+                      keras_losses.binary_crossentropy: "binary_crossentropy",
+                      keras_losses.categorical_crossentropy: "categorical_crossentropy"}
 
 
 def _as_list(data, names, role):
@@ -67,3 +76,46 @@ def split_validation(xs, ys, fraction):
         raise ValueError(f"validation_split must be in (0, 1), got {fraction}")
     at = int(len(xs[0]) * (1.0 - fraction))
     return ([a[:at] for a in xs], [a[:at] for a in ys]), ([a[at:] for a in xs], [a[at:] for a in ys])
+
+
+def batch_size_arg(batch_size):
+    """``batch_size`` as a positive int (None: Keras's 32): 0 or -1 would train on nothing, silently."""
+    if batch_size is None:
+        return 32
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool):
+        raise TypeError(f"batch_size must be a positive integer, got {batch_size!r} of type "
+                        f"{type(batch_size).__name__}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    return int(batch_size)
+
+
+def check_targets(ys, outputs, losses):
+    """Targets as Keras 2 takes them: a 1-D target of a 2-D output becomes one column (a (n,) target of a
+    (None, 1) output would broadcast to (n, n) in the loss), then checked against the output for the losses
+    that need the output's shape."""
+    checked = []
+    for y, output, loss in zip(ys, outputs, losses):
+        shape = output.shape.as_list() if output.shape.ndims is not None else None
+        if y.ndim == 1 and shape is not None and len(shape) == 2:
+            y = y[:, None]
+        name = _SAME_SHAPE_LOSSES.get(_loss_function(loss))
+        if name == "categorical_crossentropy" and y.shape[-1] == 1 and shape is not None and shape[-1] != 1:
+            raise ValueError(f"You are passing a target array of shape {y.shape} while using as loss "
+                             f"`categorical_crossentropy`. `categorical_crossentropy` expects targets to be binary "
+                             f"matrices (1s and 0s) of shape (samples, classes). If your targets are integer "
+                             f"classes, use `sparse_categorical_crossentropy` instead.")
+        if name is not None and shape is not None and (
+                y.ndim != len(shape) or any(o is not None and o != t for t, o in zip(y.shape[1:], shape[1:]))):
+            raise ValueError(f"A target array with shape {y.shape} was passed for an output of shape "
+                             f"{tuple(shape)} while using as loss `{name}`. This loss expects targets to have the "
+                             f"same shape as the output.")
+        checked.append(y)
+    return checked
+
+
+def _loss_function(loss):
+    try:
+        return keras_losses.get(loss) if isinstance(loss, str) else loss
+    except ValueError:
+        return None  # an unknown name fails where the loss graph is built, with its own message

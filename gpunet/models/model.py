@@ -142,6 +142,9 @@ class Model(TrainingMixin, Layer):
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Print the layers, their output shapes and parameter counts (Keras 2's layout)."""
+        if not self.built:  # Keras 2 refuses too: there are no shapes or weights to show yet
+            raise ValueError("This model has not yet been built. Build the model first by calling `build()` or by "
+                             "calling the model on a batch of data.")
         summary.print_summary(self, line_length, positions, print_fn or print)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):

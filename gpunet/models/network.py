@@ -17,6 +17,9 @@ __all__ = ["LayerGraph", "forgetting_calls", "history", "input_masks", "node_of"
 def history(tensor, role):
     """The (layer, node index, tensor index) that produced ``tensor``."""
     found = getattr(tensor, "_keras_history", None)
+    if found is None and not hasattr(tensor, "name"):
+        raise TypeError(f"{role} tensors to a Model must be tensors from gpunet layers, got {tensor!r} of type "
+                        f"{type(tensor).__name__}")
     if found is None:
         raise ValueError(f"{role} tensors to a Model must come from gpunet layers (gn.layers.Input(...) and layer "
                          f"calls); {tensor.name} was made by a raw graph op.")

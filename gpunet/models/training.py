@@ -15,7 +15,7 @@ from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
-from .data import batches, split_validation, standardize
+from .data import batch_size_arg, batches, check_targets, split_validation, standardize
 from .saving import weight_keys
 
 __all__ = ["TrainingMixin", "kept_weights"]
@@ -106,8 +106,13 @@ class TrainingMixin:
         if loss is None:
             raise ValueError("compile needs a loss (a name such as 'categorical_crossentropy' or a callable)")
         self.optimizer = optimizers.get(optimizer)
+        if metrics is not None and not isinstance(metrics, (list, tuple, dict)):  # "accuracy" is no list of names
+            raise TypeError(f"Type of `metrics` argument not understood. Expected a list or dictionary, found: "
+                            f"{metrics}")
         metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
         self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        if self.outputs is not None:  # an unknown loss or metric fails here, as in Keras 2, not at the first fit
+            self._loss_and_metric_specs()
         self._functions = {}
         self._pending_optimizer_state = None  # a new optimizer starts fresh (load_model restores after compiling)
 
@@ -214,11 +219,17 @@ class TrainingMixin:
         if self.outputs is None:
             arrays = standardize(x, None, "input")
             self._build_for_data(arrays)
-        return standardize(x, self.inputs, "input", self.input_names)
+        xs = standardize(x, self.inputs, "input", self.input_names)
+        if len({len(a) for a in xs}) > 1:
+            raise ValueError(f"Data cardinality is ambiguous: the input arrays have different numbers of samples: "
+                             f"{[len(a) for a in xs]}")
+        return xs
 
     def _standardize(self, x, y):
         xs = self._standardize_x(x)
         ys = standardize(y, self.outputs, "target", self.output_names, check_shape=False)
+        if self._compile_args is not None:
+            ys = check_targets(ys, self.outputs, self._per_output(self._compile_args["loss"], None, "loss"))
         sizes = {len(a) for a in xs + ys}
         if len(sizes) > 1:
             raise ValueError(f"All input and target arrays should have the same number of samples. Got array "
@@ -231,11 +242,17 @@ class TrainingMixin:
         """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
-        batch_size = batch_size or 32
+        batch_size = batch_size_arg(batch_size)
         xs, ys = self._standardize(x, y)
+        if not len(xs[0]):
+            raise ValueError("Empty training data.")
         if validation_data is not None:
-            vx, vy = validation_data[0], validation_data[1]
-            val = self._standardize(vx, vy)
+            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
+                got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
+                    f"a {type(validation_data).__name__}"
+                raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val), "
+                                 f"got {got}")
+            val = self._standardize(*validation_data)
         elif validation_split:
             (xs, ys), val = split_validation(xs, ys, validation_split)
         else:
@@ -286,7 +303,7 @@ class TrainingMixin:
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         xs, ys = self._standardize(x, y)
-        results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32)]
+        results = [float(v) for v in self._test_loop(xs, ys, batch_size_arg(batch_size))]
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
         return results[0] if len(results) == 1 else results
@@ -297,7 +314,7 @@ class TrainingMixin:
             raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
         xs = self._standardize_x(x)
         step = self._function("predict")
-        batch_size = batch_size or 32
+        batch_size = batch_size_arg(batch_size)
         if len(xs[0]) <= batch_size:
             return unpack(step(xs))
         parts = [step(chunk) for chunk in batches(xs, batch_size, shuffle=False)]

@@ -16,6 +16,7 @@ from ..graph.registry import define_op
 from ._helpers import (constant_value, dims_text, int_list_arg, out, rank_of, same_as_input, shape_from_tensor,
                        single_axis)
 from ._host_shapes import host_args
+from ._rank_checks import rank_checked
 from ._runtime_args import int_arg
 from .creation_ops import holds_tensors, ones_like, shape_arg, zeros_like  # noqa: F401  (importable from here)
 
@@ -48,14 +49,41 @@ def _reshape_infer(inputs, attrs):
 
 
 def _reshape_kernel(ctx):
-    host = ctx.attrs.get("host_args")
+    host, reshaped = ctx.attrs.get("host_args"), _checked_reshape(ctx.op)
     if host is not None:  # the target shape is computed on the host from the shapes of the other inputs
         target = host.program(ctx.state)
-        return lambda x, *sources: x.reshape(_dims(target(*sources)[0]))
+        return lambda x, *sources: reshaped(x, _dims(target(*sources)[0]))
     if len(ctx.op.inputs) == 2:  # the target shape is a device tensor: read back each step
-        return lambda x, shape: x.reshape(_dims(shape.tolist()))
+        return lambda x, shape: reshaped(x, _dims(shape.tolist()))
     shape = tuple(ctx.attrs["shape"])
-    return lambda x: x.reshape(shape)
+    return lambda x: reshaped(x, shape)
+
+
+def _checked_reshape(op):
+    """``x.reshape(shape)`` with TF1's message when the shape does not fit (known only at run time)."""
+    def reshaped(x, shape):
+        if min(shape, default=0) < -1:  # NumPy would take any negative size for -1
+            raise errors.InvalidArgumentError(None, op, _reshape_error(x.shape, shape))
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise errors.InvalidArgumentError(None, op, _reshape_error(x.shape, shape)) from None
+    return reshaped
+
+
+def _reshape_error(input_shape, shape):
+    negative = [i for i, d in enumerate(shape) if d < -1]
+    if negative:
+        return f"Size {negative[0]} must be non-negative, not {shape[negative[0]]}"
+    free = [i for i, d in enumerate(shape) if d == -1]
+    if len(free) > 1:
+        return f"Only one input size may be -1, not both {free[0]} and {free[1]}"
+    size, known = math.prod(input_shape), math.prod(d for d in shape if d != -1)
+    if free and not known:
+        return ("Reshape cannot infer the missing input size for an empty tensor unless all specified input sizes "
+                "are non-zero")
+    wanted = f"requires a multiple of {known}" if free else f"has {known}"
+    return f"Input to reshape is a tensor with {size} values, but the requested shape {wanted}"
 
 
 def _dims(values):
@@ -81,14 +109,26 @@ def reshape_like(x, like, name=None):
     return out("ReshapeLike", [x, like], name=name, default_name="Reshape")
 
 
+def _require_int_shape(dtype):
+    """TF1 takes only int32/int64 shapes: [2.0, 3.0] is a TypeError, not a shape read as ints."""
+    kind = getattr(dtype, "kind", None) or ("i" if dtype.is_integer else "f")
+    if kind not in "iuO":
+        name = getattr(dtype, "name", dtype)
+        raise TypeError(f"Value passed to parameter 'shape' has DataType {name} not in list of allowed values: "
+                        "int32, int64")
+
+
 def reshape(tensor, shape, name=None):
     """``shape``: ints with at most one -1, or a 1-D int tensor, or a list mixing ints and scalar
     tensors (``[gn.shape(x)[0], -1]``); what is known when the graph is built is used for the static shape."""
     x = convert_to_tensor(tensor)
     if not holds_tensors(shape):
+        if isinstance(shape, (list, tuple, np.ndarray)) and np.size(shape):  # [] is a float64 array to NumPy
+            _require_int_shape(np.asarray(shape).dtype)
         dims = tuple(int_list_arg(shape, "shape", "Reshape"))
         return out("Reshape", [x], {"shape": dims}, name=name, default_name="Reshape")
     shape = shape_arg(shape)
+    _require_int_shape(shape.dtype)
     known = constant_value(shape)
     if known is not None:
         return out("Reshape", [x], {"shape": tuple(int(d) for d in known)}, name=name, default_name="Reshape")
@@ -187,8 +227,20 @@ def _squeeze_infer(inputs, attrs):
 
 
 def _squeeze_kernel(ctx):
-    axes, xp = ctx.attrs["axis"], ctx.xp
-    return lambda x: xp.squeeze(x, axis=axes)
+    axes, xp, op, shape = ctx.attrs["axis"], ctx.xp, ctx.op, ctx.op.inputs[0]._shape
+    if axes is None or (shape is not None and all(shape[a] == 1 for a in axes)):
+        return lambda x: xp.squeeze(x, axis=axes)
+
+    def squeeze_(x):  # the sizes (or the rank) are known only when fed
+        for a in axes:
+            if not -x.ndim <= a < x.ndim:
+                raise errors.InvalidArgumentError(None, op, f"Tried to squeeze dim index {a} for tensor with "
+                                                            f"{x.ndim} dimensions.")
+            if x.shape[a] != 1:
+                raise errors.InvalidArgumentError(None, op, f"Can not squeeze dim[{a}], expected a dimension of 1, "
+                                                            f"got {x.shape[a]}")
+        return xp.squeeze(x, axis=axes)
+    return squeeze_
 
 
 define_op("Squeeze", _squeeze_infer, {"any": _squeeze_kernel},
@@ -229,7 +281,15 @@ def _transpose_grad(op, g):
     return [transpose(g, None if perm is None else tuple(np.argsort(perm)))]
 
 
-define_op("Transpose", _transpose_infer, {"any": _transpose_kernel}, grad=_transpose_grad)
+def _perm_fits(shape, attrs):
+    """TF1's check of a graph-time ``perm`` against the rank of a value fed to a tensor of unknown rank."""
+    perm = attrs["perm"]
+    if perm is None or len(perm) == len(shape):
+        return None
+    return f"transpose expects a vector of size {len(shape)}. But input(1) is a vector of size {len(perm)}"
+
+
+define_op("Transpose", _transpose_infer, {"any": rank_checked(_transpose_kernel, _perm_fits)}, grad=_transpose_grad)
 
 
 def transpose(a, perm=None, name="transpose", conjugate=False):
@@ -295,7 +355,16 @@ def _run_multiples(ctx, x, values):
     return multiples
 
 
-define_op("Tile", _tile_infer, {"any": _tile_kernel},
+def _multiples_fit(shape, attrs):
+    """TF1's check of graph-time ``multiples`` against the rank of a value fed to a tensor of unknown rank
+    (NumPy's tile would prepend dimensions instead)."""
+    multiples = attrs["multiples"]
+    if multiples is None or len(multiples) == len(shape):
+        return None
+    return f"Expected multiples argument to be a vector of length {len(shape)} but got length {len(multiples)}"
+
+
+define_op("Tile", _tile_infer, {"any": rank_checked(_tile_kernel, _multiples_fit)},
           grad=lambda op, g: [tile_grad(g, op.inputs[0], op.attrs["multiples"])] + [None] * (len(op.inputs) - 1))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor, identity
 from ..graph.registry import define_op
 from ._helpers import dims_text, int_list_arg, out, outs, rank_of, single_axis, tensor_arg
@@ -111,20 +112,29 @@ def _split_infer(inputs, attrs):
 
 
 def _split_kernel(ctx):
-    axis, sizes, split = ctx.attrs["axis"], list(ctx.attrs["sizes"]), ctx.xp.split
+    axis, sizes, split, op = ctx.attrs["axis"], list(ctx.attrs["sizes"]), ctx.xp.split, ctx.op
     if ctx.attrs["equal"]:
         count = len(sizes)
-        fn = lambda x: split(x, count, axis)  # noqa: E731
-    elif -1 in sizes:
-        at = sizes.index(-1)
+
+        def fn(x):
+            if x.shape[axis] % count:  # a size known only when fed
+                raise errors.InvalidArgumentError(None, op, f"Number of ways to split should evenly divide the split "
+                                                            f"dimension, but got split_dim {axis} (size = "
+                                                            f"{x.shape[axis]}) and num_split {count}")
+            return split(x, count, axis)
+    else:
+        known = sum(d for d in sizes if d != -1)
 
         def fn(x):
             resolved = list(sizes)
-            resolved[at] = x.shape[axis] - (sum(sizes) + 1)
+            if -1 in sizes:
+                resolved[sizes.index(-1)] = x.shape[axis] - known
+            if min(resolved) < 0 or sum(resolved) != x.shape[axis]:  # NumPy would cut the last piece to fit
+                raise errors.InvalidArgumentError(None, op, f"Determined shape must either match input shape along "
+                                                            f"split_dim exactly if fully specified, or be less than "
+                                                            f"the size of the input along split_dim if not fully "
+                                                            f"specified.  Got: {known}")
             return split(x, np.cumsum(resolved[:-1]).tolist(), axis)
-    else:
-        offsets = np.cumsum(sizes[:-1]).tolist()
-        fn = lambda x: split(x, offsets, axis)  # noqa: E731
     if len(sizes) == 1:
         return lambda x: fn(x)[0]
     return lambda x: tuple(fn(x))

@@ -9,6 +9,7 @@ lives in host memory; passing the tensor keeps that shape metadata-only on every
 """
 from __future__ import annotations
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import out
@@ -53,6 +54,9 @@ def _conv_kernel(ctx):
     pad_scratch, rows_scratch = Scratch(xp), Scratch(xp)
 
     def conv(x, w):
+        if x.shape[3] != w.shape[2]:  # depths known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, f"input depth must be evenly divisible by filter depth: "
+                                                            f"{x.shape[3]} vs {w.shape[2]}")
         g = _geometry(x.shape, w.shape, attrs)
         rows = im2col(xp, x, g, pad_scratch, rows_scratch) @ w.reshape(-1, w.shape[3])
         return rows.reshape(g.batch, g.out_h, g.out_w, w.shape[3])

@@ -151,17 +151,35 @@ def _range_infer(inputs, attrs):
     if any(v is None for v in values):
         return [(dtype, (None,))]
     start, limit, delta = (np.asarray(v).item() for v in values)
-    if delta == 0:
-        raise ValueError("Range: requires delta != 0")
+    message = _range_args_error(start, limit, delta)
+    if message is not None:
+        raise ValueError(f"Range: {message}")
     return [(dtype, (max(0, math.ceil((limit - start) / delta)),))]
 
 
+def _range_args_error(start, limit, delta):
+    """TF1's message for arguments that give no range (a range that runs away from its limit), else None."""
+    if delta == 0:
+        return "requires delta != 0"
+    if delta > 0 and start > limit:
+        return f"Requires start <= limit when delta > 0: {start}/{limit}"
+    if delta < 0 and start < limit:
+        return f"Requires start >= limit when delta < 0: {start}/{limit}"
+    return None
+
+
 def _range_kernel(ctx):
-    arange, dtype, host = ctx.xp.arange, ctx.out_dtype(), ctx.attrs.get("host_args")
+    arange, dtype, host, op = ctx.xp.arange, ctx.out_dtype(), ctx.attrs.get("host_args"), ctx.op
+
+    def checked_range(start, limit, delta):
+        message = _range_args_error(start, limit, delta)
+        if message is not None:
+            raise errors.InvalidArgumentError(None, op, message)
+        return arange(start, limit, delta, dtype=dtype)
     if host is not None:  # start, limit and delta computed on the host from the inputs' shapes
         args_of = host.program(ctx.state)
-        return lambda *sources: arange(*[np.asarray(a).item() for a in args_of(*sources)], dtype=dtype)
-    return lambda start, limit, delta: arange(start.item(), limit.item(), delta.item(), dtype=dtype)
+        return lambda *sources: checked_range(*[np.asarray(a).item() for a in args_of(*sources)])
+    return lambda start, limit, delta: checked_range(start.item(), limit.item(), delta.item())
 
 
 define_op("Range", _range_infer, {"any": _range_kernel}, differentiable=False)

@@ -16,6 +16,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, float32
 from ..graph.registry import define_op
 from ._helpers import constant_value, dims_text, int_list_arg, one_int, op_scope, out, rank_of, single_axis
+from ._rank_checks import rank_checked
 from ._runtime_args import TENSOR, int_arg
 from ._value_checks import check_indices
 
@@ -254,6 +255,9 @@ def _gather_kernel(ctx):
     xp, axis, check = ctx.xp, ctx.attrs["axis"], ctx.value_check()
 
     def gather_fn(params, indices):
+        if not -params.ndim <= axis < params.ndim:  # a rank known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, f"Expected axis in the range [{-params.ndim}, "
+                                                            f"{params.ndim}), but got {axis}")
         check_indices(check, xp, indices, params.shape[axis])  # CuPy's take wraps, NumPy's takes negatives
         return xp.take(params, indices, axis=axis)
     return gather_fn
@@ -411,8 +415,16 @@ def _pad_grad(op, g):
     return [mirror_pad_grad(g, paddings, mode)]
 
 
-define_op("Pad", _pad_infer, {"any": _pad_kernel}, grad=_pad_grad)
-define_op("MirrorPad", _pad_infer, {"any": _pad_kernel}, grad=_pad_grad)
+def _paddings_fit(shape, attrs):
+    """TF1's check of graph-time paddings against the rank of a value fed to a tensor of unknown rank."""
+    paddings = attrs["paddings"]
+    if len(paddings) == len(shape):
+        return None
+    return f"The first dimension of paddings must be the rank of inputs[{len(paddings)},2] {dims_text(shape)}"
+
+
+define_op("Pad", _pad_infer, {"any": rank_checked(_pad_kernel, _paddings_fit)}, grad=_pad_grad)
+define_op("MirrorPad", _pad_infer, {"any": rank_checked(_pad_kernel, _paddings_fit)}, grad=_pad_grad)
 
 
 def _mirror_pad_grad_infer(inputs, attrs):

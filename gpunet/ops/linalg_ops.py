@@ -76,10 +76,17 @@ def _check_run_shapes(ctx, a, b):
             wanted = "matrices" if exact else "rank >= 2"
             raise errors.InvalidArgumentError(None, ctx.op, f"{ctx.op.type}: the inputs must be {wanted}, "
                                                             f"got {_shown(a, b)}")
+    if not exact and not _broadcastable(a.shape[:-2], b.shape[:-2]):
+        raise errors.InvalidArgumentError(None, ctx.op, f"In[0] and In[1] must have compatible batch dimensions: "
+                                                        f"{dims_text(a.shape)} vs. {dims_text(b.shape)}")
     inner_a = a.shape[-2] if ctx.attrs["transpose_a"] else a.shape[-1]
     inner_b = b.shape[-1] if ctx.attrs["transpose_b"] else b.shape[-2]
     if inner_a != inner_b:
         raise errors.InvalidArgumentError(None, ctx.op, f"Matrix size-incompatible: {_shown(a, b)}")
+
+
+def _broadcastable(batch_a, batch_b):
+    return all(x == y or 1 in (x, y) for x, y in zip(reversed(batch_a), reversed(batch_b)))
 
 
 def _shown(a, b):

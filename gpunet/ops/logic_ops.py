@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int64
 from ..graph.registry import define_op, elementwise
@@ -72,13 +73,25 @@ def _cond_is_row_selector(cond_shape, shape):
 
 
 def _select_kernel(ctx):
-    where = ctx.xp.where
+    where, op = ctx.xp.where, ctx.op
     cond, x, y = ctx.op.inputs
     shape = ctx.op.outputs[0]._shape
     if _cond_is_row_selector(cond._shape, shape):
         trailing = (1,) * (len(shape) - 1)
         return lambda c, a, b: where(c.reshape(c.shape + trailing), a, b)
-    return where
+    if cond._shape is not None and shape is not None:
+        return where
+
+    def select_(c, a, b):  # ranks known only when fed: a vector condition still picks rows, as in TF1
+        rank = max(a.ndim, b.ndim)
+        if c.ndim == 1 and rank > 1:
+            rows = a.shape[0] if a.ndim == rank else b.shape[0]
+            if c.shape[0] != rows:  # NumPy would match it against the last axis instead
+                raise errors.InvalidArgumentError(None, op, f"Number of batches of 'then' must match size of "
+                                                            f"'cond', but saw: {rows} vs. {c.shape[0]}")
+            c = c.reshape(c.shape + (1,) * (rank - 1))
+        return where(c, a, b)
+    return select_
 
 
 def _select_grad(op, g):

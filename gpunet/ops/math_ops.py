@@ -261,6 +261,8 @@ define_op("Cast", _cast_infer, {"any": _cast_kernel}, grad=_cast_grad)
 def cast(x, dtype, name=None):
     """``x`` as ``dtype`` (floats to ints truncate toward zero); returns ``x`` itself if it has that dtype."""
     x = convert_to_tensor(x)
+    if dtype is None:  # NumPy would read None as float64
+        raise TypeError(f"cast: dtype must be a dtype, got None (casting {x.name})")
     dtype = as_dtype(dtype)
     if x.dtype == dtype:
         return x

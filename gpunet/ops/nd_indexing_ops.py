@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import dims_text, op_scope, out, rank_of, single_axis
@@ -47,10 +48,19 @@ def _coordinates(xp, indices, shape):
     return tuple(indices[..., i] for i in range(depth))
 
 
+def _nd_depth_message(params, indices):
+    if indices.ndim == 0:
+        return f"indices must be at least a vector, got a scalar {indices.tolist()}"
+    return (f"index innermost dimension length must be <= params rank; saw: {indices.shape[-1]} vs. {params.ndim} "
+            f"(params shape {dims_text(params.shape)}, indices shape {dims_text(indices.shape)})")
+
+
 def _gather_nd_kernel(ctx):
     xp = ctx.xp
 
     def gather_nd_fn(params, indices):
+        if indices.ndim == 0 or indices.shape[-1] > params.ndim:  # shapes known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, _nd_depth_message(params, indices))
         if indices.shape[-1] == 0:  # empty coordinates pick the whole of params, once per index row
             return xp.broadcast_to(params, indices.shape[:-1] + params.shape).copy()
         return params[_coordinates(xp, indices, params.shape)]

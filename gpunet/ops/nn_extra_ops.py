@@ -12,7 +12,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int32
 from ..graph.registry import define_op
 from ._helpers import dims_text, out, outs
-from ._rank_checks import at_least, rank_checked
+from ._rank_checks import at_least, exactly, rank_checked
 from ._runtime_args import int_arg
 from .nn_ops import require_float
 
@@ -64,7 +64,7 @@ def _lrn_infer(inputs, attrs):
     return [(x.dtype, x._shape)]
 
 
-define_op("LRN", _lrn_infer, {"any": _lrn_kernel},
+define_op("LRN", _lrn_infer, {"any": rank_checked(_lrn_kernel, exactly(4, "in"))},
           grad=lambda op, g: [out("LRNGrad", [g, op.inputs[0]], op.attrs, default_name="LRNGrad")])
 define_op("LRNGrad", lambda i, a: [(i[1].dtype, i[1]._shape)], {"any": _lrn_grad_kernel})
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import operator
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype
 from ..graph.registry import define_op, get_op_def
@@ -18,8 +19,8 @@ from .creation_ops import zeros_like
 from .linalg_ops import matmul
 from .nn_fused import kernels as fused_or_generic
 from ._elementwise import unary_doc
-from ._helpers import matching_pair, out, same_as_input
-from ._rank_checks import at_least, rank_checked
+from ._helpers import dims_text, matching_pair, out, same_as_input
+from ._rank_checks import at_least, exactly, rank_checked
 
 __all__ = ["bias_add", "elu", "in_top_k", "l2_loss", "leaky_relu", "relu", "relu6", "selu", "sigmoid",
            "softplus", "tanh", "xw_plus_b"]
@@ -47,6 +48,9 @@ def _unary_builder(op_type, default_name, floats_only=True):
         x = convert_to_tensor(features)
         if floats_only:
             require_float(x, op_type)
+        elif not (x.dtype.is_floating or x.dtype.is_integer):  # bool and string have no order to clip at 0
+            raise TypeError(f"Value passed to parameter 'features' of {op_type} has DataType {x.dtype.name} not "
+                            f"in list of allowed values: floating-point and integer types")
         return out(op_type, [x], name=name, default_name=default_name)
     build.__name__ = default_name.lower()
     dtypes = "a floating-point dtype" if floats_only else "a number dtype (floating-point or integer)"
@@ -318,8 +322,29 @@ def _bias_add_grad_infer(inputs, attrs):
 
 define_op("BiasAddGrad", _bias_add_grad_infer, {"any": _bias_add_grad_kernel}, grad=_bias_add_grad_grad,
           fresh_outputs=True, into_kernel=_bias_add_grad_into_kernel)
+def _bias_checked(build):
+    """BiasAdd's kernel with TF1's check of the bias length against the channels, where the graph does not fix
+    both (NumPy would broadcast a length-1 bias, or fail with its own message)."""
+    def checked(ctx):
+        kernel, op = build(ctx), ctx.op
+        channel = 1 if ctx.attrs["data_format"] == "NCHW" else -1
+        value_shape, bias_shape = op.inputs[0]._shape, op.inputs[1]._shape
+        if value_shape is not None and bias_shape is not None and None not in (value_shape[channel], bias_shape[0]):
+            return kernel
+
+        def run(value, bias):
+            if value.ndim >= 2 and value.shape[channel] != bias.shape[0]:
+                raise errors.InvalidArgumentError(None, op, f"Must provide as many biases as the channel dimension "
+                                                            f"of the input tensor: {dims_text(bias.shape)} vs. "
+                                                            f"{dims_text(value.shape)}")
+            return kernel(value, bias)
+        return run
+    return checked
+
+
 define_op("BiasAdd", _bias_add_infer,
-          {"any": rank_checked(_bias_add_kernel, at_least(2, "Input tensor must be at least 2D: {shape}"))},
+          {"any": rank_checked(_bias_checked(_bias_add_kernel), at_least(2, "Input tensor must be at least 2D: "
+                                                                            "{shape}"))},
           grad=lambda op, g: [g, out("BiasAddGrad", [g], {"data_format": op.attrs["data_format"]},
                                      default_name="BiasAddGrad")], fresh_outputs=True)
 
@@ -368,11 +393,19 @@ def _in_top_k_infer(inputs, attrs):
     return [(as_dtype("bool"), (batch,))]
 
 
+def _targets_message(rows, targets):
+    if targets.ndim != 1:
+        return f"targets must be 1-dimensional, got shape {dims_text(targets.shape)}"
+    return f"First dimension of predictions {rows} must match length of targets {targets.shape[0]}"
+
+
 def _in_top_k_kernel(ctx):
     xp, k = ctx.xp, ctx.attrs["k"]
 
     def in_top_k_(predictions, targets):
         rows, classes = predictions.shape
+        if targets.shape != (rows,):  # shapes known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, _targets_message(rows, targets))
         valid = (targets >= 0) & (targets < classes)
         target_values = predictions[xp.arange(rows), xp.where(valid, targets, 0)]
         better = (predictions > target_values[:, None]).sum(axis=1)
@@ -381,7 +414,8 @@ def _in_top_k_kernel(ctx):
     return in_top_k_
 
 
-define_op("InTopKV2", _in_top_k_infer, {"any": _in_top_k_kernel}, differentiable=False)
+define_op("InTopKV2", _in_top_k_infer, {"any": rank_checked(_in_top_k_kernel, exactly(2, "predictions"))},
+          differentiable=False)
 
 
 def in_top_k(predictions, targets, k, name=None):

@@ -6,13 +6,15 @@ forward pass computes the gradient wrt the logits once and the gradient function
 """
 from __future__ import annotations
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ..graph.shape import compatible
 from . import math_ops
 from .array_ops import stop_gradient
 from .reduction_ops import expand_dims_for_reduction, reduce_sum
-from ._helpers import matching_pair, out, same_as_input
+from ._helpers import dims_text, matching_pair, out, same_as_input
+from ._rank_checks import at_least, rank_checked
 from .nn_fused import kernels as fused_or_generic
 from .nn_ops import require_float, sigmoid
 
@@ -81,7 +83,9 @@ def _softmax_grad(y, g, axis):
 
 define_op("SoftmaxGrad", lambda i, a: [(i[0].dtype, i[0]._shape)], {"any": _softmax_grad_kernel},
           grad=_softmax_grad_grad)
-define_op("Softmax", same_as_input, {"any": _softmax_kernel},
+# a fed scalar of unknown rank: TF1's message, not a silent 1.0
+_AT_LEAST_1D = at_least(1, "logits must have >= 1 dimension, got {shape}")
+define_op("Softmax", same_as_input, {"any": rank_checked(_softmax_kernel, _AT_LEAST_1D)},
           grad=lambda op, g: [_softmax_grad(op.outputs[0], g, op.attrs["axis"])])
 
 
@@ -110,7 +114,7 @@ def _log_softmax_grad(op, g):
     return [math_ops.subtract(g, math_ops.multiply(probabilities, reduce_sum(g, axis=axis, keepdims=True)))]
 
 
-define_op("LogSoftmax", same_as_input, {"any": _log_softmax_kernel}, grad=_log_softmax_grad)
+define_op("LogSoftmax", same_as_input, {"any": rank_checked(_log_softmax_kernel, _AT_LEAST_1D)}, grad=_log_softmax_grad)
 
 
 def log_softmax(logits, axis=None, name=None, dim=None):
@@ -220,10 +224,17 @@ def _label_range_message(labels, classes):
             f"Label values: {' '.join(str(v) for v in values)}")
 
 
+def _first_dimension_message(logits, labels):
+    return (f"logits and labels must have the same first dimension, got logits shape {dims_text(logits.shape)} "
+            f"and labels shape {dims_text(labels.shape)}")
+
+
 def _sparse_xent_kernel(ctx):
     xp, check = ctx.xp, ctx.value_check()
 
     def sparse_xent(logits, labels):
+        if logits.shape[:-1] != labels.shape:  # shapes known only when fed
+            raise errors.InvalidArgumentError(None, ctx.op, _first_dimension_message(logits, labels))
         classes = logits.shape[-1]
         flat_logits, flat_labels = logits.reshape(-1, classes), labels.reshape(-1)
         # checked on every device (TF1's GPU kernel gives NaN instead); deferred to the end of the run on GPUs

@@ -22,8 +22,9 @@ BUILDS = {  # (build, NumPy reference); reshape to [0, -1] is an error in TF1, s
     "zeros-batch": (lambda x: gn.zeros([gn.shape(x)[0], 3]), lambda v: np.zeros((len(v), 3), np.float32)),
     "fill-rank": (lambda x: gn.fill([gn.rank(x), gn.shape(x)[1]], 7.0), lambda v: np.full((3, 2), 7.0, np.float32)),
     "range-batch": (lambda x: gn.range(gn.shape(x)[0]), lambda v: np.arange(len(v), dtype=np.int32)),
-    "range-steps": (lambda x: gn.range(1, gn.size(x), gn.shape(x)[2]),
-                    lambda v: np.arange(1, v.size, 3, dtype=np.int32)),
+    # limit size + 1: an empty batch gives range(1, 1), which is empty; range(1, 0) is an error as in TF1
+    "range-steps": (lambda x: gn.range(1, gn.size(x) + 1, gn.shape(x)[2]),
+                    lambda v: np.arange(1, v.size + 1, 3, dtype=np.int32)),
 }
 
 
