@@ -77,6 +77,8 @@ def as_dtype(value) -> DType:
     """DType from a DType, a name ('float32'), a NumPy dtype or type."""
     if isinstance(value, DType):
         return value
+    if value is None:  # NumPy reads None as float64: TF1 refuses it
+        raise TypeError("Cannot convert None to a gpunet dtype")
     if isinstance(value, str) and value in _BY_NAME:
         return _BY_NAME[value]
     if value in (str, bytes):
