@@ -8,6 +8,7 @@ state file, each atomically), so a crash at any instant leaves the previous chec
 """
 from __future__ import annotations
 
+import numbers
 import os
 from time import time as _now
 
@@ -32,7 +33,7 @@ class Saver:
         self._variables = _named_variables(var_list)
         if not self._variables and not allow_empty:
             raise ValueError("No variables to save")
-        self._max_to_keep = max_to_keep
+        self._max_to_keep = _checked_max_to_keep(max_to_keep)
         self._keep_every_s = keep_checkpoint_every_n_hours * 3600
         self._next_preserved = _now() + self._keep_every_s
         self._pad_step_number = pad_step_number
@@ -183,3 +184,10 @@ def _check_variable(key, var):
     if var.dtype.name not in files.SUPPORTED_DTYPES:
         raise TypeError(f"Saver cannot store variable {var.op.name} of dtype {var.dtype.name}: checkpoints "
                         f"hold {', '.join(sorted(files.SUPPORTED_DTYPES))}.")
+
+
+def _checked_max_to_keep(value):
+    """None or a count >= 0 (0 and None keep every checkpoint); TF1 fails on its second save otherwise."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+        raise ValueError(f"Saver: max_to_keep must be None or an integer >= 0, got {value!r}")
+    return value

@@ -268,3 +268,10 @@ def test_keep_checkpoint_every_n_hours_preserves_one_per_period(tmp_path, monkey
     # the checkpoint made at 1 h is kept when it leaves the list; the others are deleted
     assert [i for i in range(5) if gn.train.checkpoint_exists(str(tmp_path / f"m-{i}"))] == [2, 4]
     assert saver.last_checkpoints == [str(tmp_path / "m-4")]
+
+
+@pytest.mark.parametrize("value", [-1, "a", 2.5, True])
+def test_max_to_keep_must_be_none_or_a_count(value):
+    gn.Variable(1.0, name="w")
+    with pytest.raises(ValueError, match=f"max_to_keep must be None or an integer >= 0, got {value!r}"):
+        gn.train.Saver(max_to_keep=value)
