@@ -85,7 +85,8 @@ def test_the_row_never_looked_up_and_its_slots_keep_their_initial_bits(case_id, 
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
 @pytest.mark.parametrize("make", [
     lambda: gn.train.MomentumOptimizer(0.1, 0.9, use_nesterov=True), lambda: gn.train.AdagradOptimizer(0.1),
-    lambda: gn.train.RMSPropOptimizer(0.1, momentum=0.5, centered=True), lambda: gn.train.AdamOptimizer(0.1, epsilon=1e-3)],
+    lambda: gn.train.RMSPropOptimizer(0.1, momentum=0.5, centered=True),
+    lambda: gn.train.AdamOptimizer(0.1, epsilon=1e-3)],  # epsilon 1e-8 is 0 in float16
     ids=["nesterov", "adagrad", "centered-rmsprop", "adam"])
 def test_sparse_update_equals_the_dense_one_on_the_rows_it_touches_in_each_dtype(make, dtype, device):
     """One step from fresh slots on every float dtype: each touched row (a repeated id sums its
