@@ -43,6 +43,7 @@ from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
 from .ops.segment_reduce_ops import *  # noqa: F401,F403
 from .ops.scatter_ops import *  # noqa: F401,F403
+from .ops.indexed_slices import IndexedSlices
 from .ops.confusion_ops import confusion_matrix
 from .ops.sequence_ops import sequence_mask
 from .ops.space_depth_ops import *  # noqa: F401,F403
@@ -109,6 +110,7 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "zeros_initializer", "zeros_like"]
 __all__ += ["batch_to_space", "batch_to_space_nd", "depth_to_space", "space_to_batch", "space_to_batch_nd",
             "space_to_depth"]  # block rearrangements (ops/space_depth_ops.py)
+__all__ += ["IndexedSlices"]  # rows of a tensor, for Variable.scatter_* (ops/indexed_slices.py)
 
 
 def __dir__():

@@ -8,6 +8,7 @@ from . import scatter_ops, segment_reduce_ops  # noqa: F401
 from . import confusion_ops, range_check_ops, sequence_ops  # noqa: F401
 from . import fused_batch_norm, space_depth_ops  # noqa: F401  (gn.nn.fused_batch_norm, block rearrangements)
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
+from . import indexed_slices  # noqa: F401  (gn.IndexedSlices and the Variable.scatter_* methods)
 from . import training_ops  # noqa: F401  (optimizer update ops)
 from . import sparse_training_ops  # noqa: F401  (their sparse forms, for gradients of gather)
 from . import control_flow_grad, control_flow_ops  # noqa: F401  (cond, while_loop and their gradients)
@@ -20,4 +21,4 @@ __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow
            "queue_ops", "random_ops", "range_check_ops", "reader_ops", "record_io", "reduction_ops", "scatter_ops",
            "script_ops", "segment_ops", "segment_reduce_ops", "sequence_ops", "softmax_ops", "training_ops",
            "variable_aliases", "variable_scope"]
-__all__ += ["fused_batch_norm", "space_depth_ops", "sparse_training_ops"]
+__all__ += ["fused_batch_norm", "indexed_slices", "space_depth_ops", "sparse_training_ops"]

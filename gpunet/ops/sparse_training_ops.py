@@ -3,6 +3,9 @@ UpdateForm in training_ops.py) applied only to the rows of the variable (and of 
 gradient of ``gather``/``embedding_lookup`` touches; every other row keeps its values. Repeated
 indices are summed first, as TF1's optimizers do (``_apply_sparse_duplicate_indices``).
 
+``SparseApplyAdam`` is the exception, TF1's ``AdamOptimizer._apply_sparse`` in one op: m and v decay
+on every row, the gradient enters only the rows it touches, and every row of the variable moves.
+
 Inputs: the refs (variable, then slots), the 0-d scalars, then ``values`` (``[N] + var.shape[1:]``)
 and ``indices`` (``[N]``, int32 or int64). The output is the variable's buffer. The rows run through
 the generic xp update (NumPy on the CPU, CuPy on GPUs): no fused kernel."""
@@ -16,15 +19,25 @@ from .training_ops import FORMS, _scalar_checker
 
 __all__: list = []  # used through gn.train's optimizers
 
-SPARSE_FORM_OF = {"SparseApplyAdadelta": "adadelta", "SparseApplyFtrl": "ftrl", "SparseApplyFtrlV2": "ftrl_v2",
-                  "SparseApplyProximalGradientDescent": "proximal_gradient_descent",
-                  "SparseApplyProximalAdagrad": "proximal_adagrad", "SparseApplyAdagradDA": "adagrad_da"}
+SPARSE_FORM_OF = {  # op type -> attrs -> the name of its UpdateForm (as training_ops.FORM_OF)
+    "SparseApplyMomentum": lambda attrs: "nesterov_momentum" if attrs["use_nesterov"] else "momentum",
+    "SparseApplyAdagrad": lambda attrs: "adagrad",
+    "SparseApplyRMSProp": lambda attrs: "rmsprop" if attrs["momentum_slot"] else "rmsprop_no_momentum",
+    "SparseApplyCenteredRMSProp":
+        lambda attrs: "centered_rmsprop" if attrs["momentum_slot"] else "centered_rmsprop_no_momentum",
+    "SparseApplyAdam": lambda attrs: "adam",
+    **{op_type: (lambda attrs, form=form: form) for op_type, form in (
+        ("SparseApplyAdadelta", "adadelta"), ("SparseApplyFtrl", "ftrl"), ("SparseApplyFtrlV2", "ftrl_v2"),
+        ("SparseApplyProximalGradientDescent", "proximal_gradient_descent"),
+        ("SparseApplyProximalAdagrad", "proximal_adagrad"), ("SparseApplyAdagradDA", "adagrad_da"))},
+}
 
 
 def _infer_for(op_type):
-    form = FORMS[SPARSE_FORM_OF[op_type]]
+    choose = SPARSE_FORM_OF[op_type]
 
     def infer(inputs, attrs):
+        form = FORMS[choose(attrs)]
         names = (*form.refs, *form.scalars, "values", "indices")
         if len(inputs) != len(names):
             raise ValueError(f"{op_type} takes {len(names)} inputs ({', '.join(names)}), got {len(inputs)}")
@@ -45,11 +58,37 @@ def _infer_for(op_type):
     return infer
 
 
+def _update_rows(xp, one, form, arrays, scalars, rows, grad):
+    """the form's update on the rows ``rows`` (distinct) of the variable and its slots"""
+    picked = [a[rows] for a in arrays]
+    form.xp_update(xp, one, *picked, *scalars, grad)
+    for a, p in zip(arrays, picked):
+        a[rows] = p
+
+
+def _adam_everywhere(xp, one, form, arrays, scalars, rows, grad):
+    """TF1's AdamOptimizer._apply_sparse, operation for operation: ``m = m * beta1; m[rows] += grad *
+    (1 - beta1)``, the same for v with ``grad * grad`` and beta2, then ``var -= lr_t * m / (sqrt(v) +
+    epsilon)`` on every row"""
+    var, m, v = arrays
+    beta1_power, beta2_power, lr, beta1, beta2, epsilon = scalars
+    lr_t = lr * xp.sqrt(one - beta2_power) / (one - beta1_power)
+    m *= beta1
+    m[rows] += grad * (one - beta1)
+    v *= beta2
+    v[rows] += grad * grad * (one - beta2)
+    step = m * lr_t
+    step /= xp.sqrt(v) + epsilon
+    var -= step
+
+
 def _sparse_builder(op_type):
-    form = FORMS[SPARSE_FORM_OF[op_type]]
-    n_refs = len(form.refs)
+    choose = SPARSE_FORM_OF[op_type]
+    apply_rows = _adam_everywhere if op_type == "SparseApplyAdam" else _update_rows
 
     def build(ctx):
+        form = FORMS[choose(ctx.attrs)]
+        n_refs = len(form.refs)
         xp, check = ctx.xp, ctx.value_check()
         one, add_at, check_scalars = xp.asarray(1, dtype=ctx.out_dtype()), _scatter_add(xp), _scalar_checker(ctx, form)
 
@@ -59,10 +98,7 @@ def _sparse_builder(op_type):
             check_indices(check, xp, indices, arrays[0].shape[0])
             check_scalars(scalars)
             rows, grad = _summed_rows(xp, add_at, arrays[0], values, indices)
-            picked = [a[rows] for a in arrays]
-            form.xp_update(xp, one, *picked, *scalars, grad)
-            for a, p in zip(arrays, picked):
-                a[rows] = p
+            apply_rows(xp, one, form, arrays, scalars, rows, grad)
             return arrays[0]
         return locking(ctx, run)
     return build

@@ -11,6 +11,7 @@ from ..graph.dtypes import int64
 from ..graph.graph import Tensor, get_default_graph
 from ..graph.variables import GraphKeys, Variable, trainable_variables
 from ..ops.gradients_impl import gradients
+from ..ops.indexed_slices import IndexedSlices
 from ..ops.array_ops import reshape
 from ..ops.concat_ops import concat
 from ..ops.math_ops import cast, multiply, ones_like, zeros_like
@@ -28,7 +29,8 @@ class Optimizer(ABC):
 
     A subclass with ``_sparse_updates = True`` also implements ``_apply_sparse(values, indices, var)``:
     it receives a gradient that is only ``gather``/``embedding_lookup`` rows of the variable (TF1's
-    IndexedSlices) as those rows, and updates only them, as TF1's optimizers do.
+    IndexedSlices) as those rows, and updates only them, as TF1's optimizers do; so does a
+    ``gn.IndexedSlices`` given to ``apply_gradients`` (other optimizers make it dense).
 
     ``use_locking=True`` makes each update op hold its variable's lock, so threads running the
     training op in one session serialise their updates of a variable; by default (False) the
@@ -108,7 +110,11 @@ class Optimizer(ABC):
         return train_op
 
     def _apply_gradient(self, grad, var):
-        rows = _gathered_rows(grad, var) if self._sparse_updates else None
+        if isinstance(grad, IndexedSlices):  # given by the caller: sparse where this optimizer has a sparse update
+            rows = _slices_rows(grad, var) if self._sparse_updates else None
+            grad = convert_to_tensor(grad) if rows is None else grad
+        else:
+            rows = _gathered_rows(grad, var) if self._sparse_updates else None
         return self._apply_dense(grad, var) if rows is None else self._apply_sparse(*rows, var)
 
     # -- hooks for subclasses ---------------------------------------------------------------------
@@ -208,6 +214,14 @@ def _gathered_rows(grad, var):
     return concat(values, 0), concat(indices, 0)
 
 
+def _slices_rows(grad, var):
+    """``(values, indices)`` of an IndexedSlices gradient, as rows of ``var``"""
+    shape = var._ref._shape
+    if shape is None or not shape or None in shape[1:]:
+        return None
+    return reshape(grad.values, [-1, *shape[1:]]), reshape(grad.indices, [-1])
+
+
 def _check_pair(pair):
     try:
         grad, var = pair
@@ -215,7 +229,7 @@ def _check_pair(pair):
         raise TypeError(f"grads_and_vars must hold (gradient, variable) pairs, got {pair!r}") from None
     if not isinstance(var, Variable):
         raise TypeError(f"Trying to update {var!r}, which is not a gn.Variable")
-    if grad is not None:
+    if grad is not None and not isinstance(grad, IndexedSlices):
         try:
             grad = convert_to_tensor(grad)
         except (TypeError, ValueError) as exc:

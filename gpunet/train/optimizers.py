@@ -1,9 +1,13 @@
-"""TF1's optimizers. Each variable's update is one fused op (gpunet/ops/training_ops.py)."""
+"""TF1's optimizers. Each variable's update is one fused op (gpunet/ops/training_ops.py). A gradient that
+is only ``gather``/``embedding_lookup`` rows of a variable takes TF1's sparse update
+(gpunet/ops/sparse_training_ops.py): Momentum, RMSProp and Adagrad change only those rows (and their
+slots); Adam decays m and v on every row and moves every row, as TF1's ``_apply_sparse``."""
 from __future__ import annotations
 
 from ..graph.graph import Tensor
 from ..graph.variables import Variable
 from ..ops.training_ops import apply_update
+from ._update_optimizer import UpdateOpOptimizer
 from .optimizer import Optimizer
 
 __all__ = ["AdagradOptimizer", "AdamOptimizer", "GradientDescentOptimizer", "MomentumOptimizer", "RMSPropOptimizer"]
@@ -21,7 +25,7 @@ class GradientDescentOptimizer(Optimizer):
         return apply_update("ApplyGradientDescent", [var], [lr], grad, {"use_locking": self._use_locking})
 
 
-class MomentumOptimizer(Optimizer):
+class MomentumOptimizer(UpdateOpOptimizer):
     """``accum = momentum * accum + grad; var -= lr * accum`` (Nesterov: ``var -= lr * (grad +
     momentum * accum)``). Slot ``<var>/Momentum``."""
 
@@ -35,15 +39,16 @@ class MomentumOptimizer(Optimizer):
         for v in var_list:
             self._zeros_slot(v, "momentum", self._name)
 
-    def _apply_dense(self, grad, var):
-        accum = self.get_slot(var, "momentum")
+    def _update(self, var):
         scalars = [self._hyper(self._learning_rate, var, "learning_rate"),
                    self._hyper(self._momentum, var, "momentum")]
-        return apply_update("ApplyMomentum", [var, accum], scalars, grad,
-                            {"use_nesterov": self._use_nesterov, "use_locking": self._use_locking})
+        return "Momentum", [var, self.get_slot(var, "momentum")], scalars
+
+    def _update_attrs(self):
+        return {"use_nesterov": self._use_nesterov}
 
 
-class AdagradOptimizer(Optimizer):
+class AdagradOptimizer(UpdateOpOptimizer):
     """``accum += grad ** 2; var -= lr * grad / sqrt(accum)``. Slot ``<var>/Adagrad``."""
 
     def __init__(self, learning_rate, initial_accumulator_value=0.1, use_locking=False, name="Adagrad"):
@@ -57,17 +62,17 @@ class AdagradOptimizer(Optimizer):
         for v in var_list:
             self._get_or_make_slot(v, self._initial_accumulator_value, "accumulator", self._name)
 
-    def _apply_dense(self, grad, var):
-        accum = self.get_slot(var, "accumulator")
+    def _update(self, var):
         lr = self._hyper(self._learning_rate, var, "learning_rate")
-        return apply_update("ApplyAdagrad", [var, accum], [lr], grad, {"use_locking": self._use_locking})
+        return "Adagrad", [var, self.get_slot(var, "accumulator")], [lr]
 
 
-class RMSPropOptimizer(Optimizer):
+class RMSPropOptimizer(UpdateOpOptimizer):
     """``ms = decay * ms + (1 - decay) * grad ** 2; mom = momentum * mom + lr * grad / sqrt(ms +
     epsilon); var -= mom``; centered subtracts ``mg ** 2`` (``mg``: mean gradient) under the root.
-    Slots ``<var>/RMSProp`` (ms, starts at 1.0), ``<var>/RMSProp_1`` (mom, only when momentum is
-    not the number 0; without it ``var -= lr * grad / sqrt(ms + epsilon)``), then ``mg``."""
+    Slots ``<var>/RMSProp`` (ms, starts at 1.0), then ``mg`` when centered, then mom (only when momentum
+    is not the number 0; without it ``var -= lr * grad / sqrt(ms + epsilon)``), numbered ``RMSProp_1``,
+    ``RMSProp_2`` in that order as TF1's."""
 
     def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-10, use_locking=False, centered=False,
                  name="RMSProp"):
@@ -83,24 +88,25 @@ class RMSPropOptimizer(Optimizer):
     def _create_slots(self, var_list):
         for v in var_list:
             self._get_or_make_slot(v, 1.0, "rms", self._name)
+            if self._centered:  # TF1's order, so the slots get TF1's names
+                self._zeros_slot(v, "mg", self._name)
             if self._momentum_slot:
                 self._zeros_slot(v, "momentum", self._name)
-            if self._centered:
-                self._zeros_slot(v, "mg", self._name)
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         refs = [var] + ([self.get_slot(var, "mg")] if self._centered else []) + [self.get_slot(var, "rms")]
         scalars = [self._hyper(self._learning_rate, var, "learning_rate"), self._hyper(self._decay, var, "decay")]
         if self._momentum_slot:
             refs.append(self.get_slot(var, "momentum"))
             scalars.append(self._hyper(self._momentum, var, "momentum"))
         scalars.append(self._hyper(self._epsilon, var, "epsilon"))
-        op_type = "ApplyCenteredRMSProp" if self._centered else "ApplyRMSProp"
-        return apply_update(op_type, refs, scalars, grad,
-                            {"momentum_slot": self._momentum_slot, "use_locking": self._use_locking})
+        return ("CenteredRMSProp" if self._centered else "RMSProp"), refs, scalars
+
+    def _update_attrs(self):
+        return {"momentum_slot": self._momentum_slot}
 
 
-class AdamOptimizer(Optimizer):
+class AdamOptimizer(UpdateOpOptimizer):
     """``lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t); m = beta1 * m + (1 - beta1) * grad;
     v = beta2 * v + (1 - beta2) * grad ** 2; var -= lr_t * m / (sqrt(v) + epsilon)``.
     Slots ``<var>/Adam`` (m), ``<var>/Adam_1`` (v); non-slot ``beta1_power``, ``beta2_power``
@@ -124,13 +130,12 @@ class AdamOptimizer(Optimizer):
     def _get_beta_accumulators(self):
         return self._get_non_slot_variable("beta1_power"), self._get_non_slot_variable("beta2_power")
 
-    def _apply_dense(self, grad, var):
+    def _update(self, var):
         beta1_power, beta2_power = self._get_beta_accumulators()
         scalars = [self._hyper(beta1_power, var, "beta1_power"), self._hyper(beta2_power, var, "beta2_power"),
                    self._hyper(self._learning_rate, var, "learning_rate"), self._hyper(self._beta1, var, "beta1"),
                    self._hyper(self._beta2, var, "beta2"), self._hyper(self._epsilon, var, "epsilon")]
-        refs = [var, self.get_slot(var, "m"), self.get_slot(var, "v")]
-        return apply_update("ApplyAdam", refs, scalars, grad, {"use_locking": self._use_locking})
+        return "Adam", [var, self.get_slot(var, "m"), self.get_slot(var, "v")], scalars
 
     def _finish(self, update_ops, name_scope):
         beta1_power, beta2_power = self._get_beta_accumulators()

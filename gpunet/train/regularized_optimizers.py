@@ -7,31 +7,13 @@ from __future__ import annotations
 from ..graph.graph import Tensor
 from ..graph.variables import Variable
 from ..ops.math_ops import add, cast, maximum
-from ..ops.sparse_training_ops import apply_sparse_update
-from ..ops.training_ops import apply_update
-from .optimizer import Optimizer
+from ._update_optimizer import UpdateOpOptimizer
 
 __all__ = ["AdadeltaOptimizer", "AdagradDAOptimizer", "FtrlOptimizer", "ProximalAdagradOptimizer",
            "ProximalGradientDescentOptimizer"]
 
 
-class _RowwiseOptimizer(Optimizer):
-    """An optimizer whose ``_update(var)`` gives ``(op name, refs, scalars)`` of its update, run as
-    ``Apply<name>`` on a dense gradient and ``SparseApply<name>`` on gathered rows."""
-
-    _sparse_updates = True
-
-    def _apply_dense(self, grad, var):
-        op_name, refs, scalars = self._update(var)
-        return apply_update(f"Apply{op_name}", refs, scalars, grad, {"use_locking": self._use_locking})
-
-    def _apply_sparse(self, values, indices, var):
-        op_name, refs, scalars = self._update(var)
-        return apply_sparse_update(f"SparseApply{op_name}", refs, scalars, values, indices,
-                                   {"use_locking": self._use_locking})
-
-
-class AdadeltaOptimizer(_RowwiseOptimizer):
+class AdadeltaOptimizer(UpdateOpOptimizer):
     """``accum = rho * accum + (1 - rho) * grad ** 2; update = sqrt(accum_update + epsilon) /
     sqrt(accum + epsilon) * grad; var -= lr * update; accum_update = rho * accum_update + (1 - rho) *
     update ** 2``. Slots ``<var>/Adadelta`` (accum), ``<var>/Adadelta_1`` (accum_update)."""
@@ -59,7 +41,7 @@ def _check_at_least_zero(value, name):
         raise ValueError(f"{name} {value:f} needs to be positive or zero")
 
 
-class FtrlOptimizer(_RowwiseOptimizer):
+class FtrlOptimizer(UpdateOpOptimizer):
     """FTRL-proximal (McMahan et al., 2013), as TF1's: ``new_accum = accum + grad ** 2; linear +=
     grad - (new_accum ** -p - accum ** -p) / lr * var; var = (clip(linear, -l1, l1) - linear) /
     (new_accum ** -p / lr + 2 * l2); accum = new_accum`` with ``p = learning_rate_power``; with
@@ -112,7 +94,7 @@ class FtrlOptimizer(_RowwiseOptimizer):
         return ("FtrlV2" if shrinks else "Ftrl"), refs, scalars
 
 
-class ProximalGradientDescentOptimizer(_RowwiseOptimizer):
+class ProximalGradientDescentOptimizer(UpdateOpOptimizer):
     """``prox = var - lr * grad; var = sign(prox) * max(|prox| - lr * l1, 0) / (1 + lr * l2)``
     (FOBOS with L1 and L2 regularization); no slots."""
 
@@ -130,7 +112,7 @@ class ProximalGradientDescentOptimizer(_RowwiseOptimizer):
         return "ProximalGradientDescent", [var], scalars
 
 
-class ProximalAdagradOptimizer(_RowwiseOptimizer):
+class ProximalAdagradOptimizer(UpdateOpOptimizer):
     """``accum += grad ** 2; rate = lr / sqrt(accum); prox = var - rate * grad; var = sign(prox) *
     max(|prox| - rate * l1, 0) / (1 + rate * l2)``. Slot ``<var>/ProximalAdagrad`` (starts at
     ``initial_accumulator_value``). As TF1, a run fails (InvalidArgumentError) for a learning rate
@@ -157,7 +139,7 @@ class ProximalAdagradOptimizer(_RowwiseOptimizer):
         return "ProximalAdagrad", [var, self.get_slot(var, "accumulator")], scalars
 
 
-class AdagradDAOptimizer(_RowwiseOptimizer):
+class AdagradDAOptimizer(UpdateOpOptimizer):
     """Adagrad dual averaging (Duchi et al., 2011), as TF1's: ``g += grad; gg += grad ** 2; var =
     -lr * sign(g) * max(|g| - l1 * t, 0) / (l2 * t * lr + sqrt(gg))`` where ``t`` is
     ``global_step + 1`` read before this step's increment. Slots ``<var>/AdagradDA`` (g) and

@@ -443,6 +443,9 @@ SHAPE_EXEMPT = {
     **{f"SparseApply{name}": "sparse optimizer updates (rows of a variable of rank >= 1): "
                              "tests/train/test_regularized_optimizers.py"
        for name in ("Adadelta", "Ftrl", "FtrlV2", "ProximalGradientDescent", "ProximalAdagrad", "AdagradDA")},
+    **{f"SparseApply{name}": "sparse optimizer updates (rows of a variable of rank >= 1): "
+                             "tests/train/test_sparse_optimizers.py"
+       for name in ("Momentum", "Adagrad", "RMSProp", "CenteredRMSProp", "Adam")},
     "AssertVariablesInitialized": "stateful: tests/graph/test_tf1_aliases.py",
     "VariableRank": "stateful: tests/graph/test_tf1_aliases.py",
     "If": "control flow, 0-d and empty branches: tests/ops/test_control_flow.py",

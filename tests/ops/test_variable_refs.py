@@ -119,7 +119,8 @@ def test_the_ops_that_take_refs_are_exactly_the_variable_ops_control_flow_count_
                             "ApplyProximalGradientDescent", "ApplyProximalAdagrad", "ApplyAdagradDA",
                             "SparseApplyAdadelta", "SparseApplyFtrl", "SparseApplyFtrlV2",
                             "SparseApplyProximalGradientDescent", "SparseApplyProximalAdagrad",
-                            "SparseApplyAdagradDA"])
+                            "SparseApplyAdagradDA", "SparseApplyMomentum", "SparseApplyAdagrad",
+                            "SparseApplyRMSProp", "SparseApplyCenteredRMSProp", "SparseApplyAdam"])
 
 
 @pytest.mark.parametrize("update, expected", [(gn.assign, W * 0 + 5), (gn.assign_add, W + 5), (gn.assign_sub, W - 5)],

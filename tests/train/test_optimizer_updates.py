@@ -31,14 +31,14 @@ def rmsprop_ref(w, s, g, t, mu=0.0, centered=False, decay=0.9, eps=1e-10):
     s["RMSProp"] = decay * s["RMSProp"] + (1 - decay) * g * g
     denominator = s["RMSProp"]
     if centered:
-        mg = "RMSProp_2" if mu else "RMSProp_1"
-        s[mg] = decay * s[mg] + (1 - decay) * g
-        denominator = denominator - s[mg] ** 2
+        s["RMSProp_1"] = decay * s["RMSProp_1"] + (1 - decay) * g  # mg, TF1's second slot
+        denominator = denominator - s["RMSProp_1"] ** 2
     step = LR * g / np.sqrt(denominator + eps)
     if not mu:
         return w - step
-    s["RMSProp_1"] = mu * s["RMSProp_1"] + step
-    return w - s["RMSProp_1"]
+    mom = "RMSProp_2" if centered else "RMSProp_1"
+    s[mom] = mu * s[mom] + step
+    return w - s[mom]
 
 
 def float32_power(beta, t):
