@@ -1,0 +1,395 @@
+"""TF1's string ops: as_string, string_to_number, string_join, reduce_join, substr, strings.length /
+lower / upper / strip, encode_base64 / decode_base64. Host ops on object arrays of ``bytes`` (the
+placer keeps every op with a string input or output on the CPU); none has a gradient.
+
+Regular expressions and splitting live in gpunet/ops/string_regex_ops.py.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+
+import numpy as np
+
+from .. import errors
+from ..graph.core_ops import convert_to_tensor
+from ..graph.dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, string, uint8
+from ..graph.registry import apply_op, define_op
+
+__all__ = ["as_string", "decode_base64", "encode_base64", "length", "lower", "reduce_join", "string_join",
+           "string_strip", "string_to_number", "strip", "substr", "to_number", "upper"]
+
+_HOST = dict(differentiable=False)
+
+
+def _map_kernel(convert):
+    """A kernel builder applying ``convert(ctx) -> fn(bytes) -> value`` to every element, keeping the shape."""
+    def build(ctx):
+        fn, dtype = convert(ctx), ctx.out_dtype()
+
+        def run(array):
+            out = np.empty(array.shape, dtype=dtype)
+            for index, value in np.ndenumerate(array):
+                out[index] = fn(value)
+            return out
+        return run
+    return build
+
+
+def _define_map(op_type, out_dtype, convert, doc):
+    """An elementwise host op: one string (or number) input, one output of its shape."""
+    define_op(op_type, lambda inputs, attrs: [(out_dtype(attrs), inputs[0]._shape)],
+              {"CPU": _map_kernel(convert)}, doc=doc, **_HOST)
+
+
+def _strings(value):
+    return convert_to_tensor(value, dtype=string)
+
+
+# -- as_string -----------------------------------------------------------------------------------
+_FLOATS = (float16, float32, float64)
+_INTEGERS = (int8, int16, int32, int64, uint8)
+_FILLS = " +-0#"
+
+
+def _as_string_format(dtype, precision, scientific, shortest, width, fill):
+    """The printf format TF1's AsString builds (as_string_op.cc), checked as it checks its attrs."""
+    if scientific and shortest:
+        raise ValueError("Cannot select both scientific and shortest notation")
+    if len(fill) > 1:
+        raise ValueError(f"Fill string must be one or fewer characters, got {fill!r}")
+    if fill and fill not in _FILLS:
+        raise ValueError(f'Fill argument not supported: "{fill}"')
+    if dtype not in _FLOATS and (scientific or shortest or precision > -1):
+        what = "scientific" if scientific else "shortest" if shortest else "precision"
+        raise ValueError(f"Cannot select {what} notation for a {dtype.name} input: it is for float types only")
+    spec = "%" + fill + (str(width) if width > -1 else "") + (f".{precision}" if precision > -1 else "")
+    if dtype in _FLOATS:
+        return spec + ("g" if shortest else "e" if scientific else "f")
+    return spec + ("d" if dtype in _INTEGERS else "s")
+
+
+def _as_string_convert(ctx):
+    spec = ctx.attrs["format"]
+    if ctx.op.inputs[0].dtype == bool_:
+        return lambda v: (spec % ("true" if v else "false")).encode()
+    if ctx.op.inputs[0].dtype == string:
+        return lambda v: (spec % v.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    return lambda v: (spec % v).encode()
+
+
+_define_map("AsString", lambda attrs: string, _as_string_convert, "each element formatted as a string")
+
+
+def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, fill="", name=None):  # noqa: A002
+    """Each element of a number, bool or string tensor as a string, formatted as C's printf does with the
+    format ``%{fill}{width}.{precision}{f|e|g|d}`` (``shortest``: %g, ``scientific``: %e)."""
+    tensor = convert_to_tensor(input)
+    if tensor.dtype not in (*_FLOATS, *_INTEGERS, bool_, string):
+        raise TypeError(f"as_string does not take {tensor.dtype.name} inputs")
+    spec = _as_string_format(tensor.dtype, int(precision), bool(scientific), bool(shortest), int(width), str(fill))
+    return apply_op("AsString", [tensor], {"format": spec}, name or "AsString").outputs[0]
+
+
+# -- string_to_number ----------------------------------------------------------------------------
+_NUMBER_TYPES = (float32, float64, int32, int64)
+
+
+def _parse_number(text, dtype):
+    """``text`` as ``dtype`` as TF's safe_strto* parse it (surrounding whitespace allowed), or None."""
+    stripped = text.strip()
+    try:
+        if dtype.is_integer:
+            number = int(stripped, 10)
+            info = np.iinfo(dtype.np)
+            return number if stripped.lstrip("+-").isdigit() and info.min <= number <= info.max else None
+        return dtype.np.type(float(stripped)) if stripped == text.strip(" \t\n\v\f\r") and stripped else None
+    except ValueError:
+        return None
+
+
+def _to_number_convert(ctx):
+    dtype, op = ctx.out_dtype(), ctx.op
+    target = as_dtype(ctx.attrs["out_type"])
+
+    def convert(value):
+        number = _parse_number(value.decode("utf-8", "replace"), target)
+        if number is None:
+            raise errors.InvalidArgumentError(None, op, "StringToNumberOp could not correctly convert string: "
+                                                        f"{value.decode('utf-8', 'replace')}")
+        return dtype.type(number)
+    return convert
+
+
+_define_map("StringToNumber", lambda attrs: attrs["out_type"], _to_number_convert, "each string parsed as a number")
+
+
+def string_to_number(string_tensor=None, out_type=float32, name=None, input=None):  # noqa: A002
+    """Each string parsed as a number of ``out_type`` (float32, float64, int32 or int64); a string that is
+    not one is an InvalidArgumentError at run time."""
+    out_type = as_dtype(out_type)
+    if out_type not in _NUMBER_TYPES:
+        raise TypeError(f"string_to_number: out_type must be one of float32, float64, int32, int64, "
+                        f"got {out_type.name}")
+    source = input if string_tensor is None else string_tensor
+    return apply_op("StringToNumber", [_strings(source)], {"out_type": out_type},
+                    name or "StringToNumber").outputs[0]
+
+
+to_number = string_to_number
+
+
+# -- string_join / reduce_join -------------------------------------------------------------------
+def _join_infer(inputs, attrs):
+    shapes = [t._shape for t in inputs if t._shape != ()]
+    known = [s for s in shapes if s is not None]
+    for shape in known[1:]:
+        if len(shape) != len(known[0]) or any(a is not None and b is not None and a != b
+                                              for a, b in zip(shape, known[0])):
+            raise ValueError(f"StringJoin: input shapes do not match: {list(known[0])} vs. {list(shape)}")
+    if not shapes:
+        return [(string, ())]
+    return [(string, known[0] if len(known) == len(shapes) else None)]
+
+
+def _join_kernel(ctx):
+    separator, op = ctx.attrs["separator"], ctx.op
+
+    def run(*arrays):
+        shapes = {a.shape for a in arrays if a.ndim}
+        if len(shapes) > 1:
+            first, second = sorted(shapes, key=len)[:2]
+            raise errors.InvalidArgumentError(None, op, f"Input shapes do not match: {list(first)} vs. "
+                                                        f"{list(second)}")
+        shape = shapes.pop() if shapes else ()
+        columns = [np.broadcast_to(a, shape) for a in arrays]
+        out = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            out[index] = separator.join(c[index] for c in columns)
+        return out
+    return run
+
+
+define_op("StringJoin", _join_infer, {"CPU": _join_kernel}, doc="strings joined elementwise with a separator",
+          **_HOST)
+
+
+def string_join(inputs, separator="", name=None):
+    """The strings of ``inputs`` (tensors of one shape, or scalars, which are broadcast) joined elementwise
+    with ``separator``."""
+    tensors = [_strings(x) for x in inputs]
+    if not tensors:
+        raise ValueError("string_join needs at least one input")
+    return apply_op("StringJoin", tensors, {"separator": _as_bytes(separator)}, name or "StringJoin").outputs[0]
+
+
+def _as_bytes(text):
+    return text.encode("utf-8") if isinstance(text, str) else bytes(text)
+
+
+def _reduce_axes(axis, rank):
+    """The sorted non-negative axes ``axis`` names (None: all) of a rank-``rank`` input."""
+    if axis is None:
+        return tuple(range(rank))
+    axes = [int(a) for a in np.atleast_1d(axis)]
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
+    return tuple(sorted({a % rank for a in axes}))
+
+
+def _reduce_join_infer(inputs, attrs):
+    shape = inputs[0]._shape
+    if shape is None:
+        return [(string, None)]
+    axes = attrs["axes"]
+    return [(string, tuple(1 if i in axes else d for i, d in enumerate(shape)) if attrs["keep_dims"]
+             else tuple(d for i, d in enumerate(shape) if i not in axes))]
+
+
+def _reduce_join_kernel(ctx):
+    axes, keep, separator = ctx.attrs["axes"], ctx.attrs["keep_dims"], ctx.attrs["separator"]
+
+    def run(array):
+        kept = [i for i in range(array.ndim) if i not in axes]
+        moved = np.transpose(array, kept + list(axes))
+        lead = moved.shape[:len(kept)]
+        rows = moved.reshape(lead + (-1,)) if moved.size else np.empty(lead + (0,), dtype=object)
+        out = np.empty(lead, dtype=object)
+        for index in np.ndindex(lead):
+            out[index] = separator.join(rows[index])
+        return out.reshape([1 if i in axes else d for i, d in enumerate(array.shape)]) if keep else out
+    return run
+
+
+define_op("ReduceJoin", _reduce_join_infer, {"CPU": _reduce_join_kernel},
+          doc="strings joined along axes with a separator", **_HOST)
+
+
+def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None, keepdims=None):
+    """The strings of ``inputs`` joined with ``separator`` along ``axis`` (all axes when None), in row-major
+    order; ``keep_dims`` keeps each joined axis with length 1."""
+    tensor = _strings(inputs)
+    if tensor.shape.rank is None:
+        raise ValueError("reduce_join needs an input of known rank")
+    axis = reduction_indices if axis is None else axis
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    attrs = {"axes": _reduce_axes(axis, tensor.shape.rank), "keep_dims": keep, "separator": _as_bytes(separator)}
+    return apply_op("ReduceJoin", [tensor], attrs, name or "ReduceJoin").outputs[0]
+
+
+# -- substr --------------------------------------------------------------------------------------
+def _substr_infer(inputs, attrs):
+    shapes = [t._shape for t in inputs]
+    if any(s is None for s in shapes):
+        return [(string, None)]
+    try:
+        return [(string, np.broadcast_shapes(*[tuple(1 if d is None else d for d in s) for s in shapes]))
+                if all(None not in s for s in shapes) else (string, shapes[0])]
+    except ValueError:
+        raise ValueError(f"Substr: pos and len must have the input's shape or broadcast to it, got "
+                         f"{[list(s) for s in shapes]}") from None
+
+
+def _utf8_chars(value, op, index):
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        raise errors.InvalidArgumentError(None, op, f"Invalid UTF-8 string {value!r} at index {index}") from None
+
+
+def _substr_kernel(ctx):
+    op, utf8 = ctx.op, ctx.attrs["unit"] == "UTF8_CHAR"
+
+    def one(value, pos, size, index):
+        text = _utf8_chars(value, op, index) if utf8 else value
+        if not -len(text) <= pos <= len(text):
+            raise errors.InvalidArgumentError(None, op, f"pos {pos} out of range for string {value!r} at index "
+                                                        f"{index}")
+        start = pos % len(text) if pos < 0 else pos
+        piece = text[start:start + max(int(size), 0)]
+        return piece.encode("utf-8") if utf8 else piece
+
+    def run(array, pos, size):
+        array, pos, size = np.broadcast_arrays(array, pos, size)
+        out = np.empty(array.shape, dtype=object)
+        for flat, index in enumerate(np.ndindex(array.shape)):
+            out[index] = one(array[index], int(pos[index]), int(size[index]), flat)
+        return out
+    return run
+
+
+define_op("Substr", _substr_infer, {"CPU": _substr_kernel}, doc="substrings at pos of length len", **_HOST)
+
+_UNITS = ("BYTE", "UTF8_CHAR")
+
+
+def _check_unit(unit):
+    if unit not in _UNITS:
+        raise ValueError(f"unit must be one of {', '.join(_UNITS)}, got {unit!r}")
+    return unit
+
+
+def substr(input, pos, len, name=None, unit="BYTE"):  # noqa: A002
+    """The substring of each string starting at ``pos`` (negative: from the end) of ``len`` bytes (or UTF-8
+    characters with ``unit='UTF8_CHAR'``); ``pos`` and ``len`` are int32/int64, scalars or the input's shape."""
+    tensor = _strings(input)
+    pos, size = convert_to_tensor(pos), convert_to_tensor(len)
+    if pos.dtype != size.dtype or pos.dtype not in (int32, int64):
+        raise TypeError(f"substr: pos and len must both be int32 or both int64, got {pos.dtype.name} and "
+                        f"{size.dtype.name}")
+    return apply_op("Substr", [tensor, pos, size], {"unit": _check_unit(unit)}, name or "Substr").outputs[0]
+
+
+# -- length, lower, upper, strip ------------------------------------------------------------------
+def _length_convert(ctx):
+    if ctx.attrs["unit"] == "BYTE":
+        return len
+    # TF counts the bytes that do not continue a UTF-8 sequence (invalid UTF-8 is not an error)
+    return lambda v: sum(1 for b in v if b & 0xC0 != 0x80)
+
+
+_define_map("StringLength", lambda attrs: int32, _length_convert, "the length of each string in bytes or characters")
+
+
+def length(input, name=None, unit="BYTE"):  # noqa: A002
+    """The length of each string (int32), in bytes or (``unit='UTF8_CHAR'``) UTF-8 characters."""
+    return apply_op("StringLength", [_strings(input)], {"unit": _check_unit(unit)}, name or "StringLength").outputs[0]
+
+
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_ASCII_UPPER = bytes.maketrans(b"abcdefghijklmnopqrstuvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _case_convert(table, method):
+    def convert(ctx):
+        if ctx.attrs["encoding"]:
+            return lambda v: getattr(v.decode("utf-8", "surrogateescape"), method)().encode("utf-8", "surrogateescape")
+        return lambda v: v.translate(table)
+    return convert
+
+
+_define_map("StringLower", lambda attrs: string, _case_convert(_ASCII_LOWER, "lower"), "each string in lower case")
+_define_map("StringUpper", lambda attrs: string, _case_convert(_ASCII_UPPER, "upper"), "each string in upper case")
+
+
+def _case_op(op_type, input, encoding, name):  # noqa: A002
+    if encoding not in ("", "utf-8"):
+        raise ValueError(f"encoding must be '' (ASCII letters only) or 'utf-8', got {encoding!r}")
+    return apply_op(op_type, [_strings(input)], {"encoding": encoding}, name or op_type).outputs[0]
+
+
+def lower(input, encoding="", name=None):  # noqa: A002
+    """Each string in lower case: ASCII letters only, or (``encoding='utf-8'``) every cased character."""
+    return _case_op("StringLower", input, encoding, name)
+
+
+def upper(input, encoding="", name=None):  # noqa: A002
+    """Each string in upper case: ASCII letters only, or (``encoding='utf-8'``) every cased character."""
+    return _case_op("StringUpper", input, encoding, name)
+
+
+_define_map("StringStrip", lambda attrs: string, lambda ctx: lambda v: v.strip(b" \t\n\v\f\r"),
+            "each string without leading and trailing whitespace")
+
+
+def strip(input, name=None):  # noqa: A002
+    """Each string without its leading and trailing ASCII whitespace."""
+    return apply_op("StringStrip", [_strings(input)], {}, name or "StringStrip").outputs[0]
+
+
+string_strip = strip
+
+
+# -- base64 --------------------------------------------------------------------------------------
+def _encode_convert(ctx):
+    pad = ctx.attrs["pad"]
+    return lambda v: base64.urlsafe_b64encode(v) if pad else base64.urlsafe_b64encode(v).rstrip(b"=")
+
+
+def _decode_convert(ctx):
+    op = ctx.op
+
+    def convert(value):
+        text = value.rstrip(b"=")
+        if len(text) % 4 == 1:
+            raise errors.InvalidArgumentError(None, op, "Base64 string length cannot be 1 modulo 4.")
+        try:
+            return base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_", validate=True)
+        except binascii.Error:
+            raise errors.InvalidArgumentError(None, op, f"Invalid character found in base64: {value!r}") from None
+    return convert
+
+
+_define_map("EncodeBase64", lambda attrs: string, _encode_convert, "each string in web-safe base64")
+_define_map("DecodeBase64", lambda attrs: string, _decode_convert, "each web-safe base64 string decoded")
+
+
+def encode_base64(input, pad=False, name=None):  # noqa: A002
+    """Each string in web-safe base64 (``-`` and ``_`` for ``+`` and ``/``), ``=``-padded when ``pad``."""
+    return apply_op("EncodeBase64", [_strings(input)], {"pad": bool(pad)}, name or "EncodeBase64").outputs[0]
+
+
+def decode_base64(input, name=None):  # noqa: A002
+    """Each web-safe base64 string decoded (padding optional)."""
+    return apply_op("DecodeBase64", [_strings(input)], {}, name or "DecodeBase64").outputs[0]
