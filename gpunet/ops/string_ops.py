@@ -7,7 +7,7 @@ Regular expressions and splitting live in gpunet/ops/string_regex_ops.py.
 from __future__ import annotations
 
 import base64
-import binascii
+import re
 
 import numpy as np
 
@@ -52,17 +52,19 @@ _INTEGERS = (int8, int16, int32, int64, uint8)
 _FILLS = " +-0#"
 
 
-def _as_string_format(dtype, precision, scientific, shortest, width, fill):
-    """The printf format TF1's AsString builds (as_string_op.cc), checked as it checks its attrs."""
+def _as_string_format(dtype, attrs, op):
+    """The printf format TF1's AsString builds (as_string_op.cc), its attrs checked as it checks them."""
+    precision, scientific, shortest, width, fill = (attrs[k] for k in ("precision", "scientific", "shortest",
+                                                                       "width", "fill"))
+    for what, asked in (("scientific and shortest format", scientific or shortest), ("precision", precision > -1)):
+        if asked and dtype not in _FLOATS:
+            raise errors.InvalidArgumentError(None, op, f"{what} not supported for datatype {dtype.name}")
     if scientific and shortest:
-        raise ValueError("Cannot select both scientific and shortest notation")
+        raise errors.InvalidArgumentError(None, op, "Cannot select both scientific and shortest notation")
     if len(fill) > 1:
-        raise ValueError(f"Fill string must be one or fewer characters, got {fill!r}")
+        raise errors.InvalidArgumentError(None, op, "Fill string must be one or fewer characters")
     if fill and fill not in _FILLS:
-        raise ValueError(f'Fill argument not supported: "{fill}"')
-    if dtype not in _FLOATS and (scientific or shortest or precision > -1):
-        what = "scientific" if scientific else "shortest" if shortest else "precision"
-        raise ValueError(f"Cannot select {what} notation for a {dtype.name} input: it is for float types only")
+        raise errors.InvalidArgumentError(None, op, f'Fill argument not supported: "{fill}"')
     spec = "%" + fill + (str(width) if width > -1 else "") + (f".{precision}" if precision > -1 else "")
     if dtype in _FLOATS:
         return spec + ("g" if shortest else "e" if scientific else "f")
@@ -70,10 +72,11 @@ def _as_string_format(dtype, precision, scientific, shortest, width, fill):
 
 
 def _as_string_convert(ctx):
-    spec = ctx.attrs["format"]
-    if ctx.op.inputs[0].dtype == bool_:
-        return lambda v: (spec % ("true" if v else "false")).encode()
-    if ctx.op.inputs[0].dtype == string:
+    dtype = ctx.op.inputs[0].dtype
+    spec = _as_string_format(dtype, ctx.attrs, ctx.op)
+    if dtype == bool_:
+        return lambda v: b"true" if v else b"false"  # TF ignores width and fill for bools
+    if dtype == string:
         return lambda v: (spec % v.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
     return lambda v: (spec % v).encode()
 
@@ -87,24 +90,28 @@ def as_string(input, precision=-1, scientific=False, shortest=False, width=-1, f
     tensor = convert_to_tensor(input)
     if tensor.dtype not in (*_FLOATS, *_INTEGERS, bool_, string):
         raise TypeError(f"as_string does not take {tensor.dtype.name} inputs")
-    spec = _as_string_format(tensor.dtype, int(precision), bool(scientific), bool(shortest), int(width), str(fill))
-    return apply_op("AsString", [tensor], {"format": spec}, name or "AsString").outputs[0]
+    attrs = {"precision": int(precision), "scientific": bool(scientific), "shortest": bool(shortest),
+             "width": int(width), "fill": str(fill)}
+    return apply_op("AsString", [tensor], attrs, name or "AsString").outputs[0]
 
 
 # -- string_to_number ----------------------------------------------------------------------------
 _NUMBER_TYPES = (float32, float64, int32, int64)
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_HEX = re.compile(r"[+-]?0[xX]")  # C's strtod reads hexadecimal floats (0x1p3 is 8.0)
 
 
 def _parse_number(text, dtype):
     """``text`` as ``dtype`` as TF's safe_strto* parse it (surrounding whitespace allowed), or None."""
-    stripped = text.strip()
+    stripped = text.strip(" \t\n\v\f\r")
+    if dtype.is_integer:
+        info = np.iinfo(dtype.np)
+        return int(stripped) if _INT.match(stripped) and info.min <= int(stripped) <= info.max else None
+    if "_" in stripped or not stripped.isascii():  # Python's float() reads 1_000; strtod does not
+        return None
     try:
-        if dtype.is_integer:
-            number = int(stripped, 10)
-            info = np.iinfo(dtype.np)
-            return number if stripped.lstrip("+-").isdigit() and info.min <= number <= info.max else None
-        return dtype.np.type(float(stripped)) if stripped == text.strip(" \t\n\v\f\r") and stripped else None
-    except ValueError:
+        return float.fromhex(stripped) if _HEX.match(stripped) else float(stripped)
+    except (ValueError, OverflowError):
         return None
 
 
@@ -117,7 +124,8 @@ def _to_number_convert(ctx):
         if number is None:
             raise errors.InvalidArgumentError(None, op, "StringToNumberOp could not correctly convert string: "
                                                         f"{value.decode('utf-8', 'replace')}")
-        return dtype.type(number)
+        with np.errstate(over="ignore"):  # strtof's out-of-range float32 is inf, as here
+            return dtype.type(number)
     return convert
 
 
@@ -267,7 +275,7 @@ def _substr_kernel(ctx):
             raise errors.InvalidArgumentError(None, op, f"pos {pos} out of range for string {value!r} at index "
                                                         f"{index}")
         start = pos % len(text) if pos < 0 else pos
-        piece = text[start:start + max(int(size), 0)]
+        piece = text[start:] if size < 0 else text[start:start + size]  # a negative len: to the end
         return piece.encode("utf-8") if utf8 else piece
 
     def run(array, pos, size):
@@ -367,6 +375,9 @@ def _encode_convert(ctx):
     return lambda v: base64.urlsafe_b64encode(v) if pad else base64.urlsafe_b64encode(v).rstrip(b"=")
 
 
+_NOT_WEB_SAFE = re.compile(rb"[^A-Za-z0-9_-]")
+
+
 def _decode_convert(ctx):
     op = ctx.op
 
@@ -374,10 +385,9 @@ def _decode_convert(ctx):
         text = value.rstrip(b"=")
         if len(text) % 4 == 1:
             raise errors.InvalidArgumentError(None, op, "Base64 string length cannot be 1 modulo 4.")
-        try:
-            return base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_", validate=True)
-        except binascii.Error:
-            raise errors.InvalidArgumentError(None, op, f"Invalid character found in base64: {value!r}") from None
+        if _NOT_WEB_SAFE.search(text):
+            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
+        return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
     return convert
 
 

@@ -24,17 +24,44 @@ __all__ = ["regex_full_match", "regex_replace", "split", "string_split"]
 
 _HOST = dict(differentiable=False)
 
-# What RE2 rejects that Python's re accepts: (regex over the pattern, RE2's error text)
+# What RE2 rejects that Python's re accepts, found in the pattern's skeleton (see _skeleton):
+# (regex, RE2's error text, how many characters of the match RE2 quotes)
 _RE2_REJECTS = [
-    (re.compile(r"\(\?<?[=!]"), "invalid perl operator: {}"),
-    (re.compile(r"\(\?>"), "invalid perl operator: {}"),
-    (re.compile(r"\(\?\("), "invalid perl operator: {}"),
-    (re.compile(r"\(\?P=\w+\)"), "invalid named capture group: {}"),
-    (re.compile(r"(?<!\\)(?:\\\\)*\\[1-9]"), "invalid escape sequence: {}"),
-    (re.compile(r"[*+?}][+]"), "bad repetition operator: {}"),
-    (re.compile(r"(?<!\\)(?:\\\\)*\\C"), "\\C (any byte) is not supported here: {}"),
-    (re.compile(r"\[\[:"), "POSIX classes such as [[:alpha:]] are not supported here: {}"),
+    (re.compile(r"\(\?<?[=!]|\(\?[>(]"), "invalid perl operator: {}", 3),
+    (re.compile(r"\(\?P=\w+\)"), "invalid named capture group: {}", None),
+    (re.compile(r"\\[1-9]"), "invalid escape sequence: {}", None),
+    (re.compile(r"[*+?}][*+]"), "bad repetition operator: {}", None),
+    (re.compile(r"\\C"), "\\C (any byte) is not supported here: {}", None),
+    (re.compile(r"\[\[:"), "POSIX classes such as [[:alpha:]] are not supported here: {}", 3),
 ]
+
+
+def _skeleton(pattern):
+    """``pattern`` with each character class (outside POSIX ``[[:``) shown as ``C`` and each escape other than
+    a digit or ``\\C`` as ``E``: what is left is the syntax RE2 and Python's re may disagree on."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            escaped = pattern[i + 1:i + 2]
+            out.append("\\" + escaped if escaped.isdigit() or escaped == "C" else "E")
+            i += 2
+        elif char == "[" and not pattern.startswith("[[:", i):
+            i = _class_end(pattern, i)
+            out.append("C")
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _class_end(pattern, start):
+    """The index just past the character class opening at ``start`` (its end if unterminated)."""
+    i = start + 1 + (pattern[start + 1:start + 2] == "^")
+    i += pattern[i:i + 1] == "]"  # a ']' first is a literal
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1
 
 
 def _decode(value):
@@ -47,48 +74,49 @@ def _encode(text):
 
 def _compile(pattern, op):
     """``pattern`` compiled by Python's re, or TF's InvalidArgumentError where RE2 would refuse it."""
-    for check, message in _RE2_REJECTS:
-        found = check.search(pattern)
+    skeleton = _skeleton(pattern)
+    for check, message, quoted in _RE2_REJECTS:
+        found = check.search(skeleton)
         if found:
             raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: "
-                                                        f"{message.format(found.group(0))}")
+                                                        f"{message.format(found.group(0)[:quoted])}")
     try:
-        return re.compile(pattern)
+        return re.compile(pattern, re.ASCII)  # RE2's \w, \d, \s and \b are ASCII-only
     except re.error as exc:
         raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: {exc}") from None
 
 
-def _rewrite_template(rewrite, op):
-    """RE2's rewrite string as a function of a match: ``\\0``-``\\9`` are groups, ``\\\\`` a backslash."""
+def _rewrite_parts(rewrite, groups):
+    """RE2's rewrite string as literal text and group numbers (``\\0``-``\\9``; ``\\\\`` is a backslash), and
+    whether RE2 finds it valid: its parts stop at an escape RE2 rejects."""
     parts, i = [], 0
     while i < len(rewrite):
         if rewrite[i] != "\\":
             parts.append(rewrite[i])
-        elif i + 1 < len(rewrite) and rewrite[i + 1].isdigit():
+        elif rewrite[i + 1:i + 2].isdigit():
             parts.append(int(rewrite[i + 1]))
             i += 1
         elif rewrite[i + 1:i + 2] == "\\":
             parts.append("\\")
             i += 1
         else:
-            raise errors.InvalidArgumentError(None, op, f"Invalid rewrite pattern: {rewrite}")
+            return parts, False
         i += 1
-    return parts
-
-
-def _replacer(parts, compiled, rewrite, op):
-    groups = compiled.groups
-    if any(isinstance(p, int) and p > groups for p in parts):
-        raise errors.InvalidArgumentError(None, op, f"Invalid rewrite pattern: {rewrite}: it names a group the "
-                                                    f"pattern, with {groups} groups, lacks")
-    return lambda match: "".join(p if isinstance(p, str) else (match.group(p) or "") for p in parts)
+    return parts, True
 
 
 def _replace_convert(ctx):
-    op, attrs = ctx.op, ctx.attrs
-    compiled = _compile(attrs["pattern"], op)
-    replace = _replacer(_rewrite_template(attrs["rewrite"], op), compiled, attrs["rewrite"], op)
+    attrs = ctx.attrs
+    compiled = _compile(attrs["pattern"], ctx.op)
+    parts, valid = _rewrite_parts(attrs["rewrite"], compiled.groups)
+    # RE2 leaves the string as it was when the rewrite names a group the pattern lacks, or (replacing the first
+    # match only) holds a bad escape; GlobalReplace writes a bad rewrite up to its bad escape, as TF returns
+    if any(isinstance(p, int) and p > compiled.groups for p in parts) or not (valid or attrs["replace_global"]):
+        return lambda v: v
     count = 0 if attrs["replace_global"] else 1
+
+    def replace(match):
+        return "".join(p if isinstance(p, str) else (match.group(p) or "") for p in parts)
     return lambda v: _encode(compiled.sub(replace, _decode(v), count=count))
 
 
@@ -134,6 +162,8 @@ _WHITESPACE = b" \t\n\v\f\r"
 
 def _split_v1(value, delimiter, skip_empty):
     """TF1's StringSplit: any byte of ``delimiter`` splits (empty: each byte a token)."""
+    if not value:  # TF gives an empty string no token, even when keeping empty ones
+        return []
     if not delimiter:
         return [value[i:i + 1] for i in range(len(value))]
     pieces = re.split(b"[" + re.escape(delimiter) + b"]", value)
@@ -143,7 +173,7 @@ def _split_v1(value, delimiter, skip_empty):
 def _split_v2(value, sep, maxsplit):
     """StringSplitV2: on the whole of ``sep``, or (empty ``sep``) on runs of whitespace, dropping empties."""
     if sep:
-        return value.split(sep, maxsplit) if value else []
+        return value.split(sep, maxsplit)
     return value.split(None, maxsplit)
 
 
