@@ -152,12 +152,20 @@ def _join_infer(inputs, attrs):
     shapes = [t._shape for t in inputs if t._shape != ()]
     known = [s for s in shapes if s is not None]
     for shape in known[1:]:
-        if len(shape) != len(known[0]) or any(a is not None and b is not None and a != b
-                                              for a, b in zip(shape, known[0])):
-            raise ValueError(f"StringJoin: input shapes do not match: {list(known[0])} vs. {list(shape)}")
+        _check_same_shape(known[0], shape)
     if not shapes:
         return [(string, ())]
     return [(string, known[0] if len(known) == len(shapes) else None)]
+
+
+def _check_same_shape(first, other):
+    """TF's shape-function error where two non-scalar inputs of StringJoin differ."""
+    if len(first) != len(other):
+        raise ValueError(f"Shapes must be equal rank, but are {len(first)} and {len(other)}")
+    for i, (a, b) in enumerate(zip(first, other)):
+        if a is not None and b is not None and a != b:
+            raise ValueError(f"Dimension {i} in both shapes must be equal, but are {a} and {b}. Shapes are "
+                             f"{list(first)} and {list(other)}.")
 
 
 def _join_kernel(ctx):

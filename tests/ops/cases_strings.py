@@ -6,5 +6,6 @@ CASES = []
 
 STRING_OPS = {op_type: "string op on the host: tests/ops/test_string_ops.py" for op_type in (
     "AsString", "StringToNumber", "StringJoin", "ReduceJoin", "Substr", "StringLength", "StringLower", "StringUpper",
-    "StringStrip", "EncodeBase64", "DecodeBase64", "StaticRegexReplace", "StaticRegexFullMatch", "StringSplit")}
+    "StringStrip", "EncodeBase64", "DecodeBase64", "StaticRegexReplace", "StaticRegexFullMatch", "StringSplit",
+    "StringToHashBucketFast", "StringFormat")}
 EXEMPT = dict(STRING_OPS)
