@@ -11,7 +11,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
-from tests.ops.string_cases import CASES  # noqa: E402
+from tests.ops.string_cases import CASES, FINGERPRINT_LENGTHS, fingerprint_input  # noqa: E402
 
 tf.disable_v2_behavior()
 
@@ -45,10 +45,21 @@ def run(build):
         return {"error": type(exc).__name__, "at": "run", "message": core_message(exc)}
 
 
+def fingerprints():
+    """TF's Fingerprint64 of each fingerprint_input, as decimal text (JSON numbers lose 64-bit precision)."""
+    tf.reset_default_graph()
+    data = np.empty(len(FINGERPRINT_LENGTHS), dtype=object)
+    data[:] = [fingerprint_input(n) for n in FINGERPRINT_LENGTHS]
+    with tf.Session() as sess:
+        rows = sess.run(tf.fingerprint(tf.constant(data, dtype=tf.string), method="farmhash64"))
+    return [str(int.from_bytes(bytes(row), "little")) for row in rows]
+
+
 def main():
     frozen = {case_id: run(build) for case_id, build in CASES}
     path = pathlib.Path(__file__).with_name("string_reference.json")
-    path.write_text(json.dumps({"tensorflow": tf.__version__, "cases": frozen}, indent=1, ensure_ascii=True) + "\n")
+    path.write_text(json.dumps({"tensorflow": tf.__version__, "cases": frozen,
+                                "fingerprint64": fingerprints()}, indent=1, ensure_ascii=True) + "\n")
 
 
 if __name__ == "__main__":

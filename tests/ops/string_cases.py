@@ -179,3 +179,12 @@ CASES = [
     ("decode_base64-bad-char", lambda m: m.decode_base64(const(m, ["YW*j"]))),
     ("decode_base64-standard-alphabet", lambda m: m.decode_base64(const(m, ["aGVsbG8/Pg=="]))),
 ]
+
+# Fingerprint64 has a branch per length range (0, 1-3, 4-7, 8-16, 17-32, 33-64, 64-byte blocks and a last block)
+FINGERPRINT_LENGTHS = [*range(0, 140), 191, 192, 193, 255, 256, 257, 1000, 4097]
+
+
+def fingerprint_input(length):
+    """A deterministic byte string of ``length`` bytes, every byte value appearing."""
+    return bytes((i * 151 + length * 7) % 256 for i in range(length))
+

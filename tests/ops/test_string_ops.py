@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 import gpunet as gn
-from tests.ops.string_cases import CASES, const
+from gpunet.ops.string_hash_ops import fingerprint64
+from tests.ops.string_cases import CASES, FINGERPRINT_LENGTHS, const, fingerprint_input
 
-REFERENCE = json.loads(pathlib.Path(__file__).with_name("string_reference.json").read_text())["cases"]
+FROZEN = json.loads(pathlib.Path(__file__).with_name("string_reference.json").read_text())
+REFERENCE = FROZEN["cases"]
 BUILDERS = dict(CASES)
 LOCAL = "/job:localhost/replica:0/task:0"
 
@@ -72,6 +74,11 @@ def test_matches_tf1(case_id, device):
             assert message == want
         else:
             assert_same(sess.run(output), decode(frozen), case_id)
+
+
+def test_fingerprint64_is_tfs_at_every_length_range():
+    got = [str(fingerprint64(fingerprint_input(n))) for n in FINGERPRINT_LENGTHS]
+    assert got == FROZEN["fingerprint64"]
 
 
 def test_every_case_is_frozen():
