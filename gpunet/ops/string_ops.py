@@ -77,7 +77,7 @@ def _as_string_convert(ctx):
     if dtype == bool_:
         return lambda v: b"true" if v else b"false"  # TF ignores width and fill for bools
     if dtype == string:
-        return lambda v: (spec % v.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+        return lambda v: spec.encode() % v  # widths count bytes, as C's printf does
     return lambda v: (spec % v).encode()
 
 
@@ -158,10 +158,12 @@ def _join_infer(inputs, attrs):
     return [(string, known[0] if len(known) == len(shapes) else None)]
 
 
-def _check_same_shape(first, other):
-    """TF's shape-function error where two non-scalar inputs of StringJoin differ."""
+def _check_same_shape(first, other, what="equal rank"):
+    """TF's shape-function error where two shapes that must be the same differ (StringJoin's non-scalar inputs,
+    Substr's pos and len)."""
     if len(first) != len(other):
-        raise ValueError(f"Shapes must be equal rank, but are {len(first)} and {len(other)}")
+        raise ValueError(f"Shapes must be equal rank, but are {len(first)} and {len(other)}" if what == "equal rank"
+                         else f"Shape must be rank {len(first)} but is rank {len(other)}")
     for i, (a, b) in enumerate(zip(first, other)):
         if a is not None and b is not None and a != b:
             raise ValueError(f"Dimension {i} in both shapes must be equal, but are {a} and {b}. Shapes are "
@@ -204,14 +206,15 @@ def _as_bytes(text):
 
 
 def _reduce_axes(axis, rank):
-    """The sorted non-negative axes ``axis`` names (None: all) of a rank-``rank`` input."""
+    """The non-negative axes ``axis`` names (None: all), in the order TF joins them: the first named varies
+    fastest (None joins in row-major order)."""
     if axis is None:
-        return tuple(range(rank))
+        return tuple(range(rank - 1, -1, -1))
     axes = [int(a) for a in np.atleast_1d(axis)]
     for a in axes:
         if not -rank <= a < rank:
             raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
-    return tuple(sorted({a % rank for a in axes}))
+    return tuple(a % rank for a in axes)  # a repeated axis is TF's run-time error (_reduce_join_kernel)
 
 
 def _reduce_join_infer(inputs, attrs):
@@ -225,10 +228,13 @@ def _reduce_join_infer(inputs, attrs):
 
 def _reduce_join_kernel(ctx):
     axes, keep, separator = ctx.attrs["axes"], ctx.attrs["keep_dims"], ctx.attrs["separator"]
+    repeated = [a for i, a in enumerate(axes) if a in axes[:i]]
+    if repeated:
+        raise errors.InvalidArgumentError(None, ctx.op, f"Duplicate reduction dimension {repeated[0]}")
 
     def run(array):
         kept = [i for i in range(array.ndim) if i not in axes]
-        moved = np.transpose(array, kept + list(axes))
+        moved = np.transpose(array, kept + list(reversed(axes)))  # the first axis named varies fastest
         lead = moved.shape[:len(kept)]
         rows = moved.reshape(lead + (-1,)) if moved.size else np.empty(lead + (0,), dtype=object)
         out = np.empty(lead, dtype=object)
@@ -257,34 +263,32 @@ def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, redu
 # -- substr --------------------------------------------------------------------------------------
 def _substr_infer(inputs, attrs):
     shapes = [t._shape for t in inputs]
-    if any(s is None for s in shapes):
-        return [(string, None)]
+    if any(s is None or None in s for s in shapes):
+        return [(string, shapes[0] if shapes[0] is not None and shapes[1] == () else None)]
     try:
-        return [(string, np.broadcast_shapes(*[tuple(1 if d is None else d for d in s) for s in shapes]))
-                if all(None not in s for s in shapes) else (string, shapes[0])]
+        return [(string, np.broadcast_shapes(shapes[0], shapes[1]))]
     except ValueError:
-        raise ValueError(f"Substr: pos and len must have the input's shape or broadcast to it, got "
-                         f"{[list(s) for s in shapes]}") from None
+        a, b = next((a, b) for a, b in zip(reversed(shapes[0]), reversed(shapes[1])) if 1 != a != b != 1)
+        raise ValueError(f"Dimensions must be equal, but are {a} and {b}") from None
 
 
-def _utf8_chars(value, op, index):
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        raise errors.InvalidArgumentError(None, op, f"Invalid UTF-8 string {value!r} at index {index}") from None
+def _utf8_starts(value):
+    """Where each UTF-8 character of ``value`` starts (a byte that is not 10xxxxxx, as TF counts them), and the end."""
+    return [i for i, b in enumerate(value) if b & 0xC0 != 0x80] + [len(value)]
 
 
 def _substr_kernel(ctx):
     op, utf8 = ctx.op, ctx.attrs["unit"] == "UTF8_CHAR"
 
     def one(value, pos, size, index):
-        text = _utf8_chars(value, op, index) if utf8 else value
-        if not -len(text) <= pos <= len(text):
-            raise errors.InvalidArgumentError(None, op, f"pos {pos} out of range for string {value!r} at index "
-                                                        f"{index}")
-        start = pos % len(text) if pos < 0 else pos
-        piece = text[start:] if size < 0 else text[start:start + size]  # a negative len: to the end
-        return piece.encode("utf-8") if utf8 else piece
+        starts = _utf8_starts(value) if utf8 else range(len(value) + 1)
+        count = len(starts) - 1
+        if not -count <= pos <= count:
+            shown = "" if utf8 else f" {value!r}"  # TF's UTF8_CHAR message names no string
+            raise errors.InvalidArgumentError(None, op, f"pos {pos} out of range for string{shown} at index {index}")
+        start = pos + count if pos < 0 else pos
+        stop = count if size < 0 else min(start + size, count)  # a negative len: to the end
+        return value[starts[start]:starts[stop]]
 
     def run(array, pos, size):
         array, pos, size = np.broadcast_arrays(array, pos, size)
@@ -314,6 +318,8 @@ def substr(input, pos, len, name=None, unit="BYTE"):  # noqa: A002
     if pos.dtype != size.dtype or pos.dtype not in (int32, int64):
         raise TypeError(f"substr: pos and len must both be int32 or both int64, got {pos.dtype.name} and "
                         f"{size.dtype.name}")
+    if pos.shape.rank is not None and size.shape.rank is not None:
+        _check_same_shape(size.shape.as_list(), pos.shape.as_list(), what="rank")
     return apply_op("Substr", [tensor, pos, size], {"unit": _check_unit(unit)}, name or "Substr").outputs[0]
 
 
@@ -391,9 +397,13 @@ def _decode_convert(ctx):
 
     def convert(value):
         text = value.rstrip(b"=")
+        body = len(text) - len(text) % 4
+        # TF decodes the groups of four first, then refuses a tail of one, then decodes the tail
+        if _NOT_WEB_SAFE.search(text, 0, body):
+            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
         if len(text) % 4 == 1:
             raise errors.InvalidArgumentError(None, op, "Base64 string length cannot be 1 modulo 4.")
-        if _NOT_WEB_SAFE.search(text):
+        if _NOT_WEB_SAFE.search(text, body):
             raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
         return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
     return convert

@@ -4,8 +4,9 @@ strings.split (SparseTensor results). Host ops on object arrays of ``bytes``; no
 TF matches with RE2 over UTF-8 text; Python's ``re`` runs here on the text decoded from UTF-8 (bytes that are
 not UTF-8 kept as surrogates, so they survive). Python's ``re`` accepts constructs RE2 rejects: lookaround,
 backreferences in the pattern, atomic groups and possessive quantifiers, and conditionals — those patterns are
-refused with RE2's error, as TF refuses them. RE2's ``\\C``, ``\\pN`` and ``[[:alpha:]]`` classes are not
-Python's: ``\\C`` and ``[[:`` classes are refused too, naming the difference.
+refused with RE2's error, as TF refuses them. RE2's POSIX classes (``[[:alpha:]]``, ASCII) are spelled out for
+Python; its ``\\C`` (any byte) and Unicode classes (``\\pL``, ``\\p{Greek}``) have no Python equivalent and are
+refused with an InvalidArgumentError saying so. ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCII-only, as in RE2.
 """
 from __future__ import annotations
 
@@ -31,22 +32,28 @@ _RE2_REJECTS = [
     (re.compile(r"\(\?P=\w+\)"), "invalid named capture group: {}", None),
     (re.compile(r"\\[1-9]"), "invalid escape sequence: {}", None),
     (re.compile(r"[*+?}][*+]"), "bad repetition operator: {}", None),
-    (re.compile(r"\\C"), "\\C (any byte) is not supported here: {}", None),
-    (re.compile(r"\[\[:"), "POSIX classes such as [[:alpha:]] are not supported here: {}", 3),
+    (re.compile(r"\\[CpP]"), "{} (RE2's any-byte or Unicode class) is not supported by gpunet's regex ops", None),
 ]
+
+# RE2's POSIX classes (ASCII), as the contents of a Python character class
+_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
+          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
+          "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
+          "xdigit": "0-9A-Fa-f"}
+_POSIX_NAME = re.compile(r"\[:(\^?)(\w*):\]")
 
 
 def _skeleton(pattern):
-    """``pattern`` with each character class (outside POSIX ``[[:``) shown as ``C`` and each escape other than
-    a digit or ``\\C`` as ``E``: what is left is the syntax RE2 and Python's re may disagree on."""
+    """``pattern`` with each character class shown as ``C`` and each escape other than a digit, ``\\C``, ``\\p``
+    or ``\\P`` as ``E``: what is left is the syntax RE2 and Python's re may disagree on."""
     out, i = [], 0
     while i < len(pattern):
         char = pattern[i]
         if char == "\\":
             escaped = pattern[i + 1:i + 2]
-            out.append("\\" + escaped if escaped.isdigit() or escaped == "C" else "E")
+            out.append("\\" + escaped if escaped.isdigit() or escaped in "CpP" else "E")
             i += 2
-        elif char == "[" and not pattern.startswith("[[:", i):
+        elif char == "[":
             i = _class_end(pattern, i)
             out.append("C")
         else:
@@ -60,8 +67,33 @@ def _class_end(pattern, start):
     i = start + 1 + (pattern[start + 1:start + 2] == "^")
     i += pattern[i:i + 1] == "]"  # a ']' first is a literal
     while i < len(pattern) and pattern[i] != "]":
-        i += 2 if pattern[i] == "\\" else 1
+        posix = _POSIX_NAME.match(pattern, i)
+        i = posix.end() if posix else i + (2 if pattern[i] == "\\" else 1)
     return i + 1
+
+
+def _with_posix_classes(pattern, op):
+    """``pattern`` with RE2's ``[:alpha:]`` (inside a bracket expression) spelled out for Python's re."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+        elif pattern[i] == "[":
+            end = _class_end(pattern, i)
+            out.append(_POSIX_NAME.sub(lambda m: _posix_class(m, pattern, op), pattern[i:end]))
+            i = end
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(out)
+
+
+def _posix_class(match, pattern, op):
+    if match.group(1) or match.group(2) not in _POSIX:
+        what = "negated POSIX classes are not supported here" if match.group(1) else "invalid character class range"
+        raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: {what}: {match.group(0)}")
+    return _POSIX[match.group(2)]
 
 
 def _decode(value):
@@ -81,7 +113,7 @@ def _compile(pattern, op):
             raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: "
                                                         f"{message.format(found.group(0)[:quoted])}")
     try:
-        return re.compile(pattern, re.ASCII)  # RE2's \w, \d, \s and \b are ASCII-only
+        return re.compile(_with_posix_classes(pattern, op), re.ASCII)  # RE2's \w, \d, \s and \b are ASCII-only
     except re.error as exc:
         raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: {exc}") from None
 
