@@ -46,6 +46,11 @@ def _strings(value):
     return convert_to_tensor(value, dtype=string)
 
 
+def _shape_text(shape):
+    """A shape as TF's run-time messages write it: ``[2,3]``."""
+    return "[" + ",".join(str(d) for d in shape) + "]"
+
+
 # -- as_string -----------------------------------------------------------------------------------
 _FLOATS = (float16, float32, float64)
 _INTEGERS = (int8, int16, int32, int64, uint8)
@@ -174,12 +179,12 @@ def _join_kernel(ctx):
     separator, op = ctx.attrs["separator"], ctx.op
 
     def run(*arrays):
-        shapes = {a.shape for a in arrays if a.ndim}
-        if len(shapes) > 1:
-            first, second = sorted(shapes, key=len)[:2]
-            raise errors.InvalidArgumentError(None, op, f"Input shapes do not match: {list(first)} vs. "
-                                                        f"{list(second)}")
-        shape = shapes.pop() if shapes else ()
+        shapes = [a.shape for a in arrays if a.ndim]
+        shape = shapes[0] if shapes else ()
+        other = next((s for s in shapes if s != shape), None)
+        if other is not None:
+            raise errors.InvalidArgumentError(None, op, f"Input shapes do not match: {_shape_text(shape)} vs. "
+                                                        f"{_shape_text(other)}")
         columns = [np.broadcast_to(a, shape) for a in arrays]
         out = np.empty(shape, dtype=object)
         for index in np.ndindex(shape):
@@ -205,34 +210,41 @@ def _as_bytes(text):
     return text.encode("utf-8") if isinstance(text, str) else bytes(text)
 
 
-def _reduce_axes(axis, rank):
+def _check_axis_range(axis, rank, fail):
+    for a in axis:
+        if not -rank <= a < rank:
+            raise fail(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
+
+
+def _reduce_axes(axis, rank, fail):
     """The non-negative axes ``axis`` names (None: all), in the order TF joins them: the first named varies
-    fastest (None joins in row-major order)."""
+    fastest (None joins in row-major order). ``fail(message)`` makes the error to raise."""
     if axis is None:
         return tuple(range(rank - 1, -1, -1))
-    axes = [int(a) for a in np.atleast_1d(axis)]
-    for a in axes:
-        if not -rank <= a < rank:
-            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
-    return tuple(a % rank for a in axes)  # a repeated axis is TF's run-time error (_reduce_join_kernel)
+    _check_axis_range(axis, rank, fail)
+    axes = tuple(a % rank for a in axis)
+    repeated = next((a for i, a in enumerate(axes) if a in axes[:i]), None)
+    if repeated is not None:
+        raise fail(f"Duplicate reduction dimension {repeated}")
+    return axes
 
 
 def _reduce_join_infer(inputs, attrs):
-    shape = inputs[0]._shape
+    shape, axis = inputs[0]._shape, attrs["axis"]
     if shape is None:
         return [(string, None)]
-    axes = attrs["axes"]
-    return [(string, tuple(1 if i in axes else d for i, d in enumerate(shape)) if attrs["keep_dims"]
-             else tuple(d for i, d in enumerate(shape) if i not in axes))]
+    if axis is not None:
+        _check_axis_range(axis, len(shape), ValueError)  # a repeated axis is TF's run-time error
+    joined = set(range(len(shape))) if axis is None else {a % len(shape) for a in axis}
+    return [(string, tuple(1 if i in joined else d for i, d in enumerate(shape)) if attrs["keep_dims"]
+             else tuple(d for i, d in enumerate(shape) if i not in joined))]
 
 
 def _reduce_join_kernel(ctx):
-    axes, keep, separator = ctx.attrs["axes"], ctx.attrs["keep_dims"], ctx.attrs["separator"]
-    repeated = [a for i, a in enumerate(axes) if a in axes[:i]]
-    if repeated:
-        raise errors.InvalidArgumentError(None, ctx.op, f"Duplicate reduction dimension {repeated[0]}")
+    axis, keep, separator, op = ctx.attrs["axis"], ctx.attrs["keep_dims"], ctx.attrs["separator"], ctx.op
 
     def run(array):
+        axes = _reduce_axes(axis, array.ndim, lambda message: errors.InvalidArgumentError(None, op, message))
         kept = [i for i in range(array.ndim) if i not in axes]
         moved = np.transpose(array, kept + list(reversed(axes)))  # the first axis named varies fastest
         lead = moved.shape[:len(kept)]
@@ -249,14 +261,13 @@ define_op("ReduceJoin", _reduce_join_infer, {"CPU": _reduce_join_kernel},
 
 
 def reduce_join(inputs, axis=None, keep_dims=None, separator="", name=None, reduction_indices=None, keepdims=None):
-    """The strings of ``inputs`` joined with ``separator`` along ``axis`` (all axes when None), in row-major
-    order; ``keep_dims`` keeps each joined axis with length 1."""
+    """The strings of ``inputs`` joined with ``separator`` along ``axis`` (all axes when None); the first axis
+    named varies fastest (all axes: row-major order); ``keep_dims`` keeps each joined axis with length 1."""
     tensor = _strings(inputs)
-    if tensor.shape.rank is None:
-        raise ValueError("reduce_join needs an input of known rank")
     axis = reduction_indices if axis is None else axis
     keep = bool(keepdims if keepdims is not None else keep_dims)
-    attrs = {"axes": _reduce_axes(axis, tensor.shape.rank), "keep_dims": keep, "separator": _as_bytes(separator)}
+    attrs = {"axis": None if axis is None else tuple(int(a) for a in np.atleast_1d(axis)), "keep_dims": keep,
+             "separator": _as_bytes(separator)}
     return apply_op("ReduceJoin", [tensor], attrs, name or "ReduceJoin").outputs[0]
 
 
@@ -291,7 +302,14 @@ def _substr_kernel(ctx):
         return value[starts[start]:starts[stop]]
 
     def run(array, pos, size):
-        array, pos, size = np.broadcast_arrays(array, pos, size)
+        if pos.shape != size.shape:
+            raise errors.InvalidArgumentError(None, op, f"pos and len should have the same shape, got: "
+                                                        f"{_shape_text(pos.shape)} vs. {_shape_text(size.shape)}")
+        try:
+            array, pos, size = np.broadcast_arrays(array, pos, size)
+        except ValueError:
+            raise errors.InvalidArgumentError(None, op, f"Incompatible shapes: {_shape_text(array.shape)} vs. "
+                                                        f"{_shape_text(pos.shape)}") from None
         out = np.empty(array.shape, dtype=object)
         for flat, index in enumerate(np.ndindex(array.shape)):
             out[index] = one(array[index], int(pos[index]), int(size[index]), flat)

@@ -19,7 +19,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import bool_, int64, string
 from ..graph.registry import apply_op, define_op
 from .parsing_ops import SparseTensor
-from .string_ops import _map_kernel
+from .string_ops import _map_kernel, _shape_text
 
 __all__ = ["regex_full_match", "regex_replace", "split", "string_split"]
 
@@ -218,7 +218,7 @@ def _split_kernel(ctx):
 
     def run(source):
         if source.ndim != 1:
-            raise errors.InvalidArgumentError(None, op, f"input must be a vector, got shape: {list(source.shape)}")
+            raise errors.InvalidArgumentError(None, op, f"input must be a vector, got shape: {_shape_text(source.shape)}")
         rows = [cut(v) for v in source]
         indices = np.array([(r, c) for r, row in enumerate(rows) for c in range(len(row))], dtype=np.int64)
         values = np.empty(sum(len(r) for r in rows), dtype=object)

@@ -139,6 +139,7 @@ def test_fed_placeholders_of_unknown_shape():
     (lambda: gn.strings.lower(["a"], encoding="latin-1"), ValueError, "encoding must be"),
     (lambda: gn.string_split(["a"], result_type="RaggedTensor"), ValueError, "gpunet has no RaggedTensor"),
     (lambda: gn.string_split([["a"]]), ValueError, "Shape must be rank 1 but is rank 2"),
+    (lambda: gn.reduce_join([["a"]], axis=-3), ValueError, "Invalid reduction dimension -3 for input with 2"),
     (lambda: gn.regex_replace(["a"], gn.constant("a"), "b"), TypeError, "a pattern tensor is not supported"),
     (lambda: gn.string_join([]), ValueError, "at least one input"),
     (lambda: gn.as_string(gn.constant(["a"]), width=3).op.inputs[0].dtype.name == "string" and
@@ -149,13 +150,6 @@ def test_bad_arguments_at_build_time(build, error, message):
         build()
 
 
-def test_a_fed_matrix_to_string_split_is_an_error_at_run_time():
-    source = gn.placeholder(gn.string, None)
-    with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError, match=r"input must be a vector, got "
-                                                                                  r"shape: \[1, 1\]"):
-        sess.run(gn.string_split(source).values, {source: [["a"]]})
-
-
 @pytest.mark.parametrize("pattern, message", [
     ("[[:foo:]]", "invalid character class range: [:foo:]"),  # TF 2.21 fails formatting this error
     ("[[:^alpha:]]", "negated POSIX classes are not supported here: [:^alpha:]"),
@@ -164,4 +158,33 @@ def test_posix_classes_re2_refuses_or_gpunet_cannot_spell(pattern, message):
     with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError) as info:
         sess.run(gn.strings.regex_full_match(["a"], pattern))
     assert str(info.value).startswith(f"Invalid pattern: {pattern}, error: {message}")
+
+
+def _fed_error(output, feed, message):
+    with gn.Session() as sess, pytest.raises(gn.errors.InvalidArgumentError) as info:
+        sess.run(output, feed)
+    assert str(info.value).split("\n\t [[")[0] == message
+
+
+def test_run_time_shape_errors_of_fed_inputs_are_tfs():
+    """The messages TF 2.21 gives for these feeds (checked by hand against tf.compat.v1)."""
+    a, b = gn.placeholder(gn.string, None), gn.placeholder(gn.string, None)
+    pos = gn.placeholder(gn.int32, None)
+    _fed_error(gn.string_join([a, b]), {a: ["x", "y"], b: ["p", "q", "r"]}, "Input shapes do not match: [2] vs. [3]")
+    _fed_error(gn.string_join([a, b]), {a: [["x"]], b: ["p"]}, "Input shapes do not match: [1,1] vs. [1]")
+    _fed_error(gn.string_split(a).values, {a: [["x"]]}, "input must be a vector, got shape: [1,1]")
+    _fed_error(gn.strings.split(a).values, {a: "x y"}, "input must be a vector, got shape: []")
+    _fed_error(gn.substr(a, pos, pos), {a: ["ab", "cd"], pos: [0, 1, 0]}, "Incompatible shapes: [2] vs. [3]")
+    _fed_error(gn.reduce_join(a, axis=[1, -1]), {a: [["x"]]}, "Duplicate reduction dimension 1")
+
+
+def test_reduce_join_of_unknown_rank_and_shapes_it_infers():
+    a = gn.placeholder(gn.string, None)
+    grid = gn.placeholder(gn.string, [None, 3])
+    assert gn.reduce_join(a, axis=1).shape.rank is None
+    assert gn.reduce_join(grid, axis=-1, keep_dims=True).shape.as_list() == [None, 1]
+    assert gn.reduce_join(grid).shape.as_list() == []
+    with gn.Session() as sess:
+        got = sess.run(gn.reduce_join(a, axis=-1, separator="+"), {a: [["a", "b"], ["c", "d"]]})
+    assert got.tolist() == [b"a+b", b"c+d"]
 
