@@ -218,7 +218,8 @@ def _split_kernel(ctx):
 
     def run(source):
         if source.ndim != 1:
-            raise errors.InvalidArgumentError(None, op, f"input must be a vector, got shape: {_shape_text(source.shape)}")
+            raise errors.InvalidArgumentError(None, op, "input must be a vector, got shape: "
+                                                        f"{_shape_text(source.shape)}")
         rows = [cut(v) for v in source]
         indices = np.array([(r, c) for r, row in enumerate(rows) for c in range(len(row))], dtype=np.int64)
         values = np.empty(sum(len(r) for r in rows), dtype=object)
