@@ -189,9 +189,6 @@ def regex_full_match(input, pattern, name=None):  # noqa: A002
 
 
 # -- splitting -----------------------------------------------------------------------------------
-_WHITESPACE = b" \t\n\v\f\r"
-
-
 def _split_v1(value, delimiter, skip_empty):
     """TF1's StringSplit: any byte of ``delimiter`` splits (empty: each byte a token)."""
     if not value:  # TF gives an empty string no token, even when keeping empty ones
@@ -217,27 +214,30 @@ def _split_kernel(ctx):
         cut = lambda v: _split_v2(v, attrs["delimiter"], attrs["maxsplit"])  # noqa: E731
 
     def run(source):
-        if source.ndim != 1:
+        if source.ndim != 1 and not attrs.get("any_rank"):
             raise errors.InvalidArgumentError(None, op, "input must be a vector, got shape: "
                                                         f"{_shape_text(source.shape)}")
-        rows = [cut(v) for v in source]
-        indices = np.array([(r, c) for r, row in enumerate(rows) for c in range(len(row))], dtype=np.int64)
+        lead = source.shape or (1,)  # tf.strings.split splits a scalar as a vector of one
+        rows = [cut(v) for v in source.reshape(-1)]
+        width = max((len(r) for r in rows), default=0)
+        indices = np.array([(*np.unravel_index(r, lead), c) for r, row in enumerate(rows) for c in range(len(row))],
+                           dtype=np.int64).reshape(-1, len(lead) + 1)
         values = np.empty(sum(len(r) for r in rows), dtype=object)
         values[:] = [p for row in rows for p in row]
-        shape = np.array([len(rows), max((len(r) for r in rows), default=0)], dtype=np.int64)
-        return indices.reshape(-1, 2), values, shape
+        if not source.size:  # TF's bounding shape of an empty ragged tensor: every inner dimension 0
+            lead = lead[:1] + (0,) * (len(lead) - 1)
+        return indices, values, np.array(lead + (width,), dtype=np.int64)
     return run
 
 
-define_op("StringSplit", lambda inputs, attrs: [(int64, (None, 2)), (string, (None,)), (int64, (2,))],
-          {"CPU": _split_kernel}, doc="strings split into a SparseTensor of tokens", **_HOST)
+def _split_infer(inputs, attrs):
+    shape = inputs[0]._shape
+    rank = 2 if shape is None else max(len(shape), 1) + 1
+    return [(int64, (None, rank)), (string, (None,)), (int64, (rank,))]
 
 
-def _vector_source(source):
-    tensor = convert_to_tensor(source, dtype=string)
-    if tensor.shape.rank is not None and tensor.shape.rank != 1:
-        raise ValueError(f"Shape must be rank 1 but is rank {tensor.shape.rank}")
-    return tensor
+define_op("StringSplit", _split_infer, {"CPU": _split_kernel}, doc="strings split into a SparseTensor of tokens",
+          **_HOST)
 
 
 def _split_op(source, attrs, name):
@@ -245,7 +245,13 @@ def _split_op(source, attrs, name):
         raise ValueError(f"result_type {attrs['result_type']!r} is not supported: gpunet has no RaggedTensor; "
                          "use result_type='SparseTensor'")
     attrs = {k: v for k, v in attrs.items() if k != "result_type"}
-    return SparseTensor(*apply_op("StringSplit", [_vector_source(source)], attrs, name).outputs)
+    tensor = convert_to_tensor(source, dtype=string)
+    rank = tensor.shape.rank
+    if attrs["version"] == 1 and rank is not None and rank != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {rank}")
+    # tf.strings.split takes any known rank (its RaggedTensor path); a tensor of unknown rank must be a vector
+    attrs["any_rank"] = attrs["version"] == 2 and rank is not None
+    return SparseTensor(*apply_op("StringSplit", [tensor], attrs, name).outputs)
 
 
 def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type="SparseTensor", name=None):
@@ -258,8 +264,9 @@ def string_split(source, sep=None, skip_empty=True, delimiter=None, result_type=
 
 
 def split(input=None, sep=None, maxsplit=-1, result_type="SparseTensor", source=None, name=None):  # noqa: A002
-    """tf.strings.split: each string of the vector ``input`` split on the whole of ``sep`` (None: on runs of
-    whitespace, empties dropped), at most ``maxsplit`` times; a SparseTensor of the tokens."""
+    """tf.strings.split: each string of ``input`` split on the whole of ``sep`` (None: on runs of whitespace,
+    empties dropped), at most ``maxsplit`` times; a SparseTensor of the tokens whose indices are each string's
+    index (a scalar's is ``[0]``) and the token's."""
     source = input if input is not None else source
     return _split_op(source, {"version": 2, "delimiter": b"" if sep is None else _bytes(sep),
                               "maxsplit": int(maxsplit), "result_type": result_type}, name or "StringSplitV2")

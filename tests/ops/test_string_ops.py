@@ -78,7 +78,11 @@ def test_matches_tf1(case_id, device):
                 message, want = message.split("error: ")[0], want.split("error: ")[0]
             assert message == want
         else:
-            assert_same(sess.run(output), decode(frozen), case_id)
+            got = sess.run(output)
+            assert_same(got, decode(frozen), case_id)
+            for tensor, value in zip(output if isinstance(output, tuple) else [output],
+                                     got if isinstance(output, tuple) else [got]):
+                assert tensor.shape.is_compatible_with(np.shape(value)), f"{case_id}: {tensor.shape}"
 
 
 def test_fingerprint64_is_tfs_at_every_length_range():
