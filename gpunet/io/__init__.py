@@ -1,7 +1,7 @@
 """``gn.io``: decoders, Example parsing, TFRecord files and ``gn.io.gfile`` (TF1's tf.io)."""
 from ..ops.parsing_ops import (FixedLenFeature, SparseTensor, VarLenFeature, decode_csv, decode_raw, parse_example,
                                parse_single_example)
-from ..ops.string_ops import decode_base64, encode_base64
+from ..ops.string_encoding_ops import decode_base64, encode_base64
 from ..python_io import TFRecordOptions, TFRecordWriter, tf_record_iterator
 from . import gfile
 

@@ -1,12 +1,12 @@
 """TF1's string ops: as_string, string_to_number, string_join, reduce_join, substr, strings.length /
-lower / upper / strip, encode_base64 / decode_base64. Host ops on object arrays of ``bytes`` (the
+lower / upper / strip. Host ops on object arrays of ``bytes`` (the
 placer keeps every op with a string input or output on the CPU); none has a gradient.
 
-Regular expressions and splitting live in gpunet/ops/string_regex_ops.py.
+Regular expressions and splitting live in gpunet/ops/string_regex_ops.py; base64, hash buckets and
+strings.format in gpunet/ops/string_encoding_ops.py.
 """
 from __future__ import annotations
 
-import base64
 import re
 
 import numpy as np
@@ -16,7 +16,7 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import as_dtype, bool_, float16, float32, float64, int8, int16, int32, int64, string, uint8
 from ..graph.registry import apply_op, define_op
 
-__all__ = ["as_string", "decode_base64", "encode_base64", "length", "lower", "reduce_join", "string_join",
+__all__ = ["as_string", "length", "lower", "reduce_join", "string_join",
            "string_strip", "string_to_number", "strip", "substr", "to_number", "upper"]
 
 _HOST = dict(differentiable=False)
@@ -399,43 +399,3 @@ def strip(input, name=None):  # noqa: A002
 
 
 string_strip = strip
-
-
-# -- base64 --------------------------------------------------------------------------------------
-def _encode_convert(ctx):
-    pad = ctx.attrs["pad"]
-    return lambda v: base64.urlsafe_b64encode(v) if pad else base64.urlsafe_b64encode(v).rstrip(b"=")
-
-
-_NOT_WEB_SAFE = re.compile(rb"[^A-Za-z0-9_-]")
-
-
-def _decode_convert(ctx):
-    op = ctx.op
-
-    def convert(value):
-        text = value.rstrip(b"=")
-        body = len(text) - len(text) % 4
-        # TF decodes the groups of four first, then refuses a tail of one, then decodes the tail
-        if _NOT_WEB_SAFE.search(text, 0, body):
-            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
-        if len(text) % 4 == 1:
-            raise errors.InvalidArgumentError(None, op, "Base64 string length cannot be 1 modulo 4.")
-        if _NOT_WEB_SAFE.search(text, body):
-            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
-        return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
-    return convert
-
-
-_define_map("EncodeBase64", lambda attrs: string, _encode_convert, "each string in web-safe base64")
-_define_map("DecodeBase64", lambda attrs: string, _decode_convert, "each web-safe base64 string decoded")
-
-
-def encode_base64(input, pad=False, name=None):  # noqa: A002
-    """Each string in web-safe base64 (``-`` and ``_`` for ``+`` and ``/``), ``=``-padded when ``pad``."""
-    return apply_op("EncodeBase64", [_strings(input)], {"pad": bool(pad)}, name or "EncodeBase64").outputs[0]
-
-
-def decode_base64(input, name=None):  # noqa: A002
-    """Each web-safe base64 string decoded (padding optional)."""
-    return apply_op("DecodeBase64", [_strings(input)], {}, name or "DecodeBase64").outputs[0]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
-from gpunet.ops.string_hash_ops import fingerprint64
+from gpunet.ops.string_encoding_ops import fingerprint64
 from tests.ops.string_cases import CASES, FINGERPRINT_LENGTHS, const, fingerprint_input
 
 FROZEN = json.loads(pathlib.Path(__file__).with_name("string_reference.json").read_text())

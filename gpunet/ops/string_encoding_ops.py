@@ -1,19 +1,24 @@
-"""TF1's string_to_hash_bucket_fast and strings.format. Host ops on bytes; no gradients.
+"""TF1's encode_base64 / decode_base64, string_to_hash_bucket_fast and strings.format. Host ops on bytes;
+no gradients.
 
 The bucket of a string is TF's ``Fingerprint64(s) % num_buckets``, where Fingerprint64 is FarmHash's
 ``farmhashna::Hash64`` (farmhash.cc), written out here on Python ints modulo 2**64.
 """
 from __future__ import annotations
 
+import base64
+import re
+
 import numpy as np
 
+from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import int64, string
 from ..graph.registry import apply_op, define_op
 from ._summarize import summarize_v2
-from .string_ops import _map_kernel
+from .string_ops import _define_map, _map_kernel, _strings
 
-__all__ = ["string_format", "string_to_hash_bucket_fast"]
+__all__ = ["decode_base64", "encode_base64", "string_format", "string_to_hash_bucket_fast"]
 
 _MASK = (1 << 64) - 1
 _K0, _K1, _K2 = 0xC3A5C85C97CB3127, 0xB492B66FBE98F273, 0x9AE16A3B2F90404F
@@ -176,3 +181,43 @@ def string_format(template, inputs, placeholder="{}", summarize=3, name=None):
                          "Please ensure the number of placeholders in template matches inputs length.")
     return apply_op("StringFormat", tensors, {"pieces": pieces, "summarize": int(summarize)},
                     name or "StringFormat").outputs[0]
+
+
+# -- base64 --------------------------------------------------------------------------------------
+def _encode_convert(ctx):
+    pad = ctx.attrs["pad"]
+    return lambda v: base64.urlsafe_b64encode(v) if pad else base64.urlsafe_b64encode(v).rstrip(b"=")
+
+
+_NOT_WEB_SAFE = re.compile(rb"[^A-Za-z0-9_-]")
+
+
+def _decode_convert(ctx):
+    op = ctx.op
+
+    def convert(value):
+        text = value.rstrip(b"=")
+        body = len(text) - len(text) % 4
+        # TF decodes the groups of four first, then refuses a tail of one, then decodes the tail
+        if _NOT_WEB_SAFE.search(text, 0, body):
+            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
+        if len(text) % 4 == 1:
+            raise errors.InvalidArgumentError(None, op, "Base64 string length cannot be 1 modulo 4.")
+        if _NOT_WEB_SAFE.search(text, body):
+            raise errors.InvalidArgumentError(None, op, "Invalid character found in base64.")
+        return base64.urlsafe_b64decode(text + b"=" * (-len(text) % 4))
+    return convert
+
+
+_define_map("EncodeBase64", lambda attrs: string, _encode_convert, "each string in web-safe base64")
+_define_map("DecodeBase64", lambda attrs: string, _decode_convert, "each web-safe base64 string decoded")
+
+
+def encode_base64(input, pad=False, name=None):  # noqa: A002
+    """Each string in web-safe base64 (``-`` and ``_`` for ``+`` and ``/``), ``=``-padded when ``pad``."""
+    return apply_op("EncodeBase64", [_strings(input)], {"pad": bool(pad)}, name or "EncodeBase64").outputs[0]
+
+
+def decode_base64(input, name=None):  # noqa: A002
+    """Each web-safe base64 string decoded (padding optional)."""
+    return apply_op("DecodeBase64", [_strings(input)], {}, name or "DecodeBase64").outputs[0]
