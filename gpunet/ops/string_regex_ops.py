@@ -2,11 +2,7 @@
 strings.split (SparseTensor results). Host ops on object arrays of ``bytes``; no gradients.
 
 TF matches with RE2 over UTF-8 text; Python's ``re`` runs here on the text decoded from UTF-8 (bytes that are
-not UTF-8 kept as surrogates, so they survive). Python's ``re`` accepts constructs RE2 rejects: lookaround,
-backreferences in the pattern, atomic groups and possessive quantifiers, and conditionals — those patterns are
-refused with RE2's error, as TF refuses them. RE2's POSIX classes (``[[:alpha:]]``, ASCII) are spelled out for
-Python; its ``\\C`` (any byte) and Unicode classes (``\\pL``, ``\\p{Greek}``) have no Python equivalent and are
-refused with an InvalidArgumentError saying so. ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCII-only, as in RE2.
+not UTF-8 kept as surrogates, so they survive), the pattern first checked and translated by gpunet/ops/_re2.py.
 """
 from __future__ import annotations
 
@@ -18,83 +14,13 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.dtypes import bool_, int64, string
 from ..graph.registry import apply_op, define_op
+from ._re2 import compile_re2
 from .parsing_ops import SparseTensor
 from .string_ops import _map_kernel, _shape_text
 
 __all__ = ["regex_full_match", "regex_replace", "split", "string_split"]
 
 _HOST = dict(differentiable=False)
-
-# What RE2 rejects that Python's re accepts, found in the pattern's skeleton (see _skeleton):
-# (regex, RE2's error text, how many characters of the match RE2 quotes)
-_RE2_REJECTS = [
-    (re.compile(r"\(\?<?[=!]|\(\?[>(]"), "invalid perl operator: {}", 3),
-    (re.compile(r"\(\?P=\w+\)"), "invalid named capture group: {}", None),
-    (re.compile(r"\\[1-9]"), "invalid escape sequence: {}", None),
-    (re.compile(r"[*+?}][*+]"), "bad repetition operator: {}", None),
-    (re.compile(r"\\[CpP]"), "{} (RE2's any-byte or Unicode class) is not supported by gpunet's regex ops", None),
-]
-
-# RE2's POSIX classes (ASCII), as the contents of a Python character class
-_POSIX = {"alnum": "0-9A-Za-z", "alpha": "A-Za-z", "ascii": "\\x00-\\x7f", "blank": "\\t ",
-          "cntrl": "\\x00-\\x1f\\x7f", "digit": "0-9", "graph": "!-~", "lower": "a-z", "print": " -~",
-          "punct": "!-/:-@\\[-`{-~", "space": "\\t\\n\\v\\f\\r ", "upper": "A-Z", "word": "0-9A-Za-z_",
-          "xdigit": "0-9A-Fa-f"}
-_POSIX_NAME = re.compile(r"\[:(\^?)(\w*):\]")
-
-
-def _skeleton(pattern):
-    """``pattern`` with each character class shown as ``C`` and each escape other than a digit, ``\\C``, ``\\p``
-    or ``\\P`` as ``E``: what is left is the syntax RE2 and Python's re may disagree on."""
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            escaped = pattern[i + 1:i + 2]
-            out.append("\\" + escaped if escaped.isdigit() or escaped in "CpP" else "E")
-            i += 2
-        elif char == "[":
-            i = _class_end(pattern, i)
-            out.append("C")
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
-
-
-def _class_end(pattern, start):
-    """The index just past the character class opening at ``start`` (its end if unterminated)."""
-    i = start + 1 + (pattern[start + 1:start + 2] == "^")
-    i += pattern[i:i + 1] == "]"  # a ']' first is a literal
-    while i < len(pattern) and pattern[i] != "]":
-        posix = _POSIX_NAME.match(pattern, i)
-        i = posix.end() if posix else i + (2 if pattern[i] == "\\" else 1)
-    return i + 1
-
-
-def _with_posix_classes(pattern, op):
-    """``pattern`` with RE2's ``[:alpha:]`` (inside a bracket expression) spelled out for Python's re."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern[i] == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
-        elif pattern[i] == "[":
-            end = _class_end(pattern, i)
-            out.append(_POSIX_NAME.sub(lambda m: _posix_class(m, pattern, op), pattern[i:end]))
-            i = end
-        else:
-            out.append(pattern[i])
-            i += 1
-    return "".join(out)
-
-
-def _posix_class(match, pattern, op):
-    if match.group(1) or match.group(2) not in _POSIX:
-        what = "negated POSIX classes are not supported here" if match.group(1) else "invalid character class range"
-        raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: {what}: {match.group(0)}")
-    return _POSIX[match.group(2)]
-
 
 def _decode(value):
     return value.decode("utf-8", "surrogateescape")
@@ -106,16 +32,7 @@ def _encode(text):
 
 def _compile(pattern, op):
     """``pattern`` compiled by Python's re, or TF's InvalidArgumentError where RE2 would refuse it."""
-    skeleton = _skeleton(pattern)
-    for check, message, quoted in _RE2_REJECTS:
-        found = check.search(skeleton)
-        if found:
-            raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: "
-                                                        f"{message.format(found.group(0)[:quoted])}")
-    try:
-        return re.compile(_with_posix_classes(pattern, op), re.ASCII)  # RE2's \w, \d, \s and \b are ASCII-only
-    except re.error as exc:
-        raise errors.InvalidArgumentError(None, op, f"Invalid pattern: {pattern}, error: {exc}") from None
+    return compile_re2(pattern, lambda message: errors.InvalidArgumentError(None, op, message))
 
 
 def _rewrite_parts(rewrite, groups):
