@@ -55,10 +55,14 @@ from .ops.parsing_ops import (FixedLenFeature, SparseTensor, SparseTensorValue, 
                               decode_raw, parse_example, parse_single_example)
 from .ops.queue_ops import FIFOQueue, PaddingFIFOQueue, QueueBase, RandomShuffleQueue
 from .ops.reader_ops import FixedLengthRecordReader, ReaderBase, TFRecordReader, TextLineReader
+from .ops.string_ops import as_string, reduce_join, string_join, string_strip, string_to_number, substr
+from .ops.string_regex_ops import regex_replace, string_split
+from .ops.string_encoding_ops import decode_base64, encode_base64, string_to_hash_bucket_fast
 from . import app, datasets, debugging, losses, nn, train  # noqa: E402  (namespaces built on the names above)
 from .app import flags  # noqa: E402  (TF 1.5+'s tf.flags, the same module as tf.app.flags)
 from . import summary  # noqa: E402
 from . import data, gfile, io, python_io  # noqa: E402  (tf.gfile, tf.io, input pipelines)
+from . import strings  # noqa: E402  (tf.strings)
 from . import backend, callbacks, layers, metrics, models, optimizers, utils  # noqa: E402  (Keras 2 API)
 from . import parallel  # noqa: E402  (data parallel: towers, multi_gpu_model, MPI)
 from . import contrib  # noqa: E402  (tf.contrib.rnn)
@@ -111,6 +115,9 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
 __all__ += ["batch_to_space", "batch_to_space_nd", "depth_to_space", "space_to_batch", "space_to_batch_nd",
             "space_to_depth"]  # block rearrangements (ops/space_depth_ops.py)
 __all__ += ["IndexedSlices"]  # rows of a tensor, for Variable.scatter_* (ops/indexed_slices.py)
+__all__ += ["as_string", "decode_base64", "encode_base64", "reduce_join", "regex_replace", "string_join",
+            "string_split", "string_strip", "string_to_hash_bucket_fast", "string_to_number", "strings",
+            "substr"]  # string ops (ops/string_ops.py, string_regex_ops.py, string_encoding_ops.py)
 
 
 def __dir__():

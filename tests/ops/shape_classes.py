@@ -18,6 +18,7 @@ from gpunet.ops import array_ops, broadcast_ops, fusion_ops, range_check_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
 from tests.ops.cases_depthwise import full_filter
 from tests.ops.cases_data import EXEMPT as DATA_OPS
+from tests.ops.cases_strings import STRING_OPS
 
 CLASSES = {"0-d": (), "(0,)": (0,), "(0, 3)": (0, 3), "(2, 3)": (2, 3)}
 NOT_SCALAR = "TF1 refuses a scalar here too (the op needs an axis)"
@@ -388,6 +389,7 @@ SHAPE_CASES = UNARY + BACKWARD + BINARY + REDUCTIONS + STRUCTURAL + MATRIX + IMA
 _COVERED_ELSEWHERE = "covered by the case that builds it as a gradient"
 SHAPE_EXEMPT = {
     **DATA_OPS,  # the input pipeline's host ops (tests/ops/cases_data.py)
+    **STRING_OPS,  # swept over 0-d, empty and n-d strings against TF1 (tests/ops/test_string_ops.py)
     "Placeholder": "fed, never run", "NoOp": "no output", "Const": "its value is fixed when the graph is built",
     "LinSpace": "start and stop are scalars, the output shape is num: tests/ops/cases_order.py",
     "SortGrad": "Sort's gradient helper: swept through the Sort cases' gradients",

@@ -12,6 +12,7 @@ import pytest
 import gpunet as gn
 from gpunet.graph.registry import registered_ops
 from tests.ops.cases_data import HOST_OPS as DATA_OPS
+from tests.ops.cases_strings import STRING_OPS
 from tests.ops.opcases import OpCase
 from tests.ops.shape_classes import CLASSES, SHAPE_CASES, SHAPE_EXEMPT, sample
 
@@ -41,6 +42,7 @@ CPU_ONLY = {
     "ImageSummary": "serializes a Summary proto (host strings)",
     "MergeSummary": "serializes a Summary proto (host strings)",
     **DATA_OPS,  # queues, readers, iterators, decoders: host state and strings (tests/ops/cases_data.py)
+    **STRING_OPS,  # string ops: bytes on the host (tests/ops/cases_strings.py)
 }
 
 # Every float case also runs in float16 and float64 (its float32 inputs converted), with these
