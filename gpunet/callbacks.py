@@ -128,9 +128,10 @@ class CallbackList:
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
 
-    def on_batch_end(self, batch, logs, size):
+    def on_batch_end(self, batch, logs):
+        # tf_keras 2 gives the running loss and metrics only (Keras 2.2 also gave 'batch' and 'size')
         for cb in self._batch_hooks:
-            cb.on_batch_end(batch, {**logs, "batch": batch, "size": size})
+            cb.on_batch_end(batch, dict(logs))
 
 
 def _monitor_op(mode, monitor):

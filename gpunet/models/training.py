@@ -271,7 +271,7 @@ class TrainingMixin:
         means = _RunningMeans(len(names))
         for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
             means.add(*step.report(chunk))
-            cbs.on_batch_end(index, dict(zip(names, means.value())), len(chunk[0]))
+            cbs.on_batch_end(index, dict(zip(names, means.value())))
         return {name: float(v) for name, v in zip(names, means.value())}
 
     def _test_loop(self, xs, ys, batch_size):

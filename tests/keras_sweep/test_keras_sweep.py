@@ -16,7 +16,6 @@ REFERENCE = dict(np.load(Path(__file__).with_name("keras_reference.npz")))
 DELIBERATE = {"errors_for_bad_input/unknown_metric": "ValueError"}
 # Programs gpunet does not pass yet, and why (strict: one that passes must leave this list).
 DIVERGES = {
-    "callback_hooks_and_logs": "on_batch_end logs carry 'batch' and 'size' (Keras 2.2's), tf_keras only metrics",
     "csv_logger_rows": "CSVLogger does not add the val_ columns when a fit has no validation",
     "fit_epochs_zero_and_initial_epoch": "fit(epochs=0) is not refused",
     "fit_generator_steps": "fit takes no generator / steps_per_epoch",
