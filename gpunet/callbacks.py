@@ -116,9 +116,10 @@ class CallbackList:
         for cb in self.callbacks:
             cb.on_train_begin({})
 
-    def on_train_end(self):
+    def on_train_end(self, logs=None):
+        """``logs``: the last epoch's (tf_keras 2 passes them on)."""
         for cb in self.callbacks:
-            cb.on_train_end({})
+            cb.on_train_end(dict(logs or {}))
 
     def on_epoch_begin(self, epoch):
         for cb in self.callbacks:

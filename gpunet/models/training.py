@@ -250,6 +250,7 @@ class TrainingMixin:
         self._resume_epoch = None
         cbs.on_train_begin()  # a callback restoring a saved fit sets where it resumes
         start = initial_epoch if self._resume_epoch is None else max(initial_epoch, self._resume_epoch)
+        logs = None
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
             logs = self._run_epoch(step, xs + ys, batch_size, shuffle, names, cbs)
@@ -258,7 +259,7 @@ class TrainingMixin:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbs.on_train_end()
+        cbs.on_train_end(logs)
         self.history = history
         return history
 
