@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint", "ProgbarLogger",
-           "TensorBoard"]
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
+           "ProgbarLogger", "TensorBoard", "TerminateOnNaN"]
 
 
 class Callback:
@@ -37,6 +37,9 @@ class Callback:
         pass
 
     def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
         pass
 
     def on_batch_end(self, batch, logs=None):
@@ -102,6 +105,11 @@ class ProgbarLogger(Callback):
         self.stream.flush()
 
 
+def _overrides(callback, hook):
+    """Whether ``callback`` does something in ``hook`` (batch hooks are skipped otherwise: they run per step)."""
+    return getattr(type(callback), hook) is not getattr(Callback, hook) or hook in vars(callback)
+
+
 class CallbackList:
     """The callbacks of one fit: the progress logger first, the user's, History last."""
 
@@ -110,7 +118,8 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        self._batch_hooks = [cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        self._batch_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")]
+        self._batch_begin_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")]
 
     def on_train_begin(self):
         for cb in self.callbacks:
@@ -128,6 +137,10 @@ class CallbackList:
     def on_epoch_end(self, epoch, logs):
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
+
+    def on_batch_begin(self, batch):
+        for cb in self._batch_begin_hooks:
+            cb.on_batch_begin(batch, {})
 
     def on_batch_end(self, batch, logs):
         # tf_keras 2 gives the running loss and metrics only (Keras 2.2 also gave 'batch' and 'size')
@@ -249,6 +262,8 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
+            if not any(key.startswith("val_") for key in self.keys):  # tf_keras keeps columns for them (NA)
+                self.keys += [f"val_{key}" for key in self.keys]
         row = io.StringIO()
         writer = csv.writer(row, delimiter=self.sep, lineterminator="\n")
         if self.write_header:
@@ -300,3 +315,33 @@ class TensorBoard(Callback):
 
     def on_train_end(self, logs=None):
         self.writer.close()
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+    ``on_batch_begin(batch, logs)``, ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``;
+    the hooks not given do nothing."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None, on_batch_end=None,
+                 on_train_begin=None, on_train_end=None, **kwargs):
+        super().__init__()
+        given = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_batch_begin": on_batch_begin,
+                 "on_batch_end": on_batch_end, "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        unknown = set(kwargs) - {"on_train_batch_begin", "on_train_batch_end"}
+        if unknown:
+            raise TypeError(f"LambdaCallback: unexpected keyword argument(s) {sorted(unknown)}")
+        given["on_batch_begin"] = kwargs.get("on_train_batch_begin", on_batch_begin)
+        given["on_batch_end"] = kwargs.get("on_train_batch_end", on_batch_end)
+        for hook, fn in given.items():
+            if fn is not None:  # an instance attribute: CallbackList sees the batch hooks overridden
+                setattr(self, hook, fn)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training at the first batch whose loss is NaN or infinite (that epoch still ends and is logged)."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True

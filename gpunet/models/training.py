@@ -271,8 +271,11 @@ class TrainingMixin:
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
         means = _RunningMeans(len(names))
         for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
+            cbs.on_batch_begin(index)
             means.add(*step.report(chunk))
             cbs.on_batch_end(index, dict(zip(names, means.value())))
+            if self.stop_training:  # a callback stopped training within the epoch (TerminateOnNaN)
+                break
         return {name: float(v) for name, v in zip(names, means.value())}
 
     def _test_loop(self, xs, ys, batch_size):

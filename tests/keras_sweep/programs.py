@@ -366,8 +366,10 @@ def csv_logger_rows(keras):
             rows = [line.rstrip("\r\n") for line in f]
     header = rows[0].split(",")
     values = [list(csv.reader([row]))[0] for row in rows[1:3]]
+    appended = rows[3].split(";")
     return {"header": header, "values": np.asarray([[float(v) for v in row] for row in values]),
-            "appended": rows[3:]}
+            "rows": len(rows), "appended_na": [v for v in appended if v == "NA"],
+            "appended_values": np.asarray([float(v) for v in appended if v != "NA"])}
 
 
 @program
