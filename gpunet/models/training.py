@@ -44,6 +44,15 @@ def _masked_mean(values, output):
     return gn.reduce_sum(values * weights) / kept, kept
 
 
+def _with_last_axis(target, output):
+    """``target`` given a last axis of 1 when it has one axis less than ``output`` (targets of shape ``(n,)`` for an
+    output of shape ``(n, 1)``), as tf_keras 2 expands them; otherwise a loss would broadcast them to ``(n, n)``."""
+    if target.shape.ndims is not None and output.shape.ndims is not None and \
+            target.shape.ndims == output.shape.ndims - 1:
+        return gn.expand_dims(target, -1)
+    return target
+
+
 class _RunningMeans:
     """The loss and metrics over an epoch's batches so far, each batch weighted as ``_Function.report`` says."""
 
@@ -120,7 +129,10 @@ class TrainingMixin:
                 raise ValueError(f"Unknown entries in {what} dictionary: {missing}. Only expected the following "
                                  f"keys: {names}")
             return [value.get(n, default) for n in names]
-        if isinstance(value, (list, tuple)) and not (what == "metrics" and len(names) == 1):
+        if what == "metrics" and isinstance(value, (list, tuple)) and \
+                not any(isinstance(item, (list, tuple, dict)) for item in value):
+            return [list(value)] * len(names)  # a flat list of metrics is computed for every output (tf_keras 2)
+        if isinstance(value, (list, tuple)):
             if len(value) != len(names):
                 raise ValueError(f"When passing a list as {what}, it should have one entry per model output. "
                                  f"The model has {len(names)} outputs, but you passed {what}={value!r}")
@@ -144,10 +156,11 @@ class TrainingMixin:
         specs, metric_specs = [], []
         several = len(names) > 1
         for i, (name, loss, weight) in enumerate(zip(names, losses, weights)):
-            loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             specs.append((name, get_loss(loss), weight))
-            if several:
+            if several:  # every output's loss, then the metrics (tf_keras 2's order)
                 metric_specs.append((f"{name}_loss", ("loss", i)))
+        for i, (name, loss) in enumerate(zip(names, losses)):
+            loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             shape = self.outputs[i].shape.as_list() if self.outputs[i].shape.ndims else None
             for metric in metric_lists[i] if isinstance(metric_lists[i], list) else [metric_lists[i]]:
                 label, fn = metrics_module.get(metric, loss_name, shape)
@@ -156,6 +169,7 @@ class TrainingMixin:
 
     def _loss_graph(self, targets):
         specs, metric_specs = self._loss_and_metric_specs()
+        targets = [_with_last_axis(t, out) for t, out in zip(targets, self.outputs)]
         with gn.name_scope("loss"):
             per_output = [_masked_mean(fn(t, out), out)[0]
                           for (_, fn, _), t, out in zip(specs, targets, self.outputs)]

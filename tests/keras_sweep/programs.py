@@ -463,3 +463,14 @@ def errors_for_bad_input(keras):
         "unknown_fit_keyword": _error(lambda: model.fit(x, onehot, verbose=0, no_such_argument=1)),
         "predict_wrong_shape": _error(lambda: model.predict(x[:, :2], verbose=0)),
     }
+
+
+@program
+def regression_targets_without_last_axis(keras):
+    x, _, _ = _data(n=10)
+    y = (x[:, 0] - 0.5 * x[:, 1]).astype("float32")  # shape (10,) for an output of shape (10, 1)
+    model = _mlp(keras, classes=1, activation="linear")
+    model.compile(keras.optimizers.SGD(0.05), "mse", metrics=["mae"])
+    h = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    return _flat({"h": _history(h), "weights": model.get_weights(),
+                  "evaluate": model.evaluate(x, y, batch_size=3, verbose=0)})

@@ -20,8 +20,6 @@ DIVERGES = {
     "fit_generator_steps": "fit takes no generator / steps_per_epoch",
     "fit_metrics_by_name": "no top_k_categorical_accuracy metric",
     "learning_rate_scheduler": "no LearningRateScheduler",
-    "multi_output_dict_losses": "a flat metrics list is taken as one entry per output",
-    "multi_output_loss_weights": "metrics_names lists each output's loss before its metrics",
     "optimizers_more": "no Adadelta, Adamax, Nadam", "reduce_lr_on_plateau": "no ReduceLROnPlateau",
     "sample_and_class_weights": "fit takes no sample_weight / class_weight",
 }
