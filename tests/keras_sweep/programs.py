@@ -78,6 +78,13 @@ def fit_metrics_by_name(keras):
         h = model.fit(x, onehot, batch_size=4, epochs=2, shuffle=False, verbose=0)
         for key, value in _history(h).items():
             out[f"{metric}_{key}"] = value
+    x, labels, onehot = _data(n=12, classes=8)
+    for metric, y in (("top_k_categorical_accuracy", onehot), ("sparse_top_k_categorical_accuracy", labels)):
+        model = _mlp(keras, classes=8)
+        loss = "sparse_categorical_crossentropy" if metric.startswith("sparse") else "categorical_crossentropy"
+        model.compile(keras.optimizers.SGD(0.5), loss, metrics=[metric])
+        h = model.fit(x, y, batch_size=5, epochs=3, shuffle=False, verbose=0)
+        out.update({f"{metric}_8_{key}": value for key, value in _history(h).items()})
     return out
 
 

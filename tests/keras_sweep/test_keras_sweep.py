@@ -18,7 +18,6 @@ DELIBERATE = {"errors_for_bad_input/unknown_metric": "ValueError"}
 DIVERGES = {
     "fit_epochs_zero_and_initial_epoch": "fit(epochs=0) is not refused",
     "fit_generator_steps": "fit takes no generator / steps_per_epoch",
-    "fit_metrics_by_name": "no top_k_categorical_accuracy metric",
     "learning_rate_scheduler": "no LearningRateScheduler",
     "optimizers_more": "no Adadelta, Adamax, Nadam", "reduce_lr_on_plateau": "no ReduceLROnPlateau",
     "sample_and_class_weights": "fit takes no sample_weight / class_weight",
