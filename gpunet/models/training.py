@@ -245,6 +245,8 @@ class TrainingMixin:
         """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        if epochs <= 0:  # tf_keras 2 refuses it too
+            raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
         batch_size = batch_size or 32
         xs, ys = self._standardize(x, y)
         if validation_data is not None:
