@@ -345,3 +345,9 @@ class TerminateOnNaN(Callback):
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+# the callbacks that change the learning rate (they subclass Callback)
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+
+__all__ += ["LearningRateScheduler", "ReduceLROnPlateau"]

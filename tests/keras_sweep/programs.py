@@ -469,6 +469,10 @@ def errors_for_bad_input(keras):
         "bad_validation_split": _error(lambda: model.fit(x, onehot, validation_split=1.5, verbose=0)),
         "unknown_fit_keyword": _error(lambda: model.fit(x, onehot, verbose=0, no_such_argument=1)),
         "predict_wrong_shape": _error(lambda: model.predict(x[:, :2], verbose=0)),
+        "schedule_not_float": _error(lambda: model.fit(x, onehot, verbose=0, callbacks=[
+            keras.callbacks.LearningRateScheduler(lambda epoch, lr: "fast")])),
+        "reduce_factor_one": _error(lambda: keras.callbacks.ReduceLROnPlateau(factor=1.0)),
+        "epochs_negative": _error(lambda: model.fit(x, onehot, epochs=-1, verbose=0)),
     }
 
 
