@@ -16,6 +16,7 @@ from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
 from .data import batches, split_validation, standardize
+from .sample_weights import standardize_weights
 from .saving import weight_keys
 
 __all__ = ["TrainingMixin", "kept_weights"]
@@ -51,6 +52,18 @@ def _with_last_axis(target, output):
             target.shape.ndims == output.shape.ndims - 1:
         return gn.expand_dims(target, -1)
     return target
+
+
+def _weighted_mean(values, weights, output):
+    """The loss of a batch with sample ``weights``: ``sum(values * weights) / number of values`` (tf_keras 2's
+    sum over batch size); weights of shape ``(n,)`` weigh every step of a per-step loss alike."""
+    if tensor_mask(output) is not None:
+        raise ValueError(f"Sample weights for output {output.name}, which carries a Keras mask, are not supported: "
+                         f"give the mask or the weights")
+    weights = gn.cast(weights, values.dtype)
+    for _ in range(values.shape.ndims - weights.shape.ndims):
+        weights = gn.expand_dims(weights, -1)
+    return gn.reduce_sum(values * weights) / gn.cast(gn.size(values), values.dtype)
 
 
 class _RunningMeans:
@@ -110,8 +123,11 @@ class TrainingMixin:
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
         """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
+        mode = kwargs.pop("sample_weight_mode", None)  # Keras 2's; the shape of the weights given decides now
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if mode not in (None, "temporal") and not isinstance(mode, (dict, list)):
+            raise ValueError(f"sample_weight_mode should be None or 'temporal', got {mode!r}")
         if loss is None:
             raise ValueError("compile needs a loss (a name such as 'categorical_crossentropy' or a callable)")
         self.optimizer = optimizers.get(optimizer)
@@ -167,12 +183,13 @@ class TrainingMixin:
                 metric_specs.append((f"{name}_{label}" if several else label, ("metric", i, fn)))
         return specs, metric_specs
 
-    def _loss_graph(self, targets):
+    def _loss_graph(self, targets, weights=None):
         specs, metric_specs = self._loss_and_metric_specs()
         targets = [_with_last_axis(t, out) for t, out in zip(targets, self.outputs)]
+        weights = weights or [None] * len(specs)
         with gn.name_scope("loss"):
-            per_output = [_masked_mean(fn(t, out), out)[0]
-                          for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
+            per_output = [_masked_mean(fn(t, out), out)[0] if w is None else _weighted_mean(fn(t, out), w, out)
+                          for (_, fn, _), t, out, w in zip(specs, targets, self.outputs, weights)]
             total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
                 per_output[0] * specs[0][2]
             extra = self.losses
@@ -191,20 +208,32 @@ class TrainingMixin:
             targets.append(gn.placeholder(dtype, shape=(None,) + y.shape[1:], name=f"{name}_target"))
         return targets
 
-    def _function(self, mode, ys=None):
-        key = (mode,) + tuple((y.ndim, y.dtype.kind) for y in (ys or []))
+    def _function(self, mode, ys=None, weights=None):
+        key = (mode,) + tuple((y.ndim, y.dtype.kind) for y in (ys or [])) + \
+            (() if weights is None else ("weights",) + tuple(w.ndim for w in weights))
         if key not in self._functions:
             if mode != "predict" and self._compile_args is None:
                 raise RuntimeError("You must compile your model before training/testing. Use "
                                    "`model.compile(optimizer, loss)`.")
-            self._functions[key] = self._make_function(mode, ys)
+            self._functions[key] = self._make_function(mode, ys, weights)
         return self._functions[key]
 
-    def _make_function(self, mode, ys):
+    def _step(self, mode, ys, weights):
+        """The train or test function, weighted when ``weights`` (one array per output) are given."""
+        if weights is None:
+            return self._function(mode, ys)
+        if type(self)._train_op is not TrainingMixin._train_op:  # it builds its own loss, without the weights
+            raise ValueError(f"Model {self.name} builds its own training step: sample_weight and class_weight "
+                             f"are not supported for it")
+        return self._function(mode, ys, weights=weights)
+
+    def _make_function(self, mode, ys, weights=None):
         if mode == "predict":
             return _Function(self.inputs, list(self.outputs), training=False)
         targets = self._targets(ys)
-        total, values = self._loss_graph(targets)
+        weight_inputs = [gn.placeholder(gn.float32, shape=(None,) * w.ndim, name=f"{name}_sample_weights")
+                         for name, w in zip(self.output_names, weights or [])]
+        total, values = self._loss_graph(targets, weight_inputs or None)
         fetches = [total] + [value for value, _ in values]
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
@@ -213,7 +242,7 @@ class TrainingMixin:
         for _, count in values:  # a masked metric's count of kept entries, fetched after the values
             kept.append(None if count is None else len(fetches))
             fetches += [] if count is None else [count]
-        return _Function(self.inputs + targets, fetches, training=mode == "train", reported=reported,
+        return _Function(self.inputs + targets + weight_inputs, fetches, training=mode == "train", reported=reported,
                          kept=tuple(kept))
 
     def _train_op(self, total, targets):
@@ -241,22 +270,23 @@ class TrainingMixin:
 
     # -- fit / evaluate / predict -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
-        """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
+            validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None, **kwargs):
+        """Train for ``epochs`` passes over the data; returns the ``History`` callback. ``sample_weight`` and
+        ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``)."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         if epochs <= 0:  # tf_keras 2 refuses it too
             raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
         batch_size = batch_size or 32
-        xs, ys = self._standardize(x, y)
+        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
         if validation_data is not None:
-            vx, vy = validation_data[0], validation_data[1]
-            val = self._standardize(vx, vy)
+            val = self._weighted_data(*validation_data[:3], None)
         elif validation_split:
-            (xs, ys), val = split_validation(xs, ys, validation_split)
+            (xs, rest), (vx, vrest) = split_validation(xs, ys + (ws or []), validation_split)
+            ys, ws, val = rest[:len(ys)], rest[len(ys):] or None, (vx, vrest[:len(ys)], vrest[len(ys):] or None)
         else:
             val = None
-        step = self._function("train", ys)
+        step = self._step("train", ys, ws)
         names = self.metrics_names
         history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(callbacks, self, history, verbose,
@@ -269,9 +299,9 @@ class TrainingMixin:
         logs = None
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
-            logs = self._run_epoch(step, xs + ys, batch_size, shuffle, names, cbs)
+            logs = self._run_epoch(step, xs + ys + (ws or []), batch_size, shuffle, names, cbs)
             if val is not None:
-                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val, batch_size))})
+                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -294,19 +324,25 @@ class TrainingMixin:
                 break
         return {name: float(v) for name, v in zip(names, means.value())}
 
-    def _test_loop(self, xs, ys, batch_size):
-        step = self._function("test", ys)
+    def _weighted_data(self, x, y, sample_weight=None, class_weight=None):
+        """``(inputs, targets, weights)``: the arrays of ``x`` and ``y``, and one weights array per output (None
+        without ``sample_weight`` and ``class_weight``)."""
+        xs, ys = self._standardize(x, y)
+        return xs, ys, standardize_weights(sample_weight, class_weight, ys, self.output_names)
+
+    def _test_loop(self, xs, ys, batch_size, weights=None):
+        step = self._step("test", ys, weights)
         means = _RunningMeans(len(step.kept))
-        for chunk in batches(xs + ys, batch_size, shuffle=False):
+        for chunk in batches(xs + ys + (weights or []), batch_size, shuffle=False):
             means.add(*step.report(chunk))
         return [float(v) for v in means.value()]
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, **kwargs):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, **kwargs):
         """The loss (and metrics) over the data, averaged over samples: a scalar or a list."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
-        xs, ys = self._standardize(x, y)
-        results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32)]
+        xs, ys, ws = self._weighted_data(x, y, sample_weight)
+        results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32, ws)]
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
         return results[0] if len(results) == 1 else results
@@ -326,13 +362,15 @@ class TrainingMixin:
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))
 
-    def train_on_batch(self, x, y):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One training step on one batch; the loss (and metrics) of that batch before the update."""
-        xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("train", ys).report(xs + ys)[0]]
-        return values[0] if len(values) == 1 else values
+        return self._on_batch("train", x, y, sample_weight, class_weight)
 
-    def test_on_batch(self, x, y):
-        xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("test", ys).report(xs + ys)[0]]
+    def test_on_batch(self, x, y, sample_weight=None):
+        """The loss (and metrics) of one batch."""
+        return self._on_batch("test", x, y, sample_weight, None)
+
+    def _on_batch(self, mode, x, y, sample_weight, class_weight):
+        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
+        values = [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
         return values[0] if len(values) == 1 else values

@@ -485,3 +485,46 @@ def regression_targets_without_last_axis(keras):
     h = model.fit(x, y, batch_size=4, epochs=3, shuffle=False, verbose=0)
     return _flat({"h": _history(h), "weights": model.get_weights(),
                   "evaluate": model.evaluate(x, y, batch_size=3, verbose=0)})
+
+
+@program
+def sample_weights_more(keras):
+    x, labels, onehot = _data(n=9)
+    vx, _, vy = _data(n=5, seed=4)
+    weights = np.linspace(0.2, 2.0, 9).astype("float32")
+    out = {}
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+    h = model.fit(x, onehot, batch_size=4, epochs=2, shuffle=False, verbose=0, sample_weight=weights,
+                  validation_data=(vx, vy, np.arange(1, 6, dtype="float32")))
+    out.update({"val_" + k: v for k, v in _history(h).items()})
+    out["evaluate"] = model.evaluate(x, onehot, sample_weight=weights, batch_size=4, verbose=0)
+    out["train_on_batch"] = model.train_on_batch(x[:4], onehot[:4], sample_weight=weights[:4])
+    out["train_on_batch_cw"] = model.train_on_batch(x[:4], onehot[:4], class_weight={0: 1.0, 1: 2.0, 2: 3.0})
+    out["test_on_batch"] = model.test_on_batch(x[:4], onehot[:4], sample_weight=weights[:4])
+    split = _mlp(keras)
+    split.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+    h = split.fit(x, onehot, sample_weight=weights, validation_split=0.34, batch_size=3, epochs=2, shuffle=False,
+                  verbose=0)
+    out.update({"split_" + k: v for k, v in _history(h).items()})
+    model = _two_outputs(keras)
+    model.compile(keras.optimizers.SGD(0.05), ["categorical_crossentropy", "mse"])
+    h = model.fit(x, [onehot, x[:, :1]], sample_weight={"cls": weights, "reg": weights[::-1].copy()}, batch_size=4,
+                  epochs=2, shuffle=False, verbose=0)
+    out.update({"two_" + k: v for k, v in _history(h).items()})
+    out["errors"] = [_error(lambda: model.fit(x, [onehot, x[:, :1]], class_weight={0: 1.0}, verbose=0)),
+                     _error(lambda: split.fit(x, onehot, sample_weight=weights[:5], verbose=0))]
+    return out
+
+
+@program
+def temporal_sample_weights(keras):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6, 5, 3)).astype("float32")
+    y = rng.standard_normal((6, 5, 2)).astype("float32")
+    weights = (rng.random((6, 5)) > 0.3).astype("float32")
+    model = _seeded(keras.models.Sequential([keras.layers.TimeDistributed(keras.layers.Dense(2), input_shape=(5, 3))]))
+    model.compile(keras.optimizers.SGD(0.1), "mse", metrics=["mae"], sample_weight_mode="temporal")
+    h = model.fit(x, y, sample_weight=weights, batch_size=4, epochs=3, shuffle=False, verbose=0)
+    return _flat({"h": _history(h), "weights": model.get_weights(),
+                  "evaluate": model.evaluate(x, y, sample_weight=weights, batch_size=4, verbose=0)})

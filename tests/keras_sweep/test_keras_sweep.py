@@ -18,7 +18,6 @@ DELIBERATE = {"errors_for_bad_input/unknown_metric": "ValueError"}
 DIVERGES = {
     "fit_generator_steps": "fit takes no generator / steps_per_epoch",
     "optimizers_more": "no Adadelta, Adamax, Nadam",
-    "sample_and_class_weights": "fit takes no sample_weight / class_weight",
 }
 
 
