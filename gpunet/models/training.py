@@ -15,6 +15,7 @@ from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
+from .batch_source import BatchSource, is_batch_source
 from .data import batches, split_validation, standardize
 from .sample_weights import standardize_weights
 from .saving import weight_keys
@@ -270,15 +271,19 @@ class TrainingMixin:
 
     # -- fit / evaluate / predict -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None, **kwargs):
+            validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None,
+            steps_per_epoch=None, **kwargs):
         """Train for ``epochs`` passes over the data; returns the ``History`` callback. ``sample_weight`` and
-        ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``)."""
+        ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``). ``x`` may
+        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         if epochs <= 0:  # tf_keras 2 refuses it too
             raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
         batch_size = batch_size or 32
-        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
+        source = self._batch_source(x, y, steps_per_epoch, shuffle, class_weight)
+        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight) if source is None else \
+            self._weighted_data(*source.first()[:3], class_weight)
         if validation_data is not None:
             val = self._weighted_data(*validation_data[:3], None)
         elif validation_split:
@@ -290,8 +295,9 @@ class TrainingMixin:
         names = self.metrics_names
         history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(callbacks, self, history, verbose,
-                                            {"epochs": epochs, "steps": -(-len(xs[0]) // batch_size),
-                                             "samples": len(xs[0]), "verbose": verbose, "metrics": names})
+                                            {"epochs": epochs, "verbose": verbose, "metrics": names,
+                                             "steps": -(-len(xs[0]) // batch_size) if source is None else source.steps,
+                                             "samples": len(xs[0]) if source is None else None})
         self.stop_training = False
         self._resume_epoch = None
         cbs.on_train_begin()  # a callback restoring a saved fit sets where it resumes
@@ -299,7 +305,8 @@ class TrainingMixin:
         logs = None
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
-            logs = self._run_epoch(step, xs + ys + (ws or []), batch_size, shuffle, names, cbs)
+            logs = self._run_epoch(step, xs + ys + (ws or []) if source is None else source, batch_size, shuffle,
+                                   names, cbs)
             if val is not None:
                 logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
             cbs.on_epoch_end(epoch, logs)
@@ -314,9 +321,29 @@ class TrainingMixin:
         continues at 0-based ``epoch`` (not before its ``initial_epoch``)."""
         self._resume_epoch = int(epoch)
 
+    def _batch_source(self, x, y, steps_per_epoch, shuffle, class_weight):
+        """A ``BatchSource`` when ``x`` is a generator or a Sequence (None for arrays)."""
+        if not is_batch_source(x):
+            return None
+        if y is not None:
+            raise ValueError("`y` argument is not supported when using a generator or a Sequence as input: it "
+                             "gives the targets")
+        if type(self)._train_op is not TrainingMixin._train_op:
+            raise ValueError(f"Model {self.name} builds its own training step: fit it on arrays")
+        return BatchSource(x, steps_per_epoch, shuffle, class_weight)
+
+    def _epoch_chunks(self, data, batch_size, shuffle):
+        """The batches of one epoch, each the list of input, target and weight arrays a step is fed."""
+        if not isinstance(data, BatchSource):
+            yield from batches(data, batch_size, shuffle)
+            return
+        for x, y, sample_weight in data.epoch():
+            xs, ys, ws = self._weighted_data(x, y, sample_weight, data.class_weight)
+            yield xs + ys + (ws or [])
+
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
         means = _RunningMeans(len(names))
-        for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
+        for index, chunk in enumerate(self._epoch_chunks(arrays, batch_size, shuffle)):
             cbs.on_batch_begin(index)
             means.add(*step.report(chunk))
             cbs.on_batch_end(index, dict(zip(names, means.value())))

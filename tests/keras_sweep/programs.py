@@ -528,3 +528,38 @@ def temporal_sample_weights(keras):
     h = model.fit(x, y, sample_weight=weights, batch_size=4, epochs=3, shuffle=False, verbose=0)
     return _flat({"h": _history(h), "weights": model.get_weights(),
                   "evaluate": model.evaluate(x, y, sample_weight=weights, batch_size=4, verbose=0)})
+
+
+@program
+def fit_sequence_and_weighted_generator(keras):
+    x, _, onehot = _data(n=10)
+    ends = []
+
+    class Batches(keras.utils.Sequence):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, index):
+            return x[index * 3:index * 3 + 3], onehot[index * 3:index * 3 + 3]
+
+        def on_epoch_end(self):
+            ends.append(len(ends))
+
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+    h = model.fit(Batches(), epochs=2, shuffle=False, verbose=0, validation_data=(x[:4], onehot[:4]))
+    out = {"sequence_" + k: v for k, v in _history(h).items()}
+    out["sequence_weights"], out["epoch_ends"] = model.get_weights(), np.asarray(ends, "int64")
+    weights = np.linspace(0.5, 1.5, 10).astype("float32")
+
+    def weighted():
+        while True:
+            for start in (0, 4, 8):
+                yield x[start:start + 4], onehot[start:start + 4], weights[start:start + 4]
+
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+    h = model.fit(weighted(), steps_per_epoch=3, epochs=2, verbose=0)
+    out.update({"weighted_" + k: v for k, v in _history(h).items()})
+    out["weighted_weights"] = model.get_weights()
+    return out

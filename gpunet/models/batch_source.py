@@ -1,0 +1,65 @@
+"""Data that ``fit`` draws batch by batch: a Python generator or iterator of ``(x, y)`` / ``(x, y, sample_weight)``
+batches (``steps_per_epoch`` of them per epoch, continuing where the last epoch stopped) or a ``gn.utils.Sequence``
+(all its batches each epoch, in a random order when shuffling, unless ``steps_per_epoch`` says fewer)."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["BatchSource", "is_batch_source"]
+
+
+def _is_sequence(data):
+    return hasattr(data, "__getitem__") and hasattr(data, "__len__") and hasattr(data, "on_epoch_end")
+
+
+def is_batch_source(data):
+    """Whether ``data`` given to fit as ``x`` is a generator, an iterator or a Sequence (not arrays)."""
+    return hasattr(data, "__next__") or _is_sequence(data)
+
+
+class BatchSource:
+    """The batches of each epoch, as the ``(x, y, sample_weight)`` tuples the data gives."""
+
+    def __init__(self, data, steps_per_epoch, shuffle, class_weight=None):
+        self.class_weight = class_weight  # weighs every batch's samples
+        self.sequence = data if _is_sequence(data) else None
+        if self.sequence is None and steps_per_epoch is None:
+            raise ValueError("When fitting on a generator or an iterator, give steps_per_epoch: the number of batches "
+                             "of one epoch")
+        self.steps = int(steps_per_epoch if steps_per_epoch is not None else len(data))
+        self.shuffle = shuffle
+        self._iterator = None if self.sequence is not None else data
+        self._peeked = None
+
+    def first(self):
+        """The first batch (not consumed: the first epoch still starts with it)."""
+        if self.sequence is not None:
+            return _as_tuple(self.sequence[0])
+        if self._peeked is None:
+            self._peeked = _as_tuple(next(self._iterator))
+        return self._peeked
+
+    def epoch(self):
+        """The batches of one epoch; stops early (with a warning) when a generator runs out."""
+        if self.sequence is not None:
+            order = np.random.permutation(len(self.sequence)) if self.shuffle else range(len(self.sequence))
+            for index in list(order)[:self.steps]:
+                yield _as_tuple(self.sequence[int(index)])
+            self.sequence.on_epoch_end()
+            return
+        for _ in range(self.steps):
+            if self._peeked is not None:
+                batch, self._peeked = self._peeked, None
+            else:
+                batch = next(self._iterator, None)
+                if batch is None:
+                    print("WARNING: your input ran out of data; interrupting training")
+                    return
+            yield _as_tuple(batch)
+
+
+def _as_tuple(batch):
+    if not isinstance(batch, tuple) or len(batch) not in (2, 3):
+        raise ValueError(f"A generator or Sequence given to fit must give (x, y) or (x, y, sample_weight) tuples, "
+                         f"got {type(batch).__name__}")
+    return batch + (None,) * (3 - len(batch))
