@@ -1,4 +1,5 @@
-"""``gn.optimizers``: Keras 2 optimizers (SGD, Adagrad, RMSprop, Adam) with tf_keras 2.x defaults.
+"""``gn.optimizers``: Keras 2 optimizers (SGD, Adagrad, RMSprop, Adam, Adadelta, Adamax, Nadam) with tf_keras 2.x
+defaults.
 
 They share the fused update ops of ``gn.train`` but never its defaults: RMSprop's mean square starts
 at 0 (TF1's RMSPropOptimizer starts it at 1.0), epsilons are 1e-7, the learning rate comes first
@@ -235,7 +236,12 @@ class Adam(Optimizer):
         return _KerasAdam(learning_rate, self.hyper, self.iterations, name=self.name)
 
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+# Adadelta, Adamax and Nadam (they subclass Optimizer)
+from ._optimizers_more import Adadelta, Adamax, Nadam  # noqa: E402
+
+__all__ += ["Adadelta", "Adamax", "Nadam"]
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adadelta": Adadelta, "adamax": Adamax,
+            "nadam": Nadam}
 
 
 def get(identifier):
@@ -250,4 +256,4 @@ def get(identifier):
     if isinstance(identifier, dict):
         return _BY_NAME[identifier["class_name"].lower()].from_config(identifier["config"])
     raise TypeError(f"Could not interpret optimizer identifier: {identifier!r} (give 'rmsprop', 'adam', "
-                    f"'sgd', 'adagrad' or a gn.optimizers object)")
+                    f"'sgd', 'adagrad', 'adadelta', 'adamax', 'nadam' or a gn.optimizers object)")

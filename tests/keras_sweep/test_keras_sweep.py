@@ -16,7 +16,6 @@ REFERENCE = dict(np.load(Path(__file__).with_name("keras_reference.npz")))
 DELIBERATE = {"errors_for_bad_input/unknown_metric": "ValueError"}
 # Programs gpunet does not pass yet, and why (strict: one that passes must leave this list).
 DIVERGES = {
-    "optimizers_more": "no Adadelta, Adamax, Nadam",
 }
 
 
