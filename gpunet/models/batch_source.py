@@ -1,5 +1,6 @@
 """Data that ``fit`` draws batch by batch: a Python generator or iterator of ``(x, y)`` / ``(x, y, sample_weight)``
-batches (``steps_per_epoch`` of them per epoch, continuing where the last epoch stopped) or a ``gn.utils.Sequence``
+batches (``steps_per_epoch`` of them per epoch, continuing where the last epoch stopped; without it, all it gives) or
+a ``gn.utils.Sequence``
 (all its batches each epoch, in a random order when shuffling, unless ``steps_per_epoch`` says fewer)."""
 from __future__ import annotations
 
@@ -23,13 +24,13 @@ class BatchSource:
     def __init__(self, data, steps_per_epoch, shuffle, class_weight=None):
         self.class_weight = class_weight  # weighs every batch's samples
         self.sequence = data if _is_sequence(data) else None
-        if self.sequence is None and steps_per_epoch is None:
-            raise ValueError("When fitting on a generator or an iterator, give steps_per_epoch: the number of batches "
-                             "of one epoch")
-        self.steps = int(steps_per_epoch if steps_per_epoch is not None else len(data))
+        # a generator without steps_per_epoch: one epoch is everything it gives (tf_keras 2)
+        self.steps = int(steps_per_epoch) if steps_per_epoch is not None else \
+            len(data) if self.sequence is not None else None
         self.shuffle = shuffle
         self._iterator = None if self.sequence is not None else data
         self._peeked = None
+        self.exhausted = False  # an epoch found no batch left: training stops there
 
     def first(self):
         """The first batch (not consumed: the first epoch still starts with it)."""
@@ -47,19 +48,26 @@ class BatchSource:
                 yield _as_tuple(self.sequence[int(index)])
             self.sequence.on_epoch_end()
             return
-        for _ in range(self.steps):
+        taken = 0
+        while self.steps is None or taken < self.steps:
             if self._peeked is not None:
                 batch, self._peeked = self._peeked, None
             else:
                 batch = next(self._iterator, None)
                 if batch is None:
-                    print("WARNING: your input ran out of data; interrupting training")
+                    self.exhausted = not taken
+                    if self.steps is not None or not taken:
+                        print("WARNING: your input ran out of data; interrupting training")
                     return
+            taken += 1
             yield _as_tuple(batch)
 
 
 def _as_tuple(batch):
-    if not isinstance(batch, tuple) or len(batch) not in (2, 3):
-        raise ValueError(f"A generator or Sequence given to fit must give (x, y) or (x, y, sample_weight) tuples, "
-                         f"got {type(batch).__name__}")
+    """``(x, y, sample_weight)`` of a batch given as such a tuple, a shorter one, or inputs alone (for predict)."""
+    if not isinstance(batch, tuple):
+        batch = (batch,)
+    if not 1 <= len(batch) <= 3:
+        raise ValueError(f"A generator or Sequence must give x, (x, y) or (x, y, sample_weight) batches, got a "
+                         f"tuple of {len(batch)}")
     return batch + (None,) * (3 - len(batch))

@@ -307,6 +307,8 @@ class TrainingMixin:
             cbs.on_epoch_begin(epoch)
             logs = self._run_epoch(step, xs + ys + (ws or []) if source is None else source, batch_size, shuffle,
                                    names, cbs)
+            if source is not None and source.exhausted:
+                break
             if val is not None:
                 logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
             cbs.on_epoch_end(epoch, logs)
@@ -329,7 +331,7 @@ class TrainingMixin:
             raise ValueError("`y` argument is not supported when using a generator or a Sequence as input: it "
                              "gives the targets")
         if type(self)._train_op is not TrainingMixin._train_op:
-            raise ValueError(f"Model {self.name} builds its own training step: fit it on arrays")
+            raise ValueError(f"Model {self.name} builds its own training step: give it arrays, not a generator")
         return BatchSource(x, steps_per_epoch, shuffle, class_weight)
 
     def _epoch_chunks(self, data, batch_size, shuffle):
@@ -364,20 +366,39 @@ class TrainingMixin:
             means.add(*step.report(chunk))
         return [float(v) for v in means.value()]
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, **kwargs):
-        """The loss (and metrics) over the data, averaged over samples: a scalar or a list."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, **kwargs):
+        """The loss (and metrics) over the data, averaged over samples: a scalar or a list. ``x`` may be a
+        generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
-        xs, ys, ws = self._weighted_data(x, y, sample_weight)
-        results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32, ws)]
+        source = self._batch_source(x, y, steps, False, None)
+        if source is None:
+            xs, ys, ws = self._weighted_data(x, y, sample_weight)
+            results = [float(v) for v in self._test_loop(xs, ys, batch_size or 32, ws)]
+        else:
+            results = self._test_source(source)
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
         return results[0] if len(results) == 1 else results
 
-    def predict(self, x, batch_size=None, verbose=0, **kwargs):
-        """The model outputs for ``x``, computed in batches (an array, or a list for several outputs)."""
+    def _test_source(self, source):
+        """The loss and metrics over the batches of a generator or Sequence."""
+        _, ys, ws = self._weighted_data(*source.first())
+        step = self._step("test", ys, ws)
+        means = _RunningMeans(len(step.kept))
+        for chunk in self._epoch_chunks(source, None, False):
+            means.add(*step.report(chunk))
+        return [float(v) for v in means.value()]
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        """The model outputs for ``x``, computed in batches (an array, or a list for several outputs); ``x`` may be
+        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
+        if is_batch_source(x):
+            parts = [self._function("predict")(self._standardize_x(batch[0]))
+                     for batch in BatchSource(x, steps, False).epoch()]
+            return unpack([np.concatenate(column) for column in zip(*parts)])
         xs = self._standardize_x(x)
         step = self._function("predict")
         batch_size = batch_size or 32
@@ -401,3 +422,19 @@ class TrainingMixin:
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
         values = [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
         return values[0] if len(values) == 1 else values
+
+    # -- Keras 2's generator methods (fit, evaluate and predict take generators themselves) ----------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, class_weight=None, shuffle=True, initial_epoch=0):
+        """``fit`` on a generator or Sequence (Keras 2's older name)."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, class_weight=class_weight,
+                        shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, verbose=0):
+        """``evaluate`` on a generator or Sequence (Keras 2's older name)."""
+        return self.evaluate(generator, steps=steps, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, verbose=0):
+        """``predict`` on a generator or Sequence (Keras 2's older name)."""
+        return self.predict(generator, steps=steps, verbose=verbose)

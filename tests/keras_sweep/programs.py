@@ -566,3 +566,24 @@ def fit_sequence_and_weighted_generator(keras):
     out.update({"weighted_" + k: v for k, v in _history(h).items()})
     out["weighted_weights"] = model.get_weights()
     return out
+
+
+@program
+def evaluate_and_predict_generators(keras):
+    x, _, onehot = _data(n=10)
+    weights = np.linspace(0.5, 1.5, 10).astype("float32")
+
+    def batches(with_weights=False, inputs_only=False):
+        for start in (0, 4, 8):
+            part = slice(start, start + 4)
+            yield x[part] if inputs_only else (x[part], onehot[part]) + ((weights[part],) if with_weights else ())
+
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+    h = model.fit_generator(batches(), steps_per_epoch=3, epochs=1, verbose=0)
+    return {"fit_loss": h.history["loss"], "evaluate": model.evaluate(batches(), steps=3, verbose=0),
+            "evaluate_weighted": model.evaluate(batches(True), steps=3, verbose=0),
+            "evaluate_generator": model.evaluate_generator(batches(), steps=2),
+            "predict": model.predict(batches(inputs_only=True), steps=3, verbose=0),
+            "predict_pairs": model.predict_generator(batches(), steps=2),
+            "no_steps": _error(lambda: model.fit(batches(), epochs=1, verbose=0))}

@@ -55,3 +55,14 @@ def test_replicated_models_refuse_sample_weights(vgpus):
     parallel.compile("sgd", "mse")
     with pytest.raises(ValueError, match="sample_weight and class_weight are not supported"):
         parallel.fit(np.ones((4, 2), "float32"), np.ones((4, 1), "float32"), sample_weight=np.ones(4), verbose=0)
+
+
+def test_a_generator_that_runs_out_stops_training(capsys):
+    model = _linear_model()
+    x, y = np.ones((4, 2), "float32"), np.zeros((4, 1), "float32")
+    history = model.fit(iter([(x, y), (x, y)]), epochs=3, verbose=0)
+    assert history.epoch == [0] and "ran out of data" in capsys.readouterr().out
+    history = model.fit(iter([(x, y)] * 3), steps_per_epoch=2, epochs=3, verbose=0)
+    assert history.epoch == [0, 1] and "ran out of data" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="`y` argument is not supported when using a generator"):
+        model.fit(iter([(x, y)]), y, verbose=0)
