@@ -157,40 +157,56 @@ def _monitor_op(mode, monitor):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (counted from
+    ``start_from_epoch``), as tf_keras 2: an epoch that improves on the best so far resets the count only when it
+    also beats ``baseline``, and ``restore_best_weights`` restores the best epoch's weights when training ends."""
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
-                 restore_best_weights=False):
+                 restore_best_weights=False, start_from_epoch=0):
         super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.better, self.start_value = _monitor_op(mode, monitor)
-        self.min_delta = abs(min_delta) if self.better is np.greater else -abs(min_delta)
+        self.start_from_epoch = start_from_epoch
+        self.maximize = mode == "max" or (mode == "auto" and monitor.endswith(("acc", "accuracy", "auc")))
+        self.min_delta = abs(min_delta) if self.maximize else -abs(min_delta)
+
+    def _is_improvement(self, value, reference):
+        return value - self.min_delta > reference if self.maximize else value - self.min_delta < reference
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_weights = 0, 0, None
-        self.best = self.start_value if self.baseline is None else self.baseline
+        self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
+        self.best = -np.inf if self.maximize else np.inf
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
             raise KeyError(f"EarlyStopping conditioned on metric `{self.monitor}` which is not available. "
                            f"Available metrics are: {','.join(logs or {})}")
-        if self.better(current - self.min_delta, self.best):
-            self.best, self.wait = current, 0
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
             return
-        self.wait += 1
-        if self.wait >= self.patience:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):

@@ -334,7 +334,11 @@ def early_stopping_restore_best(keras):
     settings = {"restore": dict(monitor="val_loss", patience=1, restore_best_weights=True),
                 "min_delta": dict(monitor="loss", min_delta=0.05, patience=1),
                 "baseline": dict(monitor="val_loss", baseline=0.1, patience=2),
-                "acc_max": dict(monitor="val_acc", patience=1, mode="max")}
+                "acc_max": dict(monitor="val_acc", patience=1, mode="max"),
+                "restore_without_stopping": dict(monitor="val_loss", patience=20, restore_best_weights=True),
+                "baseline_restore": dict(monitor="val_loss", baseline=0.01, patience=3, restore_best_weights=True),
+                "patience_zero": dict(monitor="loss", patience=0, min_delta=10.0),
+                "start_from_epoch": dict(monitor="val_loss", patience=1, start_from_epoch=3)}
     for name, kwargs in settings.items():
         model = _mlp(keras)
         model.compile(keras.optimizers.SGD(0.8, momentum=0.9), "categorical_crossentropy", metrics=["acc"])
