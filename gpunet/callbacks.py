@@ -45,6 +45,14 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         pass
 
+    def on_train_batch_begin(self, batch, logs=None):
+        """tf_keras 2's name of the training batch hooks (by default, ``on_batch_begin``)."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        """tf_keras 2's name of the training batch hooks (by default, ``on_batch_end``)."""
+        self.on_batch_end(batch, logs)
+
 
 class History(Callback):
     """Records every epoch's logs: ``history.history['loss']`` etc."""
@@ -105,9 +113,11 @@ class ProgbarLogger(Callback):
         self.stream.flush()
 
 
-def _overrides(callback, hook):
-    """Whether ``callback`` does something in ``hook`` (batch hooks are skipped otherwise: they run per step)."""
-    return getattr(type(callback), hook) is not getattr(Callback, hook) or hook in vars(callback)
+def _overrides(callback, *hooks):
+    """Whether ``callback`` does something in one of ``hooks`` (batch hooks are skipped otherwise: they run per
+    step)."""
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook) or hook in vars(callback)
+               for hook in hooks)
 
 
 class CallbackList:
@@ -118,8 +128,9 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        self._batch_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end")]
-        self._batch_begin_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_begin")]
+        self._batch_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
+        self._batch_begin_hooks = [cb for cb in self.callbacks
+                                   if _overrides(cb, "on_batch_begin", "on_train_batch_begin")]
 
     def on_train_begin(self):
         for cb in self.callbacks:
@@ -140,12 +151,12 @@ class CallbackList:
 
     def on_batch_begin(self, batch):
         for cb in self._batch_begin_hooks:
-            cb.on_batch_begin(batch, {})
+            cb.on_train_batch_begin(batch, {})
 
     def on_batch_end(self, batch, logs):
         # tf_keras 2 gives the running loss and metrics only (Keras 2.2 also gave 'batch' and 'size')
         for cb in self._batch_hooks:
-            cb.on_batch_end(batch, dict(logs))
+            cb.on_train_batch_end(batch, dict(logs))
 
 
 def _monitor_op(mode, monitor):

@@ -591,3 +591,16 @@ def evaluate_and_predict_generators(keras):
             "predict": model.predict(batches(inputs_only=True), steps=3, verbose=0),
             "predict_pairs": model.predict_generator(batches(), steps=2),
             "no_steps": _error(lambda: model.fit(batches(), epochs=1, verbose=0))}
+
+
+@program
+def callback_train_batch_hooks(keras):
+    x, _, onehot = _data(n=6)
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["mae"])
+    recorder = _Recorder()
+    hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_epoch_end")
+    cls = type("TrainBatches", (keras.callbacks.Callback,), {
+        name: (lambda self, *args, _n=name, **kwargs: recorder.hook(_n)(*args, **kwargs)) for name in hooks})
+    model.fit(x, onehot, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[cls()])
+    return {"events": recorder.events}
