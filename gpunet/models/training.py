@@ -366,9 +366,10 @@ class TrainingMixin:
             means.add(*step.report(chunk))
         return [float(v) for v in means.value()]
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, **kwargs):
-        """The loss (and metrics) over the data, averaged over samples: a scalar or a list. ``x`` may be a
-        generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, return_dict=False,
+                 **kwargs):
+        """The loss (and metrics) over the data, averaged over samples: a scalar or a list (a dict by name with
+        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         source = self._batch_source(x, y, steps, False, None)
@@ -379,7 +380,13 @@ class TrainingMixin:
             results = self._test_source(source)
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
-        return results[0] if len(results) == 1 else results
+        return self._results(results, return_dict)
+
+    def _results(self, values, return_dict):
+        """Keras 2's return format: a scalar for the loss alone, else a list, or a dict by name."""
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
+        return values[0] if len(values) == 1 else values
 
     def _test_source(self, source):
         """The loss and metrics over the batches of a generator or Sequence."""
@@ -410,18 +417,17 @@ class TrainingMixin:
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))
 
-    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; the loss (and metrics) of that batch before the update."""
-        return self._on_batch("train", x, y, sample_weight, class_weight)
+        return self._results(self._on_batch("train", x, y, sample_weight, class_weight), return_dict)
 
-    def test_on_batch(self, x, y, sample_weight=None):
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """The loss (and metrics) of one batch."""
-        return self._on_batch("test", x, y, sample_weight, None)
+        return self._results(self._on_batch("test", x, y, sample_weight, None), return_dict)
 
     def _on_batch(self, mode, x, y, sample_weight, class_weight):
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
-        values = [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
-        return values[0] if len(values) == 1 else values
+        return [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
 
     # -- Keras 2's generator methods (fit, evaluate and predict take generators themselves) ----------------------
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,

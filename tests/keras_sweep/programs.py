@@ -176,7 +176,15 @@ def evaluate_and_predict_formats(keras):
     return {"loss_only_is_scalar": np.ndim(alone) == 0 and not isinstance(alone, list), "loss_only": alone,
             "with_metrics": listed, "metrics_names": list(model.metrics_names),
             "predict_partial": model.predict(x, batch_size=2, verbose=0),
-            "predict_on_batch": model.predict_on_batch(x[:3])}
+            "predict_on_batch": model.predict_on_batch(x[:3]),
+            "as_dict": _sorted_dict(model.evaluate(x, onehot, batch_size=4, verbose=0, return_dict=True)),
+            "test_as_dict": _sorted_dict(model.test_on_batch(x, onehot, return_dict=True)),
+            "train_as_dict": _sorted_dict(model.train_on_batch(x, onehot, return_dict=True))}
+
+
+def _sorted_dict(values):
+    """``{name: value}`` as ``["name=value"...]`` sorted by name, the values rounded to 5 digits."""
+    return [f"{k}={float(v):.5f}" for k, v in sorted(values.items())]
 
 
 @program
