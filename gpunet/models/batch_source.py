@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BatchSource", "is_batch_source"]
+from .data import batches
+
+__all__ = ["BatchSource", "BatchSourceMixin", "is_batch_source"]
 
 
 def _is_sequence(data):
@@ -71,3 +73,43 @@ def _as_tuple(batch):
         raise ValueError(f"A generator or Sequence must give x, (x, y) or (x, y, sample_weight) batches, got a "
                          f"tuple of {len(batch)}")
     return batch + (None,) * (3 - len(batch))
+
+
+class BatchSourceMixin:
+    """The parts of ``Model``'s training API that draw batches from generators and Sequences."""
+
+    def _batch_source(self, x, y, steps_per_epoch, shuffle, class_weight):
+        """A ``BatchSource`` when ``x`` is a generator or a Sequence (None for arrays)."""
+        if not is_batch_source(x):
+            return None
+        if y is not None:
+            raise ValueError("`y` argument is not supported when using a generator or a Sequence as input: it "
+                             "gives the targets")
+        if self._builds_own_train_step():
+            raise ValueError(f"Model {self.name} builds its own training step: give it arrays, not a generator")
+        return BatchSource(x, steps_per_epoch, shuffle, class_weight)
+
+    def _epoch_chunks(self, data, batch_size, shuffle):
+        """The batches of one epoch, each the list of input, target and weight arrays a step is fed."""
+        if not isinstance(data, BatchSource):
+            yield from batches(data, batch_size, shuffle)
+            return
+        for x, y, sample_weight in data.epoch():
+            xs, ys, ws = self._weighted_data(x, y, sample_weight, data.class_weight)
+            yield xs + ys + (ws or [])
+
+    # -- Keras 2's generator methods (fit, evaluate and predict take generators themselves) ----------------------
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, class_weight=None, shuffle=True, initial_epoch=0):
+        """``fit`` on a generator or Sequence (Keras 2's older name)."""
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+                        callbacks=callbacks, validation_data=validation_data, class_weight=class_weight,
+                        shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, verbose=0):
+        """``evaluate`` on a generator or Sequence (Keras 2's older name)."""
+        return self.evaluate(generator, steps=steps, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, verbose=0):
+        """``predict`` on a generator or Sequence (Keras 2's older name)."""
+        return self.predict(generator, steps=steps, verbose=verbose)

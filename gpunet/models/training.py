@@ -15,7 +15,7 @@ from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
-from .batch_source import BatchSource, is_batch_source
+from .batch_source import BatchSource, BatchSourceMixin, is_batch_source
 from .data import batches, split_validation, standardize
 from .sample_weights import standardize_weights
 from .saving import weight_keys
@@ -111,7 +111,7 @@ class _Function:
         return values, weights
 
 
-class TrainingMixin:
+class TrainingMixin(BatchSourceMixin):
     """The training API of ``Model``."""
 
     def _init_training(self):
@@ -223,10 +223,14 @@ class TrainingMixin:
         """The train or test function, weighted when ``weights`` (one array per output) are given."""
         if weights is None:
             return self._function(mode, ys)
-        if type(self)._train_op is not TrainingMixin._train_op:  # it builds its own loss, without the weights
+        if self._builds_own_train_step():  # it builds its own loss, without the weights
             raise ValueError(f"Model {self.name} builds its own training step: sample_weight and class_weight "
                              f"are not supported for it")
         return self._function(mode, ys, weights=weights)
+
+    def _builds_own_train_step(self):
+        """Whether a subclass builds its own training step (gn.parallel's replicated models)."""
+        return type(self)._train_op is not TrainingMixin._train_op
 
     def _make_function(self, mode, ys, weights=None):
         if mode == "predict":
@@ -323,26 +327,6 @@ class TrainingMixin:
         continues at 0-based ``epoch`` (not before its ``initial_epoch``)."""
         self._resume_epoch = int(epoch)
 
-    def _batch_source(self, x, y, steps_per_epoch, shuffle, class_weight):
-        """A ``BatchSource`` when ``x`` is a generator or a Sequence (None for arrays)."""
-        if not is_batch_source(x):
-            return None
-        if y is not None:
-            raise ValueError("`y` argument is not supported when using a generator or a Sequence as input: it "
-                             "gives the targets")
-        if type(self)._train_op is not TrainingMixin._train_op:
-            raise ValueError(f"Model {self.name} builds its own training step: give it arrays, not a generator")
-        return BatchSource(x, steps_per_epoch, shuffle, class_weight)
-
-    def _epoch_chunks(self, data, batch_size, shuffle):
-        """The batches of one epoch, each the list of input, target and weight arrays a step is fed."""
-        if not isinstance(data, BatchSource):
-            yield from batches(data, batch_size, shuffle)
-            return
-        for x, y, sample_weight in data.epoch():
-            xs, ys, ws = self._weighted_data(x, y, sample_weight, data.class_weight)
-            yield xs + ys + (ws or [])
-
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
         means = _RunningMeans(len(names))
         for index, chunk in enumerate(self._epoch_chunks(arrays, batch_size, shuffle)):
@@ -428,19 +412,3 @@ class TrainingMixin:
     def _on_batch(self, mode, x, y, sample_weight, class_weight):
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
         return [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
-
-    # -- Keras 2's generator methods (fit, evaluate and predict take generators themselves) ----------------------
-    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, class_weight=None, shuffle=True, initial_epoch=0):
-        """``fit`` on a generator or Sequence (Keras 2's older name)."""
-        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data, class_weight=class_weight,
-                        shuffle=shuffle, initial_epoch=initial_epoch)
-
-    def evaluate_generator(self, generator, steps=None, verbose=0):
-        """``evaluate`` on a generator or Sequence (Keras 2's older name)."""
-        return self.evaluate(generator, steps=steps, verbose=verbose)
-
-    def predict_generator(self, generator, steps=None, verbose=0):
-        """``predict`` on a generator or Sequence (Keras 2's older name)."""
-        return self.predict(generator, steps=steps, verbose=verbose)

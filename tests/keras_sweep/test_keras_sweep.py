@@ -15,8 +15,7 @@ REFERENCE = dict(np.load(Path(__file__).with_name("keras_reference.npz")))
 # compile (tf_keras raises a TypeError from inside fit).
 DELIBERATE = {"errors_for_bad_input/unknown_metric": "ValueError"}
 # Programs gpunet does not pass yet, and why (strict: one that passes must leave this list).
-DIVERGES = {
-}
+DIVERGES: dict = {}
 
 
 def _is_error(key, expected):
