@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "ModelCheckpoint", "ProgbarLogger",
-           "TensorBoard"]
+__all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
+           "ProgbarLogger", "TensorBoard", "TerminateOnNaN"]
 
 
 class Callback:
@@ -39,8 +39,19 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None):
         pass
 
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
     def on_batch_end(self, batch, logs=None):
         pass
+
+    def on_train_batch_begin(self, batch, logs=None):
+        """tf_keras 2's name of the training batch hooks (by default, ``on_batch_begin``)."""
+        self.on_batch_begin(batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        """tf_keras 2's name of the training batch hooks (by default, ``on_batch_end``)."""
+        self.on_batch_end(batch, logs)
 
 
 class History(Callback):
@@ -102,6 +113,13 @@ class ProgbarLogger(Callback):
         self.stream.flush()
 
 
+def _overrides(callback, *hooks):
+    """Whether ``callback`` does something in one of ``hooks`` (batch hooks are skipped otherwise: they run per
+    step)."""
+    return any(getattr(type(callback), hook) is not getattr(Callback, hook) or hook in vars(callback)
+               for hook in hooks)
+
+
 class CallbackList:
     """The callbacks of one fit: the progress logger first, the user's, History last."""
 
@@ -115,15 +133,18 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        self._batch_hooks = [cb for cb in self.callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        self._batch_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
+        self._batch_begin_hooks = [cb for cb in self.callbacks
+                                   if _overrides(cb, "on_batch_begin", "on_train_batch_begin")]
 
     def on_train_begin(self):
         for cb in self.callbacks:
             cb.on_train_begin({})
 
-    def on_train_end(self):
+    def on_train_end(self, logs=None):
+        """``logs``: the last epoch's (tf_keras 2 passes them on)."""
         for cb in self.callbacks:
-            cb.on_train_end({})
+            cb.on_train_end(dict(logs or {}))
 
     def on_epoch_begin(self, epoch):
         for cb in self.callbacks:
@@ -133,9 +154,14 @@ class CallbackList:
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
 
-    def on_batch_end(self, batch, logs, size):
+    def on_batch_begin(self, batch):
+        for cb in self._batch_begin_hooks:
+            cb.on_train_batch_begin(batch, {})
+
+    def on_batch_end(self, batch, logs):
+        # tf_keras 2 gives the running loss and metrics only (Keras 2.2 also gave 'batch' and 'size')
         for cb in self._batch_hooks:
-            cb.on_batch_end(batch, {**logs, "batch": batch, "size": size})
+            cb.on_train_batch_end(batch, dict(logs))
 
 
 def _monitor_op(mode, monitor):
@@ -147,40 +173,56 @@ def _monitor_op(mode, monitor):
 
 
 class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs (counted from
+    ``start_from_epoch``), as tf_keras 2: an epoch that improves on the best so far resets the count only when it
+    also beats ``baseline``, and ``restore_best_weights`` restores the best epoch's weights when training ends."""
 
     def __init__(self, monitor="val_loss", min_delta=0, patience=0, verbose=0, mode="auto", baseline=None,
-                 restore_best_weights=False):
+                 restore_best_weights=False, start_from_epoch=0):
         super().__init__()
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
-        self.better, self.start_value = _monitor_op(mode, monitor)
-        self.min_delta = abs(min_delta) if self.better is np.greater else -abs(min_delta)
+        self.start_from_epoch = start_from_epoch
+        self.maximize = mode == "max" or (mode == "auto" and monitor.endswith(("acc", "accuracy", "auc")))
+        self.min_delta = abs(min_delta) if self.maximize else -abs(min_delta)
+
+    def _is_improvement(self, value, reference):
+        return value - self.min_delta > reference if self.maximize else value - self.min_delta < reference
 
     def on_train_begin(self, logs=None):
-        self.wait, self.stopped_epoch, self.best_weights = 0, 0, None
-        self.best = self.start_value if self.baseline is None else self.baseline
+        self.wait, self.stopped_epoch, self.best_weights, self.best_epoch = 0, 0, None, 0
+        self.best = -np.inf if self.maximize else np.inf
 
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
             raise KeyError(f"EarlyStopping conditioned on metric `{self.monitor}` which is not available. "
                            f"Available metrics are: {','.join(logs or {})}")
-        if self.better(current - self.min_delta, self.best):
-            self.best, self.wait = current, 0
+        if epoch < self.start_from_epoch:
+            return
+        if self.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.model.get_weights(), epoch
+        self.wait += 1
+        if self._is_improvement(current, self.best):
+            self.best, self.best_epoch = current, epoch
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()
+            if self.baseline is None or self._is_improvement(current, self.baseline):
+                self.wait = 0
             return
-        self.wait += 1
-        if self.wait >= self.patience:
+        if self.wait >= self.patience and epoch > 0:
             self.stopped_epoch = epoch
             self.model.stop_training = True
-            if self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch and self.verbose:
             print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}.")
+            self.model.set_weights(self.best_weights)
 
 
 class ModelCheckpoint(Callback):
@@ -252,6 +294,8 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
+            if not any(key.startswith("val_") for key in self.keys):  # tf_keras keeps columns for them (NA)
+                self.keys += [f"val_{key}" for key in self.keys]
         row = io.StringIO()
         writer = csv.writer(row, delimiter=self.sep, lineterminator="\n")
         if self.write_header:
@@ -303,3 +347,39 @@ class TensorBoard(Callback):
 
     def on_train_end(self, logs=None):
         self.writer.close()
+
+
+class LambdaCallback(Callback):
+    """A callback from functions: ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
+    ``on_batch_begin(batch, logs)``, ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``;
+    the hooks not given do nothing."""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None, on_batch_end=None,
+                 on_train_begin=None, on_train_end=None, **kwargs):
+        super().__init__()
+        given = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_batch_begin": on_batch_begin,
+                 "on_batch_end": on_batch_end, "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        unknown = set(kwargs) - {"on_train_batch_begin", "on_train_batch_end"}
+        if unknown:
+            raise TypeError(f"LambdaCallback: unexpected keyword argument(s) {sorted(unknown)}")
+        given["on_batch_begin"] = kwargs.get("on_train_batch_begin", on_batch_begin)
+        given["on_batch_end"] = kwargs.get("on_train_batch_end", on_batch_end)
+        for hook, fn in given.items():
+            if fn is not None:  # an instance attribute: CallbackList sees the batch hooks overridden
+                setattr(self, hook, fn)
+
+
+class TerminateOnNaN(Callback):
+    """Stops training at the first batch whose loss is NaN or infinite (that epoch still ends and is logged)."""
+
+    def on_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            print(f"Batch {batch}: Invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+# the callbacks that change the learning rate (they subclass Callback)
+from ._lr_callbacks import LearningRateScheduler, ReduceLROnPlateau  # noqa: E402
+
+__all__ += ["LearningRateScheduler", "ReduceLROnPlateau"]

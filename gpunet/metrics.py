@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gpunet as gn
 
-__all__ = ["binary_accuracy", "categorical_accuracy", "get", "sparse_categorical_accuracy"]
+__all__ = ["binary_accuracy", "categorical_accuracy", "get", "sparse_categorical_accuracy",
+           "sparse_top_k_categorical_accuracy", "top_k_categorical_accuracy"]
 
 # TF1's streaming metrics (tf.metrics.accuracy, mean, precision, ...): (value, update_op) pairs over local variables
 from ._streaming_metrics import *  # noqa: E402,F401,F403
@@ -30,7 +31,28 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
     return gn.reduce_mean(gn.cast(gn.equal(gn.cast(y_true, y_pred.dtype), predicted), gn.float32), axis=-1)
 
 
+def _rows(y_pred):
+    """``y_pred`` as rows of class scores (tf_keras 2 folds the leading axes of a prediction of rank > 2)."""
+    return y_pred if y_pred.shape.ndims == 2 else gn.reshape(y_pred, [-1, y_pred.shape.as_list()[-1]])
+
+
+def top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the arg-max of one-hot ``y_true`` is among the ``k`` largest of ``y_pred`` (ties count in its
+    favour)."""
+    hit = gn.nn.in_top_k(_rows(y_pred), gn.reshape(gn.argmax(y_true, axis=-1), [-1]), k)
+    return gn.reshape(gn.cast(hit, gn.float32), gn.shape(y_pred)[:-1])
+
+
+def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5):
+    """1.0 where the integer label is among the ``k`` largest of ``y_pred``."""
+    labels = gn.reshape(y_true, [-1])
+    labels = gn.cast(labels, gn.int64) if not labels.dtype.is_integer else labels
+    return gn.reshape(gn.cast(gn.nn.in_top_k(_rows(y_pred), labels, k), gn.float32), gn.shape(y_pred)[:-1])
+
+
 _BY_NAME = {"categorical_accuracy": categorical_accuracy, "sparse_categorical_accuracy": sparse_categorical_accuracy,
+            "top_k_categorical_accuracy": top_k_categorical_accuracy,
+            "sparse_top_k_categorical_accuracy": sparse_top_k_categorical_accuracy,
             "binary_accuracy": binary_accuracy, "mse": gn.losses.mse, "mae": gn.losses.mae,
             "mean_squared_error": gn.losses.mse, "mean_absolute_error": gn.losses.mae}
 

@@ -1,4 +1,5 @@
-"""``gn.optimizers``: Keras 2 optimizers (SGD, Adagrad, RMSprop, Adam) with tf_keras 2.x defaults.
+"""``gn.optimizers``: Keras 2 optimizers (SGD, Adagrad, RMSprop, Adam, Adadelta, Adamax, Nadam) with tf_keras 2.x
+defaults.
 
 They share the fused update ops of ``gn.train`` but never its defaults: RMSprop's mean square starts
 at 0 (TF1's RMSPropOptimizer starts it at 1.0), epsilons are 1e-7, the learning rate comes first
@@ -108,6 +109,7 @@ class Optimizer:
         if unknown:
             raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(unknown)}")
         rate = learning_rate if learning_rate is not None else lr
+        self._lr_variable = None  # the graph's learning rate, made with the first training step
         self.learning_rate = float(self._defaults["learning_rate"] if rate is None else rate)
         self.decay, self.clipnorm, self.clipvalue = float(decay), clipnorm, clipvalue
         self.hyper = {k: hyper.get(k, v) for k, v in self._defaults.items() if k != "learning_rate"}
@@ -116,17 +118,28 @@ class Optimizer:
         self._updater, self._updater_graph = None, None  # one graph optimizer per graph: train steps share slots
 
     @property
-    def lr(self):
-        return self.learning_rate
+    def learning_rate(self):
+        """The learning rate (a float); setting it changes the rate of the training steps already built too
+        (what ``LearningRateScheduler`` and ``ReduceLROnPlateau`` do between epochs)."""
+        return self._learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = float(value)
+        if self._lr_variable is not None:
+            from gpunet import backend as K  # backend needs gn whole (this module is imported by gn)
+            K.set_value(self._lr_variable, self._learning_rate)
+
+    lr = learning_rate  # Keras 2's older name
 
     def _graph_optimizer(self, learning_rate):
         raise NotImplementedError
 
     def _current_learning_rate(self):
         if not self.decay:
-            return self.learning_rate
+            return self._lr_variable
         steps = gn.cast(self.iterations.value(), gn.float32)
-        return self.learning_rate / (1.0 + self.decay * steps)
+        return self._lr_variable / (1.0 + self.decay * steps)
 
     def _clip(self, grads_and_vars):
         pairs = [(g, v) for g, v in grads_and_vars if g is not None]
@@ -147,6 +160,8 @@ class Optimizer:
         with gn.name_scope(None), gn.variable_scope(None, default_name=self.name):
             if self.iterations is None:
                 self.iterations = gn.Variable(0, dtype=gn.int64, name="iterations", trainable=False)
+                self._lr_variable = gn.Variable(self._learning_rate, dtype=gn.float32, name="learning_rate",
+                                                trainable=False)
             if self._updater is None or self._updater_graph is not gn.get_default_graph():
                 self._updater = self._graph_optimizer(self._current_learning_rate())
                 self._updater_graph = gn.get_default_graph()
@@ -221,7 +236,12 @@ class Adam(Optimizer):
         return _KerasAdam(learning_rate, self.hyper, self.iterations, name=self.name)
 
 
-_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+# Adadelta, Adamax and Nadam (they subclass Optimizer)
+from ._optimizers_more import Adadelta, Adamax, Nadam  # noqa: E402
+
+__all__ += ["Adadelta", "Adamax", "Nadam"]
+_BY_NAME = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adadelta": Adadelta, "adamax": Adamax,
+            "nadam": Nadam}
 
 
 def get(identifier):
@@ -236,4 +256,4 @@ def get(identifier):
     if isinstance(identifier, dict):
         return _BY_NAME[identifier["class_name"].lower()].from_config(identifier["config"])
     raise TypeError(f"Could not interpret optimizer identifier: {identifier!r} (give 'rmsprop', 'adam', "
-                    f"'sgd', 'adagrad' or a gn.optimizers object)")
+                    f"'sgd', 'adagrad', 'adadelta', 'adamax', 'nadam' or a gn.optimizers object)")

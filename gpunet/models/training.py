@@ -15,7 +15,9 @@ from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
 
 from . import optimizer_state
+from .batch_source import BatchSource, BatchSourceMixin, is_batch_source
 from .data import batch_size_arg, batches, check_targets, split_validation, standardize
+from .sample_weights import standardize_weights
 from .saving import weight_keys
 
 __all__ = ["TrainingMixin", "kept_weights"]
@@ -42,6 +44,27 @@ def _masked_mean(values, output):
         return gn.reduce_mean(values), None
     kept = gn.reduce_sum(weights)
     return gn.reduce_sum(values * weights) / kept, kept
+
+
+def _with_last_axis(target, output):
+    """``target`` given a last axis of 1 when it has one axis less than ``output`` (targets of shape ``(n,)`` for an
+    output of shape ``(n, 1)``), as tf_keras 2 expands them; otherwise a loss would broadcast them to ``(n, n)``."""
+    if target.shape.ndims is not None and output.shape.ndims is not None and \
+            target.shape.ndims == output.shape.ndims - 1:
+        return gn.expand_dims(target, -1)
+    return target
+
+
+def _weighted_mean(values, weights, output):
+    """The loss of a batch with sample ``weights``: ``sum(values * weights) / number of values`` (tf_keras 2's
+    sum over batch size); weights of shape ``(n,)`` weigh every step of a per-step loss alike."""
+    if tensor_mask(output) is not None:
+        raise ValueError(f"Sample weights for output {output.name}, which carries a Keras mask, are not supported: "
+                         f"give the mask or the weights")
+    weights = gn.cast(weights, values.dtype)
+    for _ in range(values.shape.ndims - weights.shape.ndims):
+        weights = gn.expand_dims(weights, -1)
+    return gn.reduce_sum(values * weights) / gn.cast(gn.size(values), values.dtype)
 
 
 class _RunningMeans:
@@ -88,7 +111,7 @@ class _Function:
         return values, weights
 
 
-class TrainingMixin:
+class TrainingMixin(BatchSourceMixin):
     """The training API of ``Model``."""
 
     def _init_training(self):
@@ -101,8 +124,11 @@ class TrainingMixin:
 
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
         """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
+        mode = kwargs.pop("sample_weight_mode", None)  # Keras 2's; the shape of the weights given decides now
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
+        if mode not in (None, "temporal") and not isinstance(mode, (dict, list)):
+            raise ValueError(f"sample_weight_mode should be None or 'temporal', got {mode!r}")
         if loss is None:
             raise ValueError("compile needs a loss (a name such as 'categorical_crossentropy' or a callable)")
         self.optimizer = optimizers.get(optimizer)
@@ -125,7 +151,10 @@ class TrainingMixin:
                 raise ValueError(f"Unknown entries in {what} dictionary: {missing}. Only expected the following "
                                  f"keys: {names}")
             return [value.get(n, default) for n in names]
-        if isinstance(value, (list, tuple)) and not (what == "metrics" and len(names) == 1):
+        if what == "metrics" and isinstance(value, (list, tuple)) and \
+                not any(isinstance(item, (list, tuple, dict)) for item in value):
+            return [list(value)] * len(names)  # a flat list of metrics is computed for every output (tf_keras 2)
+        if isinstance(value, (list, tuple)):
             if len(value) != len(names):
                 raise ValueError(f"When passing a list as {what}, it should have one entry per model output. "
                                  f"The model has {len(names)} outputs, but you passed {what}={value!r}")
@@ -149,21 +178,24 @@ class TrainingMixin:
         specs, metric_specs = [], []
         several = len(names) > 1
         for i, (name, loss, weight) in enumerate(zip(names, losses, weights)):
-            loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             specs.append((name, get_loss(loss), weight))
-            if several:
+            if several:  # every output's loss, then the metrics (tf_keras 2's order)
                 metric_specs.append((f"{name}_loss", ("loss", i)))
+        for i, (name, loss) in enumerate(zip(names, losses)):
+            loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             shape = self.outputs[i].shape.as_list() if self.outputs[i].shape.ndims else None
             for metric in metric_lists[i] if isinstance(metric_lists[i], list) else [metric_lists[i]]:
                 label, fn = metrics_module.get(metric, loss_name, shape)
                 metric_specs.append((f"{name}_{label}" if several else label, ("metric", i, fn)))
         return specs, metric_specs
 
-    def _loss_graph(self, targets):
+    def _loss_graph(self, targets, weights=None):
         specs, metric_specs = self._loss_and_metric_specs()
+        targets = [_with_last_axis(t, out) for t, out in zip(targets, self.outputs)]
+        weights = weights or [None] * len(specs)
         with gn.name_scope("loss"):
-            per_output = [_masked_mean(fn(t, out), out)[0]
-                          for (_, fn, _), t, out in zip(specs, targets, self.outputs)]
+            per_output = [_masked_mean(fn(t, out), out)[0] if w is None else _weighted_mean(fn(t, out), w, out)
+                          for (_, fn, _), t, out, w in zip(specs, targets, self.outputs, weights)]
             total = gn.add_n([w * item for (_, _, w), item in zip(specs, per_output)]) if len(specs) > 1 else \
                 per_output[0] * specs[0][2]
             extra = self.losses
@@ -182,20 +214,36 @@ class TrainingMixin:
             targets.append(gn.placeholder(dtype, shape=(None,) + y.shape[1:], name=f"{name}_target"))
         return targets
 
-    def _function(self, mode, ys=None):
-        key = (mode,) + tuple((y.ndim, y.dtype.kind) for y in (ys or []))
+    def _function(self, mode, ys=None, weights=None):
+        key = (mode,) + tuple((y.ndim, y.dtype.kind) for y in (ys or [])) + \
+            (() if weights is None else ("weights",) + tuple(w.ndim for w in weights))
         if key not in self._functions:
             if mode != "predict" and self._compile_args is None:
                 raise RuntimeError("You must compile your model before training/testing. Use "
                                    "`model.compile(optimizer, loss)`.")
-            self._functions[key] = self._make_function(mode, ys)
+            self._functions[key] = self._make_function(mode, ys, weights)
         return self._functions[key]
 
-    def _make_function(self, mode, ys):
+    def _step(self, mode, ys, weights):
+        """The train or test function, weighted when ``weights`` (one array per output) are given."""
+        if weights is None:
+            return self._function(mode, ys)
+        if self._builds_own_train_step():  # it builds its own loss, without the weights
+            raise ValueError(f"Model {self.name} builds its own training step: sample_weight and class_weight "
+                             f"are not supported for it")
+        return self._function(mode, ys, weights=weights)
+
+    def _builds_own_train_step(self):
+        """Whether a subclass builds its own training step (gn.parallel's replicated models)."""
+        return type(self)._train_op is not TrainingMixin._train_op
+
+    def _make_function(self, mode, ys, weights=None):
         if mode == "predict":
             return _Function(self.inputs, list(self.outputs), training=False)
         targets = self._targets(ys)
-        total, values = self._loss_graph(targets)
+        weight_inputs = [gn.placeholder(gn.float32, shape=(None,) * w.ndim, name=f"{name}_sample_weights")
+                         for name, w in zip(self.output_names, weights or [])]
+        total, values = self._loss_graph(targets, weight_inputs or None)
         fetches = [total] + [value for value, _ in values]
         if mode == "train":
             fetches = [gn.group(self._train_op(total, targets), *self.updates)] + fetches
@@ -204,7 +252,7 @@ class TrainingMixin:
         for _, count in values:  # a masked metric's count of kept entries, fetched after the values
             kept.append(None if count is None else len(fetches))
             fetches += [] if count is None else [count]
-        return _Function(self.inputs + targets, fetches, training=mode == "train", reported=reported,
+        return _Function(self.inputs + targets + weight_inputs, fetches, training=mode == "train", reported=reported,
                          kept=tuple(kept))
 
     def _train_op(self, total, targets):
@@ -238,44 +286,52 @@ class TrainingMixin:
 
     # -- fit / evaluate / predict -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, **kwargs):
-        """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
+            validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None,
+            steps_per_epoch=None, **kwargs):
+        """Train for ``epochs`` passes over the data; returns the ``History`` callback. ``sample_weight`` and
+        ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``). ``x`` may
+        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
+        if epochs <= 0:  # tf_keras 2 refuses it too
+            raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
         batch_size = batch_size_arg(batch_size)
-        xs, ys = self._standardize(x, y)
-        if not len(xs[0]):
+        source = self._batch_source(x, y, steps_per_epoch, shuffle, class_weight)
+        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight) if source is None else \
+            self._weighted_data(*source.first()[:3], class_weight)
+        if source is None and not len(xs[0]):
             raise ValueError("Empty training data.")
         if validation_data is not None:
-            if not isinstance(validation_data, (list, tuple)) or len(validation_data) != 2:
-                got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
-                    f"a {type(validation_data).__name__}"
-                raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val), "
-                                 f"got {got}")
-            val = self._standardize(*validation_data)
+            val = self._weighted_data(*_validation_parts(validation_data), None)
         elif validation_split:
-            (xs, ys), val = split_validation(xs, ys, validation_split)
+            (xs, rest), (vx, vrest) = split_validation(xs, ys + (ws or []), validation_split)
+            ys, ws, val = rest[:len(ys)], rest[len(ys):] or None, (vx, vrest[:len(ys)], vrest[len(ys):] or None)
         else:
             val = None
-        step = self._function("train", ys)
+        step = self._step("train", ys, ws)
         names = self.metrics_names
         history = callbacks_module.History()
         cbs = callbacks_module.CallbackList(callbacks, self, history, verbose,
-                                            {"epochs": epochs, "steps": -(-len(xs[0]) // batch_size),
-                                             "samples": len(xs[0]), "verbose": verbose, "metrics": names})
+                                            {"epochs": epochs, "verbose": verbose, "metrics": names,
+                                             "steps": -(-len(xs[0]) // batch_size) if source is None else source.steps,
+                                             "samples": len(xs[0]) if source is None else None})
         self.stop_training = False
         self._resume_epoch = None
         cbs.on_train_begin()  # a callback restoring a saved fit sets where it resumes
         start = initial_epoch if self._resume_epoch is None else max(initial_epoch, self._resume_epoch)
+        logs = None
         for epoch in range(start, epochs):
             cbs.on_epoch_begin(epoch)
-            logs = self._run_epoch(step, xs + ys, batch_size, shuffle, names, cbs)
+            logs = self._run_epoch(step, xs + ys + (ws or []) if source is None else source, batch_size, shuffle,
+                                   names, cbs)
+            if source is not None and source.exhausted:
+                break
             if val is not None:
-                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val, batch_size))})
+                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        cbs.on_train_end()
+        cbs.on_train_end(logs)
         self.history = history
         return history
 
@@ -286,32 +342,67 @@ class TrainingMixin:
 
     def _run_epoch(self, step, arrays, batch_size, shuffle, names, cbs):
         means = _RunningMeans(len(names))
-        for index, chunk in enumerate(batches(arrays, batch_size, shuffle)):
+        for index, chunk in enumerate(self._epoch_chunks(arrays, batch_size, shuffle)):
+            cbs.on_batch_begin(index)
             means.add(*step.report(chunk))
-            cbs.on_batch_end(index, dict(zip(names, means.value())), len(chunk[0]))
+            cbs.on_batch_end(index, dict(zip(names, means.value())))
+            if self.stop_training:  # a callback stopped training within the epoch (TerminateOnNaN)
+                break
         return {name: float(v) for name, v in zip(names, means.value())}
 
-    def _test_loop(self, xs, ys, batch_size):
-        step = self._function("test", ys)
+    def _weighted_data(self, x, y, sample_weight=None, class_weight=None):
+        """``(inputs, targets, weights)``: the arrays of ``x`` and ``y``, and one weights array per output (None
+        without ``sample_weight`` and ``class_weight``)."""
+        xs, ys = self._standardize(x, y)
+        return xs, ys, standardize_weights(sample_weight, class_weight, ys, self.output_names)
+
+    def _test_loop(self, xs, ys, batch_size, weights=None):
+        step = self._step("test", ys, weights)
         means = _RunningMeans(len(step.kept))
-        for chunk in batches(xs + ys, batch_size, shuffle=False):
+        for chunk in batches(xs + ys + (weights or []), batch_size, shuffle=False):
             means.add(*step.report(chunk))
         return [float(v) for v in means.value()]
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, **kwargs):
-        """The loss (and metrics) over the data, averaged over samples: a scalar or a list."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, return_dict=False,
+                 **kwargs):
+        """The loss (and metrics) over the data, averaged over samples: a scalar or a list (a dict by name with
+        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
-        xs, ys = self._standardize(x, y)
-        results = [float(v) for v in self._test_loop(xs, ys, batch_size_arg(batch_size))]
+        source = self._batch_source(x, y, steps, False, None)
+        if source is None:
+            xs, ys, ws = self._weighted_data(x, y, sample_weight)
+            results = [float(v) for v in self._test_loop(xs, ys, batch_size_arg(batch_size), ws)]
+        else:
+            results = self._test_source(source)
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
-        return results[0] if len(results) == 1 else results
+        return self._results(results, return_dict)
 
-    def predict(self, x, batch_size=None, verbose=0, **kwargs):
-        """The model outputs for ``x``, computed in batches (an array, or a list for several outputs)."""
+    def _results(self, values, return_dict):
+        """Keras 2's return format: a scalar for the loss alone, else a list, or a dict by name."""
+        if return_dict:
+            return dict(zip(self.metrics_names, values))
+        return values[0] if len(values) == 1 else values
+
+    def _test_source(self, source):
+        """The loss and metrics over the batches of a generator or Sequence."""
+        _, ys, ws = self._weighted_data(*source.first())
+        step = self._step("test", ys, ws)
+        means = _RunningMeans(len(step.kept))
+        for chunk in self._epoch_chunks(source, None, False):
+            means.add(*step.report(chunk))
+        return [float(v) for v in means.value()]
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+        """The model outputs for ``x``, computed in batches (an array, or a list for several outputs); ``x`` may be
+        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``."""
         if kwargs:
             raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
+        if is_batch_source(x):
+            parts = [self._function("predict")(self._standardize_x(batch[0]))
+                     for batch in BatchSource(x, steps, False).epoch()]
+            return unpack([np.concatenate(column) for column in zip(*parts)])
         xs = self._standardize_x(x)
         step = self._function("predict")
         batch_size = batch_size_arg(batch_size)
@@ -323,13 +414,24 @@ class TrainingMixin:
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))
 
-    def train_on_batch(self, x, y):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; the loss (and metrics) of that batch before the update."""
-        xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("train", ys).report(xs + ys)[0]]
-        return values[0] if len(values) == 1 else values
+        return self._results(self._on_batch("train", x, y, sample_weight, class_weight), return_dict)
 
-    def test_on_batch(self, x, y):
-        xs, ys = self._standardize(x, y)
-        values = [float(v) for v in self._function("test", ys).report(xs + ys)[0]]
-        return values[0] if len(values) == 1 else values
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """The loss (and metrics) of one batch."""
+        return self._results(self._on_batch("test", x, y, sample_weight, None), return_dict)
+
+    def _on_batch(self, mode, x, y, sample_weight, class_weight):
+        xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
+        return [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
+
+
+def _validation_parts(validation_data):
+    """``(x_val, y_val[, val_sample_weights])`` of ``validation_data``, or Keras 2's error naming what came."""
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
+            f"a {type(validation_data).__name__}"
+        raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val) or 3 "
+                         f"items (x_val, y_val, val_sample_weights), got {got}")
+    return validation_data

@@ -157,14 +157,14 @@ def test_a_model_of_things_that_are_no_tensors_is_a_type_error(inputs):
 
 
 @pytest.mark.parametrize("validation_data, got", [
-    ((_x(),), "1 items"), ((_x(), np.ones((4, 2), np.float32), None), "3 items"), (_x(), "a ndarray"),
+    ((_x(),), "1 items"), ((_x(), np.ones((4, 2), np.float32), None, None), "4 items"), (_x(), "a ndarray"),
     ({"x": _x()}, "a dict"),
 ])
-def test_validation_data_must_be_a_pair(validation_data, got):
+def test_validation_data_must_be_a_pair_or_a_triple(validation_data, got):
     with pytest.raises(ValueError) as info:
         _model().fit(_x(), np.ones((4, 2), np.float32), validation_data=validation_data, verbose=0)
-    assert str(info.value) == ("When passing a `validation_data` argument, it must contain 2 items (x_val, y_val), "
-                               f"got {got}")
+    assert str(info.value) == ("When passing a `validation_data` argument, it must contain 2 items (x_val, y_val) or "
+                               f"3 items (x_val, y_val, val_sample_weights), got {got}")
 
 
 def test_a_validation_pair_is_evaluated_each_epoch():

@@ -16,7 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OPTIMIZERS = {"adam": lambda: gn.optimizers.Adam(0.01, amsgrad=True),
               "rmsprop": lambda: gn.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
               "sgd": lambda: gn.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
-              "adagrad": lambda: gn.optimizers.Adagrad(0.1, decay=0.01)}
+              "adagrad": lambda: gn.optimizers.Adagrad(0.1, decay=0.01),
+              "adadelta": lambda: gn.optimizers.Adadelta(1.0), "adamax": lambda: gn.optimizers.Adamax(0.02),
+              "nadam": lambda: gn.optimizers.Nadam(0.01)}
 RESUME = """
 import sys, numpy as np, gpunet as gn
 model = gn.models.load_model(sys.argv[1])
