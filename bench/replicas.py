@@ -7,8 +7,9 @@ feed, per-variable gradient averaging on the CPU) for comparison.
 and the minimum over several rounds (each round a median of timed steps; rounds interleave the
 configurations, so a burst of load elsewhere hits all of them), the ratio to one device paired by
 round with its quartiles over the rounds (the spread the machine's noise leaves), and the load
-average before and after. ``--lean`` measures only one device, the engine with 2 replicas and the
-hand-written towers (a process holding fewer sessions and threads); ``--rounds N`` sets the rounds.
+average before and after. ``--lean`` measures only one device, the engine with 2 replicas, the
+hand-written towers and NumPy's two-thread control (a process holding fewer sessions and threads);
+``--rounds N`` sets the rounds.
 Whether replicas overlap is up to the executor; this measures the graphs as they run, next to
 NumPy's own ceiling (the same towers by hand on threads)."""
 import argparse
@@ -157,6 +158,7 @@ def time_steps(step, data, repeats=20, warm_up=WARM_UP_SECONDS):
 
 
 BASELINE, ENGINE_2, TOWERS_2 = "one device (/cpu:0), no replicas", "engine, 2 replica(s)", "hand-written towers, 2"
+CONTROL = "NumPy towers, 2 thread(s)"  # NumPy's own ceiling: shows when the machine withholds its second core
 
 
 def configurations(params, lean=False):
@@ -165,7 +167,7 @@ def configurations(params, lean=False):
     single = models.GpunetTrainer(models.dense_logits, params, (GLOBAL_BATCH, models.MLP_WIDTHS[0]))
     if lean:
         return [(BASELINE, single.step), (ENGINE_2, EngineStep(2, params).step),
-                (TOWERS_2, HandTowerStep(2, params).step)]
+                (TOWERS_2, HandTowerStep(2, params).step), (CONTROL, NumpyTowers(2, params).step)]
     rows = [(BASELINE, single.step)]
     rows += [(f"engine, {n} replica(s)", EngineStep(n, params).step) for n in (1, 2, 4)]
     rows.append(("engine, 2 replicas, static batch size", EngineStep(2, params, static_batch=True).step))
@@ -174,7 +176,7 @@ def configurations(params, lean=False):
                                ("collective all-reduce", gn.parallel.CollectiveAllReduce())):
         step = EngineStep(2, params, variables_on="gpu", communicator=communicator).step
         rows.append((f"engine, 2 mirrored, {name}", step))
-    rows += [(f"NumPy towers, {n} thread(s)", NumpyTowers(n, params).step) for n in (1, 2)]
+    rows += [("NumPy towers, 1 thread(s)", NumpyTowers(1, params).step), (CONTROL, NumpyTowers(2, params).step)]
     return rows
 
 
@@ -201,6 +203,8 @@ def main(out=sys.stdout, rounds=9, repeats=20, lean=False):
         print(f"{name:42s} {1000 * median:9.2f} {1000 * fastest:7.2f} {GLOBAL_BATCH / median:9.0f} "
               f"{paired_ratio(times[name], base):12.3f} {low:5.3f}-{high:5.3f} {fastest / min(base):6.3f}", file=out)
     print(f"engine over hand-written towers, 2 replicas: {paired_ratio(times[ENGINE_2], times[TOWERS_2]):.3f}",
+          file=out)
+    print(f"engine over NumPy's own two threads (the control): {paired_ratio(times[ENGINE_2], times[CONTROL]):.3f}",
           file=out)
     return {name: (float(np.median(t)), min(t)) for name, t in times.items()}
 

@@ -86,13 +86,15 @@ def test_paired_quartiles_are_those_of_the_per_round_ratios():
     assert replicas.paired_quartiles(times, base) == (3.5, 4.5)
 
 
-def test_the_lean_table_measures_the_baseline_the_engine_and_the_towers():
+def test_the_lean_table_measures_the_baseline_the_engine_the_towers_and_the_control():
     table = io.StringIO()
     result = replicas.main(out=table, rounds=1, repeats=1, lean=True)
-    assert list(result) == [replicas.BASELINE, replicas.ENGINE_2, replicas.TOWERS_2]
-    rows = [line.split("  ")[0] for line in table.getvalue().splitlines()[3:6]]
+    assert list(result) == [replicas.BASELINE, replicas.ENGINE_2, replicas.TOWERS_2, replicas.CONTROL]
+    rows = [line.split("  ")[0] for line in table.getvalue().splitlines()[3:7]]
     assert rows == list(result)
-    assert table.getvalue().splitlines()[-1].startswith("engine over hand-written towers, 2 replicas: ")
+    last = table.getvalue().splitlines()[-2:]
+    assert last[0].startswith("engine over hand-written towers, 2 replicas: ")
+    assert last[1].startswith("engine over NumPy's own two threads (the control): ")
 
 
 def test_the_command_line_takes_lean_and_rounds_and_refuses_zero_rounds(capsys):
