@@ -8,8 +8,9 @@ import pytest
 
 import gpunet as gn
 from tests.keras_sweep.programs import PROGRAMS, flatten
+from tests.sweeps import check_program, load_reference, programs_of
 
-REFERENCE = dict(np.load(Path(__file__).with_name("keras_reference.npz")))
+REFERENCE = load_reference(Path(__file__).with_name("keras_reference.npz"))
 
 # Where gpunet differs from tf_keras on purpose: an unknown metric name is a ValueError naming it, raised by
 # compile (tf_keras raises a TypeError from inside fit).
@@ -46,11 +47,8 @@ def test_program_matches_tf_keras(name, device):
     overflows = np.errstate(over="ignore", invalid="ignore") if name == "terminate_on_nan" else np.errstate()
     with gn.device(device), overflows:
         got = flatten(name, PROGRAMS[name](gn))
-    expected = {k: v for k, v in REFERENCE.items() if k.split("/")[0] == name}
-    assert sorted(got) == sorted(expected)
-    for key in expected:
-        _check(key, got[key], expected[key])
+    check_program(name, got, REFERENCE, _check)
 
 
 def test_the_reference_covers_every_program():
-    assert {k.split("/")[0] for k in REFERENCE} == set(PROGRAMS)
+    assert programs_of(REFERENCE) == set(PROGRAMS)

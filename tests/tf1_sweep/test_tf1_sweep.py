@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import gpunet.compat.v1 as tf
+from tests.sweeps import check_program, load_reference, programs_of
 from tests.tf1_sweep.programs import PROGRAMS, flatten
 
-REFERENCE = dict(np.load(Path(__file__).with_name("tf1_reference.npz")))
+REFERENCE = load_reference(Path(__file__).with_name("tf1_reference.npz"))
 
 # Where gpunet differs from TF1 on purpose: gpunet keeps float64 (TF1's tf.losses.mean_squared_error casts its
 # inputs to float32 and so returns float32).
@@ -52,11 +53,8 @@ def test_program_matches_tensorflow(name, device):
         if name == "deprecated_tf1_keywords" else contextlib.nullcontext()
     with tf.Graph().as_default(), tf.device(device), deprecated:
         got = flatten(name, PROGRAMS[name](tf))
-    expected = {k: v for k, v in REFERENCE.items() if k.split("/")[0] == name}
-    assert sorted(got) == sorted(expected)
-    for key in expected:
-        _check(key, got[key], expected[key])
+    check_program(name, got, REFERENCE, _check)
 
 
 def test_the_reference_covers_every_program():
-    assert {k.split("/")[0] for k in REFERENCE} == set(PROGRAMS)
+    assert programs_of(REFERENCE) == set(PROGRAMS)

@@ -63,3 +63,11 @@ def build_loss(tf):
     rows = tf.nn.embedding_lookup(embedding, ids)
     loss = tf.reduce_mean(tf.square(hidden - Y)) + tf.reduce_sum(tf.square(rows) * WEIGHTS) * 0.1
     return loss, ids
+
+
+def assert_variables_equal_tf1(got, want, where):
+    """``got`` has exactly TF1's variables (slots included, by TF1's names), each of TF1's dtype and value."""
+    assert sorted(got) == sorted(want)
+    for name, value in want.items():
+        assert got[name].dtype == value.dtype, name
+        np.testing.assert_allclose(got[name], value, rtol=2e-6, atol=1e-6, err_msg=f"{where} {name}")

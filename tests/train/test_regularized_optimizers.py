@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import gpunet as gn
-from tests.train.regularized_optimizer_cases import ADVANCES_GLOBAL_STEP, CASES, IDS, MODES, STEPS, build_loss
+from tests.train.regularized_optimizer_cases import (ADVANCES_GLOBAL_STEP, CASES, IDS, MODES, STEPS,
+                                                    assert_variables_equal_tf1, build_loss)
 
 REFERENCE = np.load(pathlib.Path(__file__).with_name("regularized_optimizers_reference.npz"))
 
@@ -46,11 +47,7 @@ def train(case_id, class_name, kwargs, ids_name, mode="as_computed", device=None
 def test_variables_after_training_equal_tf1(case_id, class_name, kwargs, ids_name, mode, device):
     optimizer, got = train(case_id, class_name, kwargs, ids_name, mode, device)
     want = tf1_variables(case_id, ids_name, mode)
-    assert sorted(got) == sorted(want)  # the same variables (slots included) under TF1's names
-    for name, value in want.items():
-        assert got[name].dtype == value.dtype, name
-        np.testing.assert_allclose(got[name], value, rtol=2e-6, atol=1e-6,
-                                   err_msg=f"{case_id} {ids_name} {mode} {name}")
+    assert_variables_equal_tf1(got, want, f"{case_id} {ids_name} {mode}")
     update_types = {op.type for op in gn.get_default_graph().get_operations() if "Apply" in op.type}
     assert any(t.startswith("SparseApply") for t in update_types) == (mode == "as_computed"), update_types
 

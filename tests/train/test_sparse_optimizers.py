@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gpunet as gn
+from tests.train.regularized_optimizer_cases import assert_variables_equal_tf1
 from tests.train.sparse_optimizer_cases import CASES, EMBEDDING, MODES, NEVER_LOOKED_UP, STEPS, build_loss, ids_at
 
 REFERENCE = np.load(pathlib.Path(__file__).with_name("sparse_optimizers_reference.npz"))
@@ -48,11 +49,7 @@ def update_op_types():
 def test_variables_after_training_equal_tf1(case_id, class_name, kwargs, ids_name, mode, device):
     got = train(class_name, kwargs, ids_name, mode, device)
     want = tf1_variables(case_id, ids_name, mode)
-    assert sorted(got) == sorted(want)  # the same variables (slots included) under TF1's names
-    for name, value in want.items():
-        assert got[name].dtype == value.dtype, name
-        np.testing.assert_allclose(got[name], value, rtol=2e-6, atol=1e-6,
-                                   err_msg=f"{case_id} {ids_name} {mode} {name}")
+    assert_variables_equal_tf1(got, want, f"{case_id} {ids_name} {mode}")
     sparse_types = [t for t in update_op_types() if t.startswith("SparseApply")]
     assert len(sparse_types) == (mode == "as_computed"), update_op_types()  # the embedding's, only
 
