@@ -43,7 +43,7 @@ from .ops.script_ops import py_func
 from .ops.segment_ops import *  # noqa: F401,F403
 from .ops.segment_reduce_ops import *  # noqa: F401,F403
 from .ops.scatter_ops import *  # noqa: F401,F403
-from .ops.indexed_slices import IndexedSlices
+from .ops.indexed_slices import IndexedSlices, IndexedSlicesValue
 from .ops.confusion_ops import confusion_matrix
 from .ops.sequence_ops import sequence_mask
 from .ops.space_depth_ops import *  # noqa: F401,F403
@@ -114,7 +114,7 @@ __all__ = ["AUTO_REUSE", "ConfigProto", "DType", "DeviceSpec", "Dimension", "FIF
            "zeros_initializer", "zeros_like"]
 __all__ += ["batch_to_space", "batch_to_space_nd", "depth_to_space", "space_to_batch", "space_to_batch_nd",
             "space_to_depth"]  # block rearrangements (ops/space_depth_ops.py)
-__all__ += ["IndexedSlices"]  # rows of a tensor, for Variable.scatter_* (ops/indexed_slices.py)
+__all__ += ["IndexedSlices", "IndexedSlicesValue"]  # rows of a tensor, for Variable.scatter_* (ops/indexed_slices.py)
 __all__ += ["as_string", "decode_base64", "encode_base64", "reduce_join", "regex_replace", "string_join",
             "string_split", "string_strip", "string_to_hash_bucket_fast", "string_to_number", "strings",
             "substr"]  # string ops (ops/string_ops.py, string_regex_ops.py, string_encoding_ops.py)

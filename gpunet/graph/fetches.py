@@ -24,6 +24,10 @@ class FetchMapper:
         self._template = self._flatten(graph, fetches)
 
     def _flatten(self, graph, fetch):
+        composite = getattr(fetch, "_fetch_parts", None)
+        if composite is not None:  # e.g. IndexedSlices: (a namedtuple type, its parts; None for an absent part)
+            kind, parts = composite()
+            return (kind, [_ABSENT if p is None else self._flatten(graph, p) for p in parts])
         if isinstance(fetch, (list, tuple, dict)):
             self._guard.enter(fetch)
             try:
@@ -53,9 +57,14 @@ def _defaultdict_of(factory):
     return make
 
 
+_ABSENT = object()  # a composite's part that is not there (an IndexedSlices without dense_shape): fetched as None
+
+
 def _rebuild(template, values):
     if isinstance(template, int):
         return values[template]
+    if template is _ABSENT:
+        return None
     kind, parts = template
     if not isinstance(kind, type) or issubclass(kind, dict):
         return kind((k, _rebuild(v, values)) for k, v in parts)

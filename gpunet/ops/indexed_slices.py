@@ -6,6 +6,7 @@ gpunet/graph does not import the ops."""
 from __future__ import annotations
 
 import warnings
+from collections import namedtuple
 
 import numpy as np
 
@@ -17,7 +18,10 @@ from ._helpers import constant_value
 from .math_ops import negative
 from .segment_ops import unsorted_segment_sum
 
-__all__ = ["IndexedSlices"]
+__all__ = ["IndexedSlices", "IndexedSlicesValue"]
+
+IndexedSlicesValue = namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
+IndexedSlicesValue.__doc__ = "What ``sess.run`` gives for an IndexedSlices: its parts' values (dense_shape: maybe None)."
 
 _LARGE_SPARSE_NUM_ELEMENTS = 100_000_000  # TF1 warns when a conversion makes a dense tensor this large
 
@@ -79,6 +83,10 @@ class IndexedSlices:
     def __repr__(self):
         shape = "" if self._dense_shape is None else f", dense_shape={self._dense_shape}"
         return f"IndexedSlices(indices={self._indices}, values={self._values}{shape})"
+
+    def _fetch_parts(self):
+        """``sess.run`` fetches the parts and gives an ``IndexedSlicesValue``, as TF1 does."""
+        return IndexedSlicesValue, [self._values, self._indices, self._dense_shape]
 
     def _as_tensor(self):
         return _to_dense(self)

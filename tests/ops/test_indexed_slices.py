@@ -178,3 +178,19 @@ def test_apply_gradients_takes_indexed_slices_sparse_where_the_optimizer_has_a_s
     got, types = _apply(gn.train.GradientDescentOptimizer(0.1), device)
     assert types == {"ApplyGradientDescent"}
     np.testing.assert_allclose(got, table0 - 0.2 * grad, rtol=1e-6)
+
+
+def test_sess_run_fetches_an_indexed_slices_as_tf1s_value(device):
+    """As TF1: an IndexedSlicesValue of the parts' values, dense_shape None when it has none, in any fetch
+    structure."""
+    with gn.device(device):
+        whole = gn.IndexedSlices(gn.constant([[1.0, 2.0], [3.0, 4.0]]), gn.constant([0, 2]), gn.constant([3, 2]))
+        rows = gn.IndexedSlices(gn.constant([[5.0, 6.0]]), gn.constant([1]))
+    with gn.Session() as sess:
+        got = sess.run({"both": [whole, rows]})["both"]
+    assert [type(v) for v in got] == [gn.IndexedSlicesValue] * 2
+    np.testing.assert_array_equal(got[0].values, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(got[0].indices, [0, 2])
+    np.testing.assert_array_equal(got[0].dense_shape, [3, 2])
+    np.testing.assert_array_equal(got[1].values, [[5, 6]])
+    assert got[1].dense_shape is None
