@@ -21,7 +21,7 @@ from .segment_ops import unsorted_segment_sum
 __all__ = ["IndexedSlices", "IndexedSlicesValue"]
 
 IndexedSlicesValue = namedtuple("IndexedSlicesValue", ["values", "indices", "dense_shape"])
-IndexedSlicesValue.__doc__ = "What ``sess.run`` gives for an IndexedSlices: its parts' values (dense_shape: maybe None)."
+IndexedSlicesValue.__doc__ = "What ``sess.run`` gives for an IndexedSlices: its parts' values (no dense_shape: None)."
 
 _LARGE_SPARSE_NUM_ELEMENTS = 100_000_000  # TF1 warns when a conversion makes a dense tensor this large
 
