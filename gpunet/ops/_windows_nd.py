@@ -134,8 +134,10 @@ def negative_size_check(shape, window, dilations, padding):
     if padding != "VALID" or shape is None:
         return
     for size, k, d in zip(shape[1:-1], window, dilations):
+        if size is None or k is None:
+            continue
         span = (k - 1) * d + 1
-        if size is not None and size < span:
+        if size < span:
             raise ValueError(f"Negative dimension size caused by subtracting {span} from {size}")
 
 
