@@ -60,6 +60,7 @@ def windows_nd(shape, window, strides, dilations, padding):
 
 
 def pad_nd(xp, x, g, value=0):
+    """``x`` inside a ``value``-filled array of the padded shape (``x`` itself when nothing is padded)."""
     if not g.padded:
         return x
     padded = xp.full(g.padded_shape, value, dtype=x.dtype)
@@ -68,6 +69,7 @@ def pad_nd(xp, x, g, value=0):
 
 
 def crop_nd(padded, g):
+    """The real input inside a padded array (a view)."""
     return padded[g.inner] if g.padded else padded
 
 
@@ -106,9 +108,39 @@ def channels_last(fn, channels_first, images, image_out):
 
 # -- TF1's argument checks for the 3-D window ops (its messages) -----------------------------------
 FORMATS_3D = ("NDHWC", "NCDHW")
+FLOATS = ("float16", "bfloat16", "float32", "float64")
+
+
+def channels_last_shape(shape, channels_first):
+    """A 5-D shape (or None) in channels-last order."""
+    if shape is None or not channels_first:
+        return shape
+    return (shape[0], *shape[2:], shape[1])
+
+
+def channels_first_shape(shape, channels_first):
+    """A channels-last 5-D shape (or None) back in the data format's order."""
+    if shape is None or not channels_first:
+        return shape
+    return (shape[0], shape[-1], *shape[1:-1])
+
+
+def rank5(shape, op_type):
+    """TF1's build-time rank check of a 5-D input."""
+    if shape is not None and len(shape) != 5:
+        raise ValueError(f"Shape must be rank 5 but is rank {len(shape)} for {op_type}")
+    return shape
+
+
+def axis_out_size(size, k, stride, dilation, padding):
+    """Output length of one spatial axis (None when unknown)."""
+    if size is None or k is None:
+        return None
+    return windows_nd((1, size, 1), (k,), (stride,), (dilation,), padding).out[0]
 
 
 def format_3d(data_format, op_type):
+    """Whether ``data_format`` ("NDHWC" or "NCDHW", else TF1's ValueError) is channels-first."""
     if data_format not in FORMATS_3D:
         raise ValueError(f"Attr 'data_format' of '{op_type}' Op passed string {data_format!r} not in: "
                          f"\"NDHWC\", \"NCDHW\".")
@@ -116,6 +148,7 @@ def format_3d(data_format, op_type):
 
 
 def padding_3d(padding, op_type):
+    """'SAME' or 'VALID' (TF1's ValueError otherwise)."""
     if padding not in ("SAME", "VALID"):
         raise ValueError(f"Attr 'padding' of '{op_type}' Op passed string {padding!r} not in: \"SAME\", \"VALID\".")
     return padding

@@ -13,35 +13,15 @@ from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import out
 from ._rank_checks import exactly, rank_checked
-from ._windows_nd import (channels_last, crop_nd, float_input, format_3d, negative_size_check, padding_3d,
-                          rows_nd, split_five, windows_nd)
+from ._windows_nd import (FLOATS, axis_out_size, channels_first_shape, channels_last, channels_last_shape, crop_nd,
+                          float_input, format_3d, negative_size_check, padding_3d, rank5, rows_nd, split_five,
+                          windows_nd)
 
 __all__ = ["conv3d"]
-
-_FLOATS = ("float16", "bfloat16", "float32", "float64")
-
-
-def _last(shape, channels_first):
-    """A 5-D shape in channels-last order."""
-    if shape is None or not channels_first:
-        return shape
-    return (shape[0], *shape[2:], shape[1])
-
-
-def _first(shape, channels_first):
-    if shape is None or not channels_first:
-        return shape
-    return (shape[0], shape[-1], *shape[1:-1])
 
 
 def _geometry(shape, filter_shape, attrs):
     return windows_nd(shape, filter_shape[:3], attrs["strides"], attrs["dilations"], attrs["padding"])
-
-
-def _rank5(shape, op_type):
-    if shape is not None and len(shape) != 5:
-        raise ValueError(f"Shape must be rank 5 but is rank {len(shape)} for {op_type}")
-    return shape
 
 
 def _conv_infer(inputs, attrs):
@@ -50,20 +30,14 @@ def _conv_infer(inputs, attrs):
         raise TypeError(f"Input 'filter' of 'Conv3D' Op has type {w.dtype.name} that does not match type "
                         f"{x.dtype.name} of argument 'input'.")
     channels_first = attrs["channels_first"]
-    xs, ws = _last(_rank5(x._shape, "Conv3D"), channels_first), _rank5(w._shape, "Conv3D")
+    xs, ws = channels_last_shape(rank5(x._shape, "Conv3D"), channels_first), rank5(w._shape, "Conv3D")
     if xs is not None and ws is not None and None not in (xs[4], ws[3]) and (ws[3] == 0 or xs[4] % ws[3]):
         raise ValueError(f"Depth of input ({xs[4]}) is not a multiple of input depth of filter ({ws[3]})")
     xs, ws = xs or (None,) * 5, ws or (None,) * 5
     negative_size_check(xs, ws[:3], attrs["dilations"], attrs["padding"])
-    spatial = (_out_size(*args, attrs["padding"]) for args in zip(xs[1:4], ws[:3], attrs["strides"],
-                                                                 attrs["dilations"]))
-    return [(x.dtype, _first((xs[0], *spatial, ws[4]), channels_first))]
-
-
-def _out_size(size, k, stride, dilation, padding):
-    if size is None or k is None:
-        return None
-    return windows_nd((1, size, 1), (k,), (stride,), (dilation,), padding).out[0]
+    spatial = (axis_out_size(*args, attrs["padding"])
+               for args in zip(xs[1:4], ws[:3], attrs["strides"], attrs["dilations"]))
+    return [(x.dtype, channels_first_shape((xs[0], *spatial, ws[4]), channels_first))]
 
 
 def _layout(fn, attrs, images, image_out=True):
@@ -166,7 +140,7 @@ def conv3d(input, filter=None, strides=None, padding=None, data_format="NDHWC", 
         raise ValueError("conv3d needs input, filter, strides and padding")
     channels_first = format_3d(data_format, "Conv3D")
     x = convert_to_tensor(input)
-    float_input(x, _FLOATS)
+    float_input(x, FLOATS)
     w = convert_to_tensor(filter, preferred_dtype=x.dtype)
     attrs = {"strides": _strides(strides, channels_first), "dilations": _dilations(dilations, channels_first),
              "padding": padding_3d(padding, "Conv3D"), "channels_first": channels_first}

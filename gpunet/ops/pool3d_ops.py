@@ -13,9 +13,9 @@ from ..graph.registry import define_op
 from ._helpers import out
 from ._rank_checks import exactly, rank_checked
 from ._windows import lowest
-from ._windows_nd import (channels_last, crop_nd, float_input, format_3d, negative_size_check, pad_nd,
-                          padding_3d, real_counts_nd, split_five, windows_nd)
-from .conv3d_ops import _FLOATS, _first, _last, _out_size, _rank5
+from ._windows_nd import (FLOATS, axis_out_size, channels_first_shape, channels_last, channels_last_shape, crop_nd,
+                          float_input, format_3d, negative_size_check, pad_nd, padding_3d, rank5, real_counts_nd,
+                          split_five, windows_nd)
 from .creation_ops import zeros_like
 
 __all__ = ["avg_pool3d", "max_pool3d"]
@@ -27,10 +27,11 @@ def _geometry(shape, attrs):
 
 def _pool_infer(inputs, attrs):
     x, channels_first = inputs[0], attrs["channels_first"]
-    xs = _last(_rank5(x._shape, attrs["op_type"]), channels_first) or (None,) * 5
+    xs = channels_last_shape(rank5(x._shape, attrs["op_type"]), channels_first) or (None,) * 5
     negative_size_check(xs, attrs["ksize"], (1, 1, 1), attrs["padding"])
-    spatial = (_out_size(s, k, st, 1, attrs["padding"]) for s, k, st in zip(xs[1:4], attrs["ksize"], attrs["strides"]))
-    return [(x.dtype, _first((xs[0], *spatial, xs[4]), channels_first))]
+    spatial = (axis_out_size(size, k, stride, 1, attrs["padding"])
+               for size, k, stride in zip(xs[1:4], attrs["ksize"], attrs["strides"]))
+    return [(x.dtype, channels_first_shape((xs[0], *spatial, xs[4]), channels_first))]
 
 
 def _like_infer(index):
@@ -212,9 +213,9 @@ def _pool(op_type, input, ksize, strides, padding, data_format, name, allowed):
 def max_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     """Maximum over each ksize window of an NDHWC (or NCDHW) ``input``; ksize/strides: an int or 1, 3 or 5 ints
     (5: 1 for batch and channels). Also float64, which TF1's kernels lack."""
-    return _pool("MaxPool3D", input, ksize, strides, padding, data_format, name, _FLOATS)
+    return _pool("MaxPool3D", input, ksize, strides, padding, data_format, name, FLOATS)
 
 
 def avg_pool3d(input, ksize, strides, padding, data_format="NDHWC", name=None):
     """Mean over each ksize window of an NDHWC (or NCDHW) ``input``; with SAME padding only real elements count."""
-    return _pool("AvgPool3D", input, ksize, strides, padding, data_format, name, _FLOATS)
+    return _pool("AvgPool3D", input, ksize, strides, padding, data_format, name, FLOATS)
