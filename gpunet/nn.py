@@ -1,5 +1,5 @@
 """``gn.nn``: neural-network ops (gpunet/ops/nn_ops.py, softmax_ops.py, conv_ops.py, depthwise_conv_ops.py, pool_ops.py,
-normalization_ops.py, dropout_ops.py, nn_composites.py, nn_extra_ops.py)."""
+conv3d_ops.py, pool3d_ops.py, normalization_ops.py, dropout_ops.py, nn_composites.py, nn_extra_ops.py)."""
 from .ops.conv_ops import *  # noqa: F401,F403
 from .ops.depthwise_conv_ops import *  # noqa: F401,F403
 from .ops.dropout_ops import *  # noqa: F401,F403
@@ -15,6 +15,8 @@ from .ops.sampled_losses import nce_loss, sampled_softmax_loss
 from .ops.softmax_ops import *  # noqa: F401,F403
 from .ops.fused_batch_norm import fused_batch_norm
 from .ops.space_depth_ops import depth_to_space, space_to_batch, space_to_depth
+from .ops.conv3d_ops import conv3d
+from .ops.pool3d_ops import avg_pool3d, max_pool3d
 
 __all__ = ["atrous_conv2d", "avg_pool", "avg_pool1d", "avg_pool2d", "batch_normalization", "bias_add",
            "bidirectional_dynamic_rnn", "conv1d", "conv2d", "conv2d_transpose", "convolution", "depthwise_conv2d",
@@ -27,3 +29,4 @@ __all__ = ["atrous_conv2d", "avg_pool", "avg_pool1d", "avg_pool2d", "batch_norma
            "sparse_softmax_cross_entropy_with_logits", "static_rnn", "sufficient_statistics", "swish", "tanh",
            "top_k", "uniform_candidate_sampler", "weighted_cross_entropy_with_logits", "weighted_moments",
            "xw_plus_b", "zero_fraction", "fused_batch_norm", "depth_to_space", "space_to_batch", "space_to_depth"]
+__all__ += ["avg_pool3d", "conv3d", "max_pool3d"]

@@ -7,6 +7,7 @@ from . import clip_ops, diag_ops, einsum_ops, fusion_ops, nd_indexing_ops, order
 from . import scatter_ops, segment_reduce_ops  # noqa: F401
 from . import confusion_ops, range_check_ops, sequence_ops  # noqa: F401
 from . import fused_batch_norm, space_depth_ops  # noqa: F401  (gn.nn.fused_batch_norm, block rearrangements)
+from . import conv3d_ops, pool3d_ops  # noqa: F401  (gn.nn.conv3d, max_pool3d, avg_pool3d)
 from . import operators  # noqa: F401  (Tensor/Variable operators, once every family is defined)
 from . import indexed_slices  # noqa: F401  (gn.IndexedSlices and the Variable.scatter_* methods)
 from . import training_ops  # noqa: F401  (optimizer update ops)
@@ -21,4 +22,5 @@ __all__ = ["array_ops", "broadcast_ops", "clip_ops", "concat_ops", "control_flow
            "queue_ops", "random_ops", "range_check_ops", "reader_ops", "record_io", "reduction_ops", "scatter_ops",
            "script_ops", "segment_ops", "segment_reduce_ops", "sequence_ops", "softmax_ops", "training_ops",
            "variable_aliases", "variable_scope"]
+__all__ += ["conv3d_ops", "pool3d_ops"]
 __all__ += ["fused_batch_norm", "indexed_slices", "space_depth_ops", "sparse_training_ops"]

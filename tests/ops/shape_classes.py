@@ -16,6 +16,7 @@ import numpy as np
 import gpunet as gn
 from gpunet.ops import array_ops, broadcast_ops, fusion_ops, range_check_ops
 from tests.ops.cases_conv import avg_pool_ref, conv_ref, max_pool_ref
+from tests.ops.cases_conv3d import avg_pool3d_ref, conv3d_ref, max_pool3d_ref
 from tests.ops.cases_depthwise import full_filter
 from tests.ops.cases_data import EXEMPT as DATA_OPS
 from tests.ops.cases_strings import STRING_OPS
@@ -314,6 +315,10 @@ def _images(s):
     return [(s[0], 4, 4, 2)]
 
 
+def _volumes(s):
+    return [(s[0], 4, 4, 4, 2)]
+
+
 IMAGES = [
     ShapeCase("Conv2D", lambda x, w: gn.nn.conv2d(x, w, 1, "VALID"), conv_ref, ("float", "float"),
               shapes=lambda s: [(s[0], 4, 4, 2), (3, 3, 2, 2)], skip={"0-d": BATCH, "(0,)": BATCH}),
@@ -324,6 +329,14 @@ IMAGES = [
               lambda x: max_pool_ref(x, (2, 2), (2, 2), "VALID"), shapes=_images, skip={"0-d": BATCH, "(0,)": BATCH}),
     ShapeCase("AvgPool", lambda x: gn.nn.avg_pool(x, 2, 2, "VALID"),
               lambda x: avg_pool_ref(x, (2, 2), (2, 2), "VALID"), shapes=_images, skip={"0-d": BATCH, "(0,)": BATCH}),
+    ShapeCase("Conv3D", lambda x, w: gn.nn.conv3d(x, w, [1] * 5, "VALID"), conv3d_ref, ("float", "float"),
+              shapes=lambda s: [(s[0], 3, 4, 3, 2), (2, 3, 2, 2, 2)], skip={"0-d": BATCH, "(0,)": BATCH}),
+    ShapeCase("MaxPool3D", lambda x: gn.nn.max_pool3d(x, 2, 2, "VALID"),
+              lambda x: max_pool3d_ref(x, (2, 2, 2), (2, 2, 2), "VALID"), shapes=_volumes,
+              skip={"0-d": BATCH, "(0,)": BATCH}),
+    ShapeCase("AvgPool3D", lambda x: gn.nn.avg_pool3d(x, 2, 2, "VALID"),
+              lambda x: avg_pool3d_ref(x, (2, 2, 2), (2, 2, 2), "VALID"), shapes=_volumes,
+              skip={"0-d": BATCH, "(0,)": BATCH}),
 ]
 
 
@@ -429,6 +442,11 @@ SHAPE_EXEMPT = {
     "MaxPoolGrad": "the gradient of MaxPool: " + _COVERED_ELSEWHERE,
     "MaxPoolGradGrad": "the second derivative of MaxPool: " + _COVERED_ELSEWHERE,
     "AvgPoolGrad": "the gradient of AvgPool: " + _COVERED_ELSEWHERE,
+    "Conv3DBackpropInputV2": "the gradient of Conv3D: " + _COVERED_ELSEWHERE,
+    "Conv3DBackpropFilterV2": "the gradient of Conv3D: " + _COVERED_ELSEWHERE,
+    "MaxPool3DGrad": "the gradient of MaxPool3D: " + _COVERED_ELSEWHERE,
+    "MaxPool3DGradGrad": "the second derivative of MaxPool3D: " + _COVERED_ELSEWHERE,
+    "AvgPool3DGrad": "the gradient of AvgPool3D: " + _COVERED_ELSEWHERE,
     "LossDivisor": "a scalar count of weights (gn.losses); tests/ops/test_nn_losses.py",
     "ApplyGradientDescent": "optimizer kernels: tests/train/test_shape_classes.py",
     "ApplyMomentum": "optimizer kernels: tests/train/test_shape_classes.py",
