@@ -327,7 +327,8 @@ class TrainingMixin(BatchSourceMixin):
             if source is not None and source.exhausted:
                 break
             if val is not None:
-                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
+                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2],
+                                                                                   cbs))})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -356,25 +357,38 @@ class TrainingMixin(BatchSourceMixin):
         xs, ys = self._standardize(x, y)
         return xs, ys, standardize_weights(sample_weight, class_weight, ys, self.output_names)
 
-    def _test_loop(self, xs, ys, batch_size, weights=None):
+    def _test_loop(self, xs, ys, batch_size, weights, cbs):
         step = self._step("test", ys, weights)
-        means = _RunningMeans(len(step.kept))
-        for chunk in batches(xs + ys + (weights or []), batch_size, shuffle=False):
-            means.add(*step.report(chunk))
-        return [float(v) for v in means.value()]
+        return self._run_test(step, batches(xs + ys + (weights or []), batch_size, shuffle=False), cbs)
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, return_dict=False,
-                 **kwargs):
+    def _run_test(self, step, chunks, cbs):
+        """The loss and metrics over ``chunks``, each batch between ``cbs``'s test hooks (tf_keras 2's order)."""
+        names = self.metrics_names
+        means = _RunningMeans(len(step.kept))
+        cbs.call("on_test_begin", {})
+        for index, chunk in enumerate(chunks):
+            cbs.call("on_test_batch_begin", index, {})
+            means.add(*step.report(chunk))
+            cbs.call("on_test_batch_end", index, dict(zip(names, means.value())))
+        results = [float(v) for v in means.value()]
+        cbs.call("on_test_end", dict(zip(names, results)))
+        return results
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False, **kwargs):
         """The loss (and metrics) over the data, averaged over samples: a scalar or a list (a dict by name with
-        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
+        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``;
+        ``callbacks`` see the test hooks."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         source = self._batch_source(x, y, steps, False, None)
+        cbs = callbacks_module.CallbackList(callbacks, self, None, 0, {"verbose": verbose, "epochs": 1,
+                                                                       "steps": steps})
         if source is None:
             xs, ys, ws = self._weighted_data(x, y, sample_weight)
-            results = [float(v) for v in self._test_loop(xs, ys, batch_size_arg(batch_size), ws)]
+            results = self._test_loop(xs, ys, batch_size_arg(batch_size), ws, cbs)
         else:
-            results = self._test_source(source)
+            results = self._test_source(source, cbs)
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
         return self._results(results, return_dict)
@@ -385,31 +399,34 @@ class TrainingMixin(BatchSourceMixin):
             return dict(zip(self.metrics_names, values))
         return values[0] if len(values) == 1 else values
 
-    def _test_source(self, source):
+    def _test_source(self, source, cbs):
         """The loss and metrics over the batches of a generator or Sequence."""
         _, ys, ws = self._weighted_data(*source.first())
-        step = self._step("test", ys, ws)
-        means = _RunningMeans(len(step.kept))
-        for chunk in self._epoch_chunks(source, None, False):
-            means.add(*step.report(chunk))
-        return [float(v) for v in means.value()]
+        return self._run_test(self._step("test", ys, ws), self._epoch_chunks(source, None, False), cbs)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
         """The model outputs for ``x``, computed in batches (an array, or a list for several outputs); ``x`` may be
-        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``."""
+        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``; ``callbacks`` see the
+        predict hooks."""
         if kwargs:
             raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
         if is_batch_source(x):
-            parts = [self._function("predict")(self._standardize_x(batch[0]))
-                     for batch in BatchSource(x, steps, False).epoch()]
-            return unpack([np.concatenate(column) for column in zip(*parts)])
-        xs = self._standardize_x(x)
+            chunks = (self._standardize_x(batch[0]) for batch in BatchSource(x, steps, False).epoch())
+        else:
+            xs = self._standardize_x(x)
+            batch_size = batch_size_arg(batch_size)
+            chunks = [xs] if len(xs[0]) <= batch_size else batches(xs, batch_size, shuffle=False)
+        cbs = callbacks_module.CallbackList(callbacks, self, None, 0, {"verbose": verbose, "epochs": 1,
+                                                                       "steps": steps})
         step = self._function("predict")
-        batch_size = batch_size_arg(batch_size)
-        if len(xs[0]) <= batch_size:
-            return unpack(step(xs))
-        parts = [step(chunk) for chunk in batches(xs, batch_size, shuffle=False)]
-        return unpack([np.concatenate(column) for column in zip(*parts)])
+        cbs.call("on_predict_begin", {})
+        parts = []
+        for index, chunk in enumerate(chunks):
+            cbs.call("on_predict_batch_begin", index, {})
+            parts.append(step(chunk))
+            cbs.call("on_predict_batch_end", index, {"outputs": unpack(parts[-1])})
+        cbs.call("on_predict_end", {})
+        return unpack(parts[0] if len(parts) == 1 else [np.concatenate(column) for column in zip(*parts)])
 
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))

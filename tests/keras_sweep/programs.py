@@ -612,3 +612,39 @@ def callback_train_batch_hooks(keras):
         name: (lambda self, *args, _n=name, **kwargs: recorder.hook(_n)(*args, **kwargs)) for name in hooks})
     model.fit(x, onehot, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[cls()])
     return {"events": recorder.events}
+
+
+_TEST_AND_PREDICT_HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_batch_end", "on_test_begin", "on_test_end",
+                           "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+                           "on_predict_batch_begin", "on_predict_batch_end")
+
+
+@program
+def callback_test_and_predict_hooks(keras):
+    x, _, onehot = _data(n=6)
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+    recorder = _Recorder()
+    cls = type("TestAndPredict", (keras.callbacks.Callback,), {
+        name: (lambda self, *args, _n=name, **kwargs: recorder.hook(_n)(*args, **kwargs))
+        for name in _TEST_AND_PREDICT_HOOKS})
+    model.fit(x, onehot, batch_size=4, epochs=1, shuffle=False, verbose=0, validation_data=(x[:5], onehot[:5]),
+              callbacks=[cls()])
+    recorder.events.append("evaluate")
+    model.evaluate(x, onehot, batch_size=4, verbose=0, callbacks=[cls()])
+    recorder.events.append("predict")
+    model.predict(x, batch_size=4, verbose=0, callbacks=[cls()])
+    seen = {}
+    values = type("Values", (keras.callbacks.Callback,), {
+        "on_test_batch_end": lambda self, batch, logs=None: seen.setdefault("test_batches", []).append(
+            [logs["loss"], logs["acc"]]),
+        "on_test_end": lambda self, logs=None: seen.setdefault("test_end", []).append([logs["loss"], logs["acc"]]),
+        "on_predict_batch_end": lambda self, batch, logs=None: seen.setdefault("outputs", []).append(
+            np.asarray(logs["outputs"]))})
+    model.fit(x, onehot, batch_size=4, epochs=1, shuffle=False, verbose=0, validation_data=(x[:5], onehot[:5]),
+              callbacks=[values()])
+    model.evaluate(x, onehot, batch_size=4, verbose=0, callbacks=[values()])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[values()])
+    return {"events": recorder.events, "test_batches": np.asarray(seen["test_batches"]),
+            "test_end": np.asarray(seen["test_end"]), "predicted": np.concatenate(seen["outputs"]),
+            "outputs_shapes": np.asarray([o.shape for o in seen["outputs"]])}
