@@ -9,7 +9,6 @@ import numpy as np
 import gpunet as gn
 from gpunet import backend as K
 from gpunet import callbacks as callbacks_module
-from gpunet import metrics as metrics_module
 from gpunet import optimizers
 from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
@@ -19,6 +18,7 @@ from .batch_source import BatchSource, BatchSourceMixin, is_batch_source
 from .data import batch_size_arg, batches, check_targets, split_validation, standardize
 from .sample_weights import standardize_weights
 from .saving import weight_keys
+from .weighted_metrics import metric_entries, weighted_mean
 
 __all__ = ["TrainingMixin", "kept_weights"]
 
@@ -122,8 +122,10 @@ class TrainingMixin(BatchSourceMixin):
         self.history = None
         self._resume_epoch = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
-        """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                **kwargs):
+        """Choose the optimizer, the loss(es) and the metrics (``weighted_metrics``: weighted by the sample or class
+        weights given to fit/evaluate); takes effect at the next fit/evaluate."""
         mode = kwargs.pop("sample_weight_mode", None)  # Keras 2's; the shape of the weights given decides now
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
@@ -136,7 +138,9 @@ class TrainingMixin(BatchSourceMixin):
             raise TypeError(f"Type of `metrics` argument not understood. Expected a list or dictionary, found: "
                             f"{metrics}")
         metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
-        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        weighted = dict(weighted_metrics) if isinstance(weighted_metrics, dict) else list(weighted_metrics or [])
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted}
         if self.outputs is not None:  # an unknown loss or metric fails here, as in Keras 2, not at the first fit
             self._loss_and_metric_specs()
         self._functions = {}
@@ -151,7 +155,7 @@ class TrainingMixin(BatchSourceMixin):
                 raise ValueError(f"Unknown entries in {what} dictionary: {missing}. Only expected the following "
                                  f"keys: {names}")
             return [value.get(n, default) for n in names]
-        if what == "metrics" and isinstance(value, (list, tuple)) and \
+        if what in ("metrics", "weighted_metrics") and isinstance(value, (list, tuple)) and \
                 not any(isinstance(item, (list, tuple, dict)) for item in value):
             return [list(value)] * len(names)  # a flat list of metrics is computed for every output (tf_keras 2)
         if isinstance(value, (list, tuple)):
@@ -175,6 +179,7 @@ class TrainingMixin(BatchSourceMixin):
         weights = self._per_output(args["loss_weights"], 1.0, "loss_weights") if args["loss_weights"] else \
             [1.0] * len(names)
         metric_lists = self._per_output(args["metrics"], [], "metrics")
+        weighted_lists = self._per_output(args["weighted_metrics"], [], "weighted_metrics")
         specs, metric_specs = [], []
         several = len(names) > 1
         for i, (name, loss, weight) in enumerate(zip(names, losses, weights)):
@@ -184,9 +189,9 @@ class TrainingMixin(BatchSourceMixin):
         for i, (name, loss) in enumerate(zip(names, losses)):
             loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             shape = self.outputs[i].shape.as_list() if self.outputs[i].shape.ndims else None
-            for metric in metric_lists[i] if isinstance(metric_lists[i], list) else [metric_lists[i]]:
-                label, fn = metrics_module.get(metric, loss_name, shape)
-                metric_specs.append((f"{name}_{label}" if several else label, ("metric", i, fn)))
+            for label, weighted, fn in metric_entries(metric_lists[i], weighted_lists[i], loss_name, shape):
+                metric_specs.append((f"{name}_{label}" if several else label,
+                                     ("weighted" if weighted else "metric", i, fn)))
         return specs, metric_specs
 
     def _loss_graph(self, targets, weights=None):
@@ -203,6 +208,8 @@ class TrainingMixin(BatchSourceMixin):
                 total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
         with gn.name_scope("metrics"):
             values = [(per_output[what[1]], None) if what[0] == "loss" else
+                      weighted_mean(what[2](targets[what[1]], self.outputs[what[1]]), weights[what[1]])
+                      if what[0] == "weighted" and weights[what[1]] is not None else
                       _masked_mean(what[2](targets[what[1]], self.outputs[what[1]]), self.outputs[what[1]])
                       for _, what in metric_specs]
         return total, values

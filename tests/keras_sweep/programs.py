@@ -648,3 +648,35 @@ def callback_test_and_predict_hooks(keras):
     return {"events": recorder.events, "test_batches": np.asarray(seen["test_batches"]),
             "test_end": np.asarray(seen["test_end"]), "predicted": np.concatenate(seen["outputs"]),
             "outputs_shapes": np.asarray([o.shape for o in seen["outputs"]])}
+
+
+@program
+def weighted_metrics(keras):
+    x, labels, onehot = _data(n=10)
+    weights = np.linspace(0.5, 1.5, 10).astype("float32")
+    out = {}
+    for tag, metrics, weighted in (("same", ["acc"], ["acc"]), ("only", None, ["acc", "mae"]),
+                                   ("other", ["mae"], ["mse"])):
+        model = _mlp(keras)
+        model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=metrics, weighted_metrics=weighted)
+        h = model.fit(x, onehot, sample_weight=weights, batch_size=4, epochs=2, shuffle=False, verbose=0,
+                      validation_data=(x[:6], onehot[:6], weights[:6]))
+        out.update({f"{tag}_{k}": v for k, v in _history(h).items()})
+        out[f"{tag}_names"] = list(model.metrics_names)
+        out[f"{tag}_unweighted"] = model.evaluate(x, onehot, batch_size=4, verbose=0)
+        out[f"{tag}_evaluate"] = model.evaluate(x, onehot, sample_weight=weights, batch_size=4, verbose=0)
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", weighted_metrics=["acc"])
+    h = model.fit(x, labels, class_weight={0: 2.0, 1: 1.0, 2: 0.5}, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    out.update({f"class_{k}": v for k, v in _history(h).items()})
+    inputs = keras.layers.Input(shape=(4,))
+    a = keras.layers.Dense(3, activation="softmax", name="a")(inputs)
+    b = keras.layers.Dense(1, name="b")(inputs)
+    model = _seeded(keras.models.Model(inputs, [a, b]))
+    model.compile(keras.optimizers.SGD(0.1), ["categorical_crossentropy", "mse"], metrics=["mae"],
+                  weighted_metrics=["mae"])
+    h = model.fit(x, [onehot, x[:, :1]], sample_weight=[weights, weights[::-1].copy()], batch_size=4, epochs=2,
+                  shuffle=False, verbose=0)
+    out.update({f"two_{k}": v for k, v in _history(h).items()})
+    out["two_names"] = list(model.metrics_names)
+    return out
