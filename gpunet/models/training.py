@@ -18,6 +18,7 @@ from .batch_source import BatchSource, BatchSourceMixin, is_batch_source
 from .data import batch_size_arg, batches, check_targets, split_validation, standardize
 from .sample_weights import standardize_weights
 from .saving import weight_keys
+from .validation_data import ValidationArrays, check_validation_freq, should_validate, validation_set
 from .weighted_metrics import metric_entries, weighted_mean
 
 __all__ = ["TrainingMixin", "kept_weights"]
@@ -294,14 +295,17 @@ class TrainingMixin(BatchSourceMixin):
     # -- fit / evaluate / predict -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None,
-            steps_per_epoch=None, **kwargs):
+            steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` passes over the data; returns the ``History`` callback. ``sample_weight`` and
         ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``). ``x`` may
-        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``."""
+        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``, and so may
+        ``validation_data`` (``validation_steps`` batches per pass); ``validation_freq``: validate every that many
+        epochs, or after the 1-based epochs of a list."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         if epochs <= 0:  # tf_keras 2 refuses it too
             raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
+        check_validation_freq(validation_freq)
         batch_size = batch_size_arg(batch_size)
         source = self._batch_source(x, y, steps_per_epoch, shuffle, class_weight)
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight) if source is None else \
@@ -309,10 +313,11 @@ class TrainingMixin(BatchSourceMixin):
         if source is None and not len(xs[0]):
             raise ValueError("Empty training data.")
         if validation_data is not None:
-            val = self._weighted_data(*_validation_parts(validation_data), None)
+            val = validation_set(self, validation_data, validation_steps)
         elif validation_split:
             (xs, rest), (vx, vrest) = split_validation(xs, ys + (ws or []), validation_split)
-            ys, ws, val = rest[:len(ys)], rest[len(ys):] or None, (vx, vrest[:len(ys)], vrest[len(ys):] or None)
+            ys, ws = rest[:len(ys)], rest[len(ys):] or None
+            val = ValidationArrays(vx, vrest[:len(ys)], vrest[len(ys):] or None, validation_steps)
         else:
             val = None
         step = self._step("train", ys, ws)
@@ -333,9 +338,8 @@ class TrainingMixin(BatchSourceMixin):
                                    names, cbs)
             if source is not None and source.exhausted:
                 break
-            if val is not None:
-                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2],
-                                                                                   cbs))})
+            if val is not None and should_validate(epoch, validation_freq):
+                logs.update({f"val_{n}": v for n, v in zip(names, self._validate(val, batch_size, cbs))})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -363,6 +367,11 @@ class TrainingMixin(BatchSourceMixin):
         without ``sample_weight`` and ``class_weight``)."""
         xs, ys = self._standardize(x, y)
         return xs, ys, standardize_weights(sample_weight, class_weight, ys, self.output_names)
+
+    def _validate(self, val, batch_size, cbs):
+        if isinstance(val, ValidationArrays):
+            return self._run_test(self._step("test", val.ys, val.weights), val.chunks(batch_size), cbs)
+        return self._test_source(val, cbs)
 
     def _test_loop(self, xs, ys, batch_size, weights, cbs):
         step = self._step("test", ys, weights)
@@ -450,12 +459,3 @@ class TrainingMixin(BatchSourceMixin):
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
         return [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
 
-
-def _validation_parts(validation_data):
-    """``(x_val, y_val[, val_sample_weights])`` of ``validation_data``, or Keras 2's error naming what came."""
-    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-        got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
-            f"a {type(validation_data).__name__}"
-        raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val) or 3 "
-                         f"items (x_val, y_val, val_sample_weights), got {got}")
-    return validation_data

@@ -680,3 +680,43 @@ def weighted_metrics(keras):
     out.update({f"two_{k}": v for k, v in _history(h).items()})
     out["two_names"] = list(model.metrics_names)
     return out
+
+
+@program
+def validation_generators_and_freq(keras):
+    x, _, onehot = _data(n=12)
+    vx, _, vonehot = _data(n=12, seed=5)
+    weights = np.linspace(0.5, 1.5, 12).astype("float32")
+
+    def validation_batches():
+        # tf_keras prefetches from a generator, so which of its batches a validation pass gets is not defined; with
+        # two batches in a cycle and validation_steps=2, every pass sees both
+        while True:
+            for start in (0, 3):
+                yield vx[start:start + 3], vonehot[start:start + 3], weights[start:start + 3]
+
+    class Validation(keras.utils.Sequence):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            return vx[index * 4:index * 4 + 4], vonehot[index * 4:index * 4 + 4]
+
+    out = {}
+    runs = {"generator": dict(validation_data=validation_batches(), validation_steps=2),
+            "sequence": dict(validation_data=Validation()),
+            "sequence_steps": dict(validation_data=Validation(), validation_steps=2),
+            "arrays_steps": dict(validation_data=(vx, vonehot), validation_steps=2),
+            "split_freq": dict(validation_split=0.25, validation_freq=[2]),
+            "freq_int": dict(validation_data=(vx, vonehot), validation_freq=2),
+            "freq_list": dict(validation_data=Validation(), validation_freq=[1, 3])}
+    for tag, kwargs in runs.items():
+        model = _mlp(keras)
+        model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+        h = model.fit(x, onehot, batch_size=4, epochs=3, shuffle=False, verbose=0, **kwargs)
+        out.update({f"{tag}_{k}": v for k, v in _history(h).items()})
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+    out["error_freq_str"] = _error(lambda: model.fit(x, onehot, epochs=1, verbose=0, validation_data=(vx, vonehot),
+                                                     validation_freq="2"))
+    return out
