@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import sys
 import time
@@ -13,6 +14,9 @@ import numpy as np
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
            "ProgbarLogger", "TensorBoard", "TerminateOnNaN"]
+
+# a monitor missing from an epoch's logs is warned about here and skipped (tf_keras 2 logs the same lines)
+_log = logging.getLogger("gpunet.callbacks")
 
 
 class Callback:
@@ -233,8 +237,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            raise KeyError(f"EarlyStopping conditioned on metric `{self.monitor}` which is not available. "
-                           f"Available metrics are: {','.join(logs or {})}")
+            _log.warning("Early stopping conditioned on metric `%s` which is not available. Available metrics "
+                         "are: %s", self.monitor, ",".join(logs or {}))
+            return
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -300,7 +305,10 @@ class ModelCheckpoint(Callback):
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None or not self.better(current, self.best):
+            if current is None:
+                _log.warning("Can save best model only with %s available, skipping.", self.monitor)
+                return
+            if not self.better(current, self.best):
                 return
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "
