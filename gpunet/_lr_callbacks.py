@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .callbacks import Callback
+from .callbacks import Callback, _log
 
 __all__ = ["LearningRateScheduler", "ReduceLROnPlateau"]
 
@@ -68,8 +68,8 @@ class ReduceLROnPlateau(Callback):
         logs["lr"] = _logged_rate(self.model)  # the rate this epoch trained with
         current = logs.get(self.monitor)
         if current is None:
-            print(f"ReduceLROnPlateau conditioned on metric `{self.monitor}` which is not available. "
-                  f"Available metrics are: {','.join(logs)}")
+            _log.warning("Learning rate reduction is conditioned on metric `%s` which is not available. Available "
+                         "metrics are: %s", self.monitor, ",".join(logs))
             return
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import sys
 import time
@@ -13,6 +14,9 @@ import numpy as np
 
 __all__ = ["CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "ModelCheckpoint",
            "ProgbarLogger", "TensorBoard", "TerminateOnNaN"]
+
+# a monitor missing from an epoch's logs is warned about here and skipped (tf_keras 2 logs the same lines)
+_log = logging.getLogger("gpunet.callbacks")
 
 
 class Callback:
@@ -52,6 +56,32 @@ class Callback:
     def on_train_batch_end(self, batch, logs=None):
         """tf_keras 2's name of the training batch hooks (by default, ``on_batch_end``)."""
         self.on_batch_end(batch, logs)
+
+    # evaluate, and fit's validation after each epoch: on_test_begin, the batch hooks (logs: the running loss and
+    # metrics), on_test_end (logs: the results); predict: on_predict_begin, the batch hooks (logs: 'outputs')...
+    def on_test_begin(self, logs=None):
+        """Called when evaluate, or a validation pass of fit, starts."""
+
+    def on_test_end(self, logs=None):
+        """Called when evaluate, or a validation pass of fit, ends; ``logs``: its loss and metrics."""
+
+    def on_test_batch_begin(self, batch, logs=None):
+        """Called before each batch of evaluate or of a validation pass."""
+
+    def on_test_batch_end(self, batch, logs=None):
+        """Called after each batch of evaluate or of a validation pass; ``logs``: the running loss and metrics."""
+
+    def on_predict_begin(self, logs=None):
+        """Called when predict starts."""
+
+    def on_predict_end(self, logs=None):
+        """Called when predict ends."""
+
+    def on_predict_batch_begin(self, batch, logs=None):
+        """Called before each batch of predict."""
+
+    def on_predict_batch_end(self, batch, logs=None):
+        """Called after each batch of predict; ``logs['outputs']``: the batch's outputs."""
 
 
 class History(Callback):
@@ -129,13 +159,22 @@ class CallbackList:
         if wrong:
             raise TypeError(f"callbacks must be a list of Callback instances, got {wrong[0]!r} of type "
                             f"{type(wrong[0]).__name__}")
-        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + callbacks + [history]
+        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + callbacks + ([history] if history else [])
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
         self._batch_hooks = [cb for cb in self.callbacks if _overrides(cb, "on_batch_end", "on_train_batch_end")]
         self._batch_begin_hooks = [cb for cb in self.callbacks
                                    if _overrides(cb, "on_batch_begin", "on_train_batch_begin")]
+        self._mode_batch_hooks = {hook: [cb for cb in self.callbacks if _overrides(cb, hook)] for hook in (
+            "on_test_batch_begin", "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end")}
+
+    def call(self, hook, *args):
+        """Calls ``hook`` (a test or predict hook: ``'on_test_begin'``...) of every callback with ``args``, the
+        last of them the logs (each callback gets its own copy)."""
+        *head, logs = args
+        for cb in self._mode_batch_hooks.get(hook, self.callbacks):
+            getattr(cb, hook)(*head, dict(logs))
 
     def on_train_begin(self):
         for cb in self.callbacks:
@@ -198,8 +237,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            raise KeyError(f"EarlyStopping conditioned on metric `{self.monitor}` which is not available. "
-                           f"Available metrics are: {','.join(logs or {})}")
+            _log.warning("Early stopping conditioned on metric `%s` which is not available. Available metrics "
+                         "are: %s", self.monitor, ",".join(logs or {}))
+            return
         if epoch < self.start_from_epoch:
             return
         if self.restore_best_weights and self.best_weights is None:
@@ -265,7 +305,10 @@ class ModelCheckpoint(Callback):
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
-            if current is None or not self.better(current, self.best):
+            if current is None:
+                _log.warning("Can save best model only with %s available, skipping.", self.monitor)
+                return
+            if not self.better(current, self.best):
                 return
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {current:.5f}, "

@@ -100,11 +100,13 @@ class BatchSourceMixin:
 
     # -- Keras 2's generator methods (fit, evaluate and predict take generators themselves) ----------------------
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, class_weight=None, shuffle=True, initial_epoch=0):
+                      validation_data=None, validation_steps=None, validation_freq=1, class_weight=None,
+                      shuffle=True, initial_epoch=0):
         """``fit`` on a generator or Sequence (Keras 2's older name)."""
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
-                        callbacks=callbacks, validation_data=validation_data, class_weight=class_weight,
-                        shuffle=shuffle, initial_epoch=initial_epoch)
+                        callbacks=callbacks, validation_data=validation_data, validation_steps=validation_steps,
+                        validation_freq=validation_freq, class_weight=class_weight, shuffle=shuffle,
+                        initial_epoch=initial_epoch)
 
     def evaluate_generator(self, generator, steps=None, verbose=0):
         """``evaluate`` on a generator or Sequence (Keras 2's older name)."""

@@ -306,10 +306,9 @@ def _training_config(model):
     if not all(isinstance(v, str) for v in to_list(args["loss"]) if not isinstance(args["loss"], dict)):
         return None  # custom loss callables are not saved; load_model returns an uncompiled model
     optimizer = {"class_name": type(model.optimizer).__name__, "config": model.optimizer.get_config()}
-    metrics = args["metrics"]
-    if not isinstance(metrics, dict):
-        metrics = [m for m in metrics if isinstance(m, str)]
-    return {"loss": args["loss"], "metrics": metrics,
+    metrics, weighted = (args[key] if isinstance(args[key], dict) else [m for m in args[key] if isinstance(m, str)]
+                         for key in ("metrics", "weighted_metrics"))
+    return {"loss": args["loss"], "metrics": metrics, "weighted_metrics": weighted,
             "loss_weights": args["loss_weights"], "optimizer": optimizer}
 
 
@@ -367,7 +366,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):  # 
     if compile and training:
         from gpunet import optimizers
         model.compile(optimizers.get(training["optimizer"]), training["loss"], training["metrics"],
-                      training["loss_weights"])
+                      training["loss_weights"], training.get("weighted_metrics"))
         keys, arrays = _read_optimizer_state(weights_path, data)
         if keys:
             optimizer_state.restore_when_built(model, keys, arrays, weights_path)

@@ -9,7 +9,6 @@ import numpy as np
 import gpunet as gn
 from gpunet import backend as K
 from gpunet import callbacks as callbacks_module
-from gpunet import metrics as metrics_module
 from gpunet import optimizers
 from gpunet.keras_losses import get as get_loss
 from gpunet.layers.base import tensor_mask, unpack
@@ -19,6 +18,8 @@ from .batch_source import BatchSource, BatchSourceMixin, is_batch_source
 from .data import batch_size_arg, batches, check_targets, split_validation, standardize
 from .sample_weights import standardize_weights
 from .saving import weight_keys
+from .validation_data import ValidationArrays, check_validation_freq, should_validate, validation_set
+from .weighted_metrics import metric_entries, weighted_mean
 
 __all__ = ["TrainingMixin", "kept_weights"]
 
@@ -122,8 +123,10 @@ class TrainingMixin(BatchSourceMixin):
         self.history = None
         self._resume_epoch = None
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
-        """Choose the optimizer, the loss(es) and the metrics; takes effect at the next fit/evaluate."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                **kwargs):
+        """Choose the optimizer, the loss(es) and the metrics (``weighted_metrics``: weighted by the sample or class
+        weights given to fit/evaluate); takes effect at the next fit/evaluate."""
         mode = kwargs.pop("sample_weight_mode", None)  # Keras 2's; the shape of the weights given decides now
         if kwargs:
             raise TypeError(f"compile: unexpected keyword argument(s) {sorted(kwargs)}")
@@ -136,7 +139,9 @@ class TrainingMixin(BatchSourceMixin):
             raise TypeError(f"Type of `metrics` argument not understood. Expected a list or dictionary, found: "
                             f"{metrics}")
         metrics = dict(metrics) if isinstance(metrics, dict) else list(metrics or [])
-        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights}
+        weighted = dict(weighted_metrics) if isinstance(weighted_metrics, dict) else list(weighted_metrics or [])
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted}
         if self.outputs is not None:  # an unknown loss or metric fails here, as in Keras 2, not at the first fit
             self._loss_and_metric_specs()
         self._functions = {}
@@ -151,7 +156,7 @@ class TrainingMixin(BatchSourceMixin):
                 raise ValueError(f"Unknown entries in {what} dictionary: {missing}. Only expected the following "
                                  f"keys: {names}")
             return [value.get(n, default) for n in names]
-        if what == "metrics" and isinstance(value, (list, tuple)) and \
+        if what in ("metrics", "weighted_metrics") and isinstance(value, (list, tuple)) and \
                 not any(isinstance(item, (list, tuple, dict)) for item in value):
             return [list(value)] * len(names)  # a flat list of metrics is computed for every output (tf_keras 2)
         if isinstance(value, (list, tuple)):
@@ -175,6 +180,7 @@ class TrainingMixin(BatchSourceMixin):
         weights = self._per_output(args["loss_weights"], 1.0, "loss_weights") if args["loss_weights"] else \
             [1.0] * len(names)
         metric_lists = self._per_output(args["metrics"], [], "metrics")
+        weighted_lists = self._per_output(args["weighted_metrics"], [], "weighted_metrics")
         specs, metric_specs = [], []
         several = len(names) > 1
         for i, (name, loss, weight) in enumerate(zip(names, losses, weights)):
@@ -184,9 +190,9 @@ class TrainingMixin(BatchSourceMixin):
         for i, (name, loss) in enumerate(zip(names, losses)):
             loss_name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
             shape = self.outputs[i].shape.as_list() if self.outputs[i].shape.ndims else None
-            for metric in metric_lists[i] if isinstance(metric_lists[i], list) else [metric_lists[i]]:
-                label, fn = metrics_module.get(metric, loss_name, shape)
-                metric_specs.append((f"{name}_{label}" if several else label, ("metric", i, fn)))
+            for label, weighted, fn in metric_entries(metric_lists[i], weighted_lists[i], loss_name, shape):
+                metric_specs.append((f"{name}_{label}" if several else label,
+                                     ("weighted" if weighted else "metric", i, fn)))
         return specs, metric_specs
 
     def _loss_graph(self, targets, weights=None):
@@ -203,6 +209,8 @@ class TrainingMixin(BatchSourceMixin):
                 total = total + gn.add_n([gn.cast(item, total.dtype) for item in extra])
         with gn.name_scope("metrics"):
             values = [(per_output[what[1]], None) if what[0] == "loss" else
+                      weighted_mean(what[2](targets[what[1]], self.outputs[what[1]]), weights[what[1]])
+                      if what[0] == "weighted" and weights[what[1]] is not None else
                       _masked_mean(what[2](targets[what[1]], self.outputs[what[1]]), self.outputs[what[1]])
                       for _, what in metric_specs]
         return total, values
@@ -287,14 +295,17 @@ class TrainingMixin(BatchSourceMixin):
     # -- fit / evaluate / predict -----------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, initial_epoch=0, sample_weight=None, class_weight=None,
-            steps_per_epoch=None, **kwargs):
+            steps_per_epoch=None, validation_steps=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` passes over the data; returns the ``History`` callback. ``sample_weight`` and
         ``class_weight`` weigh each sample's loss (``validation_data`` may be ``(x, y, sample_weight)``). ``x`` may
-        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``."""
+        be a generator of batches (``steps_per_epoch`` of them make an epoch) or a ``gn.utils.Sequence``, and so may
+        ``validation_data`` (``validation_steps`` batches per pass); ``validation_freq``: validate every that many
+        epochs, or after the 1-based epochs of a list."""
         if kwargs:
             raise TypeError(f"fit: unexpected keyword argument(s) {sorted(kwargs)}")
         if epochs <= 0:  # tf_keras 2 refuses it too
             raise ValueError(f"Expected epochs to be positive. Received: epochs={epochs!r}")
+        check_validation_freq(validation_freq)
         batch_size = batch_size_arg(batch_size)
         source = self._batch_source(x, y, steps_per_epoch, shuffle, class_weight)
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight) if source is None else \
@@ -302,10 +313,11 @@ class TrainingMixin(BatchSourceMixin):
         if source is None and not len(xs[0]):
             raise ValueError("Empty training data.")
         if validation_data is not None:
-            val = self._weighted_data(*_validation_parts(validation_data), None)
+            val = validation_set(self, validation_data, validation_steps)
         elif validation_split:
             (xs, rest), (vx, vrest) = split_validation(xs, ys + (ws or []), validation_split)
-            ys, ws, val = rest[:len(ys)], rest[len(ys):] or None, (vx, vrest[:len(ys)], vrest[len(ys):] or None)
+            ys, ws = rest[:len(ys)], rest[len(ys):] or None
+            val = ValidationArrays(vx, vrest[:len(ys)], vrest[len(ys):] or None, validation_steps)
         else:
             val = None
         step = self._step("train", ys, ws)
@@ -326,8 +338,8 @@ class TrainingMixin(BatchSourceMixin):
                                    names, cbs)
             if source is not None and source.exhausted:
                 break
-            if val is not None:
-                logs.update({f"val_{n}": v for n, v in zip(names, self._test_loop(*val[:2], batch_size, val[2]))})
+            if val is not None and should_validate(epoch, validation_freq):
+                logs.update({f"val_{n}": v for n, v in zip(names, self._validate(val, batch_size, cbs))})
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -356,25 +368,43 @@ class TrainingMixin(BatchSourceMixin):
         xs, ys = self._standardize(x, y)
         return xs, ys, standardize_weights(sample_weight, class_weight, ys, self.output_names)
 
-    def _test_loop(self, xs, ys, batch_size, weights=None):
-        step = self._step("test", ys, weights)
-        means = _RunningMeans(len(step.kept))
-        for chunk in batches(xs + ys + (weights or []), batch_size, shuffle=False):
-            means.add(*step.report(chunk))
-        return [float(v) for v in means.value()]
+    def _validate(self, val, batch_size, cbs):
+        if isinstance(val, ValidationArrays):
+            return self._run_test(self._step("test", val.ys, val.weights), val.chunks(batch_size), cbs)
+        return self._test_source(val, cbs)
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, return_dict=False,
-                 **kwargs):
+    def _test_loop(self, xs, ys, batch_size, weights, cbs):
+        step = self._step("test", ys, weights)
+        return self._run_test(step, batches(xs + ys + (weights or []), batch_size, shuffle=False), cbs)
+
+    def _run_test(self, step, chunks, cbs):
+        """The loss and metrics over ``chunks``, each batch between ``cbs``'s test hooks (tf_keras 2's order)."""
+        names = self.metrics_names
+        means = _RunningMeans(len(step.kept))
+        cbs.call("on_test_begin", {})
+        for index, chunk in enumerate(chunks):
+            cbs.call("on_test_batch_begin", index, {})
+            means.add(*step.report(chunk))
+            cbs.call("on_test_batch_end", index, dict(zip(names, means.value())))
+        results = [float(v) for v in means.value()]
+        cbs.call("on_test_end", dict(zip(names, results)))
+        return results
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None, callbacks=None,
+                 return_dict=False, **kwargs):
         """The loss (and metrics) over the data, averaged over samples: a scalar or a list (a dict by name with
-        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``."""
+        ``return_dict``). ``x`` may be a generator (``steps`` batches of it) or a ``gn.utils.Sequence``;
+        ``callbacks`` see the test hooks."""
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         source = self._batch_source(x, y, steps, False, None)
+        cbs = callbacks_module.CallbackList(callbacks, self, None, 0, {"verbose": verbose, "epochs": 1,
+                                                                       "steps": steps})
         if source is None:
             xs, ys, ws = self._weighted_data(x, y, sample_weight)
-            results = [float(v) for v in self._test_loop(xs, ys, batch_size_arg(batch_size), ws)]
+            results = self._test_loop(xs, ys, batch_size_arg(batch_size), ws, cbs)
         else:
-            results = self._test_source(source)
+            results = self._test_source(source, cbs)
         if verbose:
             print(" - ".join(f"{n}: {v:.4f}" for n, v in zip(self.metrics_names, results)))
         return self._results(results, return_dict)
@@ -385,31 +415,34 @@ class TrainingMixin(BatchSourceMixin):
             return dict(zip(self.metrics_names, values))
         return values[0] if len(values) == 1 else values
 
-    def _test_source(self, source):
+    def _test_source(self, source, cbs):
         """The loss and metrics over the batches of a generator or Sequence."""
         _, ys, ws = self._weighted_data(*source.first())
-        step = self._step("test", ys, ws)
-        means = _RunningMeans(len(step.kept))
-        for chunk in self._epoch_chunks(source, None, False):
-            means.add(*step.report(chunk))
-        return [float(v) for v in means.value()]
+        return self._run_test(self._step("test", ys, ws), self._epoch_chunks(source, None, False), cbs)
 
-    def predict(self, x, batch_size=None, verbose=0, steps=None, **kwargs):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None, **kwargs):
         """The model outputs for ``x``, computed in batches (an array, or a list for several outputs); ``x`` may be
-        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``."""
+        a generator (``steps`` batches of ``x`` or ``(x, ...)``) or a ``gn.utils.Sequence``; ``callbacks`` see the
+        predict hooks."""
         if kwargs:
             raise TypeError(f"predict: unexpected keyword argument(s) {sorted(kwargs)}")
         if is_batch_source(x):
-            parts = [self._function("predict")(self._standardize_x(batch[0]))
-                     for batch in BatchSource(x, steps, False).epoch()]
-            return unpack([np.concatenate(column) for column in zip(*parts)])
-        xs = self._standardize_x(x)
+            chunks = (self._standardize_x(batch[0]) for batch in BatchSource(x, steps, False).epoch())
+        else:
+            xs = self._standardize_x(x)
+            batch_size = batch_size_arg(batch_size)
+            chunks = [xs] if len(xs[0]) <= batch_size else batches(xs, batch_size, shuffle=False)
+        cbs = callbacks_module.CallbackList(callbacks, self, None, 0, {"verbose": verbose, "epochs": 1,
+                                                                       "steps": steps})
         step = self._function("predict")
-        batch_size = batch_size_arg(batch_size)
-        if len(xs[0]) <= batch_size:
-            return unpack(step(xs))
-        parts = [step(chunk) for chunk in batches(xs, batch_size, shuffle=False)]
-        return unpack([np.concatenate(column) for column in zip(*parts)])
+        cbs.call("on_predict_begin", {})
+        parts = []
+        for index, chunk in enumerate(chunks):
+            cbs.call("on_predict_batch_begin", index, {})
+            parts.append(step(chunk))
+            cbs.call("on_predict_batch_end", index, {"outputs": unpack(parts[-1])})
+        cbs.call("on_predict_end", {})
+        return unpack(parts[0] if len(parts) == 1 else [np.concatenate(column) for column in zip(*parts)])
 
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))
@@ -426,12 +459,3 @@ class TrainingMixin(BatchSourceMixin):
         xs, ys, ws = self._weighted_data(x, y, sample_weight, class_weight)
         return [float(v) for v in self._step(mode, ys, ws).report(xs + ys + (ws or []))[0]]
 
-
-def _validation_parts(validation_data):
-    """``(x_val, y_val[, val_sample_weights])`` of ``validation_data``, or Keras 2's error naming what came."""
-    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
-        got = f"{len(validation_data)} items" if isinstance(validation_data, (list, tuple)) else \
-            f"a {type(validation_data).__name__}"
-        raise ValueError(f"When passing a `validation_data` argument, it must contain 2 items (x_val, y_val) or 3 "
-                         f"items (x_val, y_val, val_sample_weights), got {got}")
-    return validation_data

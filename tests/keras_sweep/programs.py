@@ -612,3 +612,111 @@ def callback_train_batch_hooks(keras):
         name: (lambda self, *args, _n=name, **kwargs: recorder.hook(_n)(*args, **kwargs)) for name in hooks})
     model.fit(x, onehot, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[cls()])
     return {"events": recorder.events}
+
+
+_TEST_AND_PREDICT_HOOKS = ("on_epoch_begin", "on_epoch_end", "on_train_batch_end", "on_test_begin", "on_test_end",
+                           "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+                           "on_predict_batch_begin", "on_predict_batch_end")
+
+
+@program
+def callback_test_and_predict_hooks(keras):
+    x, _, onehot = _data(n=6)
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+    recorder = _Recorder()
+    cls = type("TestAndPredict", (keras.callbacks.Callback,), {
+        name: (lambda self, *args, _n=name, **kwargs: recorder.hook(_n)(*args, **kwargs))
+        for name in _TEST_AND_PREDICT_HOOKS})
+    model.fit(x, onehot, batch_size=4, epochs=1, shuffle=False, verbose=0, validation_data=(x[:5], onehot[:5]),
+              callbacks=[cls()])
+    recorder.events.append("evaluate")
+    model.evaluate(x, onehot, batch_size=4, verbose=0, callbacks=[cls()])
+    recorder.events.append("predict")
+    model.predict(x, batch_size=4, verbose=0, callbacks=[cls()])
+    seen = {}
+    values = type("Values", (keras.callbacks.Callback,), {
+        "on_test_batch_end": lambda self, batch, logs=None: seen.setdefault("test_batches", []).append(
+            [logs["loss"], logs["acc"]]),
+        "on_test_end": lambda self, logs=None: seen.setdefault("test_end", []).append([logs["loss"], logs["acc"]]),
+        "on_predict_batch_end": lambda self, batch, logs=None: seen.setdefault("outputs", []).append(
+            np.asarray(logs["outputs"]))})
+    model.fit(x, onehot, batch_size=4, epochs=1, shuffle=False, verbose=0, validation_data=(x[:5], onehot[:5]),
+              callbacks=[values()])
+    model.evaluate(x, onehot, batch_size=4, verbose=0, callbacks=[values()])
+    model.predict(x, batch_size=4, verbose=0, callbacks=[values()])
+    return {"events": recorder.events, "test_batches": np.asarray(seen["test_batches"]),
+            "test_end": np.asarray(seen["test_end"]), "predicted": np.concatenate(seen["outputs"]),
+            "outputs_shapes": np.asarray([o.shape for o in seen["outputs"]])}
+
+
+@program
+def weighted_metrics(keras):
+    x, labels, onehot = _data(n=10)
+    weights = np.linspace(0.5, 1.5, 10).astype("float32")
+    out = {}
+    for tag, metrics, weighted in (("same", ["acc"], ["acc"]), ("only", None, ["acc", "mae"]),
+                                   ("other", ["mae"], ["mse"])):
+        model = _mlp(keras)
+        model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=metrics, weighted_metrics=weighted)
+        h = model.fit(x, onehot, sample_weight=weights, batch_size=4, epochs=2, shuffle=False, verbose=0,
+                      validation_data=(x[:6], onehot[:6], weights[:6]))
+        out.update({f"{tag}_{k}": v for k, v in _history(h).items()})
+        out[f"{tag}_names"] = list(model.metrics_names)
+        out[f"{tag}_unweighted"] = model.evaluate(x, onehot, batch_size=4, verbose=0)
+        out[f"{tag}_evaluate"] = model.evaluate(x, onehot, sample_weight=weights, batch_size=4, verbose=0)
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", weighted_metrics=["acc"])
+    h = model.fit(x, labels, class_weight={0: 2.0, 1: 1.0, 2: 0.5}, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    out.update({f"class_{k}": v for k, v in _history(h).items()})
+    inputs = keras.layers.Input(shape=(4,))
+    a = keras.layers.Dense(3, activation="softmax", name="a")(inputs)
+    b = keras.layers.Dense(1, name="b")(inputs)
+    model = _seeded(keras.models.Model(inputs, [a, b]))
+    model.compile(keras.optimizers.SGD(0.1), ["categorical_crossentropy", "mse"], metrics=["mae"],
+                  weighted_metrics=["mae"])
+    h = model.fit(x, [onehot, x[:, :1]], sample_weight=[weights, weights[::-1].copy()], batch_size=4, epochs=2,
+                  shuffle=False, verbose=0)
+    out.update({f"two_{k}": v for k, v in _history(h).items()})
+    out["two_names"] = list(model.metrics_names)
+    return out
+
+
+@program
+def validation_generators_and_freq(keras):
+    x, _, onehot = _data(n=12)
+    vx, _, vonehot = _data(n=12, seed=5)
+    weights = np.linspace(0.5, 1.5, 12).astype("float32")
+
+    def validation_batches():
+        # tf_keras prefetches from a generator, so which of its batches a validation pass gets is not defined; with
+        # two batches in a cycle and validation_steps=2, every pass sees both
+        while True:
+            for start in (0, 3):
+                yield vx[start:start + 3], vonehot[start:start + 3], weights[start:start + 3]
+
+    class Validation(keras.utils.Sequence):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, index):
+            return vx[index * 4:index * 4 + 4], vonehot[index * 4:index * 4 + 4]
+
+    out = {}
+    runs = {"generator": dict(validation_data=validation_batches(), validation_steps=2),
+            "sequence": dict(validation_data=Validation()),
+            "sequence_steps": dict(validation_data=Validation(), validation_steps=2),
+            "arrays_steps": dict(validation_data=(vx, vonehot), validation_steps=2),
+            "split_freq": dict(validation_split=0.25, validation_freq=[2]),
+            "freq_int": dict(validation_data=(vx, vonehot), validation_freq=2),
+            "freq_list": dict(validation_data=Validation(), validation_freq=[1, 3])}
+    for tag, kwargs in runs.items():
+        model = _mlp(keras)
+        model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy", metrics=["acc"])
+        h = model.fit(x, onehot, batch_size=4, epochs=3, shuffle=False, verbose=0, **kwargs)
+        out.update({f"{tag}_{k}": v for k, v in _history(h).items()})
+    model = _mlp(keras)
+    model.compile(keras.optimizers.SGD(0.1), "categorical_crossentropy")
+    out["error_freq_str"] = _error(lambda: model.fit(x, onehot, epochs=1, verbose=0, validation_data=(vx, vonehot),
+                                                     validation_freq="2"))
+    return out
