@@ -44,7 +44,7 @@ class WindowsNd:
         """Every window offset, row-major (TF's scan order for ties)."""
         return list(itertools.product(*(range(k) for k in self.window)))
 
-    def window_slice(self, offset):
+    def window_slice(self, *offset):
         """Element ``offset`` of every window in the padded input, as a (batch, *out, channels) view."""
         spatial = (slice(o * d, o * d + s * (n - 1) + 1, s)
                    for o, d, s, n in zip(offset, self.dilations, self.strides, self.out))
@@ -79,7 +79,7 @@ def rows_nd(xp, x, g):
     offsets = g.offsets()
     rows = xp.empty((*g.out_shape[:-1], len(offsets), g.channels), dtype=x.dtype)
     for index, offset in enumerate(offsets):
-        rows[..., index, :] = padded[g.window_slice(offset)]
+        rows[..., index, :] = padded[g.window_slice(*offset)]
     return rows.reshape(-1, len(offsets) * g.channels)
 
 

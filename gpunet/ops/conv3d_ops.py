@@ -64,7 +64,7 @@ def _input_grad_kernel(ctx):
         rows = dy.reshape(-1, w.shape[4])
         dx = xp.zeros(g.padded_shape, dtype=dy.dtype)
         for offset in g.offsets():  # each window offset sends dy @ its filter slice back
-            dx[g.window_slice(offset)] += (rows @ w[offset].T).reshape(g.out_shape)
+            dx[g.window_slice(*offset)] += (rows @ w[offset].T).reshape(g.out_shape)
         return crop_nd(dx, g)
     return _layout(conv3d_input_grad, attrs, (True, False, True))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import out
+from ._max_pool_grads import Windows, grad_grad_kernel, grad_kernel
 from ._rank_checks import exactly, rank_checked
 from ._windows import lowest
 from ._windows_nd import (FLOATS, axis_out_size, channels_first_shape, channels_last, channels_last_shape, crop_nd,
@@ -55,50 +56,10 @@ def _max_pool_kernel(ctx):
         padded = pad_nd(xp, x, g, lowest(x.dtype))
         result = None
         for offset in g.offsets():
-            window = padded[g.window_slice(offset)]
+            window = padded[g.window_slice(*offset)]
             result = window.copy() if result is None else xp.maximum(result, window, out=result)
         return result
     return _layout(max_pool3d_, attrs, (True,))
-
-
-def _first_max_hits(xp, x, y, g):
-    """Per window offset: (slice into the padded input, where that offset holds its window's first maximum)."""
-    padded = pad_nd(xp, x, g, lowest(x.dtype))
-    taken = None
-    for offset in g.offsets():
-        where = g.window_slice(offset)
-        hit = padded[where] == y
-        if taken is None:
-            taken = hit.copy()
-        else:
-            hit &= ~taken
-            taken |= hit
-        yield where, hit
-
-
-def _max_pool_grad_kernel(ctx):
-    xp, attrs = ctx.xp, ctx.attrs
-
-    def max_pool3d_grad(x, y, dy):
-        g = _geometry(x.shape, attrs)
-        dx = xp.zeros(g.padded_shape, dtype=dy.dtype)
-        for where, hit in _first_max_hits(xp, x, y, g):
-            dx[where] += dy * hit
-        return crop_nd(dx, g)
-    return _layout(max_pool3d_grad, attrs, (True, True, True))
-
-
-def _max_pool_grad_grad_kernel(ctx):
-    xp, attrs = ctx.xp, ctx.attrs
-
-    def max_pool3d_grad_grad(x, y, ddx):
-        g = _geometry(x.shape, attrs)
-        padded_ddx = pad_nd(xp, ddx, g)
-        result = xp.zeros(y.shape, dtype=ddx.dtype)
-        for where, hit in _first_max_hits(xp, x, y, g):
-            result += padded_ddx[where] * hit
-        return result
-    return _layout(max_pool3d_grad_grad, attrs, (True, True, True))
 
 
 def _zeros_x_y(op):
@@ -106,10 +67,11 @@ def _zeros_x_y(op):
 
 
 # MaxPool3DGrad and MaxPool3DGradGrad are each other's gradient wrt their last input; zero wrt x and y (TF1).
-define_op("MaxPool3DGradGrad", _like_infer(1), {"any": _max_pool_grad_grad_kernel},
+_WINDOWS = Windows(_geometry, pad_nd, crop_nd, _layout)
+define_op("MaxPool3DGradGrad", _like_infer(1), {"any": grad_grad_kernel(_WINDOWS)},
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPool3DGrad", [*op.inputs[:2], g], op.attrs)],
           doc="each window of ddx at the first maximum of the same window of x")
-define_op("MaxPool3DGrad", _like_infer(0), {"any": _max_pool_grad_kernel},
+define_op("MaxPool3DGrad", _like_infer(0), {"any": grad_kernel(_WINDOWS)},
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPool3DGradGrad", [*op.inputs[:2], g], op.attrs)],
           doc="dx of max_pool3d: each window's dy added at its first maximum (row-major)")
 define_op("MaxPool3D", _pool_infer, {"any": rank_checked(_max_pool_kernel, exactly(5, "tensor_in"))},
@@ -140,7 +102,7 @@ def _avg_pool_kernel(ctx):
         padded = pad_nd(xp, x, g)
         total = xp.zeros(g.out_shape, dtype=x.dtype)
         for offset in g.offsets():
-            total += padded[g.window_slice(offset)]
+            total += padded[g.window_slice(*offset)]
         total /= divisor(g)
         return total
     return _layout(avg_pool3d_, attrs, (True,))
@@ -155,7 +117,7 @@ def _avg_pool_grad_kernel(ctx):
         dx = xp.zeros(g.padded_shape, dtype=dy.dtype)
         share = dy / divisor(g)
         for offset in g.offsets():
-            dx[g.window_slice(offset)] += share
+            dx[g.window_slice(*offset)] += share
         return crop_nd(dx, g)
     return _layout(avg_pool3d_grad, attrs, (True, True))
 

@@ -14,6 +14,7 @@ from ..graph.registry import define_op
 from .array_ops import expand_dims, squeeze
 from .creation_ops import zeros_like
 from ._helpers import out
+from ._max_pool_grads import Windows, grad_grad_kernel, grad_kernel
 from ._rank_checks import exactly, rank_checked
 from ._windows import (Scratch, crop, data_format_arg, geometry, in_layout, layout_shape, lowest, nhwc_shape,
                        output_size, pad, padding_arg, spatial_pair)
@@ -63,54 +64,15 @@ def _max_pool_kernel(ctx):
     return _layout(max_pool_, attrs, (True,))
 
 
-def _first_max_hits(xp, x, y, g):
-    """Per window offset: (slice into the padded input, where that offset holds its window's first maximum)."""
-    padded = pad(xp, x, g, lowest(x.dtype))
-    taken = None
-    for i, j in g.offsets():
-        where = g.window_slice(i, j)
-        hit = padded[where] == y
-        if taken is None:
-            taken = hit.copy()
-        else:
-            hit &= ~taken
-            taken |= hit
-        yield where, hit
-
-
-def _max_pool_grad_kernel(ctx):
-    xp, attrs = ctx.xp, ctx.attrs
-
-    def max_pool_grad(x, y, dy):
-        g = _geometry(x.shape, attrs)
-        dx = xp.zeros(g.padded_shape, dtype=dy.dtype)
-        for where, hit in _first_max_hits(xp, x, y, g):
-            dx[where] += dy * hit
-        return crop(dx, g)
-    return _layout(max_pool_grad, attrs, (True, True, True))
-
-
-def _max_pool_grad_grad_kernel(ctx):
-    xp, attrs = ctx.xp, ctx.attrs
-
-    def max_pool_grad_grad(x, y, ddx):
-        g = _geometry(x.shape, attrs)
-        padded_ddx = pad(xp, ddx, g)
-        result = xp.zeros(y.shape, dtype=ddx.dtype)
-        for where, hit in _first_max_hits(xp, x, y, g):
-            result += padded_ddx[where] * hit
-        return result
-    return _layout(max_pool_grad_grad, attrs, (True, True, True))
-
-
 def _zeros_x_y(op):
     return [zeros_like(op.inputs[0]), zeros_like(op.inputs[1])]
 
 
 # MaxPoolGrad and MaxPoolGradGrad are each other's gradient wrt their last input; zero wrt x and y (TF1).
-define_op("MaxPoolGradGrad", _like_infer(1), {"any": _max_pool_grad_grad_kernel},
+_WINDOWS = Windows(_geometry, pad, crop, _layout)
+define_op("MaxPoolGradGrad", _like_infer(1), {"any": grad_grad_kernel(_WINDOWS)},
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPoolGrad", [*op.inputs[:2], g], op.attrs)])
-define_op("MaxPoolGrad", _like_infer(0), {"any": _max_pool_grad_kernel},
+define_op("MaxPoolGrad", _like_infer(0), {"any": grad_kernel(_WINDOWS)},
           grad=lambda op, g: _zeros_x_y(op) + [_op("MaxPoolGradGrad", [*op.inputs[:2], g], op.attrs)])
 define_op("MaxPool", _pool_infer, {"any": rank_checked(_max_pool_kernel, exactly(4, "tensor_in"))},
           grad=lambda op, g: [_op("MaxPoolGrad", [op.inputs[0], op.outputs[0], g], op.attrs)])
