@@ -30,7 +30,7 @@ def _as_list(data, names, role):
 
 
 def _check(array, tensor, name, role):
-    expected = tensor.shape.as_list() if tensor.shape.ndims is not None else None
+    expected = tensor._shape  # the static shape as a tuple (None: unknown rank): no TensorShape per batch
     if expected is None:
         return
     if array.ndim != len(expected) or any(e is not None and e != g for e, g in zip(expected[1:], array.shape[1:])):

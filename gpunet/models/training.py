@@ -432,9 +432,16 @@ class TrainingMixin(BatchSourceMixin):
             xs = self._standardize_x(x)
             batch_size = batch_size_arg(batch_size)
             chunks = [xs] if len(xs[0]) <= batch_size else batches(xs, batch_size, shuffle=False)
+        step = self._function("predict")
+        if not callbacks:  # the common call, one batch and no hooks: no per-call callback machinery
+            parts = [step(chunk) for chunk in chunks]
+        else:
+            parts = self._predict_with_hooks(step, chunks, callbacks, verbose, steps)
+        return unpack(parts[0] if len(parts) == 1 else [np.concatenate(column) for column in zip(*parts)])
+
+    def _predict_with_hooks(self, step, chunks, callbacks, verbose, steps):
         cbs = callbacks_module.CallbackList(callbacks, self, None, 0, {"verbose": verbose, "epochs": 1,
                                                                        "steps": steps})
-        step = self._function("predict")
         cbs.call("on_predict_begin", {})
         parts = []
         for index, chunk in enumerate(chunks):
@@ -442,7 +449,7 @@ class TrainingMixin(BatchSourceMixin):
             parts.append(step(chunk))
             cbs.call("on_predict_batch_end", index, {"outputs": unpack(parts[-1])})
         cbs.call("on_predict_end", {})
-        return unpack(parts[0] if len(parts) == 1 else [np.concatenate(column) for column in zip(*parts)])
+        return parts
 
     def predict_on_batch(self, x):
         return unpack(self._function("predict")(self._standardize_x(x)))
