@@ -392,21 +392,28 @@ class TensorBoard(Callback):
         self.writer.close()
 
 
+# the hooks a LambdaCallback takes as keywords beyond its named ones (tf_keras 2 sets any keyword as an attribute)
+_LAMBDA_HOOKS = frozenset({"on_test_begin", "on_test_end", "on_test_batch_begin", "on_test_batch_end",
+                           "on_predict_begin", "on_predict_end", "on_predict_batch_begin", "on_predict_batch_end"})
+
+
 class LambdaCallback(Callback):
     """A callback from functions: ``on_epoch_begin(epoch, logs)``, ``on_epoch_end(epoch, logs)``,
-    ``on_batch_begin(batch, logs)``, ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``;
-    the hooks not given do nothing."""
+    ``on_batch_begin(batch, logs)``, ``on_batch_end(batch, logs)``, ``on_train_begin(logs)``, ``on_train_end(logs)``,
+    and as keywords ``on_train_batch_begin/end`` and the test and predict hooks (``on_test_begin(logs)``,
+    ``on_test_batch_end(batch, logs)``, ...); the hooks not given do nothing."""
 
     def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_batch_begin=None, on_batch_end=None,
                  on_train_begin=None, on_train_end=None, **kwargs):
         super().__init__()
         given = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end, "on_batch_begin": on_batch_begin,
                  "on_batch_end": on_batch_end, "on_train_begin": on_train_begin, "on_train_end": on_train_end}
-        unknown = set(kwargs) - {"on_train_batch_begin", "on_train_batch_end"}
+        unknown = set(kwargs) - {"on_train_batch_begin", "on_train_batch_end"} - _LAMBDA_HOOKS
         if unknown:
             raise TypeError(f"LambdaCallback: unexpected keyword argument(s) {sorted(unknown)}")
         given["on_batch_begin"] = kwargs.get("on_train_batch_begin", on_batch_begin)
         given["on_batch_end"] = kwargs.get("on_train_batch_end", on_batch_end)
+        given.update((hook, kwargs[hook]) for hook in _LAMBDA_HOOKS & set(kwargs))
         for hook, fn in given.items():
             if fn is not None:  # an instance attribute: CallbackList sees the batch hooks overridden
                 setattr(self, hook, fn)
