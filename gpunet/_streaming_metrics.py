@@ -205,9 +205,6 @@ def auc(labels, predictions, weights=None, num_thresholds=200, metrics_collectio
         raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
     if summation_method not in _SUMMATIONS:
         raise ValueError(f"Invalid summation_method: {summation_method}")
-    if curve == "PR" and summation_method == "careful_interpolation":
-        raise NotImplementedError("auc: curve='PR' with summation_method='careful_interpolation' is not "
-                                  "supported; use 'trapezoidal', 'minoring' or 'majoring'")
     with variable_scope(name, "auc"):
         cuts = _auc_thresholds(num_thresholds, thresholds)
         counts, updates = _counts_at_thresholds(labels, predictions, cuts, weights)
@@ -250,6 +247,8 @@ def _counts_at_thresholds(labels, predictions, cuts, weights):
 
 
 def _area(tp, fn, tn, fp, curve, summation_method, count, name):
+    if curve == "PR" and summation_method == "careful_interpolation":
+        return _interpolated_pr_area(tp, fn, fp, count, name)
     epsilon = 1.0e-6
     recall_ = math_ops.divide(math_ops.add(tp, epsilon), math_ops.add(math_ops.add(tp, fn), epsilon))
     if curve == "ROC":
@@ -266,3 +265,17 @@ def _area(tp, fn, tn, fp, curve, summation_method, count, name):
     else:
         height = math_ops.divide(math_ops.add(y[:count - 1], y[1:]), 2.0)
     return reduce_sum(math_ops.multiply(width, height), name=name)
+
+
+def _interpolated_pr_area(tp, fn, fp, count, name):
+    """TF1's careful interpolation of the PR curve (Davis & Goadrich): true and predicted positives vary
+    linearly between thresholds, and precision's integral over each interval is taken in closed form."""
+    positives = math_ops.add(tp, fp)
+    dtp = math_ops.subtract(tp[:count - 1], tp[1:])
+    slope = _safe_div(dtp, math_ops.maximum(math_ops.subtract(positives[:count - 1], positives[1:]), 0.0))
+    intercept = math_ops.subtract(tp[1:], math_ops.multiply(slope, positives[1:]))
+    both = logic_ops.logical_and(logic_ops.greater(positives[:count - 1], 0.0), logic_ops.greater(positives[1:], 0.0))
+    ratio = logic_ops.where(both, _safe_div(positives[:count - 1], math_ops.maximum(positives[1:], 0.0)),
+                            ones_like(positives[1:]))
+    gained = math_ops.multiply(slope, math_ops.add(dtp, math_ops.multiply(intercept, math_ops.log(ratio))))
+    return reduce_sum(_safe_div(gained, math_ops.maximum(math_ops.add(tp[1:], fn[1:]), 0.0)), name=name)

@@ -630,6 +630,7 @@ def streaming_auc(tf):
                "roc_minoring": tf.metrics.auc(labels, scores, summation_method="minoring"),
                "pr_majoring": tf.metrics.auc(labels, scores, curve="PR", summation_method="majoring"),
                "roc_careful": tf.metrics.auc(labels, scores, summation_method="careful_interpolation"),
+               "pr_careful": tf.metrics.auc(labels, scores, curve="PR", summation_method="careful_interpolation"),
                "custom": tf.metrics.auc(labels, scores, thresholds=[0.25, 0.5, 0.75])}
     out = {"local_names": np.array(sorted(v.name for v in tf.local_variables()))}
     with tf.Session() as s:
