@@ -12,7 +12,7 @@ rounding of the sequential result for products and sums (TF1's GPU kernels, atom
 """
 from __future__ import annotations
 
-__all__: list = []  # internal: used by scatter_ops, segment_ops and segment_reduce_ops
+__all__: list = []  # internal: the scatter-adds of the ops (indexing, segment, scatter, sparse training)
 
 # CuPy's scatter-add (``cupy.add.at``, ``cupyx.scatter_add``) is an atomic add of these dtypes only: it refuses
 # int64, int8, int16, uint8, uint16 and bool with a TypeError
@@ -38,11 +38,19 @@ def scatter_combine(xp, target, rows, updates, merge, apply=None):
     target[at] = (apply or merge)(target[at], merged[last])
 
 
-def scatter_add_rows(xp, target, rows, updates, add_at):
+def scatter_add_at(xp):
+    """``xp.add.at``; CuPy releases before ``ufunc.at`` offer the same as ``cupyx.scatter_add``."""
+    if hasattr(xp.add, "at"):
+        return xp.add.at
+    import cupyx
+    return cupyx.scatter_add
+
+
+def scatter_add_rows(xp, target, rows, updates):
     """``target[rows] += updates`` with repeated rows adding up (``rows``: 1-D, along axis 0), on every device:
-    ``add_at`` (the array module's scatter-add) where CuPy's has an atomic add of the dtype, else merged by
+    the array module's scatter-add where CuPy's has an atomic add of the dtype, else merged by
     ``scatter_combine``."""
     if target.dtype.name in ATOMIC_ADD_DTYPES:
-        add_at(target, rows, updates)
+        scatter_add_at(xp)(target, rows, updates)
     else:
         scatter_combine(xp, target, rows, updates, xp.add)

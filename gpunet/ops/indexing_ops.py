@@ -18,6 +18,7 @@ from ..graph.registry import define_op
 from ._helpers import constant_value, dims_text, int_list_arg, one_int, op_scope, out, rank_of, single_axis
 from ._rank_checks import rank_checked
 from ._runtime_args import TENSOR, int_arg
+from ._scatter_combine import scatter_add_at
 from ._value_checks import check_indices
 
 __all__ = ["gather", "newaxis", "one_hot", "pad", "slice", "strided_slice"]
@@ -270,7 +271,7 @@ define_op("GatherV2", _gather_infer, {"any": _gather_kernel},
 def _gather_grad_kernel(ctx):
     xp, axis, dtype, check = ctx.xp, ctx.attrs["axis"], ctx.out_dtype(), ctx.value_check()
     lead = (_py_slice(None),) * axis
-    add_at = _scatter_add(xp)
+    add_at = scatter_add_at(xp)
 
     def scatter_add(g, indices, params):
         check_indices(check, xp, indices, params.shape[axis])  # CuPy's scatter wraps
@@ -278,14 +279,6 @@ def _gather_grad_kernel(ctx):
         add_at(result, lead + (indices,), g)  # repeated indices add up
         return result
     return scatter_add
-
-
-def _scatter_add(xp):
-    """``xp.add.at``; CuPy releases before ``ufunc.at`` offer the same as ``cupyx.scatter_add``."""
-    if hasattr(xp.add, "at"):
-        return xp.add.at
-    import cupyx
-    return cupyx.scatter_add
 
 
 define_op("GatherGrad", lambda i, a: [(i[0].dtype, i[2]._shape)], {"any": _gather_grad_kernel},

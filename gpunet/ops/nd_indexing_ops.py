@@ -13,7 +13,7 @@ from .. import errors
 from ..graph.core_ops import convert_to_tensor
 from ..graph.registry import define_op
 from ._helpers import dims_text, op_scope, out, rank_of, single_axis
-from .indexing_ops import _scatter_add
+from ._scatter_combine import scatter_add_at
 
 __all__ = ["boolean_mask", "gather_nd"]
 
@@ -69,7 +69,7 @@ def _gather_nd_kernel(ctx):
 
 def _gather_nd_grad_kernel(ctx):
     xp, dtype = ctx.xp, ctx.out_dtype()
-    add_at = _scatter_add(xp)
+    add_at = scatter_add_at(xp)
 
     def scatter(g, indices, params):
         if indices.shape[-1] == 0:

@@ -29,7 +29,6 @@ from ..graph.variables import Variable, variable_of
 from ._helpers import dims_text
 from ._scatter_combine import scatter_add_rows, scatter_combine
 from ._value_checks import check_indices, check_nonzero_divisor
-from .indexing_ops import _scatter_add
 
 __all__ = ["scatter_add", "scatter_div", "scatter_max", "scatter_min", "scatter_mul", "scatter_nd_add",
            "scatter_nd_sub", "scatter_nd_update", "scatter_sub", "scatter_update"]
@@ -43,7 +42,7 @@ def _assign(xp, target, rows, updates):
 
 
 def _add(xp, target, rows, updates):
-    scatter_add_rows(xp, target, rows, updates, _scatter_add(xp))
+    scatter_add_rows(xp, target, rows, updates)
 
 
 def _subtract(xp, target, rows, updates):

@@ -9,7 +9,7 @@ from ._helpers import dims_text, one_int, out
 from .array_ops import reshape
 from .creation_ops import ones_like
 from ._scatter_combine import scatter_add_rows
-from .indexing_ops import _scatter_add, gather
+from .indexing_ops import gather
 from .math_ops import cast, divide, maximum, sqrt
 
 __all__ = ["segment_sum", "unsorted_segment_sum"]
@@ -32,8 +32,7 @@ def _summed(xp, data, ids, rows):
     """``rows`` segment sums; ids < 0 go to a scratch row that is dropped (TF1 ignores them)."""
     k = ids.ndim
     result = xp.zeros((rows + 1,) + data.shape[k:], dtype=data.dtype)
-    scatter_add_rows(xp, result, xp.where(ids < 0, rows, ids).reshape(-1), data.reshape((-1,) + data.shape[k:]),
-                     _scatter_add(xp))
+    scatter_add_rows(xp, result, xp.where(ids < 0, rows, ids).reshape(-1), data.reshape((-1,) + data.shape[k:]))
     return result[:rows]
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..graph.core_ops import locking
 from ..graph.registry import apply_op, define_op
 from ._value_checks import check_indices
-from .indexing_ops import _scatter_add
+from ._scatter_combine import scatter_add_at
 from .training_ops import FORMS, _scalar_checker
 
 __all__: list = []  # used through gn.train's optimizers
@@ -90,7 +90,8 @@ def _sparse_builder(op_type):
         form = FORMS[choose(ctx.attrs)]
         n_refs = len(form.refs)
         xp, check = ctx.xp, ctx.value_check()
-        one, add_at, check_scalars = xp.asarray(1, dtype=ctx.out_dtype()), _scatter_add(xp), _scalar_checker(ctx, form)
+        one, add_at = xp.asarray(1, dtype=ctx.out_dtype()), scatter_add_at(xp)
+        check_scalars = _scalar_checker(ctx, form)
 
         def run(*args):
             arrays = [slot.get() for slot in args[:n_refs]]
