@@ -29,7 +29,7 @@ import threading
 from . import checks, variable_order
 from .copy_stats import counting, current
 from .host_tail import spread_host_tail
-from .steps import CopyStep
+from .steps import CopyStep, outputs_of
 
 __all__ = ["DeviceSchedule", "DeviceWorkers", "schedule"]
 
@@ -75,7 +75,7 @@ def schedule(steps, kernel_steps, touches):
         d = where[runner[i]]
         position[i] = len(per_device[d])
         per_device[d].append(i)
-        for slot in _outs(step):
+        for slot in outputs_of(step):
             producer[slot] = i
     waits = {i: {} for i in range(len(steps))}
     deps = [(i, producer[s]) for i, step in enumerate(steps) for s in step[1] if s in producer]
@@ -112,11 +112,6 @@ def _with_host_on_first_gpu(runner):
     if not gpus:
         return runner, runner[0] if runner else None
     return [gpus[0] if d.device_type == "CPU" else d for d in runner], gpus[0]
-
-
-def _outs(step):
-    out = step[2]
-    return (out,) if out.__class__ is int else out or ()
 
 
 def _need(waits, device, count):

@@ -11,7 +11,8 @@ order only one thread keeps. Which thread runs a step never changes a value: eve
 concurrent executor still holds."""
 from __future__ import annotations
 
-import math
+from .plan import _static_bytes
+from .steps import outputs_of
 
 __all__ = ["spread_host_tail"]
 
@@ -22,8 +23,9 @@ def spread_host_tail(steps, runner, host, caller, kernel_steps):
     """``runner`` (the device whose thread runs each step) with the host's closing pieces spread over the
     threads. ``host[i]``: step ``i`` is the host's (it may run on any thread); ``caller``: the device of the
     caller's thread; ``kernel_steps``: op -> index of its kernel's step (for control dependencies)."""
-    movable = _feeding_no_gpu(steps, host, kernel_steps)
-    pieces = _pieces(steps, movable)
+    producer = {slot: i for i, step in enumerate(steps) for slot in outputs_of(step)}
+    movable = _feeding_no_gpu(steps, host, kernel_steps, producer)
+    pieces = _pieces(steps, movable, producer)
     if len(pieces) < 2:
         return runner
     threads = sorted(dict.fromkeys(runner), key=lambda d: d is not caller)
@@ -37,9 +39,8 @@ def spread_host_tail(steps, runner, host, caller, kernel_steps):
     return runner
 
 
-def _feeding_no_gpu(steps, host, kernel_steps):
-    """Per step: whether it is the host's and nothing a GPU runs depends on it."""
-    producer = {slot: i for i, step in enumerate(steps) for slot in _outs(step)}
+def _feeding_no_gpu(steps, host, kernel_steps, producer):
+    """Per step: whether it is the host's and nothing a GPU runs depends on it (``producer``: slot -> step)."""
     readers = [[] for _ in steps]
     for i, step in enumerate(steps):
         for j in {producer[s] for s in step[1] if s in producer}:
@@ -61,7 +62,7 @@ def _free_to_move(op):
     return not op.op_def.stateful or op.op_def.takes_refs
 
 
-def _pieces(steps, movable):
+def _pieces(steps, movable, producer):
     """``[(bytes, step indices)]``: the movable steps joined by the values they pass each other."""
     parent = {i: i for i, m in enumerate(movable) if m}
 
@@ -70,7 +71,6 @@ def _pieces(steps, movable):
             parent[i] = parent[parent[i]]
             i = parent[i]
         return i
-    producer = {slot: i for i, step in enumerate(steps) for slot in _outs(step)}
     for i in parent:
         for slot in steps[i][1]:
             j = producer.get(slot)
@@ -83,16 +83,4 @@ def _pieces(steps, movable):
 
 
 def _bytes(op):
-    return sum(_static_bytes(t) for t in (*op.inputs, *op.outputs))
-
-
-def _static_bytes(tensor):
-    shape = tensor._shape
-    if shape is None or None in shape:
-        return 0
-    return math.prod(shape) * tensor.dtype.np.itemsize
-
-
-def _outs(step):
-    out = step[2]
-    return (out,) if out.__class__ is int else out or ()
+    return sum(_static_bytes(t) or 0 for t in (*op.inputs, *op.outputs))  # unknown shapes count 0

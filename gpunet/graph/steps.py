@@ -8,7 +8,7 @@ from ..device import copy as device_copy
 from .copy_stats import current
 from .graph import Tensor
 
-__all__ = ["CopyInfo", "CopyStep", "FeedStep", "FetchStep", "SyncStep"]
+__all__ = ["CopyInfo", "CopyStep", "FeedStep", "FetchStep", "SyncStep", "outputs_of"]
 
 
 class CopyStep:
@@ -105,3 +105,9 @@ class SyncStep:
 
     def where(self) -> str:
         return f"waiting for {self.device.name} to finish the run"
+
+
+def outputs_of(step):
+    """The slots a plan step ``(fn, ins, out, frees, op, device)`` writes: ``out`` is one slot, several, or None."""
+    out = step[2]
+    return (out,) if out.__class__ is int else out or ()

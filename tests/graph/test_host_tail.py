@@ -127,3 +127,24 @@ def test_host_steps_with_state_other_than_variables_stay_on_the_callers_thread(v
     for got, want in zip(concurrent, flat):
         for a, b in zip(got, want):
             assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("vgpus", [2], indirect=True)
+def test_pieces_of_unknown_static_size_count_nothing_and_stay_with_the_caller(vgpus):
+    with gn.device("/cpu:0"):
+        x = gn.placeholder(gn.float32, [None, WIDE])
+    gpus = []
+    for k in range(2):
+        with gn.device(f"/gpu:{k}"):
+            gpus.append(gn.square(x) + float(k))
+    with gn.device("/cpu:0"):
+        closing = [gn.negative(g, name=f"closing{k}") for k, g in enumerate(gpus)]
+    value = np.ones((3, WIDE), np.float32)
+    with gn.Session() as sess:
+        got = sess.run(closing, {x: value})
+        plan = sess._plan(tuple(closing), (x,))
+    np.testing.assert_array_equal(got[1], -(value + 1.0))
+    schedule, steps = plan._schedule, plan._steps
+    thread = {steps[i][4].name: d for d, tasks in enumerate(schedule.tasks) for i, _, _ in tasks
+              if type(steps[i][0]).__name__ != "CopyStep"}
+    assert thread["closing0"] == thread["closing1"] == 0
